@@ -1,0 +1,53 @@
+"""eisfit: impedance spectra of solid-state battery cells to the numbers a paper reports.
+
+The public names are imported lazily, so ``import eisfit`` stays fast for the command line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Spectrum": "spectrum",
+    "Circuit": "circuit",
+    "EisfitError": "exceptions",
+    "ReaderError": "exceptions",
+    "CircuitSyntaxError": "exceptions",
+    "FitError": "exceptions",
+    "GeometryError": "exceptions",
+    "SpectrumError": "exceptions",
+    "UnsupportedFormatError": "exceptions",
+    "fit": "fit",
+    "FitResult": "result",
+    "Geometry": "geometry",
+    "named_circuits": "named",
+    "NamedCircuit": "named",
+    "read": "io",
+    "read_all": "io",
+    "fit_series": "series",
+    "Series": "series",
+    "arrhenius": "arrhenius",
+    "ArrheniusResult": "arrhenius",
+    "transference_number": "arrhenius",
+    "drt": "validate",
+    "kramers_kronig": "validate",
+    "compare": "compare",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'eisfit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,353 @@
+"""Equivalent circuits: a parser for impedance.py's circuit strings and a vectorised evaluator.
+
+Grammar (whitespace ignored)::
+
+    circuit  := series
+    series   := term ("-" term)*
+    term     := "p" "(" series ("," series)+ ")" | element
+    element  := SYMBOL [0-9_A-Za-z]*      e.g. R0, CPE1, Wo1, R_bulk
+
+The element type is the registered symbol the name starts with (longest match, so ``CPE1`` is
+a CPE and ``Wo1`` a Wo). Parameters are named as impedance.py names them: ``R0`` for a
+one-parameter element, ``CPE1_0`` and ``CPE1_1`` for a two-parameter one, in the order the
+elements appear in the string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import elements as _el
+from .exceptions import CircuitSyntaxError
+
+
+# --------------------------------------------------------------------------- tree
+@dataclass(frozen=True)
+class ElementNode:
+    """One element of a circuit, e.g. ``CPE1``.
+
+    Attributes
+    ----------
+    name
+        The name as typed (``CPE1``).
+    element
+        The registered element.
+    start
+        Index of its first parameter in the circuit's parameter vector.
+    position
+        Character position in the circuit string.
+    """
+
+    name: str
+    element: _el.Element
+    start: int
+    position: int
+
+    @property
+    def param_names(self) -> list[str]:
+        """impedance.py-style parameter names."""
+        n = self.element.n_params
+        return [self.name] if n == 1 else [f"{self.name}_{i}" for i in range(n)]
+
+    @property
+    def indices(self) -> range:
+        """Indices of this element's parameters in the circuit parameter vector."""
+        return range(self.start, self.start + self.element.n_params)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Series:
+    """Elements or sub-circuits in series."""
+
+    children: tuple
+
+    def __str__(self) -> str:
+        return "-".join(str(c) for c in self.children)
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Elements or sub-circuits in parallel (``p(A,B,...)``)."""
+
+    children: tuple
+
+    def __str__(self) -> str:
+        return "p(" + ",".join(str(c) for c in self.children) + ")"
+
+
+Node = ElementNode | Series | Parallel
+
+
+# --------------------------------------------------------------------------- parser
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.n_params = 0
+        self.names: dict[str, int] = {}
+        self.elements: list[ElementNode] = []
+
+    def error(self, message: str, position: int | None = None) -> CircuitSyntaxError:
+        return CircuitSyntaxError(self.text, self.pos if position is None else position, message)
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, ch: str, what: str) -> None:
+        got = self.peek()
+        if got != ch:
+            found = repr(got) if got else "the end of the string"
+            raise self.error(f"expected {what}, found {found}")
+        self.pos += 1
+
+    def parse(self) -> Node:
+        if not self.text.strip():
+            raise CircuitSyntaxError(self.text, 0, "the circuit string is empty")
+        node = self.series()
+        if self.peek():
+            ch = self.peek()
+            hint = " (a ',' only separates branches inside p(...))" if ch == "," else ""
+            if ch == ")":
+                hint = " (no matching 'p(')"
+            raise self.error(f"unexpected {ch!r}{hint}")
+        return node
+
+    def series(self) -> Node:
+        items = [self.term()]
+        while self.peek() == "-":
+            self.pos += 1
+            items.append(self.term())
+        return items[0] if len(items) == 1 else Series(tuple(items))
+
+    def term(self) -> Node:
+        ch = self.peek()
+        if not ch:
+            raise self.error("expected an element or p(...), found the end of the string")
+        if not ch.isalpha():
+            raise self.error(f"expected an element or p(...), found {ch!r}")
+        start = self.pos
+        end = start
+        while end < len(self.text) and (self.text[end].isalnum() or self.text[end] == "_"):
+            end += 1
+        word = self.text[start:end]
+        if word == "p":
+            self.pos = end
+            if self.peek() != "(":
+                raise self.error("expected '(' after 'p'")
+            self.pos += 1
+            branches = [self.series()]
+            while self.peek() == ",":
+                self.pos += 1
+                branches.append(self.series())
+            self.expect(")", "',' or ')' to close p(...)")
+            if len(branches) < 2:
+                raise self.error("p(...) needs at least two branches separated by ','", start)
+            return Parallel(tuple(branches))
+        self.pos = end
+        return self.element(word, start)
+
+    def element(self, word: str, start: int) -> ElementNode:
+        symbol = ""
+        for i in range(len(word), 0, -1):
+            head = word[:i]
+            rest = word[i:]
+            if head in _el.ELEMENTS and (not rest or not rest[0].islower()):
+                symbol = head
+                break
+        if not symbol:
+            known = ", ".join(sorted(_el.ELEMENTS))
+            raise self.error(f"unknown element {word!r}; known elements: {known}", start)
+        if word in self.names:
+            raise self.error(
+                f"element name {word!r} is used twice (first at character "
+                f"{self.names[word] + 1}); give each element its own number",
+                start,
+            )
+        self.names[word] = start
+        node = ElementNode(word, _el.ELEMENTS[symbol], self.n_params, start)
+        self.n_params += node.element.n_params
+        self.elements.append(node)
+        return node
+
+
+# --------------------------------------------------------------------------- evaluation
+def _eval(node: Node, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    if isinstance(node, ElementNode):
+        return node.element.impedance(p[node.start : node.start + node.element.n_params], w)
+    if isinstance(node, Series):
+        z = _eval(node.children[0], p, w)
+        for c in node.children[1:]:
+            z = z + _eval(c, p, w)
+        return z
+    y = 1.0 / _eval(node.children[0], p, w)
+    for c in node.children[1:]:
+        y = y + 1.0 / _eval(c, p, w)
+    return 1.0 / y
+
+
+def _eval_grad(
+    node: Node, p: np.ndarray, w: np.ndarray, jac: np.ndarray, rows: list[int]
+) -> np.ndarray:
+    """Return Z of ``node`` and write dZ/dp into ``jac`` rows of its parameters."""
+    if isinstance(node, ElementNode):
+        sl = p[node.start : node.start + node.element.n_params]
+        z = node.element.impedance(sl, w)
+        for k, g in enumerate(node.element.gradient(sl, w, z)):
+            jac[node.start + k] = g
+            rows.append(node.start + k)
+        return z
+    if isinstance(node, Series):
+        z = None
+        for c in node.children:
+            zc = _eval_grad(c, p, w, jac, rows)
+            z = zc if z is None else z + zc
+        return z
+    parts = []
+    y = None
+    for c in node.children:
+        sub: list[int] = []
+        zc = _eval_grad(c, p, w, jac, sub)
+        parts.append((zc, sub))
+        y = 1.0 / zc if y is None else y + 1.0 / zc
+    z = 1.0 / y
+    for zc, sub in parts:
+        factor = (z / zc) ** 2
+        for r in sub:
+            jac[r] *= factor
+        rows.extend(sub)
+    return z
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    yield node
+    if not isinstance(node, ElementNode):
+        for c in node.children:
+            yield from _walk(c)
+
+
+# --------------------------------------------------------------------------- Circuit
+class Circuit:
+    """An equivalent circuit parsed from impedance.py's string syntax.
+
+    Parameters
+    ----------
+    text
+        The circuit string, e.g. ``"R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"``.
+
+    Raises
+    ------
+    CircuitSyntaxError
+        With the character position of the mistake.
+
+    Examples
+    --------
+    >>> c = Circuit("R0-p(R1,C1)")
+    >>> c.parameter_names
+    ['R0', 'R1', 'C1']
+    >>> z = c.impedance([1.0, 1e3], [10.0, 100.0, 1e-6])
+    >>> z.shape
+    (2,)
+    """
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"a circuit must be given as a string, got {type(text).__name__}")
+        parser = _Parser(text)
+        self.tree: Node = parser.parse()
+        self.text = text
+        self.elements: tuple[ElementNode, ...] = tuple(parser.elements)
+        self.n_params = parser.n_params
+
+    # ---------------------------------------------------------------- description
+    @property
+    def parameter_names(self) -> list[str]:
+        """Parameter names in impedance.py's order (``R0``, ``CPE1_0``, ``CPE1_1``...)."""
+        return [n for e in self.elements for n in e.param_names]
+
+    @property
+    def parameter_units(self) -> list[str]:
+        """Unit of each parameter, same order as :attr:`parameter_names`."""
+        return [u for e in self.elements for u in e.element.units]
+
+    @property
+    def parameter_kinds(self) -> list[str]:
+        """``positive`` or ``exponent`` for each parameter."""
+        return [k for e in self.elements for k in e.element.kinds]
+
+    @property
+    def default_bounds(self) -> list[tuple[float, float]]:
+        """Default (lower, upper) bound for each parameter."""
+        return [b for e in self.elements for b in e.element.bounds]
+
+    def element(self, name: str) -> ElementNode:
+        """The element called ``name`` (``R1``, ``CPE1``...)."""
+        for e in self.elements:
+            if e.name == name:
+                return e
+        raise KeyError(f"circuit {self.text!r} has no element {name!r}")
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node of the tree, depth first."""
+        return _walk(self.tree)
+
+    def top_level(self) -> tuple[Node, ...]:
+        """The components in series at the top level."""
+        return self.tree.children if isinstance(self.tree, Series) else (self.tree,)
+
+    def __str__(self) -> str:
+        return str(self.tree)
+
+    def __repr__(self) -> str:
+        return f"Circuit({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Circuit) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    # ---------------------------------------------------------------- evaluation
+    def _check(self, params: Sequence[float]) -> np.ndarray:
+        p = np.asarray(params, dtype=np.float64).ravel()
+        if p.size != self.n_params:
+            raise ValueError(
+                f"circuit {self.text!r} takes {self.n_params} parameters "
+                f"({', '.join(self.parameter_names)}), got {p.size}"
+            )
+        return p
+
+    def impedance(self, frequency: Sequence[float], params: Sequence[float]) -> np.ndarray:
+        """Impedance Z (Ohm, complex) at ``frequency`` (Hz) for ``params`` in impedance.py order."""
+        p = self._check(params)
+        w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
+        z = _eval(self.tree, p, w)
+        return np.broadcast_to(z, w.shape).astype(np.complex128)
+
+    def impedance_and_jacobian(
+        self, frequency: Sequence[float], params: Sequence[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Impedance and its derivatives.
+
+        Returns
+        -------
+        z : ndarray, complex, shape (n_freq,)
+            Impedance in Ohm.
+        jac : ndarray, complex, shape (n_params, n_freq)
+            dZ/dp for each parameter p (impedance.py order).
+        """
+        p = self._check(params)
+        w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
+        jac = np.empty((self.n_params, w.size), dtype=np.complex128)
+        z = _eval_grad(self.tree, p, w, jac, [])
+        return np.broadcast_to(z, w.shape).astype(np.complex128), jac

@@ -1,0 +1,317 @@
+"""Circuit elements by impedance.py's names, with analytic derivatives.
+
+Each element is registered once with :func:`element`, which records its parameter units and
+kinds. ``impedance(p, omega)`` returns Z in Ohm; ``gradient(p, omega, z)`` returns one array
+dZ/dp_k per parameter (same order as the parameters), used for the analytic Jacobian of fits.
+
+Parameter kinds steer how fits scale a parameter:
+
+``positive``
+    A strictly positive quantity spanning decades (R, C, Q, τ...): fitted as its logarithm.
+``exponent``
+    A dimensionless exponent in (0, 1] (CPE n, ...): fitted on a linear scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Element:
+    """A registered circuit element.
+
+    Attributes
+    ----------
+    name
+        The symbol users type (``R``, ``CPE``, ``Wo``...).
+    units
+        Unit of each parameter, in impedance.py's parameter order.
+    kinds
+        ``positive`` or ``exponent`` for each parameter.
+    bounds
+        Default (lower, upper) bound of each parameter.
+    description
+        One line saying what the element is.
+    impedance
+        ``f(p, omega) -> Z`` (complex array, Ohm).
+    gradient
+        ``f(p, omega, z) -> [dZ/dp_0, dZ/dp_1, ...]``.
+    """
+
+    name: str
+    units: tuple[str, ...]
+    kinds: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]
+    description: str
+    impedance: Callable[[Sequence[float], Array], Array]
+    gradient: Callable[[Sequence[float], Array, Array], list[Array]]
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters."""
+        return len(self.units)
+
+
+ELEMENTS: dict[str, Element] = {}
+
+_POS = (1e-15, 1e15)
+
+
+def element(
+    name: str,
+    units: Sequence[str],
+    kinds: Sequence[str],
+    description: str,
+    bounds: Sequence[tuple[float, float]] | None = None,
+) -> Callable:
+    """Register an element given as the pair ``(impedance, gradient)``.
+
+    ``impedance(p, omega)`` returns Z (Ohm) for angular frequencies ``omega`` (rad/s);
+    ``gradient(p, omega, z)`` returns dZ/dp for each parameter. Registering a name twice is an
+    error, so no element is silently replaced.
+    """
+
+    def register(pair: tuple[Callable, Callable]) -> tuple[Callable, Callable]:
+        if name in ELEMENTS:
+            raise ValueError(f"element {name!r} is already registered")
+        imp, grad = pair
+        b = tuple(bounds) if bounds is not None else tuple(
+            _POS if k == "positive" else (0.0, 1.0) for k in kinds
+        )
+        if not (len(units) == len(kinds) == len(b)):
+            raise ValueError(f"element {name!r}: units, kinds and bounds differ in length")
+        ELEMENTS[name] = Element(name, tuple(units), tuple(kinds), b, description, imp, grad)
+        return pair
+
+    return register
+
+
+def _jw(omega: Array) -> Array:
+    return 1j * omega
+
+
+# --------------------------------------------------------------------------- R, C, L
+def _r(p, w):
+    return np.full(w.shape, p[0], dtype=np.complex128)
+
+
+def _r_grad(p, w, z):
+    return [np.ones(w.shape, dtype=np.complex128)]
+
+
+element("R", ["Ohm"], ["positive"], "resistor: Z = R")((_r, _r_grad))
+
+
+def _c(p, w):
+    return 1.0 / (p[0] * _jw(w))
+
+
+def _c_grad(p, w, z):
+    return [-z / p[0]]
+
+
+element("C", ["F"], ["positive"], "capacitor: Z = 1/(jωC)")((_c, _c_grad))
+
+
+def _l(p, w):
+    return p[0] * _jw(w)
+
+
+def _l_grad(p, w, z):
+    return [_jw(w).astype(np.complex128)]
+
+
+element("L", ["H"], ["positive"], "inductor: Z = jωL")((_l, _l_grad))
+
+
+# --------------------------------------------------------------------------- CPE
+def _cpe(p, w):
+    return 1.0 / (p[0] * _jw(w) ** p[1])
+
+
+def _cpe_grad(p, w, z):
+    log_jw = np.log(w) + 0.5j * np.pi
+    return [-z / p[0], -z * log_jw]
+
+
+element(
+    "CPE",
+    ["S s^n", ""],
+    ["positive", "exponent"],
+    "constant-phase element: Z = 1/(Q (jω)^n)",
+    bounds=[_POS, (0.0, 1.0)],
+)((_cpe, _cpe_grad))
+
+
+# --------------------------------------------------------------------------- Warburg family
+def _w(p, w):
+    return p[0] * (1 - 1j) / np.sqrt(w)
+
+
+def _w_grad(p, w, z):
+    return [(1 - 1j) / np.sqrt(w)]
+
+
+element(
+    "W", ["Ohm s^-1/2"], ["positive"], "semi-infinite Warburg: Z = σ(1-j)/√ω"
+)((_w, _w_grad))
+
+
+def _wo(p, w):
+    x = np.sqrt(_jw(w) * p[1])
+    return p[0] / (x * np.tanh(x))
+
+
+def _wo_grad(p, w, z):
+    r, tau = p[0], p[1]
+    x = np.sqrt(_jw(w) * tau)
+    coth = 1.0 / np.tanh(x)
+    csch2 = coth * coth - 1.0
+    # d/dx [coth(x)/x] = -csch²(x)/x - coth(x)/x²
+    d_dx = -csch2 / x - coth / (x * x)
+    return [z / r, r * d_dx * x / (2.0 * tau)]
+
+
+element(
+    "Wo",
+    ["Ohm", "s"],
+    ["positive", "positive"],
+    "finite-space (blocking) Warburg: Z = R coth(√(jωτ))/√(jωτ)",
+)((_wo, _wo_grad))
+
+
+def _ws(p, w):
+    x = np.sqrt(_jw(w) * p[1])
+    return p[0] * np.tanh(x) / x
+
+
+def _ws_grad(p, w, z):
+    r, tau = p[0], p[1]
+    x = np.sqrt(_jw(w) * tau)
+    t = np.tanh(x)
+    sech2 = 1.0 - t * t
+    d_dx = sech2 / x - t / (x * x)
+    return [z / r, r * d_dx * x / (2.0 * tau)]
+
+
+element(
+    "Ws",
+    ["Ohm", "s"],
+    ["positive", "positive"],
+    "finite-length (transmissive) Warburg: Z = R tanh(√(jωτ))/√(jωτ)",
+)((_ws, _ws_grad))
+
+
+# --------------------------------------------------------------------------- Gerischer
+def _g(p, w):
+    return p[0] / np.sqrt(1 + _jw(w) * p[1])
+
+
+def _g_grad(p, w, z):
+    jw = _jw(w)
+    return [z / p[0], -z * jw / (2.0 * (1 + jw * p[1]))]
+
+
+element(
+    "G", ["Ohm", "s"], ["positive", "positive"], "Gerischer: Z = R/√(1+jωτ)"
+)((_g, _g_grad))
+
+
+def _gs(p, w):
+    y = np.sqrt(1 + _jw(w) * p[1])
+    return p[0] / (y * np.tanh(p[2] * y))
+
+
+def _gs_grad(p, w, z):
+    r, tau, phi = p
+    jw = _jw(w)
+    y = np.sqrt(1 + jw * tau)
+    t = np.tanh(phi * y)
+    sech2 = 1.0 - t * t
+    d = y * t
+    dd_dphi = y * y * sech2
+    dd_dy = t + phi * y * sech2
+    return [z / r, -z / d * dd_dy * jw / (2.0 * y), -z / d * dd_dphi]
+
+
+element(
+    "Gs",
+    ["Ohm", "s", ""],
+    ["positive", "positive", "positive"],
+    "finite-length Gerischer: Z = R/(√(1+jωτ) tanh(φ√(1+jωτ)))",
+)((_gs, _gs_grad))
+
+
+# --------------------------------------------------------------------------- Voigt, ZARC
+def _k(p, w):
+    return p[0] / (1 + _jw(w) * p[1])
+
+
+def _k_grad(p, w, z):
+    jw = _jw(w)
+    return [z / p[0], -z * jw / (1 + jw * p[1])]
+
+
+element(
+    "K", ["Ohm", "s"], ["positive", "positive"], "Voigt element: Z = R/(1+jωτ)"
+)((_k, _k_grad))
+
+
+def _zarc(p, w):
+    return p[0] / (1 + (_jw(w) * p[1]) ** p[2])
+
+
+def _zarc_grad(p, w, z):
+    r, tau, g = p
+    u = (_jw(w) * tau) ** g
+    den = 1 + u
+    log_jwt = np.log(w * tau) + 0.5j * np.pi
+    return [z / r, -z * u * g / (tau * den), -z * u * log_jwt / den]
+
+
+element(
+    "Zarc",
+    ["Ohm", "s", ""],
+    ["positive", "positive", "exponent"],
+    "ZARC (Cole-Cole arc): Z = R/(1+(jωτ)^γ)",
+)((_zarc, _zarc_grad))
+
+
+def _la(p, w):
+    return (p[0] * _jw(w)) ** p[1]
+
+
+def _la_grad(p, w, z):
+    l_, a = p
+    log_ljw = np.log(l_ * w) + 0.5j * np.pi
+    return [a * z / l_, z * log_ljw]
+
+
+element(
+    "La",
+    ["H s", ""],
+    ["positive", "exponent"],
+    "modified inductance: Z = (L jω)^α",
+)((_la, _la_grad))
+
+
+def get(name: str) -> Element:
+    """Return the registered element called ``name``.
+
+    Raises
+    ------
+    KeyError
+        With the list of known element names.
+    """
+    try:
+        return ELEMENTS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown element {name!r}; known elements: {', '.join(sorted(ELEMENTS))}"
+        ) from None

@@ -1,0 +1,177 @@
+"""The validated impedance spectrum every other part of eisfit trusts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .exceptions import SpectrumError
+
+#: Fewest points accepted in a spectrum; a fit needs more points than parameters.
+MIN_POINTS = 3
+
+
+def _freeze(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(meta or {}))
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """One impedance spectrum.
+
+    Parameters
+    ----------
+    frequency
+        Frequencies in Hz, strictly positive, any order (kept as given).
+    z
+        Complex impedance in Ohm, Im(Z) < 0 for capacitive behaviour.
+    meta
+        Metadata: ``source`` (file), ``temperature`` (K), ``technique``, ``cycle``,
+        ``instrument``, ``start_time``, ``area_cm2``... Keys a reader does not find are absent.
+    temperature
+        Convenience keyword: temperature in K, stored in ``meta["temperature"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.logspace(6, 0, 31)
+    >>> s = Spectrum(f, 100 + 0j * f, temperature=298.15)
+    >>> len(s), s.temperature
+    (31, 298.15)
+    """
+
+    frequency: np.ndarray
+    z: np.ndarray
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        frequency: Any,
+        z: Any,
+        meta: Mapping[str, Any] | None = None,
+        *,
+        temperature: float | None = None,
+        min_points: int = MIN_POINTS,
+    ) -> None:
+        source = (meta or {}).get("source")
+        where = f"{source}: " if source else ""
+        try:
+            f = np.array(frequency, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as exc:
+            raise SpectrumError(f"{where}frequency must be numeric ({exc})") from None
+        try:
+            zz = np.array(z, dtype=np.complex128).ravel()
+        except (TypeError, ValueError) as exc:
+            raise SpectrumError(f"{where}z must be numeric or complex ({exc})") from None
+        if f.shape != zz.shape:
+            raise SpectrumError(
+                f"{where}frequency and z must have the same length, got {f.size} and {zz.size}"
+            )
+        if f.size < min_points:
+            raise SpectrumError(
+                f"{where}a spectrum needs at least {min_points} points, got {f.size}"
+            )
+        bad = ~np.isfinite(f)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise SpectrumError(f"{where}frequency[{i}] is {f[i]}: expected a finite number")
+        nonpos = f <= 0
+        if nonpos.any():
+            i = int(np.flatnonzero(nonpos)[0])
+            raise SpectrumError(f"{where}frequency[{i}] is {f[i]} Hz: expected > 0")
+        badz = ~np.isfinite(zz)
+        if badz.any():
+            i = int(np.flatnonzero(badz)[0])
+            raise SpectrumError(f"{where}z[{i}] is {zz[i]}: expected a finite number")
+        m = dict(meta or {})
+        if temperature is not None:
+            m["temperature"] = float(temperature)
+        if "temperature" in m and m["temperature"] is not None:
+            t = float(m["temperature"])
+            if not np.isfinite(t) or t <= 0:
+                raise SpectrumError(f"{where}temperature must be > 0 K, got {t}")
+        f.setflags(write=False)
+        zz.setflags(write=False)
+        object.__setattr__(self, "frequency", f)
+        object.__setattr__(self, "z", zz)
+        object.__setattr__(self, "meta", _freeze(m))
+
+    # ------------------------------------------------------------------ basic views
+    def __len__(self) -> int:
+        return int(self.frequency.size)
+
+    @property
+    def temperature(self) -> float | None:
+        """Temperature in K, or None when unknown."""
+        t = self.meta.get("temperature")
+        return None if t is None else float(t)
+
+    @property
+    def source(self) -> str | None:
+        """The file the spectrum came from, if any."""
+        s = self.meta.get("source")
+        return None if s is None else str(s)
+
+    @property
+    def omega(self) -> np.ndarray:
+        """Angular frequency 2πf in rad/s."""
+        return 2 * np.pi * self.frequency
+
+    @property
+    def frequency_range(self) -> tuple[float, float]:
+        """(lowest, highest) frequency in Hz."""
+        return float(self.frequency.min()), float(self.frequency.max())
+
+    def with_meta(self, **changes: Any) -> Spectrum:
+        """Return a copy with metadata keys added or replaced."""
+        m = dict(self.meta)
+        m.update(changes)
+        return Spectrum(self.frequency, self.z, m, min_points=1)
+
+    def sorted(self, descending: bool = True) -> Spectrum:
+        """Return a copy ordered by frequency (high to low by default)."""
+        order = np.argsort(self.frequency)
+        if descending:
+            order = order[::-1]
+        return Spectrum(self.frequency[order], self.z[order], self.meta, min_points=1)
+
+    def crop(self, fmin: float | None = None, fmax: float | None = None) -> Spectrum:
+        """Keep points with ``fmin <= f <= fmax`` (Hz)."""
+        keep = np.ones(len(self), bool)
+        if fmin is not None:
+            keep &= self.frequency >= fmin
+        if fmax is not None:
+            keep &= self.frequency <= fmax
+        return self.mask(keep)
+
+    def mask(self, keep: Any) -> Spectrum:
+        """Keep the points where the boolean array ``keep`` is True."""
+        keep = np.asarray(keep, bool)
+        if keep.shape != self.frequency.shape:
+            raise SpectrumError(
+                f"mask must have {len(self)} entries, got {keep.size}"
+            )
+        return Spectrum(self.frequency[keep], self.z[keep], self.meta)
+
+    def without_inductive(self) -> Spectrum:
+        """Drop points with Im(Z) > 0 at the high-frequency end (cable inductance)."""
+        s = self.sorted()
+        im = s.z.imag
+        n = 0
+        while n < len(s) and im[n] > 0:
+            n += 1
+        return s.mask(np.arange(len(s)) >= n)
+
+    def __repr__(self) -> str:
+        lo, hi = self.frequency_range
+        t = self.temperature
+        parts = [f"{len(self)} points", f"{lo:.3g}-{hi:.3g} Hz"]
+        if t is not None:
+            parts.append(f"T={t:.2f} K")
+        if self.source:
+            parts.append(f"source={self.source!r}")
+        return f"Spectrum({', '.join(parts)})"
