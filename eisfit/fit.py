@@ -1,0 +1,293 @@
+"""``fit(spectrum, circuit)``: a fit that finds its own starting values.
+
+The steps: resolve the circuit (a name from ``circuits/`` or a string), set bounds (element
+defaults, then the named circuit's, then the user's ``Parameters``), propose starting vectors from
+the spectrum (:mod:`eisfit.guess`), run a short solve from each, polish the best, order the arcs
+of a named circuit by time constant so roles follow frequency, and, when the arc of the circuit's
+``hidden`` role relaxes above the highest measured frequency, refit without it and report that
+resistance from the high-frequency intercept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import lmfit
+import numpy as np
+
+from . import guess
+from .circuit import Circuit
+from .engine import Problem, Solution, solve
+from .exceptions import FitError
+from .named import NamedCircuit, resolve
+from .result import FitResult, build_result
+from .spectrum import Spectrum
+from .weighting import weights
+
+#: Iterations allowed to each starting vector before the best ones are polished.
+SCOUT_NFEV = 30
+#: How many of the best scouted starts are polished.
+POLISH = 2
+
+
+def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
+    b = circuit.default_bounds
+    lo = np.array([x[0] for x in b], float)
+    hi = np.array([x[1] for x in b], float)
+    kinds = circuit.parameter_kinds
+    for i, k in enumerate(kinds):
+        if k == "exponent":
+            lo[i] = max(lo[i], 0.3)
+    if named is not None:
+        names = circuit.parameter_names
+        for pname, (a, c) in named.bounds.items():
+            if pname in names:
+                i = names.index(pname)
+                lo[i], hi[i] = a, c
+    return lo, hi
+
+
+def _apply_user(
+    circuit: Circuit,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Apply user Parameters and fixed values; return (start or None, vary mask, values)."""
+    names = circuit.parameter_names
+    vary = np.ones(len(names), bool)
+    values = np.full(len(names), np.nan)
+    start = None
+    if params is not None:
+        unknown = [k for k in params if k not in names]
+        if unknown:
+            raise FitError(
+                f"parameters {', '.join(unknown)} are not in circuit {circuit.text!r}; "
+                f"its parameters are {', '.join(names)}"
+            )
+        for k, par in params.items():
+            i = names.index(k)
+            if par.expr:
+                raise FitError(
+                    f"parameter {k}: expressions (expr={par.expr!r}) are not supported; "
+                    "fix the parameter or give it bounds instead"
+                )
+            if np.isfinite(par.min):
+                lo[i] = par.min
+            if np.isfinite(par.max):
+                hi[i] = par.max
+            if par.value is not None and np.isfinite(par.value):
+                values[i] = par.value
+            vary[i] = bool(par.vary)
+        if np.all(np.isfinite(values)):
+            start = values.copy()
+    for k, v in (fixed or {}).items():
+        if k not in names:
+            raise FitError(
+                f"fixed parameter {k!r} is not in circuit {circuit.text!r}; "
+                f"its parameters are {', '.join(names)}"
+            )
+        i = names.index(k)
+        values[i] = float(v)
+        vary[i] = False
+    kinds = circuit.parameter_kinds
+    for i in range(len(names)):
+        if kinds[i] == "positive" and lo[i] <= 0:
+            lo[i] = 1e-15
+        if not vary[i] and not np.isfinite(values[i]):
+            raise FitError(f"parameter {names[i]} is fixed but has no value")
+        if lo[i] >= hi[i]:
+            raise FitError(f"parameter {names[i]}: lower bound {lo[i]} is not below upper {hi[i]}")
+    return start, vary, values
+
+
+def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
+    scouted: list[Solution] = []
+    for p0 in starts:
+        p = p0.copy()
+        p[~problem.vary] = problem.fixed[~problem.vary]
+        p = np.clip(p, problem.lower, problem.upper)
+        scouted.append(solve(problem, p, max_nfev=SCOUT_NFEV, tol=1e-6))
+    scouted.sort(key=lambda s: s.cost)
+    best: Solution | None = None
+    for s in scouted[:POLISH]:
+        polished = solve(problem, s.params, max_nfev=400)
+        if best is None or polished.cost < best.cost:
+            best = polished
+    if best is None:  # pragma: no cover - starts is never empty
+        raise FitError("no starting values could be made for this circuit")
+    return best
+
+
+def _order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:
+    """Sort same-kind arcs by time constant, fastest first, so roles follow frequency."""
+    arcs = [a for a in guess.structure(circuit).arcs if a.kind == "rq"]
+    if len(arcs) < 2 or not all(vary[list(a.indices)].all() for a in arcs):
+        return params
+
+    def tau(a: guess.Arc) -> float:
+        r, q, n = params[list(a.indices)]
+        return float((r * q) ** (1 / n))
+
+    blocks = [params[list(a.indices)].copy() for a in arcs]
+    order = np.argsort([tau(a) for a in arcs])
+    out = params.copy()
+    for slot, src in zip(arcs, order, strict=True):
+        out[list(slot.indices)] = blocks[src]
+    return out
+
+
+def _run(
+    spectrum: Spectrum,
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    weighting: str,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    starts: list[np.ndarray] | None = None,
+) -> tuple[Problem, Solution]:
+    lo, hi = _bounds(circuit, named)
+    user_start, vary, values = _apply_user(circuit, params, fixed, lo, hi)
+    n_free = int(vary.sum())
+    if 2 * len(spectrum) <= n_free:
+        raise FitError(
+            f"{spectrum.source or 'spectrum'}: {len(spectrum)} points cannot fit "
+            f"{n_free} free parameters of {circuit.text!r}"
+        )
+    w_re, w_im = weights(weighting, spectrum.z)
+    problem = Problem(
+        circuit,
+        spectrum.frequency,
+        spectrum.z,
+        w_re,
+        w_im,
+        lo,
+        hi,
+        vary,
+        np.where(np.isfinite(values), values, 0.0),
+    )
+    if user_start is not None:
+        start_list = [user_start]
+    else:
+        start_list = list(starts or []) + guess.candidates(circuit, spectrum.frequency, spectrum.z)
+        # a user may give some values only: keep them in every start
+        given = np.isfinite(values)
+        for p in start_list:
+            p[given] = values[given]
+    sol = _multistart(problem, start_list)
+    if named is not None:
+        ordered = _order_arcs(circuit, sol.params, vary)
+        if not np.array_equal(ordered, sol.params):
+            sol = solve(problem, ordered, max_nfev=50)
+    return problem, sol
+
+
+def fit(
+    spectrum: Spectrum,
+    circuit: str | Circuit | NamedCircuit = "blocking",
+    *,
+    weighting: str = "modulus",
+    params: lmfit.Parameters | None = None,
+    fixed: Mapping[str, float] | None = None,
+    external_resistance: float = 0.0,
+    drop_inductive: bool = True,
+) -> FitResult:
+    """Fit an equivalent circuit to a spectrum, with no starting values needed.
+
+    Parameters
+    ----------
+    spectrum
+        The measured spectrum.
+    circuit
+        A named circuit (``"blocking"``, ``"full-cell"``... see ``eisfit circuits``), a circuit
+        string in impedance.py syntax, or a :class:`~eisfit.circuit.Circuit`.
+    weighting
+        ``"modulus"`` (1/|Z|, default), ``"proportional"`` or ``"unit"``.
+    params
+        Optional lmfit ``Parameters`` named as the circuit's parameters (``R0``, ``CPE1_0``...):
+        values are used as the starting point when every parameter has one; bounds and
+        ``vary=False`` are honoured.
+    fixed
+        Parameter name -> value to hold fixed (e.g. ``{"R0": 1.83}``).
+    external_resistance
+        Resistance of cables and cell hardware (Ohm), subtracted from a high-frequency intercept
+        before it is reported as the electrolyte's resistance.
+    drop_inductive
+        Drop high-frequency points with Im(Z) > 0 (cable inductance) when the circuit has no
+        inductor; a warning says how many.
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    >>> import numpy as np, eisfit
+    >>> from eisfit.synthetic import blocking_cell
+    >>> truth = blocking_cell(np.random.default_rng(1))
+    >>> r = eisfit.fit(truth.spectrum, "blocking")
+    >>> bool(abs(r.resistances["bulk"] / truth.resistances["bulk"] - 1) < 0.02)
+    True
+    """
+    if not isinstance(spectrum, Spectrum):
+        raise TypeError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
+    if external_resistance < 0 or not np.isfinite(external_resistance):
+        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance}")
+    circ, named = resolve(circuit)
+    notes: list[str] = []
+    spec = spectrum
+    has_inductor = any(e.element.name in ("L", "La") for e in circ.elements)
+    if drop_inductive and not has_inductor:
+        trimmed = spectrum.without_inductive()
+        dropped = len(spectrum) - len(trimmed)
+        if dropped:
+            f_cut = float(np.sort(spectrum.frequency)[::-1][dropped - 1])
+            notes.append(
+                f"dropped {dropped} inductive point(s) at and above {f_cut:.3g} Hz "
+                "(Im(Z) > 0; add an L element to fit them)"
+            )
+            spec = trimmed
+    problem, sol = _run(spec, circ, named, weighting, params, fixed)
+    result = build_result(
+        spec, circ, named, weighting, problem, sol, external_resistance, notes, original=spectrum
+    )
+    hidden = named.hidden_variant() if named is not None else None
+    if hidden is not None and params is None and _arc_is_hidden(result, named.hidden_role):
+        reduced_circ = hidden.parsed
+        start = _reduced_start(circ, reduced_circ, sol.params)
+        p2, s2 = _run(spec, reduced_circ, hidden, weighting, None, None, starts=[start])
+        f_apex = result.apex_hz.get(named.hidden_role)
+        where = f"{f_apex:.3g} Hz" if f_apex is not None else "an unresolved frequency"
+        note = (
+            f"the {named.hidden_role} arc relaxes above the highest measured frequency "
+            f"({where} > {spec.frequency.max():.3g} Hz): {named.hidden_role} resistance is the "
+            f"high-frequency intercept less the external resistance ({external_resistance:g} Ohm)"
+        )
+        result = build_result(
+            spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, [*notes, note],
+            original=spectrum,
+        )
+    return result
+
+
+def _arc_is_hidden(result: FitResult, role: str | None) -> bool:
+    if role is None or role not in result.apex_hz:
+        return False
+    f_max = float(result.spectrum.frequency.max())
+    return bool(result.apex_hz[role] > f_max)
+
+
+def _reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:
+    """Start the reduced circuit from the full fit: shared names keep their values, and the
+    series resistor takes the removed arc's resistance too."""
+    names_full = full.parameter_names
+    out = np.empty(reduced.n_params)
+    removed = set(names_full) - set(reduced.parameter_names)
+    r_removed = sum(
+        p_full[names_full.index(n)] for n in removed if n.startswith("R") and "_" not in n
+    )
+    for i, n in enumerate(reduced.parameter_names):
+        out[i] = p_full[names_full.index(n)]
+    out[0] += r_removed
+    return out

@@ -1,0 +1,415 @@
+"""Starting values from the spectrum itself: no user guesses needed.
+
+The spectrum is decomposed into a high-frequency intercept, a distribution of relaxation times
+(non-negative least squares on a grid of Voigt elements, lightly smoothed) and a low-frequency
+constant-phase tail whose exponent is read off the slope of the last points. Peaks of the
+distribution give each arc a resistance and a characteristic time; the circuit's structure says
+which parameters those numbers start. Several assignments of peaks to arcs are proposed, and the
+fit keeps the one that ends best.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import nnls
+
+from .circuit import Circuit, ElementNode, Parallel
+
+#: Exponent given to arcs' CPEs at the start.
+START_N = 0.9
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A peak of the relaxation-time distribution: resistance (Ohm) and time constant (s)."""
+
+    resistance: float
+    tau: float
+
+    @property
+    def apex_hz(self) -> float:
+        """Apex frequency 1/(2πτ) in Hz."""
+        return 1.0 / (2 * np.pi * self.tau)
+
+
+@dataclass
+class Decomposition:
+    """The spectrum seen as intercept + relaxations + capacitive tail."""
+
+    r_inf: float
+    tau: np.ndarray
+    gamma: np.ndarray
+    peaks: list[Peak]
+    tail_n: float | None
+    tail_q: float | None
+    f_min: float
+    f_max: float
+    z_max: float
+    r_low: float
+
+
+def tail_exponent(frequency: np.ndarray, z: np.ndarray, n_points: int = 4) -> float | None:
+    """CPE exponent of the low-frequency tail, or None when the tail is not capacitive.
+
+    The slope of log(−Z'') against log ω over the ``n_points`` lowest frequencies is −n for a
+    constant-phase element.
+    """
+    order = np.argsort(frequency)[:n_points]
+    im = -z.imag[order]
+    if np.any(im <= 0):
+        return None
+    slope = np.polyfit(np.log(frequency[order]), np.log(im), 1)[0]
+    n = -slope
+    phase = np.degrees(np.arctan2(im, z.real[order]))
+    # a capacitive tail rises steeply (n above 0.3) with a phase well above 20 degrees
+    if n < 0.3 or np.median(phase) < 20:
+        return None
+    return float(min(n, 1.0))
+
+
+def decompose(
+    frequency: np.ndarray,
+    z: np.ndarray,
+    *,
+    tail: bool = True,
+    per_decade: int = 8,
+    smoothing: float = 1e-5,
+) -> Decomposition:
+    """Split a spectrum into intercept, relaxation-time distribution and capacitive tail.
+
+    Parameters
+    ----------
+    frequency
+        Hz.
+    z
+        Ohm, Im < 0 capacitive.
+    tail
+        Look for a capacitive low-frequency tail (blocking electrode or diffusion).
+    per_decade
+        Grid points per decade of τ.
+    smoothing
+        Weight of the second-difference penalty, relative to the data norm.
+    """
+    f = np.asarray(frequency, float)
+    w = 2 * np.pi * f
+    wt = 1.0 / np.abs(z)
+    n_tail = tail_exponent(f, z) if tail else None
+    lo = np.log10(1 / (2 * np.pi * f.max())) - 1.0
+    hi = np.log10(1 / (2 * np.pi * f.min())) + (0.0 if n_tail else 1.0)
+    tau = np.logspace(lo, hi, int((hi - lo) * per_decade) + 1)
+    cols = [np.ones_like(w, dtype=complex)]
+    cols.extend((1.0 / (1.0 + 1j * np.outer(w, tau))).T)
+    if n_tail:
+        cols.append((1j * w) ** (-n_tail))
+    a = np.array(cols).T * wt[:, None]
+    m = np.vstack([a.real, a.imag])
+    b = np.concatenate([z.real * wt, z.imag * wt])
+    scale = np.linalg.norm(m, axis=0)
+    scale[scale == 0] = 1.0
+    mn = m / scale
+    nt = tau.size
+    reg = np.zeros((nt - 2, mn.shape[1]))
+    idx = np.arange(nt - 2)
+    reg[idx, 1 + idx] = 1.0
+    reg[idx, 2 + idx] = -2.0
+    reg[idx, 3 + idx] = 1.0
+    reg *= np.sqrt(smoothing) * np.linalg.norm(b)
+    x, _ = nnls(np.vstack([mn, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * mn.shape[1])
+    x = x / scale
+    gamma = x[1 : 1 + nt]
+    tail_q = None
+    if n_tail and x[-1] > 0:
+        tail_q = 1.0 / x[-1]
+    window = (tau >= 1 / (2 * np.pi * f.max()) / 10) & (tau <= 1 / (2 * np.pi * f.min()))
+    peaks = find_peaks(tau, np.where(window, gamma, 0.0))
+    low = np.argmin(f)
+    return Decomposition(
+        r_inf=float(x[0]),
+        tau=tau,
+        gamma=gamma,
+        peaks=peaks,
+        tail_n=n_tail,
+        tail_q=tail_q,
+        f_min=float(f.min()),
+        f_max=float(f.max()),
+        z_max=float(np.abs(z).max()),
+        r_low=float(z.real[low]),
+    )
+
+
+def find_peaks(tau: np.ndarray, gamma: np.ndarray, min_fraction: float = 0.02) -> list[Peak]:
+    """Peaks of a distribution on a τ grid, each with its integrated resistance.
+
+    A peak spans from the minimum on its left to the minimum on its right; peaks holding less
+    than ``min_fraction`` of the total are dropped. Returned largest first.
+    """
+    g = np.asarray(gamma, float)
+    total = g.sum()
+    if total <= 0:
+        return []
+    peaks = []
+    n = g.size
+    i = 0
+    while i < n:
+        if g[i] <= 0:
+            i += 1
+            continue
+        # climb to the local maximum, then descend to the next local minimum
+        j = i
+        while j + 1 < n and g[j + 1] >= g[j]:
+            j += 1
+        k = j
+        while k + 1 < n and 0 < g[k + 1] <= g[k]:
+            k += 1
+        seg = slice(i, k + 1)
+        r = float(g[seg].sum())
+        if r >= min_fraction * total:
+            lt = np.log(tau[seg])
+            peaks.append(Peak(r, float(np.exp(np.sum(lt * g[seg]) / r))))
+        i = k + 1
+    peaks.sort(key=lambda p: -p.resistance)
+    return peaks
+
+
+# --------------------------------------------------------------------------- structure
+@dataclass
+class Arc:
+    """A relaxation in series at the top level: p(R, CPE), p(R, C), K or Zarc."""
+
+    kind: str  # "rq", "rc", "k", "zarc"
+    indices: tuple[int, ...]
+    names: tuple[str, ...]
+
+
+@dataclass
+class Structure:
+    """The top-level series parts of a circuit, sorted by what they do."""
+
+    series_r: list[int] = field(default_factory=list)
+    inductors: list[int] = field(default_factory=list)
+    tails: list[ElementNode] = field(default_factory=list)
+    diffusion: list[ElementNode] = field(default_factory=list)
+    arcs: list[Arc] = field(default_factory=list)
+    other: list[int] = field(default_factory=list)
+
+
+def _as_arc(node) -> Arc | None:
+    if isinstance(node, ElementNode):
+        sym = node.element.name
+        if sym == "K":
+            return Arc("k", tuple(node.indices), (node.name,))
+        if sym == "Zarc":
+            return Arc("zarc", tuple(node.indices), (node.name,))
+        return None
+    if isinstance(node, Parallel) and len(node.children) == 2:
+        a, b = node.children
+        if not (isinstance(a, ElementNode) and isinstance(b, ElementNode)):
+            return None
+        if b.element.name == "R":
+            a, b = b, a
+        if a.element.name != "R":
+            return None
+        if b.element.name == "CPE":
+            return Arc("rq", (a.start, b.start, b.start + 1), (a.name, b.name))
+        if b.element.name == "C":
+            return Arc("rc", (a.start, b.start), (a.name, b.name))
+    return None
+
+
+def structure(circuit: Circuit) -> Structure:
+    """Classify the top-level series parts of ``circuit``."""
+    s = Structure()
+    for node in circuit.top_level():
+        arc = _as_arc(node)
+        if arc is not None:
+            s.arcs.append(arc)
+            continue
+        if isinstance(node, ElementNode):
+            sym = node.element.name
+            if sym == "R":
+                s.series_r.append(node.start)
+            elif sym in ("L", "La"):
+                s.inductors.append(node.start)
+            elif sym in ("C", "CPE"):
+                s.tails.append(node)
+            elif sym in ("W", "Wo", "Ws", "G", "Gs"):
+                s.diffusion.append(node)
+            else:
+                s.other.extend(node.indices)
+        else:
+            for e in _elements_of(node):
+                s.other.extend(e.indices)
+    return s
+
+
+def _elements_of(node):
+    if isinstance(node, ElementNode):
+        yield node
+    else:
+        for c in node.children:
+            yield from _elements_of(c)
+
+
+# --------------------------------------------------------------------------- candidates
+def _set_arc(p: np.ndarray, arc: Arc, r: float, tau: float, n: float = START_N) -> None:
+    r = max(r, 1e-6)
+    tau = max(tau, 1e-15)
+    if arc.kind == "rq":
+        p[arc.indices[0]] = r
+        p[arc.indices[1]] = tau**n / r
+        p[arc.indices[2]] = n
+    elif arc.kind == "rc":
+        p[arc.indices[0]] = r
+        p[arc.indices[1]] = tau / r
+    elif arc.kind == "k":
+        p[arc.indices[0]] = r
+        p[arc.indices[1]] = tau
+    else:  # zarc
+        p[arc.indices[0]] = r
+        p[arc.indices[1]] = tau
+        p[arc.indices[2]] = n
+
+
+def _base(circuit: Circuit, d: Decomposition, st: Structure) -> np.ndarray:
+    """Every parameter set to something of the right scale; arcs are set later."""
+    p = np.empty(circuit.n_params)
+    tau_mid = np.sqrt(1 / (2 * np.pi * d.f_min) * 1 / (2 * np.pi * d.f_max))
+    r_scale = max(d.z_max * 0.1, 1e-3)
+    for e in circuit.elements:
+        sym = e.element.name
+        for k, (idx, kind) in enumerate(zip(e.indices, e.element.kinds, strict=True)):
+            if kind == "exponent":
+                p[idx] = START_N
+            elif sym == "R" or (k == 0 and sym in ("K", "Zarc", "Wo", "Ws", "G", "Gs")):
+                p[idx] = r_scale
+            elif sym == "C":
+                p[idx] = tau_mid / r_scale
+            elif sym == "CPE":
+                p[idx] = tau_mid**START_N / r_scale
+            elif sym in ("L", "La"):
+                p[idx] = 1e-7
+            elif sym == "W":
+                p[idx] = r_scale * np.sqrt(2 * np.pi * d.f_min)
+            elif sym == "Gs" and k == 2:
+                p[idx] = 1.0
+            else:  # time constants
+                p[idx] = tau_mid
+    n_series = max(len(st.series_r), 1)
+    for idx in st.series_r:
+        p[idx] = max(d.r_inf / n_series, 1e-3 * max(d.z_max, 1e-9), 1e-6)
+    for e in st.tails:
+        if e.element.name == "CPE":
+            n = d.tail_n or 0.8
+            q = d.tail_q
+            if q is None:
+                # a tail only starting at the window's end: |Z_cpe| about |Z| there
+                q = 1.0 / (d.z_max * (2 * np.pi * d.f_min) ** n)
+            p[e.start] = q
+            p[e.start + 1] = n
+        else:
+            p[e.start] = d.tail_q if d.tail_q and d.tail_n and d.tail_n > 0.9 else 1.0 / (
+                d.z_max * 2 * np.pi * d.f_min
+            )
+    return p
+
+
+def candidates(
+    circuit: Circuit,
+    frequency: np.ndarray,
+    z: np.ndarray,
+    *,
+    max_candidates: int = 8,
+    decomposition: Decomposition | None = None,
+) -> list[np.ndarray]:
+    """Starting parameter vectors (impedance.py order), the most plausible first.
+
+    Arcs are assumed to appear in the circuit string from high to low frequency (the usual way
+    circuits are written: bulk before grain boundary before electrode).
+    """
+    has_tail = bool(structure(circuit).tails) or bool(structure(circuit).diffusion)
+    d = decomposition or decompose(frequency, z, tail=has_tail)
+    st = structure(circuit)
+    base = _base(circuit, d, st)
+    n_arcs = len(st.arcs)
+    tau_hi = 1 / (2 * np.pi * d.f_max)
+    tau_lo = 1 / (2 * np.pi * d.f_min)
+
+    # diffusion elements start on the slow side of the window
+    diffusion_options = [[]]
+    if st.diffusion:
+        slow = [pk for pk in d.peaks if pk.tau > tau_lo / 30]
+        r_w = sum(pk.resistance for pk in slow) if slow else 0.1 * d.z_max
+        diffusion_options = [
+            [(e, max(r_w, 1e-3), tau_lo * m) for e in st.diffusion] for m in (0.3, 3.0)
+        ]
+
+    pool = sorted(d.peaks[: max(n_arcs + 2, 4)], key=lambda pk: pk.tau)
+    assignments: list[list[Peak]] = []
+    if n_arcs:
+        if len(pool) >= n_arcs:
+            for combo in itertools.combinations(pool, n_arcs):
+                assignments.append(list(combo))
+            # most resistance captured first
+            assignments.sort(key=lambda c: -sum(pk.resistance for pk in c))
+        # an arc above the window (hidden in the intercept), the rest from the peaks
+        hidden = Peak(max(0.3 * d.r_inf, 1e-3 * d.z_max), tau_hi / 10)
+        if pool and n_arcs >= 2:
+            for combo in itertools.combinations(pool, min(n_arcs - 1, len(pool))):
+                extra = [hidden, *combo]
+                while len(extra) < n_arcs:
+                    extra.append(_split_last(extra))
+                assignments.append(sorted(extra, key=lambda pk: pk.tau)[:n_arcs])
+        # too few peaks: split the largest peaks into neighbours
+        if len(pool) < n_arcs:
+            picked = list(pool)
+            while len(picked) < n_arcs:
+                picked = _split_largest(picked, tau_hi, tau_lo, d)
+            assignments.insert(0, sorted(picked, key=lambda pk: pk.tau))
+        # evenly spread arcs across the window as a last resort
+        spread = np.logspace(np.log10(tau_hi), np.log10(tau_lo), n_arcs + 2)[1:-1]
+        r_each = max(d.r_low - d.r_inf, d.z_max * 0.1) / n_arcs
+        assignments.append([Peak(r_each, t) for t in spread])
+    else:
+        assignments.append([])
+
+    out: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    for assign in assignments:
+        for dif in diffusion_options:
+            p = base.copy()
+            r_hidden = 0.0
+            for arc, pk in zip(st.arcs, assign, strict=False):
+                _set_arc(p, arc, pk.resistance, pk.tau)
+                if pk.tau < tau_hi / 3:
+                    r_hidden += pk.resistance
+            if r_hidden and st.series_r:
+                for idx in st.series_r:
+                    p[idx] = max(p[idx] - r_hidden / len(st.series_r), 1e-3 * p[idx], 1e-6)
+            for e, r_w, tau_w in dif:
+                p[e.start] = r_w
+                if e.element.n_params > 1:
+                    p[e.start + 1] = tau_w
+            key = np.round(np.log(np.abs(p) + 1e-300), 1).tobytes()
+            if key not in seen:
+                seen.add(key)
+                out.append(p)
+            if len(out) >= max_candidates:
+                return out
+    return out
+
+
+def _split_last(peaks: list[Peak]) -> Peak:
+    last = max(peaks, key=lambda pk: pk.tau)
+    return Peak(last.resistance / 2, last.tau * 10)
+
+
+def _split_largest(peaks: list[Peak], tau_hi: float, tau_lo: float, d: Decomposition) -> list[Peak]:
+    if not peaks:
+        r = max(d.r_low - d.r_inf, 0.1 * d.z_max)
+        return [Peak(r, float(np.sqrt(tau_hi * tau_lo)))]
+    big = max(peaks, key=lambda pk: pk.resistance)
+    rest = [pk for pk in peaks if pk is not big]
+    return [*rest, Peak(big.resistance / 2, big.tau / 3), Peak(big.resistance / 2, big.tau * 3)]

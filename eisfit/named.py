@@ -1,0 +1,201 @@
+"""Named circuits for the cells users build, loaded from the ``circuits/*.toml`` data files.
+
+Each file gives the circuit string, a role for each element (``series``, ``bulk``,
+``grain_boundary``, ``electrode``, ``interface``, ``electrolyte``, ``anode_interface``,
+``cathode_interface``, ``diffusion``, ``intercept``), parameter bounds, the effective capacitance
+expected for each role, the roles summed into ``total`` and, optionally, the reduced circuit used
+when an arc relaxes above the measured window (``[hidden]``).
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .circuit import Circuit
+from .exceptions import EisfitError
+
+ROLES = (
+    "series",
+    "bulk",
+    "grain_boundary",
+    "electrode",
+    "interface",
+    "electrolyte",
+    "anode_interface",
+    "cathode_interface",
+    "diffusion",
+    "intercept",
+    "total",
+)
+
+
+@dataclass(frozen=True)
+class NamedCircuit:
+    """A circuit with physical roles, as defined in ``circuits/NAME.toml``.
+
+    Attributes
+    ----------
+    name
+        The name users type (``blocking``).
+    circuit
+        The circuit string.
+    cell
+        Cell family (``blocking``, ``li-symmetric``, ``full-cell``).
+    description
+        One or two sentences for ``eisfit circuits``.
+    roles
+        Element name -> role.
+    bounds
+        Parameter name -> (lower, upper) overriding the element defaults.
+    capacitance_F
+        Role -> (low, high) expected effective capacitance in F.
+    total
+        Roles whose resistances add up to ``total``.
+    hidden_role, hidden_circuit
+        Role of the arc replaced by the high-frequency intercept when it relaxes above the
+        window, and the circuit without that arc; None when the circuit has no such fallback.
+    interfaces
+        Number of identical interfaces in series (2 for a symmetric cell), for ASR per interface.
+    """
+
+    name: str
+    circuit: str
+    cell: str
+    description: str
+    roles: dict[str, str]
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    capacitance_F: dict[str, tuple[float, float]] = field(default_factory=dict)
+    total: tuple[str, ...] = ()
+    hidden_role: str | None = None
+    hidden_circuit: str | None = None
+    interfaces: int = 1
+    path: str = ""
+
+    @property
+    def parsed(self) -> Circuit:
+        """The parsed :class:`~eisfit.circuit.Circuit`."""
+        return Circuit(self.circuit)
+
+    def role_of(self, element_name: str) -> str | None:
+        """The role of an element (``R1`` -> ``bulk``), or None."""
+        return self.roles.get(element_name)
+
+    def hidden_variant(self) -> NamedCircuit | None:
+        """The named circuit used when the hidden-role arc lies above the window."""
+        if not self.hidden_circuit or not self.hidden_role:
+            return None
+        reduced = Circuit(self.hidden_circuit)
+        names = {e.name for e in reduced.elements}
+        roles = {k: v for k, v in self.roles.items() if k in names}
+        # the series resistor now carries the intercept: series + hidden arc
+        roles[reduced.elements[0].name] = "intercept"
+        bounds = {
+            k: v for k, v in self.bounds.items() if k.split("_")[0] in names or k in names
+        }
+        return NamedCircuit(
+            name=self.name,
+            circuit=self.hidden_circuit,
+            cell=self.cell,
+            description=self.description,
+            roles=roles,
+            bounds=bounds,
+            capacitance_F=self.capacitance_F,
+            total=self.total,
+            hidden_role=self.hidden_role,
+            hidden_circuit=None,
+            interfaces=self.interfaces,
+            path=self.path,
+        )
+
+
+def _circuit_files() -> list[tuple[str, str]]:
+    """(file name, text) of every named-circuit file, from the checkout or the installed package."""
+    repo = Path(__file__).resolve().parent.parent / "circuits"
+    if repo.is_dir() and any(repo.glob("*.toml")):
+        return [(str(p), p.read_text(encoding="utf-8")) for p in sorted(repo.glob("*.toml"))]
+    pkg = resources.files("eisfit.circuits")
+    out = []
+    for entry in sorted(pkg.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            out.append((entry.name, entry.read_text(encoding="utf-8")))
+    return out
+
+
+def _parse(path: str, text: str) -> NamedCircuit:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EisfitError(f"{path}: not valid TOML ({exc})") from None
+    for key in ("name", "circuit", "roles"):
+        if key not in data:
+            raise EisfitError(f"{path}: missing the key {key!r}")
+    circuit = Circuit(data["circuit"])
+    names = {e.name for e in circuit.elements}
+    for element_name, role in data["roles"].items():
+        if element_name not in names:
+            raise EisfitError(f"{path}: role given for {element_name!r}, not in {circuit.text!r}")
+        if role not in ROLES:
+            raise EisfitError(f"{path}: unknown role {role!r}; roles: {', '.join(ROLES)}")
+    pnames = set(circuit.parameter_names)
+    bounds = {}
+    for pname, b in data.get("bounds", {}).items():
+        if pname not in pnames:
+            raise EisfitError(f"{path}: bounds given for unknown parameter {pname!r}")
+        bounds[pname] = (float(b[0]), float(b[1]))
+    hidden = data.get("hidden", {})
+    if hidden:
+        Circuit(hidden["circuit"])
+    return NamedCircuit(
+        name=data["name"],
+        circuit=data["circuit"],
+        cell=data.get("cell", data["name"]),
+        description=data.get("description", ""),
+        roles=dict(data["roles"]),
+        bounds=bounds,
+        capacitance_F={k: (float(v[0]), float(v[1])) for k, v in data.get("capacitance_F", {}).items()},
+        total=tuple(data.get("total", ())),
+        hidden_role=hidden.get("role"),
+        hidden_circuit=hidden.get("circuit"),
+        interfaces=int(data.get("interfaces", 1)),
+        path=path,
+    )
+
+
+@functools.cache
+def named_circuits() -> dict[str, NamedCircuit]:
+    """Every named circuit, keyed by name.
+
+    Examples
+    --------
+    >>> "blocking" in named_circuits()
+    True
+    """
+    out: dict[str, NamedCircuit] = {}
+    for path, text in _circuit_files():
+        nc = _parse(path, text)
+        if nc.name in out:
+            raise EisfitError(f"{path}: the name {nc.name!r} is already defined in {out[nc.name].path}")
+        out[nc.name] = nc
+    return out
+
+
+def resolve(circuit: str | Circuit | NamedCircuit) -> tuple[Circuit, NamedCircuit | None]:
+    """Turn a name, a circuit string or a Circuit into (Circuit, NamedCircuit or None)."""
+    if isinstance(circuit, NamedCircuit):
+        return circuit.parsed, circuit
+    if isinstance(circuit, Circuit):
+        return circuit, None
+    if not isinstance(circuit, str):
+        raise TypeError(f"circuit must be a name or a circuit string, got {type(circuit).__name__}")
+    known = named_circuits()
+    if circuit in known:
+        return known[circuit].parsed, known[circuit]
+    if circuit.replace("_", "-") in known:
+        nc = known[circuit.replace("_", "-")]
+        return nc.parsed, nc
+    return Circuit(circuit), None
