@@ -81,8 +81,10 @@ def element(
         if name in ELEMENTS:
             raise ValueError(f"element {name!r} is already registered")
         imp, grad = pair
-        b = tuple(bounds) if bounds is not None else tuple(
-            _POS if k == "positive" else (0.0, 1.0) for k in kinds
+        b = (
+            tuple(bounds)
+            if bounds is not None
+            else tuple(_POS if k == "positive" else (0.0, 1.0) for k in kinds)
         )
         if not (len(units) == len(kinds) == len(b)):
             raise ValueError(f"element {name!r}: units, kinds and bounds differ in length")
@@ -158,9 +160,7 @@ def _w_grad(p, w, z):
     return [(1 - 1j) / np.sqrt(w)]
 
 
-element(
-    "W", ["Ohm s^-1/2"], ["positive"], "semi-infinite Warburg: Z = σ(1-j)/√ω"
-)((_w, _w_grad))
+element("W", ["Ohm s^-1/2"], ["positive"], "semi-infinite Warburg: Z = σ(1-j)/√ω")((_w, _w_grad))
 
 
 def _wo(p, w):
@@ -218,9 +218,7 @@ def _g_grad(p, w, z):
     return [z / p[0], -z * jw / (2.0 * (1 + jw * p[1]))]
 
 
-element(
-    "G", ["Ohm", "s"], ["positive", "positive"], "Gerischer: Z = R/√(1+jωτ)"
-)((_g, _g_grad))
+element("G", ["Ohm", "s"], ["positive", "positive"], "Gerischer: Z = R/√(1+jωτ)")((_g, _g_grad))
 
 
 def _gs(p, w):
@@ -258,9 +256,7 @@ def _k_grad(p, w, z):
     return [z / p[0], -z * jw / (1 + jw * p[1])]
 
 
-element(
-    "K", ["Ohm", "s"], ["positive", "positive"], "Voigt element: Z = R/(1+jωτ)"
-)((_k, _k_grad))
+element("K", ["Ohm", "s"], ["positive", "positive"], "Voigt element: Z = R/(1+jωτ)")((_k, _k_grad))
 
 
 def _zarc(p, w):

@@ -127,8 +127,16 @@ def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e
     u0 = np.clip(problem.to_internal(p0), lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     if problem.free.size == 0:
         r = problem.residual(u0)
-        return Solution(problem.fixed.copy(), u0, 0.5 * float(r @ r), r,
-                        np.zeros((r.size, 0)), 1, True, "no free parameters")
+        return Solution(
+            problem.fixed.copy(),
+            u0,
+            0.5 * float(r @ r),
+            r,
+            np.zeros((r.size, 0)),
+            1,
+            True,
+            "no free parameters",
+        )
     res = least_squares(
         problem.residual,
         u0,

@@ -265,7 +265,14 @@ def fit(
             f"high-frequency intercept less the external resistance ({external_resistance:g} Ohm)"
         )
         result = build_result(
-            spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, [*notes, note],
+            spec,
+            reduced_circ,
+            hidden,
+            weighting,
+            p2,
+            s2,
+            external_resistance,
+            [*notes, note],
             original=spectrum,
         )
     return result

@@ -117,7 +117,9 @@ def decompose(
     reg[idx, 2 + idx] = -2.0
     reg[idx, 3 + idx] = 1.0
     reg *= np.sqrt(smoothing) * np.linalg.norm(b)
-    x, _ = nnls(np.vstack([mn, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * mn.shape[1])
+    x, _ = nnls(
+        np.vstack([mn, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * mn.shape[1]
+    )
     x = x / scale
     gamma = x[1 : 1 + nt]
     tail_q = None
@@ -310,8 +312,10 @@ def _base(circuit: Circuit, d: Decomposition, st: Structure) -> np.ndarray:
             p[e.start] = q
             p[e.start + 1] = n
         else:
-            p[e.start] = d.tail_q if d.tail_q and d.tail_n and d.tail_n > 0.9 else 1.0 / (
-                d.z_max * 2 * np.pi * d.f_min
+            p[e.start] = (
+                d.tail_q
+                if d.tail_q and d.tail_n and d.tail_n > 0.9
+                else 1.0 / (d.z_max * 2 * np.pi * d.f_min)
             )
     return p
 

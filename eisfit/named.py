@@ -94,9 +94,7 @@ class NamedCircuit:
         roles = {k: v for k, v in self.roles.items() if k in names}
         # the series resistor now carries the intercept: series + hidden arc
         roles[reduced.elements[0].name] = "intercept"
-        bounds = {
-            k: v for k, v in self.bounds.items() if k.split("_")[0] in names or k in names
-        }
+        bounds = {k: v for k, v in self.bounds.items() if k.split("_")[0] in names or k in names}
         return NamedCircuit(
             name=self.name,
             circuit=self.hidden_circuit,
@@ -157,7 +155,9 @@ def _parse(path: str, text: str) -> NamedCircuit:
         description=data.get("description", ""),
         roles=dict(data["roles"]),
         bounds=bounds,
-        capacitance_F={k: (float(v[0]), float(v[1])) for k, v in data.get("capacitance_F", {}).items()},
+        capacitance_F={
+            k: (float(v[0]), float(v[1])) for k, v in data.get("capacitance_F", {}).items()
+        },
         total=tuple(data.get("total", ())),
         hidden_role=hidden.get("role"),
         hidden_circuit=hidden.get("circuit"),
@@ -179,7 +179,9 @@ def named_circuits() -> dict[str, NamedCircuit]:
     for path, text in _circuit_files():
         nc = _parse(path, text)
         if nc.name in out:
-            raise EisfitError(f"{path}: the name {nc.name!r} is already defined in {out[nc.name].path}")
+            raise EisfitError(
+                f"{path}: the name {nc.name!r} is already defined in {out[nc.name].path}"
+            )
         out[nc.name] = nc
     return out
 

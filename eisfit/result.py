@@ -130,8 +130,9 @@ class FitResult:
     @property
     def stderr(self) -> dict[str, float]:
         """Parameter name -> standard error (NaN when it could not be estimated)."""
-        return {k: float(p.stderr) if p.stderr is not None else math.nan
-                for k, p in self.params.items()}
+        return {
+            k: float(p.stderr) if p.stderr is not None else math.nan for k, p in self.params.items()
+        }
 
     @property
     def capacitances(self) -> dict[str, float]:
@@ -270,7 +271,9 @@ class FitResult:
             for a in self.arcs:
                 c = uncertainties.nominal_value(a.capacitance)
                 f = uncertainties.nominal_value(a.apex_hz)
-                lines.append(f"    {a.role:<18} C_eff = {c:.3g} F, apex = {f:.3g} Hz, n = {a.n:.3f}")
+                lines.append(
+                    f"    {a.role:<18} C_eff = {c:.3g} F, apex = {f:.3g} Hz, n = {a.n:.3f}"
+                )
         if geometry is not None:
             lines.append("[[Conductivity]]")
             lines.append(f"    geometry     = {geometry}")
@@ -363,8 +366,13 @@ def build_result(
 
     params = lmfit.Parameters()
     for i, n in enumerate(names):
-        params.add(n, value=float(p[i]), min=float(problem.lower[i]), max=float(problem.upper[i]),
-                   vary=bool(problem.vary[i]))
+        params.add(
+            n,
+            value=float(p[i]),
+            min=float(problem.lower[i]),
+            max=float(problem.upper[i]),
+            vary=bool(problem.vary[i]),
+        )
     uvars: dict[str, Any] = {}
     if cov_p is not None and np.all(np.isfinite(cov_p)) and np.all(np.diag(cov_p) >= 0):
         try:
@@ -407,7 +415,9 @@ def build_result(
     for n, fl in flags.items():
         if "at_bound" in fl:
             i = names.index(n)
-            side = "lower" if abs(p[i] - problem.lower[i]) <= abs(problem.upper[i] - p[i]) else "upper"
+            side = (
+                "lower" if abs(p[i] - problem.lower[i]) <= abs(problem.upper[i] - p[i]) else "upper"
+            )
             bound = problem.lower[i] if side == "lower" else problem.upper[i]
             if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
                 warnings_.append(f"{n} = {p[i]:.3g} sits at its upper bound 1 (an ideal capacitor)")
@@ -443,7 +453,11 @@ def build_result(
                 )
     if named is not None and named.total:
         parts = [res_u[r] for r in named.total if r in res_u]
-        if parts and "total" not in res_u and len(parts) == sum(1 for r in named.total if r in res_u):
+        if (
+            parts
+            and "total" not in res_u
+            and len(parts) == sum(1 for r in named.total if r in res_u)
+        ):
             res_u["total"] = sum(parts[1:], parts[0])
 
     # ---------------------------------------------------------------- arcs
@@ -486,7 +500,9 @@ def build_result(
             c = uncertainties.nominal_value(cap)
             lo_c, hi_c = named.capacitance_F[role]
             if not lo_c <= c <= hi_c:
-                other = [k for k, (a_, b_) in named.capacitance_F.items() if a_ <= c <= b_ and k != role]
+                other = [
+                    k for k, (a_, b_) in named.capacitance_F.items() if a_ <= c <= b_ and k != role
+                ]
                 hint = f": it is in the {other[0]} range" if other else ""
                 warnings_.append(
                     f"{role} capacitance {c:.2g} F is outside the range expected for {role} "

@@ -152,9 +152,7 @@ class Spectrum:
         """Keep the points where the boolean array ``keep`` is True."""
         keep = np.asarray(keep, bool)
         if keep.shape != self.frequency.shape:
-            raise SpectrumError(
-                f"mask must have {len(self)} entries, got {keep.size}"
-            )
+            raise SpectrumError(f"mask must have {len(self)} entries, got {keep.size}")
         return Spectrum(self.frequency[keep], self.z[keep], self.meta)
 
     def without_inductive(self) -> Spectrum:

@@ -110,12 +110,7 @@ def blocking_cell(
         if hidden_bulk:
             ok = f_b > 10 * fmax and f_min * 3 < f_gb < fmax / 3 and f_gb > 10 * f_el
         elif inside:
-            ok = (
-                f_min < f_gb < fmax
-                and f_min < f_b < fmax
-                and f_b > 10 * f_gb
-                and f_gb > 10 * f_el
-            )
+            ok = f_min < f_gb < fmax and f_min < f_b < fmax and f_b > 10 * f_gb and f_gb > 10 * f_el
         else:
             ok = True
         if ok:
@@ -123,9 +118,7 @@ def blocking_cell(
     else:  # pragma: no cover - the ranges above always admit a draw
         raise RuntimeError("no parameter draw satisfied the constraints")
     f = frequencies(fmax, f_min, per_decade)
-    params = [
-        r0, r_b, arc_q(r_b, c_b, n_b), n_b, r_gb, arc_q(r_gb, c_gb, n_gb), n_gb, q_el, n_el
-    ]
+    params = [r0, r_b, arc_q(r_b, c_b, n_b), n_b, r_gb, arc_q(r_gb, c_gb, n_gb), n_gb, q_el, n_el]
     res = {"series": r0, "bulk": r_b, "grain_boundary": r_gb, "total": r_b + r_gb}
     return _make(
         "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3",
@@ -177,10 +170,17 @@ def full_cell(
     f = frequencies(f_max, f_min, per_decade)
     params = [
         r0,
-        r_el, arc_q(r_el, c_el, n_el), n_el,
-        r_an, arc_q(r_an, c_an, n_an), n_an,
-        r_ca, arc_q(r_ca, c_ca, n_ca), n_ca,
-        r_w, tau_w,
+        r_el,
+        arc_q(r_el, c_el, n_el),
+        n_el,
+        r_an,
+        arc_q(r_an, c_an, n_an),
+        n_an,
+        r_ca,
+        arc_q(r_ca, c_ca, n_ca),
+        n_ca,
+        r_w,
+        tau_w,
     ]
     res = {
         "series": r0,
