@@ -278,9 +278,8 @@ class FitResult:
             lines.append("[[Conductivity]]")
             lines.append(f"    geometry     = {geometry}")
             for role, s in self.conductivity(geometry).items():
-                lines.append(
-                    f"    {role:<18} = {_fmt_err(uncertainties.nominal_value(s), uncertainties.std_dev(s))} S/cm"
-                )
+                text = _fmt_err(uncertainties.nominal_value(s), uncertainties.std_dev(s))
+                lines.append(f"    {role:<18} = {text} S/cm")
         lines.append("[[Warnings]]")
         if self.warnings:
             lines.extend(f"    - {w}" for w in self.warnings)
