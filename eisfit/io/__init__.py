@@ -1,0 +1,192 @@
+"""Reading impedance spectra from instrument files.
+
+>>> import eisfit
+>>> s = eisfit.read("pellet_25C.mpt")            # doctest: +SKIP
+>>> spectra = eisfit.read_all("loops.mpr")       # doctest: +SKIP
+
+The format is recognised from the file's content first and its extension second; ``format=``
+forces one (see :func:`formats`). Every reader returns spectra in eisfit's conventions: Hz,
+Ohm, Im(Z) < 0 for capacitive behaviour, points ordered from high to low frequency, and
+metadata (``source``, ``format``, ``temperature`` in K, ``technique``, ``cycle``,
+``start_time``, ``instrument``, ``area_cm2``, ``spectrum_index``, ``assumptions``...).
+Problems raise :class:`~eisfit.exceptions.ReaderError` naming the file and the line or byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..exceptions import EisfitError, ReaderError, SpectrumError, UnsupportedFormatError
+from ..spectrum import Spectrum
+from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, register
+
+__all__ = [
+    "read",
+    "read_all",
+    "formats",
+    "register",
+    "readers",
+    "detect_format",
+    "describe",
+    "ReaderError",
+    "UnsupportedFormatError",
+]
+
+
+def formats() -> dict[str, str]:
+    """Registered format names with a one-line description each."""
+    return {name: info.description for name, info in sorted(readers().items())}
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except IsADirectoryError:
+        raise ReaderError(path, "is a folder, expected a file") from None
+    except FileNotFoundError:
+        raise ReaderError(path, "no such file") from None
+    except OSError as exc:
+        raise ReaderError(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def detect_format(path: str | Path) -> str:
+    """Name of the format eisfit would use to read ``path``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        If no reader recognises the file.
+    """
+    p = Path(path)
+    info, _ = detect(_head(p), p)
+    return info.name
+
+
+def _choose(p: Path, format: str | None) -> ReaderInfo:
+    if format is not None:
+        return get_reader(format, p)
+    head = _head(p)
+    if not head:
+        raise ReaderError(p, "file is empty, expected impedance data")
+    info, _ = detect(head, p)
+    return info
+
+
+def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
+    """Read every spectrum in a file.
+
+    Parameters
+    ----------
+    path
+        The file.
+    format
+        A format name from :func:`formats` (or a known extension such as ``"mpt"``) to skip
+        detection.
+
+    Returns
+    -------
+    list of Spectrum
+        In file order; ``meta["spectrum_index"]`` is the position in this list.
+
+    Raises
+    ------
+    ReaderError
+        If the file cannot be read as impedance data (the message names the file and the
+        line or byte offset).
+    UnsupportedFormatError
+        If the format is not recognised or not supported.
+
+    Examples
+    --------
+    >>> spectra = read_all("loops.mpt")           # doctest: +SKIP
+    >>> [len(s) for s in spectra]                 # doctest: +SKIP
+    [21, 21, 21, 21]
+    """
+    p = Path(path)
+    info = _choose(p, format)
+    try:
+        spectra = info.read(p)
+    except ReaderError:
+        raise
+    except SpectrumError as exc:
+        raise ReaderError(p, str(exc)) from None
+    except EisfitError as exc:
+        raise ReaderError(p, str(exc)) from None
+    except MemoryError:
+        raise ReaderError(p, "not enough memory to read the file") from None
+    except RecursionError:
+        raise ReaderError(p, f"{info.name}: structure nested too deeply") from None
+    except Exception as exc:  # any other failure inside a reader is still a reader error
+        raise ReaderError(
+            p, f"{info.name} reader failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not spectra:
+        raise ReaderError(p, f"no impedance spectrum found ({info.name} format)")
+    out = []
+    for i, s in enumerate(spectra):
+        m = dict(s.meta)
+        m.setdefault("source", str(p))
+        m.setdefault("format", info.name)
+        m["spectrum_index"] = i
+        m["n_spectra"] = len(spectra)
+        out.append(Spectrum(s.frequency, s.z, m, min_points=1))
+    return out
+
+
+def read(
+    path: str | Path, format: str | None = None, *, spectrum: int | None = None
+) -> Spectrum:
+    """Read one spectrum.
+
+    Parameters
+    ----------
+    path
+        The file.
+    format
+        Format name to skip detection (see :func:`formats`).
+    spectrum
+        Which spectrum (0-based; negative counts from the end) when the file holds several.
+
+    Returns
+    -------
+    Spectrum
+        Frequencies in Hz (high to low), Z in Ohm with Im(Z) < 0 capacitive.
+
+    Raises
+    ------
+    ReaderError
+        If the file cannot be read, or holds several spectra and ``spectrum`` is not given, or
+        ``spectrum`` is out of range.
+
+    Examples
+    --------
+    >>> s = read("pellet_25C.mpt")                # doctest: +SKIP
+    >>> s.meta["format"]                          # doctest: +SKIP
+    'biologic-mpt'
+    """
+    p = Path(path)
+    spectra = read_all(p, format)
+    n = len(spectra)
+    if spectrum is None:
+        if n > 1:
+            raise ReaderError(
+                p,
+                f"holds {n} spectra; use read_all(path) for all of them or "
+                f"read(path, spectrum=i) with i in 0..{n - 1}",
+            )
+        return spectra[0]
+    if isinstance(spectrum, bool) or not isinstance(spectrum, int):
+        raise ReaderError(p, f"spectrum must be an integer index, got {spectrum!r}")
+    if not -n <= spectrum < n:
+        raise ReaderError(
+            p, f"spectrum={spectrum} is out of range: the file holds {n} spectra (0..{n - 1})"
+        )
+    return spectra[spectrum]
+
+
+def describe(path: str | Path, format: str | None = None) -> str:
+    """Short human summary of a file; see :func:`eisfit.io.summary.describe`."""
+    from .summary import describe as _describe
+
+    return _describe(path, format)

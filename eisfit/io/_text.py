@@ -1,0 +1,342 @@
+"""Reading delimited text tables: separators, decimal commas, header lines, numeric blocks.
+
+Shared by every text reader; readers say where the header and the data are, this module turns
+the lines into numeric columns and names the line of anything it cannot parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import ReaderError
+from .normalise import NUMBER_RE, classify_column, decode_text, looks_binary, split_lines
+
+#: Most bytes of a text file read (a spectrum file is kilobytes to a few megabytes).
+MAX_TEXT_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class TextFile:
+    """A decoded text file.
+
+    Attributes
+    ----------
+    path
+        The file.
+    raw
+        Its bytes.
+    text
+        Decoded text.
+    encoding
+        The encoding used.
+    lines
+        Lines without their line ends (index 0 is line 1).
+    ends_with_newline
+        Whether the last line is terminated (a file cut mid-line is not).
+    """
+
+    path: Path
+    raw: bytes
+    text: str
+    encoding: str
+    lines: list[str]
+    ends_with_newline: bool
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Read a file's bytes, turning OS errors into :class:`ReaderError`."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise ReaderError(p, f"file is {size} bytes; more than {MAX_TEXT_BYTES} is refused")
+        return p.read_bytes()
+    except ReaderError:
+        raise
+    except IsADirectoryError:
+        raise ReaderError(p, "is a folder, expected a file") from None
+    except FileNotFoundError:
+        raise ReaderError(p, "no such file") from None
+    except OSError as exc:
+        raise ReaderError(p, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
+    """Read and decode a text file.
+
+    Raises
+    ------
+    ReaderError
+        If the file is empty or holds binary bytes (the byte offset of the first one is given).
+    """
+    p = Path(path)
+    data = read_bytes(p) if raw is None else raw
+    if not data.strip():
+        raise ReaderError(p, "file is empty, expected impedance data")
+    off = looks_binary(data)
+    if off is not None:
+        raise ReaderError(
+            p, f"binary content (byte 0x{data[off]:02x}) where text was expected", offset=off
+        )
+    text, enc = decode_text(data, p)
+    if "\x00" in text:
+        i = text.index("\x00")
+        raise ReaderError(p, "NUL character in text", line=text[:i].count("\n") + 1)
+    lines = split_lines(text)
+    return TextFile(p, data, text, enc, lines, text.endswith(("\n", "\r")))
+
+
+# ----------------------------------------------------------------------------- fields
+
+_WS = re.compile(r"\s+")
+
+
+def split_fields(line: str, sep: str) -> list[str]:
+    """Split a line into stripped fields; ``sep == " "`` means runs of blanks."""
+    if sep == " ":
+        return _WS.split(line.strip())
+    parts = [s.strip().strip('"').strip() for s in line.split(sep)]
+    while parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def is_number(tok: str, decimal_comma: bool | None = None) -> bool:
+    """Whether a cell is a plain number (with a decimal comma when allowed or unknown)."""
+    t = tok.strip().strip('"')
+    if NUMBER_RE.match(t):
+        return True
+    if decimal_comma is not False and "," in t and "." not in t:
+        return bool(NUMBER_RE.match(t.replace(",", ".")))
+    return False
+
+
+def guess_separator(line: str) -> tuple[str, bool]:
+    """Separator and decimal-comma flag of one data line.
+
+    Tab wins, then semicolon; a comma is a separator when the comma-split cells are numbers
+    with a decimal point, otherwise a decimal mark between blank-separated cells.
+    """
+    if "\t" in line:
+        sep = "\t"
+    elif ";" in line:
+        sep = ";"
+    elif "," in line:
+        cells = split_fields(line, ",")
+        if cells and all(NUMBER_RE.match(c) for c in cells if c != ""):
+            return ",", False
+        sep = " "
+    else:
+        sep = " "
+    cells = [c for c in split_fields(line, sep) if c != ""]
+    dc = any("," in c for c in cells)
+    return sep, dc
+
+
+def numeric_row(line: str, sep: str, decimal_comma: bool) -> bool:
+    """Whether every non-empty cell of the line is a number (and there are at least two)."""
+    cells = [c for c in split_fields(line, sep) if c != ""]
+    return len(cells) >= 2 and all(is_number(c, decimal_comma) for c in cells)
+
+
+def find_numeric_block(
+    lines: Sequence[str], start: int = 0, min_rows: int = 3, max_scan: int = 2000
+) -> tuple[int, str, bool] | None:
+    """First line index of a run of numeric rows, with its separator and decimal flag.
+
+    A run must have ``min_rows`` numeric rows in a row (fewer when the file ends first).
+    """
+    n = len(lines)
+    i = start
+    stop = min(n, start + max_scan)
+    while i < stop:
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        sep, dc = guess_separator(line)
+        if numeric_row(line, sep, dc):
+            j, run = i, 0
+            while j < n and run < min_rows:
+                if lines[j].strip():
+                    if not numeric_row(lines[j], sep, dc):
+                        break
+                    run += 1
+                j += 1
+            if run >= min_rows or (j >= n and run >= 1):
+                return i, sep, dc
+        i += 1
+    return None
+
+
+def header_names(line: str, sep: str, n_fields: int) -> list[str]:
+    """Column names from a header line, matched to the data's field count where possible."""
+    cands = []
+    full = split_fields(line, sep)
+    cands.append(full)
+    cands.append([c for c in full if c != ""])
+    stripped = line.strip().strip('"')
+    cands.append([c for c in re.split(r"\s{2,}|\t", stripped) if c.strip()])
+    cands.append(_WS.split(stripped))
+    for c in cands:
+        if len(c) == n_fields:
+            return [x.strip().strip('"') for x in c]
+    # no candidate has the data's field count (e.g. names for columns left empty): take the
+    # one with recognised names and the nearest count, collapsed names first
+    best = None
+    for c in (cands[1], cands[2], cands[3], cands[0]):
+        if sum(classify_column(x).quantity != "other" for x in c) >= 2:
+            d = abs(len(c) - n_fields)
+            if best is None or d < best[0]:
+                best = (d, c)
+    chosen = best[1] if best is not None else cands[1]
+    return [x.strip().strip('"') for x in chosen]
+
+
+# ----------------------------------------------------------------------------- numeric columns
+
+
+def parse_columns(
+    tf: TextFile,
+    first: int,
+    names: Sequence[str],
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    sep: str,
+    decimal_comma: bool,
+    stop: int | None = None,
+    stop_at_text: bool = False,
+    what: str = "data row",
+) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """Parse the needed columns of the rows ``lines[first:stop]``.
+
+    Parameters
+    ----------
+    tf
+        The file.
+    first
+        0-based index of the first data line.
+    names
+        All column names, in order (positions are taken from here).
+    required
+        Names whose cells must all be numbers.
+    optional
+        Names read when present and numeric (NaN otherwise).
+    sep, decimal_comma
+        Separator and decimal mark.
+    stop
+        0-based index to stop before (default: end of file).
+    stop_at_text
+        End the table at the first line whose first cell is not a number (instead of
+        raising).
+
+    Returns
+    -------
+    columns, lines, end
+        Arrays by name, the 1-based line number of every row, and the 0-based index of the
+        first line after the table.
+
+    Raises
+    ------
+    ReaderError
+        Naming the line and column of a missing or non-numeric cell.
+    """
+    idx = {n: i for i, n in reversed(list(enumerate(names)))}
+    req = [(n, idx[n]) for n in required]
+    opt = [(n, idx[n]) for n in optional if n in idx]
+    need = max([i for _, i in req], default=-1)
+    out: dict[str, list[float]] = {n: [] for n, _ in req + opt}
+    line_numbers: list[int] = []
+    lines = tf.lines
+    end = len(lines) if stop is None else min(stop, len(lines))
+    i = first
+    while i < end:
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        cells = split_fields(line, sep)
+        if stop_at_text and (not cells or not is_number(cells[0], decimal_comma)):
+            break
+        lineno = i + 1
+        if len(cells) <= need:
+            last = i == len(lines) - 1
+            hint = " (file truncated?)" if last else ""
+            raise ReaderError(
+                tf.path,
+                f"expected at least {need + 1} fields in this {what}, found {len(cells)}{hint}",
+                line=lineno,
+            )
+        for n, j in req:
+            tok = cells[j]
+            t = tok.strip().strip('"')
+            if decimal_comma:
+                t = t.replace(",", ".")
+            if not NUMBER_RE.match(t):
+                raise ReaderError(
+                    tf.path,
+                    f"column {n!r} (field {j + 1}): expected a number, found {tok!r}",
+                    line=lineno,
+                )
+            out[n].append(float(t))
+        for n, j in opt:
+            v = float("nan")
+            if j < len(cells):
+                t = cells[j].strip().strip('"')
+                if decimal_comma:
+                    t = t.replace(",", ".")
+                if NUMBER_RE.match(t):
+                    v = float(t)
+            out[n].append(v)
+        line_numbers.append(lineno)
+        i += 1
+    if (
+        line_numbers
+        and not tf.ends_with_newline
+        and line_numbers[-1] == len(lines)
+        and len(split_fields(lines[-1], sep)) < len(names)
+        and len(names) > 1
+    ):
+        raise ReaderError(
+            tf.path,
+            f"last row has {len(split_fields(lines[-1], sep))} of {len(names)} fields and no "
+            "line end: file truncated?",
+            line=len(lines),
+        )
+    cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
+    return cols, np.asarray(line_numbers, dtype=int), i
+
+
+def select_columns(
+    names: Sequence[str], split_keys: Sequence[str] = ("z cycle", "cycle number")
+) -> tuple[list[str], list[str]]:
+    """The columns a spectrum needs (required) and those it may use (optional)."""
+    first: dict[str, str] = {}
+    for n in names:
+        q = classify_column(n).quantity
+        if q != "other" and q not in first:
+            first[q] = n
+    required: list[str] = []
+    optional: list[str] = []
+    if "frequency" in first:
+        required.append(first["frequency"])
+    if "re" in first and "im" in first:
+        required += [first["re"], first["im"]]
+    elif "modulus" in first and "phase" in first:
+        required += [first["modulus"], first["phase"]]
+    for k in split_keys:
+        for n in names:
+            if n.strip().lower() == k.lower() and n not in required:
+                required.append(n)
+                break
+    if "loop" in first and first["loop"] not in required:
+        required.append(first["loop"])
+    if "temperature" in first:
+        optional.append(first["temperature"])
+    return required, optional

@@ -1,0 +1,286 @@
+"""Generic delimited text (CSV, TSV, TXT) and, when openpyxl is installed, ``.xlsx`` sheets.
+
+Columns are found by name (``freq/Hz``, ``Frequency (Hz)``, ``Z'``, ``-Z''``, ``Re(Z)/Ohm``,
+``|Z|``, ``Phase``... with their units); a file without names is read by position as frequency,
+Re(Z), Im(Z) with the sign of the imaginary column decided from the data, and the assumption is
+written to ``meta["assumptions"]``. Several spectra are told apart by a ``cycle number``,
+``z cycle`` or ``loop`` column, or by all-zero rows between sweeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ReaderError, UnsupportedFormatError
+from ..spectrum import Spectrum
+from ._text import (
+    TextFile,
+    find_numeric_block,
+    header_names,
+    load_text,
+    parse_columns,
+    select_columns,
+    split_fields,
+)
+from .normalise import (
+    add_assumption,
+    add_note,
+    classify_column,
+    looks_binary,
+    make_spectrum,
+    spectra_from_columns,
+)
+from .registry import register
+
+_ERROR_CELLS = ("#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!", "")
+
+
+def _names_ok(names: Sequence[str]) -> bool:
+    qs = {classify_column(n).quantity for n in names}
+    return "frequency" in qs and ({"re", "im"} <= qs or {"modulus", "phase"} <= qs)
+
+
+def _repair_spreadsheet_error(
+    names: list[str], meta: dict[str, Any]
+) -> tuple[list[str], str | None]:
+    """A spreadsheet re-save can turn ``-Im(Z)/Ohm`` into ``#NAME?``: name the candidate."""
+    qs = [classify_column(n).quantity for n in names]
+    if "re" in qs and "im" not in qs:
+        i = qs.index("re")
+        if i + 1 < len(names) and names[i + 1].strip() in _ERROR_CELLS:
+            new = list(names)
+            new[i + 1] = "-Im(Z)/Ohm"
+            return new, names[i + 1]
+    return names, None
+
+
+def _check_repair(
+    path: Path, cols: dict[str, np.ndarray], names: list[str], bad: str, meta: dict[str, Any]
+) -> bool:
+    """Keep the repaired ``-Im(Z)`` name only if |Z| and the phase agree with it."""
+    mod = next((n for n in names if classify_column(n).quantity == "modulus"), None)
+    ph = next((n for n in names if classify_column(n).quantity == "phase"), None)
+    re_ = next((n for n in names if classify_column(n).quantity == "re"), None)
+    if mod is None or ph is None or re_ is None or mod not in cols or ph not in cols:
+        return False
+    cand = cols["-Im(Z)/Ohm"]
+    r = cols[re_]
+    m = np.hypot(r, cand)
+    ok_mod = np.allclose(m, cols[mod], rtol=0.02, atol=1e-12)
+    phase_sign = classify_column(ph).sign * np.sign(cols[ph])
+    nz = (np.abs(cols[ph]) > 0.5) & (cand != 0)
+    ok_sign = bool(np.all(np.sign(-cand[nz]) == phase_sign[nz])) if nz.any() else True
+    if ok_mod and ok_sign:
+        add_assumption(
+            meta,
+            f"column {bad!r} (a spreadsheet error in place of a name) read as -Im(Z)/Ohm: it "
+            "follows Re(Z) as in EC-Lab files and agrees with |Z| and Phase(Z)",
+        )
+        return True
+    return False
+
+
+def read_table_text(
+    tf: TextFile,
+    meta: dict[str, Any],
+    *,
+    start: int = 0,
+    allow_positional: bool = True,
+    split_keys: Sequence[str] = ("z cycle", "cycle number", "loop_index", "loop"),
+    im_sign_known: bool = True,
+) -> list[Spectrum]:
+    """Spectra from the first numeric table in a text file, at or after line ``start``."""
+    path = tf.path
+    block = find_numeric_block(tf.lines, start)
+    if block is None:
+        raise ReaderError(
+            path,
+            "no table of numbers found: expected rows of frequency and impedance values",
+            line=min(len(tf.lines), start + 1),
+        )
+    first, sep, dc = block
+    n_fields = len([c for c in split_fields(tf.lines[first], sep) if c != ""])
+    names: list[str] | None = None
+    hdr = first - 1
+    while hdr >= start and not tf.lines[hdr].strip():
+        hdr -= 1
+    repaired = None
+    if hdr >= start:
+        cand = header_names(tf.lines[hdr], sep, n_fields)
+        cand, repaired = _repair_spreadsheet_error(cand, meta)
+        if _names_ok(cand):
+            names = cand
+    if names is not None:
+        required, optional = select_columns(names, split_keys)
+        if repaired is not None:
+            optional += [
+                n
+                for n in names
+                if classify_column(n).quantity in ("modulus", "phase") and n not in required
+            ]
+        cols, lines, _ = parse_columns(
+            tf, first, names, required, optional, sep=sep, decimal_comma=dc
+        )
+        if repaired is not None and not _check_repair(path, cols, names, repaired, meta):
+            # fall back to |Z| and phase
+            names = [("#unused" if n == "-Im(Z)/Ohm" else n) for n in names]
+            required, optional = select_columns(names, split_keys)
+            cols, lines, _ = parse_columns(
+                tf, first, names, required, optional, sep=sep, decimal_comma=dc
+            )
+        if dc:
+            add_note(meta, "decimal comma")
+        kept = [n for n in names if n in cols]
+        keys_present = any(n.strip().lower() in split_keys for n in kept)
+        return _split_and_build(path, cols, kept, meta, lines, keys_present, im_sign_known)
+    if not allow_positional:
+        raise ReaderError(
+            path,
+            "no column names with frequency and impedance found above the data",
+            line=first + 1,
+        )
+    if n_fields < 3:
+        raise ReaderError(
+            path,
+            f"data rows have {n_fields} columns and no names: expected at least frequency, "
+            "Re(Z) and Im(Z)",
+            line=first + 1,
+        )
+    names = ["freq/Hz", "Re(Z)/Ohm", "Im(Z)/Ohm"] + [f"column {i + 1}" for i in range(3, n_fields)]
+    cols, lines, _ = parse_columns(
+        tf, first, names, names[:3], sep=sep, decimal_comma=dc
+    )
+    f = cols["freq/Hz"]
+    if (f < 0).any():
+        raise ReaderError(
+            path,
+            "first column has negative values: cannot be the frequency of a headerless "
+            "(frequency, Re(Z), Im(Z)) table",
+            line=int(lines[int(np.flatnonzero(f < 0)[0])]),
+        )
+    add_assumption(
+        meta,
+        "no column names: columns 1-3 read as frequency (Hz), Re(Z) (Ohm), imaginary part (Ohm)",
+    )
+    if dc:
+        add_note(meta, "decimal comma")
+    return _split_and_build(path, cols, names[:3], meta, lines, False, False)
+
+
+def _split_and_build(
+    path: Path,
+    cols: dict[str, np.ndarray],
+    names: list[str],
+    meta: dict[str, Any],
+    lines: np.ndarray,
+    keys_present: bool,
+    im_sign_known: bool,
+) -> list[Spectrum]:
+    if keys_present:
+        return spectra_from_columns(
+            path, cols, names, meta, lines=lines, im_sign_known=im_sign_known,
+            split_keys=("z cycle", "cycle number", "loop_index", "loop"),
+        )
+    # no index column: an all-zero-frequency row between sweeps ends a spectrum
+    fname = next(n for n in names if classify_column(n).quantity == "frequency")
+    f = cols[fname]
+    zero = f == 0
+    if zero.any() and (~zero).sum() > 0:
+        group = np.cumsum(zero).astype(float)
+        group[zero] = -1
+        ids = [g for g in dict.fromkeys(group[~zero].tolist())]
+        if len(ids) > 1:
+            out = []
+            for k, g in enumerate(ids):
+                sel = group == g
+                sub = {n: v[sel] for n, v in cols.items()}
+                m = dict(meta)
+                m["assumptions"] = list(meta.get("assumptions", []))
+                add_note(m, "spectra separated by rows with frequency 0")
+                m["loop"] = k
+                out += spectra_from_columns(
+                    path, sub, names, m, lines=lines[sel], split_keys=(),
+                    im_sign_known=im_sign_known,
+                )
+            return out
+    return spectra_from_columns(
+        path, cols, names, meta, lines=lines, split_keys=(), im_sign_known=im_sign_known
+    )
+
+
+@register(
+    "generic",
+    extensions=(".csv", ".tsv", ".txt", ".dat"),
+    description="delimited text table (CSV/TSV/TXT) with or without column names",
+)
+class GenericText:
+    """Any delimited text table of frequency and impedance."""
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> float:
+        if looks_binary(head) is not None:
+            return 0.0
+        ext = path.suffix.lower()
+        return 0.2 if ext in (".csv", ".tsv", ".txt", ".dat", "") else 0.1
+
+    @staticmethod
+    def read(path: Path) -> list[Spectrum]:
+        tf = load_text(path)
+        meta: dict[str, Any] = {"format": "generic", "source": str(path)}
+        return read_table_text(tf, meta)
+
+
+@register("xlsx", extensions=(".xlsx", ".xlsm"), description="Excel workbook (needs openpyxl)")
+class Xlsx:
+    """Excel workbook: the first sheet with a frequency/impedance table (needs openpyxl)."""
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> float:
+        if head.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm"):
+            return 0.9
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            return 0.3
+        return 0.0
+
+    @staticmethod
+    def read(path: Path) -> list[Spectrum]:
+        try:
+            import openpyxl
+        except ImportError:
+            raise UnsupportedFormatError(
+                path, "reading .xlsx needs openpyxl (pip install openpyxl), or save as CSV"
+            ) from None
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise ReaderError(path, f"not a readable .xlsx workbook ({exc})") from None
+        errors = []
+        try:
+            for ws in wb.worksheets:
+                rows = []
+                for row in ws.iter_rows(values_only=True):
+                    cells = ["" if v is None else str(v) for v in row]
+                    rows.append("\t".join(cells))
+                if not rows:
+                    continue
+                text = "\n".join(rows) + "\n"
+                tf = TextFile(path, b"", text, "xlsx", rows, True)
+                meta: dict[str, Any] = {"format": "xlsx", "source": str(path), "sheet": ws.title}
+                try:
+                    return read_table_text(tf, meta)
+                except ReaderError as exc:
+                    errors.append(f"sheet {ws.title!r}: {exc.reason}")
+        finally:
+            wb.close()
+        raise ReaderError(path, "; ".join(errors) or "workbook has no sheets with data")
+
+
+def read_rows_as_spectrum(
+    path: Path, f: np.ndarray, z: np.ndarray, meta: dict[str, Any]
+) -> Spectrum:
+    """Convenience for readers that already hold arrays."""
+    return make_spectrum(path, f, z, meta)
