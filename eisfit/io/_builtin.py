@@ -1,3 +1,3 @@
 """Imports every built-in reader module so that each registers itself."""
 
-from . import biologic_mpr, biologic_mpt, generic  # noqa: F401
+from . import biologic_mpr, biologic_mpt, gamry, generic, zplot  # noqa: F401

@@ -1,0 +1,259 @@
+"""Gamry Framework data files (``.DTA``, EXPLAIN format).
+
+Header lines are ``KEY<tab>TYPE<tab>VALUE<tab>label`` (labels may carry ``&`` accelerators);
+tables start with ``NAME<tab>TABLE[<tab>rows]``, then a column-name row and a units row, each
+data row indented by a tab. The impedance table is ``ZCURVE``; ``OCVCURVE`` and ``FRACURVE``
+tables are skipped; an aborted run ends with ``EXPERIMENTABORTED``. Some installs write decimal
+commas throughout; with drift correction on, ``ZrealDrCor``/``ZimagDrCor`` columns are used.
+Gamry's ``Zimag`` is Im(Z) (negative for capacitive behaviour).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ReaderError
+from ..spectrum import Spectrum
+from ._text import TextFile, is_number, load_text
+from .normalise import (
+    NUMBER_RE,
+    add_assumption,
+    add_note,
+    make_spectrum,
+    polar_to_complex,
+)
+from .registry import register
+
+_TABLE_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*\tTABLE(?:\t(\d+))?\s*$")
+
+
+def _value(fields: list[str], dc: bool) -> float | None:
+    for f in fields:
+        t = f.strip()
+        if dc:
+            t = t.replace(",", ".")
+        if NUMBER_RE.match(t):
+            return float(t)
+    return None
+
+
+def _gamry_datetime(date: str, time: str) -> str | None:
+    for fmt in ("%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            d = datetime.strptime(date.strip(), fmt)
+        except ValueError:
+            continue
+        t = time.strip()
+        for tf in ("%H:%M:%S.%f", "%H:%M:%S"):
+            try:
+                tt = datetime.strptime(t, tf)
+                return d.replace(hour=tt.hour, minute=tt.minute, second=tt.second,
+                                 microsecond=tt.microsecond).isoformat()
+            except ValueError:
+                continue
+        return d.date().isoformat()
+    return None
+
+
+@register("gamry-dta", extensions=(".dta",), description="Gamry Framework EIS data (.DTA)")
+class GamryDta:
+    """Gamry Framework data file (EXPLAIN format) with a ZCURVE table."""
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> float:
+        h = head.lstrip(b"\xef\xbb\xbf")
+        if h[:7].upper() == b"EXPLAIN" and b"ZCURVE" in head:
+            return 0.95
+        if h[:7].upper() == b"EXPLAIN":
+            return 0.85
+        if b"ZCURVE\tTABLE" in head:
+            return 0.8
+        if path.suffix.lower() == ".dta":
+            return 0.3
+        return 0.0
+
+    @staticmethod
+    def read(path: Path) -> list[Spectrum]:
+        return read_gamry(load_text(path))
+
+
+def read_gamry(tf: TextFile) -> list[Spectrum]:
+    """Every ZCURVE table of a decoded Gamry file as a spectrum."""
+    path, lines = tf.path, tf.lines
+    # decimal comma: header values such as 1,00000E+005 and no decimal point in data rows
+    sample = "\n".join(lines[:400])
+    dc = bool(re.search(r"\t-?\d+,\d+E[+-]\d+", sample)) or (
+        bool(re.search(r"QUANT\t-?\d+,\d+", sample))
+    )
+    header: dict[str, list[str]] = {}
+    tables: list[tuple[int, str]] = []
+    aborted = False
+    for i, line in enumerate(lines):
+        m = _TABLE_RE.match(line)
+        if m:
+            tables.append((i, m.group(1)))
+            continue
+        if line[:1] in ("\t", " ") or not line.strip():
+            continue
+        parts = line.split("\t")
+        key = parts[0].strip()
+        if key == "EXPERIMENTABORTED":
+            aborted = True
+        if key and key not in header:
+            header[key] = parts[1:]
+    meta: dict[str, Any] = {"format": "gamry-dta", "source": str(path)}
+    if "TAG" in header and header["TAG"]:
+        meta["technique"] = header["TAG"][0].strip()
+    if "TITLE" in header and len(header["TITLE"]) > 1 and header["TITLE"][1].strip():
+        meta["title"] = header["TITLE"][1].strip()
+    if "DATE" in header and len(header["DATE"]) > 1:
+        date = header["DATE"][1]
+        time = header.get("TIME", ["", ""])[1] if len(header.get("TIME", [])) > 1 else ""
+        st = _gamry_datetime(date, time)
+        if st:
+            meta["start_time"] = st
+        elif date.strip():
+            meta["start_time"] = f"{date.strip()} {time.strip()}".strip()
+    if "PSTAT" in header and len(header["PSTAT"]) > 1:
+        meta["instrument"] = "Gamry " + header["PSTAT"][1].strip()
+    if "FRAMEWORKVERSION" in header and len(header["FRAMEWORKVERSION"]) > 1:
+        meta["software"] = "Gamry Framework " + header["FRAMEWORKVERSION"][1].strip()
+    if "VAC" in header:
+        v = _value(header["VAC"][1:2], dc)
+        if v is not None:
+            meta["amplitude"] = v * 1e-3
+            meta["amplitude_unit"] = "V rms"
+    if "IACREQ" in header:
+        v = _value(header["IACREQ"][1:2], dc)
+        if v is not None:
+            meta["amplitude"] = v
+            meta["amplitude_unit"] = "A rms"
+    if "AREA" in header:
+        v = _value(header["AREA"][1:2], dc)
+        if v is not None and v > 0:
+            meta["area_cm2"] = v
+    if aborted:
+        add_note(meta, "the run was aborted (EXPERIMENTABORTED): the spectrum may be incomplete")
+    if dc:
+        add_note(meta, "decimal comma")
+    zt = [(i, n) for i, n in tables if n == "ZCURVE"]
+    if not zt:
+        raise ReaderError(
+            path,
+            "no 'ZCURVE<tab>TABLE' found: not an impedance file "
+            f"(tables: {', '.join(n for _, n in tables) or 'none'})",
+        )
+    out = []
+    for k, (i, _) in enumerate(zt):
+        m = dict(meta)
+        m["assumptions"] = list(meta.get("assumptions", []))
+        m["notes"] = list(meta.get("notes", []))
+        out.append(_zcurve(tf, i, m, dc))
+        if len(zt) > 1:
+            out[-1] = out[-1].with_meta(curve=k)
+    return out
+
+
+def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
+    path, lines = tf.path, tf.lines
+    if i + 2 >= len(lines):
+        raise ReaderError(
+            path, "ZCURVE table ends before its column-name and unit rows (truncated?)",
+            line=len(lines),
+        )
+    names = [c.strip() for c in lines[i + 1].strip("\r\n").split("\t")]
+    if names and names[0] == "":
+        names = names[1:]
+    while names and names[-1] == "":
+        names.pop()
+    units = [c.strip() for c in lines[i + 2].split("\t")]
+    if units and units[0] == "":
+        units = units[1:]
+    idx = {n: j for j, n in enumerate(names)}
+    if "Freq" not in idx:
+        raise ReaderError(path, f"ZCURVE has no 'Freq' column (columns: {names})", line=i + 2)
+    drift = "ZrealDrCor" in idx and "ZimagDrCor" in idx
+    if drift:
+        rn, im_n = "ZrealDrCor", "ZimagDrCor"
+        add_assumption(
+            meta, "drift-corrected columns ZrealDrCor/ZimagDrCor used (Zreal/Zimag ignored)"
+        )
+    elif "Zreal" in idx and "Zimag" in idx:
+        rn, im_n = "Zreal", "Zimag"
+    elif "Zmod" in idx and "Zphz" in idx:
+        rn, im_n = "Zmod", "Zphz"
+    else:
+        raise ReaderError(
+            path, f"ZCURVE has neither Zreal/Zimag nor Zmod/Zphz (columns: {names})", line=i + 2
+        )
+    for n in (rn, im_n, "Freq"):
+        u = units[idx[n]] if idx[n] < len(units) else ""
+        if n.startswith("Z") and "phz" not in n.lower() and u and u.lower() not in ("ohm", "ohms"):
+            raise ReaderError(
+                path, f"column {n!r} has unit {u!r}: expected ohm", line=i + 3
+            )
+    need = [idx["Freq"], idx[rn], idx[im_n]]
+    temp_j = idx.get("Temp")
+    f, a, b, ln, temps = [], [], [], [], []
+    j = i + 3
+    while j < len(lines):
+        line = lines[j]
+        if not line.strip():
+            j += 1
+            continue
+        if line[:1] not in ("\t", " "):
+            break
+        cells = line.split()
+        if len(cells) < len(names):
+            # whitespace inside a row can merge nothing; fewer cells means a cut row
+            if len(cells) <= max(need):
+                raise ReaderError(
+                    path,
+                    f"ZCURVE row has {len(cells)} of {len(names)} fields"
+                    + (" (file truncated?)" if j == len(lines) - 1 else ""),
+                    line=j + 1,
+                )
+        vals = []
+        for c in need:
+            t = cells[c].replace(",", ".") if dc else cells[c]
+            if not NUMBER_RE.match(t):
+                raise ReaderError(
+                    path,
+                    f"ZCURVE column {names[need.index(c)] if False else names[c]!r}: "
+                    f"expected a number, found {cells[c]!r}",
+                    line=j + 1,
+                )
+            vals.append(float(t))
+        if j == len(lines) - 1 and not tf.ends_with_newline and len(cells) < len(names):
+            raise ReaderError(path, "last ZCURVE row is cut short (file truncated?)", line=j + 1)
+        f.append(vals[0])
+        a.append(vals[1])
+        b.append(vals[2])
+        ln.append(j + 1)
+        if temp_j is not None and temp_j < len(cells) and is_number(cells[temp_j], dc):
+            temps.append(float(cells[temp_j].replace(",", ".")))
+        j += 1
+    if not f:
+        raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)
+    fa, aa, ba = np.array(f), np.array(a), np.array(b)
+    z = polar_to_complex(aa, ba) if rn == "Zmod" else aa + 1j * ba
+    if temps:
+        t = np.array(temps)
+        if -150 < t.mean() < 600 and np.ptp(t) < 10:
+            meta["temperature"] = float(t.mean()) + 273.15
+            add_assumption(meta, "temperature from the ZCURVE 'Temp' column (°C)")
+        else:
+            add_note(
+                meta,
+                f"ZCURVE 'Temp' column reads {t.mean():.4g} °C (no sensor?): not used as the "
+                "temperature",
+            )
+    for key in ("notes", "assumptions"):
+        if not meta.get(key):
+            meta.pop(key, None)
+    return make_spectrum(path, fa, z, meta, lines=ln)
