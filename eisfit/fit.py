@@ -252,37 +252,90 @@ def fit(
     result = build_result(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, original=spectrum
     )
-    hidden = named.hidden_variant() if named is not None else None
-    if hidden is not None and params is None and _arc_is_hidden(result, named.hidden_role):
-        reduced_circ = hidden.parsed
-        start = _reduced_start(circ, reduced_circ, sol.params)
-        p2, s2 = _run(spec, reduced_circ, hidden, weighting, None, None, starts=[start])
-        f_apex = result.apex_hz.get(named.hidden_role)
-        where = f"{f_apex:.3g} Hz" if f_apex is not None else "an unresolved frequency"
-        note = (
-            f"the {named.hidden_role} arc relaxes above the highest measured frequency "
-            f"({where} > {spec.frequency.max():.3g} Hz): {named.hidden_role} resistance is the "
-            f"high-frequency intercept less the external resistance ({external_resistance:g} Ohm)"
-        )
-        result = build_result(
-            spec,
-            reduced_circ,
-            hidden,
-            weighting,
-            p2,
-            s2,
-            external_resistance,
-            [*notes, note],
-            original=spectrum,
+    if named is not None and named.hidden_role and params is None:
+        result = _hidden_treatment(
+            result, spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum
         )
     return result
 
 
-def _arc_is_hidden(result: FitResult, role: str | None) -> bool:
-    if role is None or role not in result.apex_hz:
-        return False
-    f_max = float(result.spectrum.frequency.max())
-    return bool(result.apex_hz[role] > f_max)
+def _unresolved(result: FitResult) -> bool:
+    """True when some arc is not determined: apex outside the window or R error over 30 %."""
+    f_lo, f_hi = result.spectrum.frequency_range
+    for a in result.arcs:
+        f = result.apex_hz[a.role]
+        r, e = result.resistances.get(a.role), result.resistance_stderr.get(a.role)
+        if not f_lo <= f <= f_hi:
+            return True
+        if r and (e is None or not np.isfinite(e) or e > 0.3 * abs(r)):
+            return True
+    return False
+
+
+def _hidden_treatment(
+    result: FitResult,
+    spec: Spectrum,
+    circ: Circuit,
+    named: NamedCircuit,
+    weighting: str,
+    problem: Problem,
+    sol: Solution,
+    external_resistance: float,
+    notes: list[str],
+    original: Spectrum,
+) -> FitResult:
+    """Report the hidden-role arc from the high-frequency intercept when it is not in the window.
+
+    Two models compete when the full fit shows an arc it cannot place: the full circuit with the
+    hidden-role arc counted into the intercept (right when that arc is partly visible at the top
+    of the window) and the reduced circuit without it (right when it is wholly above). BIC
+    decides between them and against the full fit when no arc sits above the window.
+    """
+    role = named.hidden_role
+    f_hi = float(spec.frequency.max())
+    above = role in result.apex_hz and result.apex_hz[role] > f_hi
+    if not above and not _unresolved(result):
+        return result
+    hidden = named.hidden_variant()
+    assert hidden is not None  # named.hidden_role implies a hidden circuit
+    reduced_circ = hidden.parsed
+    start = _reduced_start(circ, reduced_circ, sol.params)
+    p2, s2 = _run(spec, reduced_circ, hidden, weighting, None, None, starts=[start])
+    reduced = build_result(
+        spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, notes, original=original
+    )
+    if not above and reduced.bic > result.bic:
+        return result
+    f_apex = result.apex_hz.get(role, float("nan"))
+    note = (
+        f"the {role} arc relaxes above the highest measured frequency "
+        f"({f_hi:.3g} Hz; the full fit puts its apex at {f_apex:.3g} Hz): {role} resistance is "
+        f"the high-frequency intercept less the external resistance ({external_resistance:g} Ohm)"
+    )
+    if above and result.bic <= reduced.bic:
+        variant = named.intercept_variant()
+        return build_result(
+            spec,
+            circ,
+            variant,
+            weighting,
+            problem,
+            sol,
+            external_resistance,
+            [*notes, note],
+            original=original,
+        )
+    return build_result(
+        spec,
+        reduced_circ,
+        hidden,
+        weighting,
+        p2,
+        s2,
+        external_resistance,
+        [*notes, note],
+        original=original,
+    )
 
 
 def _reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:

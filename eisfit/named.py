@@ -85,6 +85,37 @@ class NamedCircuit:
         """The role of an element (``R1`` -> ``bulk``), or None."""
         return self.roles.get(element_name)
 
+    def intercept_variant(self) -> NamedCircuit | None:
+        """The same circuit with the hidden-role arc counted into the high-frequency intercept.
+
+        Used when a fit places that arc above the measured window: its resistance and the series
+        resistance add up to the intercept, and the arc itself is not reported.
+        """
+        if not self.hidden_role:
+            return None
+        roles = dict(self.roles)
+        for k, v in self.roles.items():
+            if v == self.hidden_role:
+                roles.pop(k)
+                if k.startswith("R") and Circuit(self.circuit).element(k).element.name == "R":
+                    roles[k] = "intercept"
+            elif v == "series":
+                roles[k] = "intercept"
+        return NamedCircuit(
+            name=self.name,
+            circuit=self.circuit,
+            cell=self.cell,
+            description=self.description,
+            roles=roles,
+            bounds=self.bounds,
+            capacitance_F=self.capacitance_F,
+            total=self.total,
+            hidden_role=self.hidden_role,
+            hidden_circuit=None,
+            interfaces=self.interfaces,
+            path=self.path,
+        )
+
     def hidden_variant(self) -> NamedCircuit | None:
         """The named circuit used when the hidden-role arc lies above the window."""
         if not self.hidden_circuit or not self.hidden_role:

@@ -429,6 +429,7 @@ def build_result(
     roles = named.roles if named is not None else {}
     res_u: dict[str, Any] = {}
     st = guess.structure(circuit)
+    intercept_parts = []
     for e in circuit.elements:
         role = roles.get(e.name)
         if role is None:
@@ -437,19 +438,22 @@ def build_result(
             res_u[role] = uvars[e.name]
         elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
             res_u[role] = uvars[e.param_names[0]]
-        elif role == "intercept":
-            intercept = uvars[e.name] - external_resistance
-            if named is not None and named.hidden_role:
-                if external_resistance > 0:
-                    res_u["series"] = ufloat(external_resistance, 0.0)
-                res_u[named.hidden_role] = intercept
-            else:
-                res_u["total"] = intercept
-            if uncertainties.nominal_value(intercept) <= 0:
-                warnings_.append(
-                    f"the high-frequency intercept {p[e.start]:.4g} Ohm is not above the external "
-                    f"resistance {external_resistance:g} Ohm"
-                )
+        elif role == "intercept" and e.element.name == "R":
+            intercept_parts.append(uvars[e.name])
+    if intercept_parts:
+        intercept = sum(intercept_parts[1:], intercept_parts[0]) - external_resistance
+        if named is not None and named.hidden_role:
+            if external_resistance > 0:
+                res_u["series"] = ufloat(external_resistance, 0.0)
+            res_u[named.hidden_role] = intercept
+        else:
+            res_u["total"] = intercept
+        if uncertainties.nominal_value(intercept) <= 0:
+            raw = uncertainties.nominal_value(intercept) + external_resistance
+            warnings_.append(
+                f"the high-frequency intercept {raw:.4g} "
+                f"Ohm is not above the external resistance {external_resistance:g} Ohm"
+            )
     if named is not None and named.total:
         parts = [res_u[r] for r in named.total if r in res_u]
         if (
@@ -467,6 +471,8 @@ def build_result(
             continue
         r_name = a.names[0]
         role = roles.get(r_name, r_name)
+        if role == "intercept":
+            continue  # an arc above the window, reported as part of the intercept
         ru = uvars[r_name]
         if a.kind == "rq":
             qu = uvars[names[a.indices[1]]]
