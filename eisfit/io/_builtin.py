@@ -1,3 +1,18 @@
 """Imports every built-in reader module so that each registers itself."""
 
-from . import biologic_mpr, biologic_mpt, gamry, generic, zplot  # noqa: F401
+from . import (  # noqa: F401
+    autolab,
+    biologic_mpr,
+    biologic_mpt,
+    chi,
+    gamry,
+    generic,
+    ivium,
+    lcr,
+    novocontrol,
+    palmsens,
+    par,
+    relaxis,
+    zahner,
+    zplot,
+)

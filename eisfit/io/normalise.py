@@ -451,7 +451,7 @@ def add_note(meta: dict[str, Any], text: str) -> None:
 
 
 _TEMP_RE = re.compile(
-    r"(?<![\w.])(?P<v>[-+−]?\d+(?:[.,]\d+)?)\s*(?P<u>°\s*C|°C|degC|deg\.?C?|℃|C|K)(?![A-Za-z])"
+    r"(?<![A-Za-z0-9.])(?P<v>[-+−]?\d+(?:[.,]\d+)?)\s*(?P<u>°\s*C|°C|degC|deg\.?C?|℃|C|K)(?![A-Za-z])"
 )
 
 

@@ -1,0 +1,42 @@
+"""Metrohm Autolab NOVA (and FRA/GPES) text exports.
+
+NOVA exports a table with ``Frequency (Hz)``, ``Z' (Ω)``, ``-Z'' (Ω)``, ``Z (Ω)``,
+``-Phase (°)``, ``Time (s)`` (and often ``Index``), separated by tabs, semicolons or commas,
+in UTF-8 or UTF-16. ``-Z''`` holds -Im(Z); the names carry the sign and units.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ..spectrum import Spectrum
+from ._text import load_text
+from .generic import read_table_text
+from .normalise import decode_text
+from .registry import register
+
+
+@register("autolab", extensions=(), description="Metrohm Autolab NOVA text export")
+class Autolab:
+    """Metrohm Autolab NOVA text export (``Frequency (Hz)``, ``Z' (Ω)``, ``-Z'' (Ω)``)."""
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> float:
+        try:
+            text, _ = decode_text(head[:8192], path)
+        except Exception:
+            return 0.0
+        first = text.splitlines()[0] if text else ""
+        if re.search(r"Frequency \(Hz\)", first) and re.search(r"-Z'' \((Ω|Ohm|ohm)\)", first):
+            return 0.85
+        if "NOVA" in text[:2000] and "Frequency (Hz)" in text[:4000]:
+            return 0.8
+        return 0.0
+
+    @staticmethod
+    def read(path: Path) -> list[Spectrum]:
+        tf = load_text(path)
+        meta: dict[str, Any] = {"format": "autolab", "source": str(path)}
+        return read_table_text(tf, meta, allow_positional=False)
