@@ -21,6 +21,7 @@ from ._text import (
     TextFile,
     find_numeric_block,
     header_names,
+    is_number,
     load_text,
     parse_columns,
     select_columns,
@@ -137,6 +138,15 @@ def read_table_text(
         kept = [n for n in names if n in cols]
         keys_present = any(n.strip().lower() in split_keys for n in kept)
         return _split_and_build(path, cols, kept, meta, lines, keys_present, im_sign_known)
+    if hdr >= start and names is None:
+        cand = header_names(tf.lines[hdr], sep, n_fields)
+        if len(cand) == n_fields and not any(is_number(c) for c in cand):
+            raise ReaderError(
+                path,
+                f"column names {cand!r} not understood: expected a frequency column and "
+                "Re(Z)/Im(Z) (e.g. 'freq/Hz', \"Z'\", \"-Z''\") or |Z| and phase columns",
+                line=hdr + 1,
+            )
     if not allow_positional:
         raise ReaderError(
             path,

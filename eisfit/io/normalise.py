@@ -674,6 +674,9 @@ def spectra_from_columns(
     if split_vals is None and "loop" in by_q:
         split_vals = np.asarray(columns[by_q["loop"]], float)
         used_key = by_q["loop"]
+    n_zero = int((f == 0).sum())
+    if n_zero:
+        add_note(m0, f"{n_zero} rows with frequency 0 (not impedance) dropped")
     eg = None if extra_groups is None else np.asarray(extra_groups, float)
     # rows that are not impedance (frequency 0) never make a group on their own
     valid = np.flatnonzero(f != 0)
