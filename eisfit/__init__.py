@@ -20,7 +20,7 @@ _EXPORTS = {
     "GeometryError": "exceptions",
     "SpectrumError": "exceptions",
     "UnsupportedFormatError": "exceptions",
-    "fit": "fit",
+    "fit": "fitting",
     "FitResult": "result",
     "Geometry": "geometry",
     "named_circuits": "named",

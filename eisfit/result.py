@@ -394,7 +394,7 @@ def build_result(
             uvars[names[i]] = ufloat(p[i], math.nan)
     for i, n in enumerate(names):
         if n not in uvars:
-            uvars[n] = ufloat(p[i], 0.0)  # fixed parameter
+            uvars[n] = float(p[i])  # fixed parameter: an exact number
 
     # ---------------------------------------------------------------- flags
     flags: dict[str, list[str]] = {}
@@ -444,7 +444,7 @@ def build_result(
         intercept = sum(intercept_parts[1:], intercept_parts[0]) - external_resistance
         if named is not None and named.hidden_role:
             if external_resistance > 0:
-                res_u["series"] = ufloat(external_resistance, 0.0)
+                res_u["series"] = float(external_resistance)
             res_u[named.hidden_role] = intercept
         else:
             res_u["total"] = intercept

@@ -1,0 +1,191 @@
+"""The ``eisfit`` command: thin wrappers over the library.
+
+Exit codes: 0 success; 1 some spectra failed (the rest are reported); 2 bad usage or
+unreadable input. User mistakes print one line, ``eisfit: error: ...``, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .exceptions import EisfitError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _geometry(args: argparse.Namespace) -> Any:
+    if args.thickness is None and args.diameter is None and args.area is None:
+        return None
+    from .geometry import Geometry
+
+    if args.thickness is None:
+        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
+    if args.diameter is None and args.area is None:
+        raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
+    return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
+
+
+def _external(args: argparse.Namespace) -> float:
+    if args.external_resistance is None:
+        return 0.0
+    from .units import parse_resistance
+
+    return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
+
+
+def _add_fit_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--circuit",
+        default="blocking",
+        help="a named circuit (see 'eisfit circuits') or a circuit string such as "
+        "'R0-p(R1,CPE1)-CPE2' (default: blocking)",
+    )
+    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
+    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
+    p.add_argument(
+        "--external-resistance",
+        metavar="OHM",
+        help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
+    )
+    p.add_argument(
+        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
+    )
+    p.add_argument("--format", help="file format, to skip detection (see 'eisfit read')")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a report")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .fitting import fit
+    from .io import read_all
+    from .output import check_writable, write_atomic
+
+    geometry = _geometry(args)
+    external = _external(args)
+    if args.plot:
+        check_writable(args.plot, args.force)
+    spectra = read_all(args.path, args.format)
+    results, failures = [], []
+    for s in spectra:
+        try:
+            results.append(fit(s, args.circuit, weighting=args.weighting,
+                               external_resistance=external))
+        except EisfitError as exc:
+            if len(spectra) == 1:
+                raise
+            failures.append({"spectrum": s.meta.get("spectrum_index"), "error": str(exc)})
+    if args.json:
+        objs = [r.to_dict(geometry) for r in results]
+        out: Any = objs[0] if len(objs) == 1 and not failures else objs
+        if failures:
+            out = {"spectra": objs, "failures": failures}
+        print(json.dumps(out, indent=2))
+    else:
+        for r in results:
+            print(r.report(geometry))
+            print()
+        for f in failures:
+            print(f"spectrum {f['spectrum']}: failed: {f['error']}", file=sys.stderr)
+    if args.plot and results:
+        from .plot import fit_figure
+
+        fig = fit_figure(results[0])
+        write_atomic(args.plot, lambda t: fig.savefig(t, dpi=150,
+                                                      format=Path(args.plot).suffix[1:] or "png"),
+                     force=args.force)
+        if not args.json:
+            print(f"plot written to {args.plot}")
+    return 1 if failures else 0
+
+
+def _cmd_circuits(args: argparse.Namespace) -> int:
+    from .named import named_circuits
+
+    circuits = named_circuits()
+    if args.json:
+        print(json.dumps({k: {"circuit": v.circuit, "cell": v.cell, "roles": v.roles,
+                              "description": v.description} for k, v in circuits.items()},
+                         indent=2))
+        return 0
+    for name, nc in circuits.items():
+        roles = ", ".join(f"{k}={v}" for k, v in nc.roles.items())
+        print(f"{name:<16} {nc.circuit}")
+        print(f"{'':<16} {nc.description}")
+        print(f"{'':<16} roles: {roles}")
+        print()
+    return 0
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    from .io import describe
+
+    print(describe(args.path, args.format))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.out, force=args.force)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``eisfit`` command."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="eisfit",
+        description="Fit impedance spectra of solid-state battery cells: resistances, "
+        "capacitances, conductivity.",
+    )
+    parser.add_argument("--version", action="version", version=f"eisfit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("fit", help="fit one file (every spectrum in it)")
+    p.add_argument("path", help="the data file")
+    _add_fit_options(p)
+    p.add_argument("--plot", metavar="FILE", help="save a Nyquist + residual plot (png, svg, pdf)")
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser("circuits", help="list the named circuits and their roles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_circuits)
+
+    p = sub.add_parser("read", help="show what a file holds (format, spectra, metadata)")
+    p.add_argument("path")
+    p.add_argument("--format")
+    p.set_defaults(func=_cmd_read)
+
+    p = sub.add_parser("demo", help="fit the bundled example spectra and write a summary")
+    p.add_argument("--out", default="eisfit-demo", help="output folder (default: eisfit-demo)")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EisfitError as exc:
+        print(f"eisfit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eisfit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
