@@ -382,3 +382,28 @@ def test_registry_refuses_duplicates() -> None:
             @staticmethod
             def read(path: Path) -> list:
                 return []
+
+
+def test_autolab_nova_utf16(tmp_path: Path) -> None:
+    lines = ["Index\tFrequency (Hz)\tZ' (Ω)\t-Z'' (Ω)\tZ (Ω)\t-Phase (°)\tTime (s)"]
+    lines += [
+        f"{k}\t{f!r}\t{z.real!r}\t{-z.imag!r}\t{abs(z)!r}\t{-math.degrees(np.angle(z))!r}\t1"
+        for k, (f, z) in enumerate(PTS)
+    ]
+    p = tmp_path / "nova.txt"
+    p.write_bytes(b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
+    s = read(p)
+    assert s.meta["format"] == "autolab"
+    check_truth(s, rtol=1e-12)
+
+
+def test_palmsens_csv(tmp_path: Path) -> None:
+    lines = ["Date and time measurement:,2023-08-22 12:50:26", "Impedance Spectroscopy",
+             "freq / Hz,Z' / Ohm,-Z'' / Ohm,Z / Ohm,-Phase / deg"]
+    lines += [f"{f!r},{z.real!r},{-z.imag!r},{abs(z)!r},{-math.degrees(np.angle(z))!r}"
+              for f, z in PTS]
+    p = tmp_path / "ps.csv"
+    p.write_bytes(b"\xff\xfe" + ("\r\n".join(lines) + "\r\n").encode("utf-16-le"))
+    s = read(p)
+    assert s.meta["format"] == "palmsens-csv"
+    check_truth(s, rtol=1e-12)

@@ -107,7 +107,11 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
     info = _choose(p, format)
     try:
         spectra = info.read(p)
-    except ReaderError:
+    except ReaderError as exc:
+        if "\n" in str(exc) or "\r" in str(exc):
+            # messages quoting other libraries stay on one line
+            reason = " ".join(exc.reason.split())
+            raise type(exc)(p, reason, line=exc.line, offset=exc.offset) from None
         raise
     except SpectrumError as exc:
         raise ReaderError(p, str(exc)) from None

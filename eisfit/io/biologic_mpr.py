@@ -68,13 +68,14 @@ class BiologicMpr:
         except NotImplementedError as exc:
             raise ReaderError(
                 path,
-                f"galvani cannot read this .mpr ({exc}); export it as .mpt from EC-Lab",
+                f"galvani cannot read this .mpr ({' '.join(str(exc).split())}); "
+                "export it as .mpt from EC-Lab",
             ) from None
         except Exception as exc:
             raise ReaderError(
                 path,
-                f"damaged or unsupported .mpr ({type(exc).__name__}: {exc}); "
-                "export it as .mpt from EC-Lab",
+                f"damaged or unsupported .mpr ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())}); export it as .mpt from EC-Lab",
             ) from None
         arr = getattr(mpr, "data", None)
         if arr is None or arr.dtype.names is None:
