@@ -224,7 +224,7 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
             if not NUMBER_RE.match(t):
                 raise ReaderError(
                     path,
-                    f"ZCURVE column {names[need.index(c)] if False else names[c]!r}: "
+                    f"ZCURVE column {names[c]!r}: "
                     f"expected a number, found {cells[c]!r}",
                     line=j + 1,
                 )
