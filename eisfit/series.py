@@ -1,0 +1,779 @@
+"""Temperature series: many spectra, one fit each, and the Arrhenius analysis of every role.
+
+>>> import eisfit
+>>> series = eisfit.fit_series("data/latp_pellet", geometry=eisfit.Geometry(
+...     thickness="1 mm", diameter="10 mm"))                       # doctest: +SKIP
+>>> series.arrhenius("bulk").Ea_eV                                  # doctest: +SKIP
+0.30
+
+Temperatures come from the file names (``LATP_-10C.csv``, ``pellet_25degC.mpt``, ``cell_298K``,
+``run_T=25`` meaning 25 °C), from each spectrum's metadata, from a CSV table (a ``file`` column
+and ``temperature_C`` or ``temperature_K``), or from a list in K.
+
+Every spectrum is fitted independently (:func:`eisfit.fit` finds its own starting values). A
+warm start from the neighbouring temperature was not adopted: ``fit`` then uses the given values
+as its only start and skips the treatment of an arc above the window, which is exactly the regime
+where a temperature series needs it, and independent fits parallelise.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import uncertainties
+
+from .arrhenius import MIN_TEMPERATURE_K, ArrheniusError, ArrheniusResult, arrhenius
+from .batch import Failure, fit_many, one_line
+from .exceptions import EisfitError
+from .output import write_atomic
+from .result import FitResult
+from .spectrum import Spectrum
+
+__all__ = [
+    "Series",
+    "fit_series",
+    "temperature_from_name",
+    "read_temperature_table",
+    "expand_paths",
+    "SeriesError",
+]
+
+ZERO_CELSIUS_K = 273.15
+#: Roles whose resistance is reported as an area-specific resistance (per interface).
+_INTERFACE_SUFFIX = "interface"
+#: Roles the Arrhenius summary of :meth:`Series.to_dict` leaves out (not thermally activated).
+_NOT_ACTIVATED = ("series",)
+
+
+class SeriesError(EisfitError, ValueError):
+    """A temperature series cannot be set up (missing or implausible temperatures, bad table)."""
+
+
+# --------------------------------------------------------------------------- temperatures
+_NUM = r"(?P<num>\d+(?:[.p]\d+)?)"
+# a number with a unit: the sign is a minus only after a separator or at the start
+# ("LATP_-10C" is -10 °C, "pellet-25C" is 25 °C); "T25C" and "T=25C" are accepted
+_WITH_UNIT = re.compile(
+    r"(?:(?<=[^A-Za-z0-9.])|^|(?<=[Tt]))"
+    r"(?:(?P<neg>(?:(?<=[^A-Za-z0-9.])|^)[-\u2212]))?"
+    + _NUM
+    + r"\s?(?P<unit>degC|deg\.C|°C|\u2103|C|K)(?![A-Za-z])"
+)
+_T_EQUALS = re.compile(
+    r"(?:(?<=[^A-Za-z0-9])|^)[Tt]\s*=\s*(?P<neg>[-\u2212])?"
+    + _NUM
+    + r"(?![\d.]|\s?(?:[°\u2103CKdD]))"
+)
+
+
+def _number(text: str) -> float:
+    return float(text.replace("p", "."))
+
+
+def temperature_from_name(name: str) -> float | None:
+    """The temperature written in a file name, in K, or None when there is none.
+
+    Parameters
+    ----------
+    name
+        A file name or path; only the final component without its extension is searched.
+
+    Returns
+    -------
+    float or None
+        Temperature in K. ``25C``, ``25degC``, ``25°C`` and ``T=25`` are °C; ``298K`` is K.
+        A minus sign counts after a separator (``_-10C``), not after a letter or digit.
+
+    Raises
+    ------
+    SeriesError
+        When the name holds two different temperatures.
+
+    Examples
+    --------
+    >>> temperature_from_name("LATP_-10C.csv")
+    263.15
+    >>> temperature_from_name("pellet_298K.mpt")
+    298.0
+    >>> temperature_from_name("Li6PS5Cl_run3.csv") is None
+    True
+    """
+    stem = Path(str(name)).name
+    stem = re.sub(r"\.[A-Za-z][A-Za-z0-9]*$", "", stem)
+    found: list[float] = []
+    for m in _WITH_UNIT.finditer(stem):
+        value = _number(m.group("num")) * (-1 if m.group("neg") else 1)
+        found.append(value if m.group("unit") == "K" else value + ZERO_CELSIUS_K)
+    for m in _T_EQUALS.finditer(stem):
+        value = _number(m.group("num")) * (-1 if m.group("neg") else 1)
+        found.append(value + ZERO_CELSIUS_K)
+    distinct = sorted(set(round(t, 6) for t in found))
+    if len(distinct) > 1:
+        shown = ", ".join(f"{t:g} K" for t in distinct)
+        raise SeriesError(
+            f"{Path(str(name)).name}: the name holds several temperatures ({shown}); "
+            "give them in a table (--temperatures TABLE.csv)"
+        )
+    return distinct[0] if distinct else None
+
+
+def read_temperature_table(path: str | Path) -> dict[str, float]:
+    """Read a CSV table of temperatures.
+
+    Parameters
+    ----------
+    path
+        CSV file with a ``file`` column (a file name or path) and a ``temperature_C`` or
+        ``temperature_K`` column (°C or K). A decimal comma is accepted in a ``;``-separated
+        table.
+
+    Returns
+    -------
+    dict
+        File entry as written -> temperature in K.
+
+    Raises
+    ------
+    SeriesError
+        Missing columns, a row without a number, or a file listed twice with different
+        temperatures.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = p.read_text(encoding="latin-1")
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise SeriesError(f"{p}: cannot read the temperature table ({reason})") from None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise SeriesError(f"{p}: the temperature table is empty")
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    reader = csv.DictReader(lines, delimiter=delimiter)
+    fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
+    if "file" not in fields:
+        raise SeriesError(f"{p}: the temperature table needs a 'file' column")
+    if "temperature_c" in fields:
+        col, offset = fields["temperature_c"], ZERO_CELSIUS_K
+    elif "temperature_k" in fields:
+        col, offset = fields["temperature_k"], 0.0
+    else:
+        raise SeriesError(
+            f"{p}: the temperature table needs a 'temperature_C' or 'temperature_K' column"
+        )
+    out: dict[str, float] = {}
+    for lineno, row in enumerate(reader, start=2):
+        name = (row.get(fields["file"]) or "").strip()
+        raw = (row.get(col) or "").strip()
+        if not name:
+            continue
+        try:
+            value = float(raw.replace(",", ".") if delimiter == ";" else raw) + offset
+        except ValueError:
+            raise SeriesError(f"{p}, line {lineno}: {col} {raw!r} is not a number") from None
+        if not math.isfinite(value):
+            raise SeriesError(f"{p}, line {lineno}: {col} {raw!r} is not a finite number")
+        if name in out and abs(out[name] - value) > 1e-9:
+            raise SeriesError(f"{p}, line {lineno}: {name} is listed twice with different values")
+        out[name] = value
+    return out
+
+
+def _lookup(table: dict[str, float], source: str) -> float | None:
+    if source in table:
+        return table[source]
+    p = Path(source)
+    try:
+        resolved = p.resolve()
+    except OSError:  # pragma: no cover
+        resolved = p
+    for key, value in table.items():
+        k = Path(key)
+        if k.name == key and key == p.name:
+            return value
+        try:
+            if k.resolve() == resolved:
+                return value
+        except OSError:  # pragma: no cover
+            continue
+    return None
+
+
+def _check_kelvin(value: float, label: str, how: str) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise SeriesError(f"{label}: temperature {value:g} K ({how}) is not above 0 K")
+    if value < MIN_TEMPERATURE_K:
+        raise SeriesError(
+            f"{label}: temperature {value:g} K ({how}) is below {MIN_TEMPERATURE_K:g} K; "
+            f"if it is in °C, give it as {value:g}C ({value + ZERO_CELSIUS_K:.2f} K)"
+        )
+    return float(value)
+
+
+# --------------------------------------------------------------------------- inputs
+def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> list[Path]:
+    """Files named, and every file inside named folders (sorted, hidden files left out).
+
+    Parameters
+    ----------
+    paths
+        Files or folders.
+    exclude
+        Files or folders to leave out (an output folder, a temperature table).
+
+    Raises
+    ------
+    SeriesError
+        A path that does not exist, or nothing to read.
+    """
+    skip = []
+    for e in exclude:
+        try:
+            skip.append(Path(e).resolve())
+        except OSError:  # pragma: no cover
+            continue
+
+    def excluded(p: Path) -> bool:
+        r = p.resolve()
+        return any(r == s or s in r.parents for s in skip)
+
+    out: list[Path] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            files = sorted(
+                c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")
+            )
+            out.extend(c for c in files if not excluded(c))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise SeriesError(f"{p}: no such file or folder")
+    if not out:
+        raise SeriesError("no files to read in " + ", ".join(str(p) for p in paths))
+    return out
+
+
+def _label(source: str, index: int, n: int) -> str:
+    name = Path(source).name or source
+    return f"{name}[{index}]" if n > 1 else name
+
+
+# --------------------------------------------------------------------------- Series
+def _nom(x: Any) -> float:
+    return float(uncertainties.nominal_value(x))
+
+
+def _sd(x: Any) -> float:
+    return float(uncertainties.std_dev(x))
+
+
+def _is_interface(role: str) -> bool:
+    return role.endswith(_INTERFACE_SUFFIX)
+
+
+class Series:
+    """Fits of a temperature series, ordered by temperature, and their Arrhenius analysis.
+
+    Made by :func:`fit_series`.
+
+    Attributes
+    ----------
+    results : list of FitResult
+        One per spectrum fitted, in ascending temperature (input order among equal
+        temperatures).
+    temperatures_K : numpy.ndarray
+        Temperature of each result in K.
+    labels : list of str
+        File name of each result (``name[i]`` for the i-th spectrum of a file holding several).
+    failures : list of dict
+        ``{"source", "error"}`` for each file or spectrum that could not be read or fitted.
+    geometry : Geometry or None
+        Used for conductivity; without it conductance 1/R (S) is analysed.
+    warnings : list of str
+        Series-level warnings (duplicate temperatures...).
+    """
+
+    def __init__(
+        self,
+        results: Sequence[FitResult],
+        temperatures_K: Sequence[float],
+        labels: Sequence[str],
+        failures: Sequence[dict[str, str]] = (),
+        geometry: Any = None,
+        warnings: Sequence[str] = (),
+    ) -> None:
+        if not (len(results) == len(temperatures_K) == len(labels)):
+            raise SeriesError("results, temperatures_K and labels must have the same length")
+        order = sorted(range(len(results)), key=lambda i: float(temperatures_K[i]))
+        self.results: list[FitResult] = [results[i] for i in order]
+        self.temperatures_K = np.array([float(temperatures_K[i]) for i in order])
+        self.labels: list[str] = [labels[i] for i in order]
+        self.failures: list[dict[str, str]] = [dict(f) for f in failures]
+        self.geometry = geometry
+        self.warnings: list[str] = list(warnings)
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self) -> Any:
+        return iter(self.results)
+
+    def __repr__(self) -> str:
+        t = self.temperatures_K
+        rng = f", {t.min():.2f}-{t.max():.2f} K" if t.size else ""
+        return f"<Series {len(self)} spectra{rng}, {len(self.failures)} failed>"
+
+    @property
+    def roles(self) -> list[str]:
+        """Resistance roles present in at least one fit, in order of first appearance."""
+        seen: dict[str, None] = {}
+        preferred = ("series", "bulk", "grain_boundary", "electrolyte", "interface",
+                     "anode_interface", "cathode_interface", "diffusion", "total")
+        for r in self.results:
+            for k in r.resistances:
+                seen.setdefault(k, None)
+        return [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
+
+    # ------------------------------------------------------------------ physics
+    def _quantity(self, result: FitResult, role: str) -> tuple[Any, str] | None:
+        """The value analysed for ``role`` in one fit: (ufloat, quantity) or None."""
+        r = result.resistance_uvars.get(role)
+        if r is None or not _nom(r) > 0 or not math.isfinite(_nom(r)):
+            return None
+        if _is_interface(role):
+            if self.geometry is not None:
+                return result.asr(self.geometry)[role], "resistance"
+            return r, "resistance"
+        if self.geometry is not None:
+            return self.geometry.conductivity(r), "conductivity"
+        return 1.0 / r, "conductance"
+
+    def missing(self, role: str) -> list[str]:
+        """Labels of the spectra whose fit has no positive resistance for ``role``."""
+        return [lab for lab, r in zip(self.labels, self.results, strict=True)
+                if self._quantity(r, role) is None]
+
+    def arrhenius(
+        self, role: str = "bulk", form: str = "ln(sigma*T)", *, min_points: int = 2
+    ) -> ArrheniusResult:
+        """Activation energy of one resistance role over the series.
+
+        Parameters
+        ----------
+        role
+            ``"bulk"``, ``"grain_boundary"``, ``"total"``, ``"electrolyte"``, ``"interface"``...
+        form
+            ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
+        min_points
+            Fewest usable points (>= 2; two points give Ea without a standard error).
+
+        Returns
+        -------
+        ArrheniusResult
+            From conductivity σ = L/(R A) in S/cm when the series has a geometry, conductance
+            1/R in S otherwise; for interface roles from the area-specific resistance per
+            interface (Ohm cm², or R in Ohm without geometry) with ``quantity="resistance"``.
+            Points are weighted by the fits' standard errors when every point has one. Spectra
+            without the role are skipped and named in the result's warnings.
+
+        Raises
+        ------
+        ArrheniusError
+            Fewer than ``min_points`` usable points.
+        """
+        temps, values, errs, quantity = [], [], [], "conductivity"
+        skipped = []
+        for lab, t, r in zip(self.labels, self.temperatures_K, self.results, strict=True):
+            q = self._quantity(r, role)
+            if q is None:
+                skipped.append(lab)
+                continue
+            temps.append(t)
+            values.append(_nom(q[0]))
+            errs.append(_sd(q[0]))
+            quantity = q[1]
+        if len(values) < min_points:
+            have = ", ".join(self.roles) or "none"
+            raise ArrheniusError(
+                f"role {role!r}: {len(values)} of {len(self)} spectra have it, at least "
+                f"{min_points} needed (roles in this series: {have})"
+            )
+        notes = []
+        e = np.array(errs)
+        stderr = e if np.all(np.isfinite(e)) and np.all(e > 0) else None
+        if stderr is None:
+            notes.append("some fits have no standard error: the regression is unweighted")
+        if skipped:
+            notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
+        res = arrhenius(temps, values, stderr, form=form, quantity=quantity, min_points=min_points)
+        if notes:
+            import dataclasses
+
+            res = dataclasses.replace(res, warnings=tuple(res.warnings) + tuple(notes))
+        return res
+
+    def arrhenius_all(self, form: str = "ln(sigma*T)") -> dict[str, ArrheniusResult]:
+        """:meth:`arrhenius` for every thermally activated role with at least two points."""
+        out = {}
+        for role in self.roles:
+            if role in _NOT_ACTIVATED:
+                continue
+            try:
+                out[role] = self.arrhenius(role, form)
+            except ArrheniusError:
+                continue
+        return out
+
+    # ------------------------------------------------------------------ output
+    def _spectrum_warnings(self) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        t = self.temperatures_K
+        for i in range(len(t)):
+            same = [self.labels[j] for j in range(len(t)) if j != i and abs(t[j] - t[i]) < 1e-6]
+            if same:
+                out[i] = [f"same temperature ({t[i]:.2f} K) as {', '.join(same)}"]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The batch JSON object: ``spectra``, ``arrhenius`` (per role present), ``failures``."""
+        extra = self._spectrum_warnings()
+        spectra = []
+        for i, r in enumerate(self.results):
+            d = r.to_dict(self.geometry)
+            d["temperature_K"] = float(self.temperatures_K[i])
+            d["warnings"] = list(d.get("warnings", [])) + extra.get(i, [])
+            spectra.append(d)
+        return {
+            "spectra": spectra,
+            "arrhenius": {k: v.to_dict() for k, v in self.arrhenius_all().items()},
+            "failures": [dict(f) for f in self.failures],
+        }
+
+    def to_frame(self) -> Any:
+        """A :class:`pandas.DataFrame`, one row per spectrum in temperature order.
+
+        Columns: ``file``, ``T_K``, ``T_C``, ``R_<role>_ohm`` and ``R_<role>_stderr_ohm``,
+        ``C_<role>_F`` for arcs, ``sigma_<role>_S_per_cm`` and its ``_stderr`` with a geometry
+        (else ``G_<role>_S`` conductance and its ``_stderr``), ``chi_square`` and ``warnings``
+        joined with ``"; "``. Missing values are NaN.
+        """
+        import pandas as pd
+
+        roles = self.roles
+        cap_roles: list[str] = []
+        for r in self.results:
+            for k in r.capacitances:
+                if k not in cap_roles:
+                    cap_roles.append(k)
+        extra = self._spectrum_warnings()
+        rows = []
+        for i, (lab, t, r) in enumerate(
+            zip(self.labels, self.temperatures_K, self.results, strict=True)
+        ):
+            row: dict[str, Any] = {"file": lab, "T_K": t, "T_C": t - ZERO_CELSIUS_K}
+            for role in roles:
+                row[f"R_{role}_ohm"] = r.resistances.get(role, math.nan)
+                row[f"R_{role}_stderr_ohm"] = r.resistance_stderr.get(role, math.nan)
+            for role in cap_roles:
+                row[f"C_{role}_F"] = r.capacitances.get(role, math.nan)
+            for role in roles:
+                if role in _NOT_ACTIVATED or _is_interface(role):
+                    continue
+                q = self._quantity(r, role)
+                key = f"sigma_{role}_S_per_cm" if self.geometry is not None else f"G_{role}_S"
+                row[key] = _nom(q[0]) if q else math.nan
+                row[key.replace("_S", "_stderr_S", 1)] = _sd(q[0]) if q else math.nan
+            if self.geometry is not None:
+                asr = r.asr(self.geometry)
+                for role in roles:
+                    if _is_interface(role):
+                        row[f"ASR_{role}_ohm_cm2"] = _nom(asr[role]) if role in asr else math.nan
+            row["chi_square"] = r.chi_square
+            row["warnings"] = "; ".join(list(r.warnings) + extra.get(i, []))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_csv(self, path: str | Path, force: bool = False) -> Path:
+        """Write :meth:`to_frame` as CSV atomically; refuse to overwrite unless ``force``."""
+        frame = self.to_frame()
+        return write_atomic(path, lambda t: frame.to_csv(t, index=False), force=force)
+
+    def report(self) -> str:
+        """A plain-text summary: one line per spectrum, Arrhenius per role, failures."""
+        lines = ["[[Series]]"]
+        lines.append(f"    spectra      = {len(self)} fitted, {len(self.failures)} failed")
+        if len(self):
+            t = self.temperatures_K
+            lines.append(f"    temperatures = {t.min():.2f} K to {t.max():.2f} K")
+        if self.geometry is not None:
+            lines.append(f"    geometry     = {self.geometry}")
+        roles = [r for r in self.roles]
+        lines.append("[[Resistances]] (Ohm)")
+        head = f"    {'file':<24} {'T/K':>8} " + " ".join(f"{r:>16}" for r in roles)
+        lines.append(head + f" {'chi2':>9}")
+        for lab, t, r in zip(self.labels, self.temperatures_K, self.results, strict=True):
+            cells = " ".join(
+                f"{r.resistances[k]:>16.5g}" if k in r.resistances else f"{'-':>16}"
+                for k in roles
+            )
+            lines.append(f"    {lab[:24]:<24} {t:>8.2f} {cells} {r.chi_square:>9.2g}")
+        arr = self.arrhenius_all()
+        lines.append("[[Arrhenius]]")
+        if not arr:
+            lines.append("    none (fewer than two temperatures for every role)")
+        for role, a in arr.items():
+            err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
+            lines.append(
+                f"    {role:<18} Ea = {a.Ea_eV:.3f}{err} eV ({a.Ea_kJ_per_mol:.1f} kJ/mol), "
+                f"{a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}"
+            )
+            lines.extend(f"        - {w}" for w in a.warnings)
+        lines.append("[[Failures]]")
+        if self.failures:
+            lines.extend(f"    - {f['source']}: {f['error']}" for f in self.failures)
+        else:
+            lines.append("    none")
+        warns = list(self.warnings)
+        for i, w in self._spectrum_warnings().items():
+            warns.extend(f"{self.labels[i]}: {x}" for x in w)
+        for lab, r in zip(self.labels, self.results, strict=True):
+            warns.extend(f"{lab}: {w}" for w in r.warnings)
+        lines.append("[[Warnings]]")
+        if warns:
+            lines.extend(f"    - {w}" for w in warns)
+        else:
+            lines.append("    none")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def _repr_html_(self) -> str:
+        try:
+            frame = self.to_frame()
+            cols = [c for c in frame.columns if c != "warnings"]
+            head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+            body = []
+            for _, row in frame.iterrows():
+                cells = []
+                for c in cols:
+                    v = row[c]
+                    text = f"{v:.4g}" if isinstance(v, float) else str(v)
+                    cells.append(f"<td>{html.escape(text)}</td>")
+                body.append("<tr>" + "".join(cells) + "</tr>")
+            arr = "".join(
+                f"<li>{html.escape(role)}: Ea = {a.Ea_eV:.3f} eV"
+                + (f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else "")
+                + f" ({html.escape(a.form)}, n = {a.n})</li>"
+                for role, a in self.arrhenius_all().items()
+            )
+            fails = "".join(
+                f"<li>{html.escape(f['source'])}: {html.escape(f['error'])}</li>"
+                for f in self.failures
+            )
+            return (
+                f"<div><strong>Series</strong> {len(self)} spectra, {len(self.failures)} failed"
+                f"<table><tr>{head}</tr>{''.join(body)}</table>"
+                + (f"<ul>{arr}</ul>" if arr else "")
+                + (f"<p>failures</p><ul>{fails}</ul>" if fails else "")
+                + f"<details><summary>text</summary><pre>{html.escape(self.report())}</pre>"
+                "</details></div>"
+            )
+        except Exception:  # a display hook must never raise
+            return f"<pre>{html.escape(repr(self))}</pre>"
+
+
+# --------------------------------------------------------------------------- fit_series
+def _load(
+    items: Sequence[Any],
+) -> tuple[list[tuple[int, str, Spectrum]], list[dict[str, str]]]:
+    """Read every input: (item index, label, spectrum) for each spectrum, and failures."""
+    from .io import read_all
+
+    loaded: list[tuple[int, str, Spectrum]] = []
+    failures: list[dict[str, str]] = []
+    for k, item in enumerate(items):
+        if isinstance(item, Spectrum):
+            source = item.source or f"spectrum {k}"
+            loaded.append((k, Path(source).name or source, item))
+            continue
+        if not isinstance(item, str | Path):
+            raise SeriesError(
+                f"item {k}: expected a file path or a Spectrum, got {type(item).__name__}"
+            )
+        try:
+            spectra = read_all(item)
+        except Exception as exc:  # a bad file goes to failures; the rest go on
+            failures.append({"source": Path(item).name or str(item), "error": one_line(exc)})
+            continue
+        for i, s in enumerate(spectra):
+            loaded.append((k, _label(str(item), i, len(spectra)), s))
+    return loaded, failures
+
+
+def _resolve_temperatures(
+    temperatures: Any, items: Sequence[Any], loaded: list[tuple[int, str, Spectrum]]
+) -> list[float]:
+    out: list[float] = []
+    if isinstance(temperatures, str) and temperatures in ("filename", "metadata"):
+        mode = temperatures
+        table = None
+    elif isinstance(temperatures, str | Path):
+        p = Path(temperatures)
+        if not p.is_file():
+            raise SeriesError(
+                f"temperatures {str(temperatures)!r}: expected 'filename', 'metadata', a CSV "
+                "table or a list of temperatures in K"
+            )
+        mode, table = "table", read_temperature_table(p)
+    else:
+        try:
+            values = [float(t) for t in temperatures]
+        except (TypeError, ValueError):
+            raise SeriesError(
+                "temperatures must be 'filename', 'metadata', a CSV table or a list of numbers "
+                "in K"
+            ) from None
+        if len(values) != len(items):
+            raise SeriesError(
+                f"{len(values)} temperatures given for {len(items)} inputs: give one per input"
+            )
+        for k, lab, _s in loaded:
+            out.append(_check_kelvin(values[k], lab, "from the list"))
+        return out
+    for _k, lab, s in loaded:
+        source = s.source or lab
+        if mode == "filename":
+            t = temperature_from_name(source)
+            if t is None:
+                raise SeriesError(
+                    f"{lab}: no temperature in the file name (write it as 25C, 25degC or "
+                    "298K), or use temperatures='metadata' or a table"
+                )
+            how = "from the file name"
+        elif mode == "metadata":
+            t = s.temperature
+            if t is None:
+                raise SeriesError(
+                    f"{lab}: the file records no temperature; take it from the file name "
+                    "or a table"
+                )
+            how = "from the file's metadata"
+        else:
+            t = _lookup(table or {}, source)
+            if t is None:
+                raise SeriesError(f"{lab}: not listed in the temperature table")
+            how = "from the table"
+        out.append(_check_kelvin(t, lab, how))
+    return out
+
+
+def fit_series(
+    paths_or_spectra: str | Path | Spectrum | Iterable[str | Path | Spectrum],
+    circuit: Any = "blocking",
+    geometry: Any = None,
+    temperatures: str | Path | Sequence[float] = "filename",
+    external_resistance: float = 0.0,
+    weighting: str = "modulus",
+    workers: int = 1,
+    progress: bool = False,
+) -> Series:
+    """Fit a temperature series and get ready for the Arrhenius analysis.
+
+    Parameters
+    ----------
+    paths_or_spectra
+        Files, folders (every file inside, sorted), or :class:`~eisfit.Spectrum` objects.
+    circuit
+        Named circuit or circuit string, as for :func:`eisfit.fit` (default ``"blocking"``).
+    geometry
+        :class:`~eisfit.Geometry` for conductivity (S/cm); None analyses conductance (S).
+    temperatures
+        ``"filename"`` (``25C``, ``25degC``, ``298K``, ``T=25`` as °C), ``"metadata"``
+        (``meta["temperature"]`` in K), a path to a CSV table (``file`` column with a name or
+        path, and ``temperature_C`` or ``temperature_K``), or a list of temperatures in K, one per
+        input.
+    external_resistance
+        Cables and cell hardware in Ohm, subtracted from high-frequency intercepts.
+    weighting
+        ``"modulus"`` (default), ``"proportional"`` or ``"unit"``.
+    workers
+        Processes fitting in parallel (1: in this process). Results do not depend on it.
+    progress
+        Show a progress bar (tqdm, when installed) on stderr.
+
+    Returns
+    -------
+    Series
+
+    Raises
+    ------
+    SeriesError
+        A spectrum without a temperature (named), a temperature below 150 K given in K
+        (probably °C), a bad table, or no spectrum at all. Files that do not read and spectra
+        that do not fit go into ``Series.failures`` instead.
+    """
+    if isinstance(paths_or_spectra, str | Path | Spectrum):
+        given: list[Any] = [paths_or_spectra]
+    else:
+        given = list(paths_or_spectra)
+    items: list[Any] = []
+    for it in given:
+        if isinstance(it, str | Path) and Path(it).is_dir():
+            items.extend(expand_paths([it]))
+        else:
+            items.append(it)
+    if not items:
+        raise SeriesError("no spectra given")
+    if not isinstance(temperatures, str | Path) and len(given) != len(items):
+        raise SeriesError("a list of temperatures needs files, not folders")
+    loaded, failures = _load(items)
+    temps = _resolve_temperatures(temperatures, items, loaded)
+    warnings: list[str] = []
+    seen: dict[float, str] = {}
+    for (_k, lab, _s), t in zip(loaded, temps, strict=True):
+        key = round(t, 6)
+        if key in seen:
+            warnings.append(f"{lab} and {seen[key]} have the same temperature ({t:.2f} K)")
+        else:
+            seen[key] = lab
+    spectra = (
+        s.with_meta(temperature=t, label=lab)
+        for (_k, lab, s), t in zip(loaded, temps, strict=True)
+    )
+    outcomes: Iterable[FitResult | Failure] = fit_many(
+        spectra,
+        circuit,
+        weighting=weighting,
+        external_resistance=external_resistance,
+        workers=workers,
+    )
+    if progress:
+        outcomes = _with_progress(outcomes, len(loaded))
+    results, r_temps, r_labels = [], [], []
+    for (_k, lab, _s), t, out in zip(loaded, temps, outcomes, strict=True):
+        if isinstance(out, Failure):
+            failures.append({"source": lab, "error": out.error})
+            continue
+        results.append(out)
+        r_temps.append(t)
+        r_labels.append(lab)
+    return Series(results, r_temps, r_labels, failures, geometry, warnings)
+
+
+def _with_progress(outcomes: Iterable[Any], total: int) -> Iterable[Any]:
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is optional
+        return outcomes
+    return tqdm(outcomes, total=total, unit="spectrum", desc="fitting", leave=False)
