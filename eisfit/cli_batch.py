@@ -1,0 +1,239 @@
+"""``eisfit batch``: fit a temperature series of files and report Arrhenius activation energies.
+
+Wired into :mod:`eisfit.cli` with ``add_batch_parser(sub)``. Exit codes: 0 every spectrum was
+fitted; 1 some spectra failed (the rest are reported and written); 2 bad usage or unreadable
+input (raised as :class:`~eisfit.exceptions.EisfitError`, printed by ``cli.main`` on one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from .exceptions import EisfitError
+
+__all__ = ["add_batch_parser", "run_batch", "arrhenius_figure", "OUTPUT_FILES"]
+
+#: Files ``--out DIR`` always writes (plus ``nyquist_<file>.png`` per spectrum).
+OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
+
+
+def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``batch`` command to an argparse ``subparsers`` object and return its parser."""
+    p = subparsers.add_parser(
+        "batch",
+        help="fit a temperature series (files or folders) and compute activation energies",
+        description="Fit every spectrum, take temperatures from file names, metadata or a "
+        "table, and report resistances, conductivity and Arrhenius activation energies.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="data files or folders")
+    p.add_argument(
+        "--circuit",
+        default="blocking",
+        help="a named circuit (see 'eisfit circuits') or a circuit string (default: blocking)",
+    )
+    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
+    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
+    p.add_argument(
+        "--external-resistance",
+        metavar="OHM",
+        help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
+    )
+    p.add_argument(
+        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
+    )
+    p.add_argument(
+        "--temperatures",
+        default="filename",
+        metavar="filename|metadata|TABLE.csv",
+        help="where temperatures come from: file names (25C, 25degC, 298K; default), the "
+        "files' metadata, or a CSV table with a 'file' column and 'temperature_C' or "
+        "'temperature_K'",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write results.csv, results.json, arrhenius.png and a Nyquist plot per spectrum",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes fitting in parallel (default: all cores)",
+    )
+    p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.set_defaults(func=run_batch)
+    return p
+
+
+def _geometry(args: argparse.Namespace) -> Any:
+    if args.thickness is None and args.diameter is None and args.area is None:
+        return None
+    from .geometry import Geometry
+
+    if args.thickness is None:
+        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
+    if args.diameter is None and args.area is None:
+        raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
+    return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
+
+
+def _external(args: argparse.Namespace) -> float:
+    if args.external_resistance is None:
+        return 0.0
+    from .units import parse_resistance
+
+    return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
+
+
+def _safe(label: str) -> str:
+    stem = re.sub(r"\.[A-Za-z][A-Za-z0-9]*(?=\[|$)", "", label)
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", stem).strip("._") or "spectrum"
+
+
+def _plot_names(labels: list[str]) -> list[str]:
+    names, used = [], set(OUTPUT_FILES)
+    for lab in labels:
+        base = f"nyquist_{_safe(lab)}"
+        name, k = f"{base}.png", 2
+        while name in used:
+            name, k = f"{base}_{k}.png", k + 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def arrhenius_figure(series: Any, form: str = "ln(sigma*T)") -> Any:
+    """Arrhenius plot of a series: ln(σT) (or ln σ) against 1000/T with the fitted lines.
+
+    Parameters
+    ----------
+    series
+        An :class:`eisfit.series.Series`.
+    form
+        ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One set of points and its line per role; the legend gives Ea ± standard error in eV.
+        Conductivity is in S/cm (conductance in S without geometry); interface roles show
+        ln(T/ASR) (or ln(1/ASR)) so that every line falls with 1000/T.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 4.0), layout="constrained")
+    ax = fig.subplots()
+    fits = series.arrhenius_all(form)
+    quantities = set()
+    for role, a in fits.items():
+        t = np.asarray(a.temperature_K, float)
+        v = np.asarray(a.values, float)
+        y = -np.log(v) if a.quantity == "resistance" else np.log(v)
+        if form == "ln(sigma*T)":
+            y = y + np.log(t)
+        x = 1000.0 / t
+        tt = np.linspace(t.min(), t.max(), 50)
+        yy = a.ln_prefactor + a.slope_K / tt
+        err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
+        (line,) = ax.plot(
+            1000.0 / tt, yy, "-", lw=1.0, label=f"{role}: Ea = {a.Ea_eV:.3f}{err} eV"
+        )
+        ax.plot(x, y, "o", ms=4, color=line.get_color())
+        quantities.add(a.quantity)
+    ax.set_xlabel("1000 / T  (K$^{-1}$)")
+    unit = "S cm$^{-1}$" if "conductivity" in quantities else "S"
+    sym = "σ" if "conductivity" in quantities else "G"
+    ax.set_ylabel(f"ln({sym}·T / ({unit} K))" if form == "ln(sigma*T)" else f"ln({sym} / {unit})")
+    if fits:
+        ax.legend(fontsize=8, frameon=False)
+        top = ax.secondary_xaxis("top", functions=(_inverse, _inverse))
+        top.set_xlabel("T (K)")
+    else:
+        ax.text(0.5, 0.5, "fewer than two temperatures", ha="center", transform=ax.transAxes)
+    return fig
+
+
+def _inverse(x: Any) -> Any:
+    import numpy as np
+
+    x = np.asarray(x, float)
+    with np.errstate(divide="ignore"):
+        return np.where(x > 0, 1000.0 / np.where(x > 0, x, 1.0), np.inf)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
+    from .batch import default_workers
+    from .output import check_writable, write_atomic, write_text
+    from .series import expand_paths, fit_series
+
+    geometry = _geometry(args)
+    external = _external(args)
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise EisfitError(f"--workers must be at least 1, got {workers}")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise EisfitError(f"{out}: exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            check_writable(out / name, args.force)
+    temperatures = args.temperatures
+    exclude = [out] if out is not None else []
+    if temperatures not in ("filename", "metadata"):
+        if not Path(temperatures).is_file():
+            raise EisfitError(
+                f"--temperatures {temperatures}: expected filename, metadata or an existing "
+                "CSV table"
+            )
+        exclude.append(Path(temperatures))
+    files = expand_paths(args.paths, exclude=exclude)
+    progress = sys.stdout.isatty() and not args.json
+    series = fit_series(
+        files,
+        circuit=args.circuit,
+        geometry=geometry,
+        temperatures=temperatures,
+        external_resistance=external,
+        weighting=args.weighting,
+        workers=workers,
+        progress=progress,
+    )
+    data = series.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(series.report())
+    if out is not None:
+        plots = _plot_names(series.labels)
+        for name in (*OUTPUT_FILES, *plots):
+            check_writable(out / name, args.force)
+        series.to_csv(out / "results.csv", force=args.force)
+        write_text(out / "results.json", json.dumps(data, indent=2) + "\n", force=args.force)
+        fig = arrhenius_figure(series)
+        write_atomic(
+            out / "arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"), args.force
+        )
+        from .plot import fit_figure
+
+        for name, result in zip(plots, series.results, strict=True):
+            f = fit_figure(result)
+            write_atomic(out / name, lambda t, f=f: f.savefig(t, dpi=120, format="png"),
+                         args.force)
+        if not args.json:
+            print(f"results written to {out}")
+    for f in series.failures:
+        print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
+    return 1 if series.failures else 0

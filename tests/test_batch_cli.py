@@ -1,0 +1,165 @@
+"""``eisfit batch``: outputs, exit codes, workers, overwrite protection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eisfit.batch import Failure, fit_many
+from eisfit.circuit import Circuit
+from eisfit.cli_batch import add_batch_parser, arrhenius_figure
+from eisfit.exceptions import EisfitError
+from eisfit.series import fit_series
+from eisfit.synthetic import add_noise, arc_q, frequencies
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+K_B = 8.617333262e-5
+
+
+def run(argv: list[str]) -> int:
+    """Run the command line: through eisfit.cli when batch is wired there, else directly."""
+    from eisfit import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    if "batch" in sub.choices:
+        return cli.main(argv)
+    parser = cli._Parser(prog="eisfit")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=cli._Parser)
+    add_batch_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EisfitError as exc:
+        print(f"eisfit: error: {exc}")
+        return 2
+
+
+def _write(path: Path, f, z) -> None:
+    rows = "\n".join(f"{a:.9e},{b.real:.9e},{-b.imag:.9e}" for a, b in zip(f, z, strict=True))
+    path.write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + rows + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Five blocking-cell spectra, 0-80 °C, bulk Ea 0.35 eV, gb Ea 0.5 eV, and a corrupt file."""
+    d = tmp_path_factory.mktemp("batch")
+    rng = np.random.default_rng(7)
+    f = frequencies(7e6, 0.1, 10)
+    circ = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
+    for t_c in (0, 20, 40, 60, 80):
+        t = t_c + 273.15
+        rb = 2e4 * np.exp(0.35 / K_B * (1 / t - 1 / 273.15)) * t / 273.15
+        rgb = 6e4 * np.exp(0.5 / K_B * (1 / t - 1 / 273.15)) * t / 273.15
+        p = [1.5, rb, arc_q(rb, 4e-12, 0.95), 0.95, rgb, arc_q(rgb, 1e-9, 0.88), 0.88, 1e-6, 0.85]
+        _write(d / f"cell_{t_c}C.csv", f, add_noise(circ.impedance(f, p), 0.005, rng))
+    return d
+
+
+@pytest.fixture()
+def with_corrupt(folder, tmp_path) -> Path:
+    d = tmp_path / "in"
+    shutil.copytree(folder, d)
+    (d / "cell_50C.csv").write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n1e6,10,x\n")
+    return d
+
+
+def test_batch_json_keys_and_exit_0(folder, capsys):
+    rc = run(["batch", str(folder), "--thickness", "1mm", "--diameter", "10mm", "--json",
+              "--workers", "1"])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert set(d) == {"spectra", "arrhenius", "failures"}
+    assert d["failures"] == []
+    assert [s["temperature_K"] for s in d["spectra"]] == pytest.approx(
+        [273.15, 293.15, 313.15, 333.15, 353.15]
+    )
+    assert {"Ea_eV", "Ea_stderr_eV", "Ea_kJ_per_mol", "ln_prefactor", "r2", "form", "T_min_K",
+            "T_max_K", "n"} <= set(d["arrhenius"]["bulk"])
+    assert d["arrhenius"]["bulk"]["Ea_eV"] == pytest.approx(0.35, abs=0.01)
+    assert d["arrhenius"]["grain_boundary"]["Ea_eV"] == pytest.approx(0.5, abs=0.02)
+    assert "conductivity_S_per_cm" in d["spectra"][0]
+
+
+def test_corrupt_file_exit_1_and_rest_reported(with_corrupt, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = run(["batch", str(with_corrupt), "--json", "--workers", "1", "--out", str(out)])
+    assert rc == 1
+    d = json.loads(capsys.readouterr().out)
+    assert len(d["spectra"]) == 5
+    assert [f["source"] for f in d["failures"]] == ["cell_50C.csv"]
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["failures"] == d["failures"]
+
+
+def test_workers_2_identical_to_1(folder):
+    files = sorted(folder.iterdir())
+    one = fit_series(files, workers=1).to_dict()
+    two = fit_series(files, workers=2).to_dict()
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_fit_many_keeps_order_and_reports_failures(folder):
+    from eisfit.io import read
+
+    spectra = [read(p) for p in sorted(folder.iterdir())]
+    good = list(fit_many(spectra, workers=2))
+    assert [r.spectrum.source for r in good] == [s.source for s in spectra]
+    out = list(fit_many(spectra, "R0-p(R1,CPE1", workers=2))
+    assert all(isinstance(o, Failure) for o in out)
+    assert len({o.error for o in out}) == 1 and "\n" not in out[0].error
+    with pytest.raises(EisfitError, match="workers"):
+        list(fit_many(spectra, workers=0))
+
+
+def test_out_dir_files_and_force(folder, tmp_path, capsys):
+    data = tmp_path / "in"
+    shutil.copytree(folder, data)
+    out = data / "res"  # inside the input folder: never read back as data
+    args = ["batch", str(data), "--thickness", "1mm", "--diameter", "10mm", "--out", str(out),
+            "--workers", "2"]
+    assert run(args) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert {"results.csv", "results.json", "arrhenius.png"} <= set(names)
+    assert sum(n.startswith("nyquist_") and n.endswith(".png") for n in names) == 5
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left
+    before = (out / "results.json").read_bytes()
+    capsys.readouterr()
+    assert run(args) == 2  # refuses to overwrite
+    captured = capsys.readouterr()
+    assert "--force" in captured.out + captured.err
+    assert (out / "results.json").read_bytes() == before
+    assert run([*args, "--force"]) == 0
+    assert len(json.loads((out / "results.json").read_text())["spectra"]) == 5
+
+
+def test_temperature_table_and_usage_errors(folder, tmp_path, capsys):
+    table = tmp_path / "temps.csv"
+    table.write_text(
+        "file,temperature_K\n"
+        + "".join(f"{p.name},{300 + 10 * i}\n" for i, p in enumerate(sorted(folder.iterdir())))
+    )
+    assert run(["batch", str(folder), "--temperatures", str(table), "--json",
+                "--workers", "1"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert sorted(s["temperature_K"] for s in d["spectra"]) == [300, 310, 320, 330, 340]
+    assert run(["batch", str(tmp_path / "missing")]) == 2
+    assert run(["batch", str(folder), "--temperatures", "nonsense.csv"]) == 2
+    assert run(["batch", str(folder), "--workers", "0"]) == 2
+    assert run(["batch", str(folder), "--thickness", "1"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        run(["batch", str(folder), "--diameter", "1mm", "--area", "1cm2"])
+    assert exc.value.code == 2
+
+
+def test_arrhenius_figure_has_lines_and_legend():
+    s = fit_series(DATA / "latp_pellet")
+    fig = arrhenius_figure(s)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(lab.startswith("bulk: Ea = 0.3") for lab in labels)
+    assert "1000 / T" in ax.get_xlabel()
