@@ -161,5 +161,7 @@ def test_arrhenius_figure_has_lines_and_legend():
     fig = arrhenius_figure(s)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(lab.startswith("bulk: Ea = 0.3") for lab in labels)
+    bulk = [lab for lab in labels if lab.startswith("bulk: Ea = ")]
+    assert len(bulk) == 1 and " ± " in bulk[0] and bulk[0].endswith(" eV")
+    assert float(bulk[0].split("= ")[1].split(" ")[0]) == pytest.approx(0.30, abs=0.01)
     assert "1000 / T" in ax.get_xlabel()
