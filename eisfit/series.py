@@ -13,7 +13,9 @@ and ``temperature_C`` or ``temperature_K``), or from a list in K.
 Every spectrum is fitted independently (:func:`eisfit.fit` finds its own starting values). A
 warm start from the neighbouring temperature was not adopted: ``fit`` then uses the given values
 as its only start and skips the treatment of an arc above the window, which is exactly the regime
-where a temperature series needs it, and independent fits parallelise.
+where a temperature series needs it, and independent fits parallelise. Measured on 4 synthetic
+series x 10 temperatures per regime (bulk and grain-boundary R both within 2 %): bulk arc inside
+the window 40/40 either way; bulk arc leaving the window 39/40 independent, 33/40 warm-started.
 """
 
 from __future__ import annotations
