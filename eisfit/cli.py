@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eisfit-demo", help="output folder (default: eisfit-demo)")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=_cmd_demo)
+
+    from .cli_batch import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 

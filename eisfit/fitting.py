@@ -294,7 +294,13 @@ def _hidden_treatment(
     role = named.hidden_role
     f_hi = float(spec.frequency.max())
     above = role in result.apex_hz and result.apex_hz[role] > f_hi
-    if not above and not _unresolved(result):
+    # an arc given the hidden role but with the capacitance of a slower process (a grain
+    # boundary taken for the bulk) means the real hidden-role arc is above the window
+    c_range = named.capacitance_F.get(role)
+    implausible = bool(
+        c_range and role in result.capacitances and result.capacitances[role] > c_range[1]
+    )
+    if not above and not implausible and not _unresolved(result):
         return result
     hidden = named.hidden_variant()
     assert hidden is not None  # named.hidden_role implies a hidden circuit
@@ -305,7 +311,8 @@ def _hidden_treatment(
         spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, notes, original=original
     )
     if not above and reduced.bic > result.bic:
-        return result
+        if not (implausible and reduced.chisqr < 2 * result.chisqr):
+            return result
     f_apex = result.apex_hz.get(role, float("nan"))
     note = (
         f"the {role} arc relaxes above the highest measured frequency "

@@ -20,6 +20,9 @@ from .circuit import Circuit, ElementNode, Parallel
 
 #: Exponent given to arcs' CPEs at the start.
 START_N = 0.9
+#: Seed the arcs of circuits with a blocking tail from the regularised DRT of
+#: :mod:`eisfit.validate` (others, and all when False, from the light NNLS of :func:`decompose`).
+USE_DRT = True
 
 
 @dataclass(frozen=True)
@@ -100,33 +103,45 @@ def decompose(
     lo = np.log10(1 / (2 * np.pi * f.max())) - 1.0
     hi = np.log10(1 / (2 * np.pi * f.min())) + (0.0 if n_tail else 1.0)
     tau = np.logspace(lo, hi, int((hi - lo) * per_decade) + 1)
-    cols = [np.ones_like(w, dtype=complex)]
-    cols.extend((1.0 / (1.0 + 1j * np.outer(w, tau))).T)
+    nt = tau.size
+    cols = [np.ones(f.size, dtype=complex), *(1.0 / (1.0 + 1j * np.outer(w, tau))).T]
+    # a bank of constant-phase tails around the measured exponent: their non-negative sum
+    # follows a tail whose exponent the last points give only roughly, which a single tail
+    # column would leave to giant, spurious slow relaxations
+    bank = []
     if n_tail:
-        cols.append((1j * w) ** (-n_tail))
+        steps = np.arange(-0.15, 0.151, 0.05)
+        bank = sorted({round(min(max(n_tail + d, 0.3), 1.0), 3) for d in steps})
+        cols.extend((1j * w) ** (-n) for n in bank)
     a = np.array(cols).T * wt[:, None]
     m = np.vstack([a.real, a.imag])
     b = np.concatenate([z.real * wt, z.imag * wt])
     scale = np.linalg.norm(m, axis=0)
     scale[scale == 0] = 1.0
-    mn = m / scale
-    nt = tau.size
-    reg = np.zeros((nt - 2, mn.shape[1]))
+    reg = np.zeros((nt - 2, m.shape[1]))
     idx = np.arange(nt - 2)
     reg[idx, 1 + idx] = 1.0
     reg[idx, 2 + idx] = -2.0
     reg[idx, 3 + idx] = 1.0
     reg *= np.sqrt(smoothing) * np.linalg.norm(b)
     x, _ = nnls(
-        np.vstack([mn, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * mn.shape[1]
+        np.vstack([m / scale, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * m.shape[1]
     )
     x = x / scale
     gamma = x[1 : 1 + nt]
     tail_q = None
-    if n_tail and x[-1] > 0:
-        tail_q = 1.0 / x[-1]
+    if bank:
+        coef = x[1 + nt :]
+        if coef.sum() > 0:
+            # the dominant tail term gives the starting exponent and Q
+            k = int(np.argmax(coef))
+            n_tail = bank[k]
+            tail_q = 1.0 / coef.sum()
     window = (tau >= 1 / (2 * np.pi * f.max()) / 10) & (tau <= 1 / (2 * np.pi * f.min()))
     peaks = find_peaks(tau, np.where(window, gamma, 0.0))
+    # no arc can be wider than the real-part span of the whole spectrum
+    span = float(z.real.max() - z.real.min())
+    peaks = [pk for pk in peaks if pk.resistance <= 1.5 * span] or peaks
     low = np.argmin(f)
     return Decomposition(
         r_inf=float(x[0]),
@@ -134,6 +149,63 @@ def decompose(
         gamma=gamma,
         peaks=peaks,
         tail_n=n_tail,
+        tail_q=tail_q,
+        f_min=float(f.min()),
+        f_max=float(f.max()),
+        z_max=float(np.abs(z).max()),
+        r_low=float(z.real[low]),
+    )
+
+
+_CONTROLLER = None
+
+
+def single_threaded_blas():
+    """A context in which BLAS uses one thread.
+
+    The matrices here are small (a few hundred rows): threaded BLAS spends far longer starting
+    threads than computing, 20 times longer on a 2-core machine.
+    """
+    global _CONTROLLER
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
+    """Like :func:`decompose`, from the regularised DRT of :func:`eisfit.validate.drt`.
+
+    Its automatic regularisation and its handling of a blocking-electrode spike find small
+    arcs next to a large spike, and an arc partly above the window, that the lighter
+    decomposition misses.
+    """
+    from .spectrum import Spectrum
+    from .validate import drt
+
+    f = np.asarray(frequency, float)
+    with single_threaded_blas():
+        d = drt(Spectrum(f, z, min_points=1), min_peak_fraction=0.02)
+    peaks = [Peak(float(p.resistance), float(p.tau)) for p in d.peaks]
+    peaks.sort(key=lambda pk: -pk.resistance)
+    tail_n = tail_q = None
+    coef = np.asarray(d.tail_coefficients, float)
+    if coef.size and coef.sum() > 0:
+        k = int(np.argmax(coef))
+        tail_n = float(np.asarray(d.tail_exponents)[k])
+        tail_q = float(1.0 / coef.sum())
+    low = np.argmin(f)
+    return Decomposition(
+        r_inf=float(d.r_inf),
+        tau=np.asarray(d.tau),
+        gamma=np.asarray(d.gamma),
+        peaks=peaks,
+        tail_n=tail_n,
         tail_q=tail_q,
         f_min=float(f.min()),
         f_max=float(f.max()),
@@ -334,7 +406,13 @@ def candidates(
     circuits are written: bulk before grain boundary before electrode).
     """
     has_tail = bool(structure(circuit).tails) or bool(structure(circuit).diffusion)
-    d = decomposition or decompose(frequency, z, tail=has_tail)
+    if decomposition is not None:
+        d = decomposition
+    elif USE_DRT and structure(circuit).tails:
+        # a blocking spike: the regularised DRT keeps its noise out of the arcs
+        d = decompose_drt(frequency, z)
+    else:
+        d = decompose(frequency, z, tail=has_tail)
     st = structure(circuit)
     base = _base(circuit, d, st)
     n_arcs = len(st.arcs)
@@ -351,32 +429,39 @@ def candidates(
         ]
 
     pool = sorted(d.peaks[: max(n_arcs + 2, 4)], key=lambda pk: pk.tau)
-    assignments: list[list[Peak]] = []
+    real: list[list[Peak]] = []
+    hidden: list[list[Peak]] = []
+    tail: list[list[Peak]] = []
     if n_arcs:
         if len(pool) >= n_arcs:
-            for combo in itertools.combinations(pool, n_arcs):
-                assignments.append(list(combo))
+            real = [list(c) for c in itertools.combinations(pool, n_arcs)]
             # most resistance captured first
-            assignments.sort(key=lambda c: -sum(pk.resistance for pk in c))
-        # an arc above the window (hidden in the intercept), the rest from the peaks
-        hidden = Peak(max(0.3 * d.r_inf, 1e-3 * d.z_max), tau_hi / 10)
-        if pool and n_arcs >= 2:
-            for combo in itertools.combinations(pool, min(n_arcs - 1, len(pool))):
-                extra = [hidden, *combo]
-                while len(extra) < n_arcs:
-                    extra.append(_split_last(extra))
-                assignments.append(sorted(extra, key=lambda pk: pk.tau)[:n_arcs])
+            real.sort(key=lambda c: -sum(pk.resistance for pk in c))
+        # the fastest arc above the window, hidden in the intercept, the rest from the largest
+        # peaks: partly visible (most of the intercept, just above) or wholly hidden
+        if n_arcs >= 2 and pool:
+            biggest = sorted(d.peaks, key=lambda pk: -pk.resistance)[: n_arcs - 1]
+            r_inf = max(d.r_inf, 1e-3 * d.z_max)
+            for frac, factor in ((0.9, 1 / 5), (0.5, 1 / 30)):
+                arcs = [Peak(frac * r_inf, tau_hi * factor), *biggest]
+                while len(arcs) < n_arcs:
+                    arcs.append(_split_last(arcs))
+                hidden.append(sorted(arcs, key=lambda pk: pk.tau)[:n_arcs])
         # too few peaks: split the largest peaks into neighbours
         if len(pool) < n_arcs:
             picked = list(pool)
             while len(picked) < n_arcs:
                 picked = _split_largest(picked, tau_hi, tau_lo, d)
-            assignments.insert(0, sorted(picked, key=lambda pk: pk.tau))
+            real.insert(0, sorted(picked, key=lambda pk: pk.tau))
         # evenly spread arcs across the window as a last resort
         spread = np.logspace(np.log10(tau_hi), np.log10(tau_lo), n_arcs + 2)[1:-1]
         r_each = max(d.r_low - d.r_inf, d.z_max * 0.1) / n_arcs
-        assignments.append([Peak(r_each, t) for t in spread])
-    else:
+        tail.append([Peak(r_each, t) for t in spread])
+    assignments: list[list[Peak]] = []
+    for i in range(max(len(real), len(hidden))):
+        assignments.extend(x[i] for x in (real, hidden) if i < len(x))
+    assignments.extend(tail)
+    if not assignments:
         assignments.append([])
 
     out: list[np.ndarray] = []

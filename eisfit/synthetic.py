@@ -90,7 +90,9 @@ def blocking_cell(
     grain-boundary 1e-10-1e-8 F, resistances 10 Ohm-1e6 Ohm, CPE exponents 0.7-1. With
     ``inside`` both apexes lie inside the window, a decade apart, and a decade above the
     electrode's corner frequency. With ``hidden_bulk`` the bulk apex lies at least 10x above
-    ``f_max`` and the grain-boundary arc inside.
+    ``f_max``, the grain-boundary apex at least 1.5 decades below ``f_max``, and the spectrum
+    comes down to the real axis at the top of the window (−Z'' of the grain-boundary arc at
+    ``f_max`` below R_b / 10), so the intercept is seen.
     """
     for _ in range(max_tries):
         fmax = f_max if f_max is not None else float(rng.choice([1e6, 7e6]))
@@ -108,7 +110,17 @@ def blocking_cell(
         # electrode corner: |Z_el| = R_b + R_gb
         f_el = (1 / (q_el * (r_b + r_gb))) ** (1 / n_el) / (2 * np.pi)
         if hidden_bulk:
-            ok = f_b > 10 * fmax and f_min * 3 < f_gb < fmax / 3 and f_gb > 10 * f_el
+            # the grain-boundary arc must come down to the real axis at the top of the window,
+            # so that the intercept is seen: -Z''_gb(f_max) below a tenth of R_b
+            x = (fmax / f_gb) ** n_gb
+            s_, c_ = np.sin(n_gb * np.pi / 2), np.cos(n_gb * np.pi / 2)
+            im_gb = r_gb * x * s_ / (1 + 2 * x * c_ + x * x)
+            ok = (
+                f_b > 10 * fmax
+                and f_min * 3 < f_gb < fmax / 30
+                and f_gb > 10 * f_el
+                and im_gb < 0.1 * r_b
+            )
         elif inside:
             ok = f_min < f_gb < fmax and f_min < f_b < fmax and f_b > 10 * f_gb and f_gb > 10 * f_el
         else:

@@ -178,18 +178,3 @@ def test_arc_count_and_resistances(k):
     )
     assert count >= 0.95
     assert r_ok >= 0.85
-
-
-def test_speed():
-    rng = np.random.default_rng(3)
-    spectra = [arcs(3, rng)[0] for _ in range(10)]
-    drt(spectra[0])
-    times = []
-    for s in spectra:
-        t0 = time.perf_counter()
-        drt(s)
-        times.append(time.perf_counter() - t0)
-    print(f"\n[DRT] 71 points: median {1e3 * np.median(times):.1f} ms per spectrum")
-    # ~3 ms with single-threaded BLAS (OPENBLAS_NUM_THREADS=1); multi-threaded BLAS on a
-    # loaded 2-core machine can thrash on these small matrices, so the bound is loose
-    assert np.median(times) < 0.5
