@@ -507,3 +507,26 @@ def test_top_level_read_and_describe() -> None:
     text = describe(p)
     assert "biologic-mpt, 4 spectra" in text
     assert "21 points" in text
+
+
+def test_recounted_rows_that_differ_from_index() -> None:
+    """INDEX.md says 106 rows (LIB_data.txt) and 24 (Powersuite); the files hold 107 and 30.
+
+    Counted here from the raw bytes with numpy alone: every LIB_data line is three numbers
+    (frequencies strictly falling, none repeated); Powersuite has one name line, then 30 lines
+    of three numbers ending in CR CR LF.
+    """
+    corpus = need_corpus()
+    lib = corpus / "ciuccislab__pyDRTtools/EIS data__text files__LIB_data.txt"
+    a = np.loadtxt(lib)
+    assert a.shape == (107, 3)
+    assert np.all(np.diff(a[:, 0]) < 0)
+    assert EXPECTED[str(lib.relative_to(corpus))].total == 107 == len(read(lib))
+    ps = corpus / "ECSHackWeek__impedance.py/data__exampleDataPowersuite.txt"
+    raw = ps.read_bytes()
+    lines = raw.split(b"\r\r\n")
+    assert lines[0].split() == [b"Frequency", b"Zre", b"Zimg"] and lines[-1] == b""
+    b = np.array([[float(x) for x in ln.split(b"\t")] for ln in lines[1:-1]])
+    assert b.shape == (30, 3)
+    assert len(np.unique(b[:, 0])) == 30
+    assert EXPECTED[str(ps.relative_to(corpus))].total == 30 == len(read(ps))

@@ -32,7 +32,7 @@ def _one_line(exc: BaseException) -> str:
 def test_empty_file(tmp_path: Path) -> None:
     p = tmp_path / "empty.mpt"
     p.write_bytes(b"")
-    with pytest.raises(ReaderError, match=r"empty\.mpt: file is empty") as e:
+    with pytest.raises(ReaderError, match=r"empty\.mpt, byte 0: file is empty") as e:
         read(p)
     _one_line(e.value)
 
@@ -40,7 +40,7 @@ def test_empty_file(tmp_path: Path) -> None:
 def test_blank_text_file(tmp_path: Path) -> None:
     p = tmp_path / "blank.csv"
     p.write_text("\n\n  \n")
-    with pytest.raises(ReaderError, match="blank.csv: file is empty"):
+    with pytest.raises(ReaderError, match=r"blank\.csv, line 1: file is empty"):
         read(p)
 
 
@@ -192,7 +192,10 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 def test_unrecognised_binary(tmp_path: Path) -> None:
     p = tmp_path / "blob.bin"
     p.write_bytes(b"\x00\x01\x02\x03" * 100)
-    with pytest.raises(UnsupportedFormatError, match=r"blob\.bin: format not recognised"):
+    with pytest.raises(
+        UnsupportedFormatError,
+        match=r"blob\.bin, byte 0: format not recognised: binary content \(byte 0x00\)",
+    ):
         read_all(p)
 
 
@@ -201,3 +204,10 @@ def test_spectrum_index_must_be_int(tmp_path: Path) -> None:
     p.write_text(_table("freq/Hz\tRe(Z)/Ohm\t-Im(Z)/Ohm", _good_rows()))
     with pytest.raises(ReaderError, match="integer"):
         read(p, spectrum="0")  # type: ignore[arg-type]
+
+
+def test_unrecognised_text_names_line_one(tmp_path: Path) -> None:
+    p = tmp_path / "letter.dat"
+    p.write_text("Dear colleague,\nplease find the data attached.\n")
+    with pytest.raises(ReaderError, match=r"letter\.dat, line 1: "):
+        read_all(p)

@@ -2,7 +2,8 @@
 
 Each example truncates a corpus file at a random byte, flips random bytes or deletes a random
 line, then reads it both with detection and with the original file's reader forced. Without the
-corpus, synthetic EC-Lab and CSV files are mutated instead.
+corpus, synthetic EC-Lab and CSV files are mutated instead. The project-made files of formats the
+corpus lacks (``tests/data/io/``: NOVA, PSTrace, MultiTrace, Ivium text) are always mutated.
 """
 
 from __future__ import annotations
@@ -62,16 +63,20 @@ def _synthetic() -> dict[str, bytes]:
     return {"synthetic.mpt": mpt.encode("latin-1"), "synthetic.csv": csv.encode()}
 
 
+PROJECT_FILES = Path(__file__).resolve().parent / "data" / "io"
+
+
 def _sources() -> list[tuple[str, bytes]]:
+    made = [(p.name, p.read_bytes()) for p in sorted(PROJECT_FILES.glob("*")) if p.is_file()]
     corpus = _corpus()
     if corpus is None:
-        return sorted(_synthetic().items())
+        return sorted(_synthetic().items()) + made
     out = []
     for rel in SMALL:
         p = corpus / rel
         if p.is_file():
             out.append((Path(rel).name, p.read_bytes()))
-    return out or sorted(_synthetic().items())
+    return (out or sorted(_synthetic().items())) + made
 
 
 SOURCES = dict(_sources())

@@ -68,7 +68,7 @@ def _choose(p: Path, format: str | None) -> ReaderInfo:
         return get_reader(format, p)
     head = _head(p)
     if not head:
-        raise ReaderError(p, "file is empty, expected impedance data")
+        raise ReaderError(p, "file is empty (0 bytes), expected impedance data", offset=0)
     info, _ = detect(head, p)
     return info
 

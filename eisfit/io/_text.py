@@ -76,8 +76,12 @@ def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
     """
     p = Path(path)
     data = read_bytes(p) if raw is None else raw
+    if not data:
+        raise ReaderError(p, "file is empty (0 bytes), expected impedance data", offset=0)
     if not data.strip():
-        raise ReaderError(p, "file is empty, expected impedance data")
+        raise ReaderError(
+            p, "file is empty (blank lines only), expected impedance data", line=1
+        )
     off = looks_binary(data)
     if off is not None:
         raise ReaderError(

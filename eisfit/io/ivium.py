@@ -1,9 +1,15 @@
-"""Ivium IviumSoft data files (``.idf``, ``.ids``).
+"""Ivium IviumSoft data files (``.idf``, ``.ids``) and IviumSoft text exports.
 
-The file starts with a few binary bytes, then ``key=value`` lines (``Method=Impedance``,
+The data file starts with a few binary bytes, then ``key=value`` lines (``Method=Impedance``,
 ``Technique=...``, ``starttime=...``) and data objects; the impedance data are the
 ``primary_data`` block: a column-count line, a row-count line, then rows of Z' (Ohm),
 Z'' (Ohm, Im(Z), negative for capacitive behaviour) and frequency (Hz).
+
+The text export ("Export data to ASCII") is a tab-separated table whose column names carry the
+unit after a slash: ``freq. /Hz``, ``Z1 /ohm`` (Re(Z)), ``Z2 /ohm`` (Im(Z), the same sign as
+the data file's Z'', negative for capacitive behaviour), sometimes with more columns
+(``Z /ohm``, ``phase /deg``, ``E /V``, ``I /A``, ``time /s``) and, in European installs,
+decimal commas.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import read_bytes
-from .normalise import make_spectrum, split_lines
+from ._text import TextFile, load_text, read_bytes
+from .generic import read_table_text
+from .normalise import add_note, decode_text, make_spectrum, split_lines
 from .registry import register
 
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -42,7 +49,9 @@ class Ivium:
     def read(path: Path) -> list[Spectrum]:
         data = read_bytes(path)
         if not data:
-            raise ReaderError(path, "file is empty, expected an Ivium data file")
+            raise ReaderError(
+                path, "file is empty (0 bytes), expected an Ivium data file", offset=0
+            )
         text = data.decode("latin-1")
         lines = split_lines(text)
         meta: dict[str, Any] = {"format": "ivium", "source": str(path)}
@@ -109,3 +118,75 @@ class Ivium:
             )
         return [make_spectrum(path, f, zr + 1j * zi, meta,
                               lines=list(range(i + 4, i + 4 + nrow)))]
+
+
+# ----------------------------------------------------------------------------- text export
+
+_Z12 = re.compile(r"^\s*\"?Z([12])\s*/\s*([^\s\"]+)\s*\"?\s*$", re.IGNORECASE)
+_FREQ = re.compile(r"^\s*\"?freq\.?\s*/\s*(k?hz)\s*\"?\s*$", re.IGNORECASE)
+
+
+def _ivium_header(line: str) -> list[str] | None:
+    """The column names of an IviumSoft export header line, or None if it is not one."""
+    names = [c for c in re.split(r"\t|;", line) if c.strip()]
+    if len(names) < 3:
+        return None
+    z = {m.group(1) for c in names if (m := _Z12.match(c))}
+    if z != {"1", "2"} or not any(_FREQ.match(c) for c in names):
+        return None
+    return names
+
+
+def _rename(name: str) -> str:
+    m = _Z12.match(name)
+    if m:
+        unit = m.group(2)
+        return f"Re(Z)/{unit}" if m.group(1) == "1" else f"Im(Z)/{unit}"
+    m = _FREQ.match(name)
+    if m:
+        return f"freq/{m.group(1)}"
+    return name.strip()
+
+
+@register("ivium-text", extensions=(), description="Ivium IviumSoft impedance text export")
+class IviumText:
+    """IviumSoft text export of an impedance scan (``freq. /Hz``, ``Z1 /ohm``, ``Z2 /ohm``)."""
+
+    @staticmethod
+    def sniff(head: bytes, path: Path) -> float:
+        try:
+            text, _ = decode_text(head[:8192], path)
+        except Exception:
+            return 0.0
+        for line in text.splitlines()[:20]:
+            if _ivium_header(line) is not None:
+                return 0.9
+        return 0.0
+
+    @staticmethod
+    def read(path: Path) -> list[Spectrum]:
+        tf = load_text(path)
+        h = next(
+            (i for i, ln in enumerate(tf.lines[:200]) if _ivium_header(ln) is not None), None
+        )
+        if h is None:
+            raise ReaderError(
+                path,
+                "no IviumSoft column names: expected a line with 'freq. /Hz', 'Z1 /ohm' and "
+                "'Z2 /ohm'",
+                line=1,
+            )
+        raw = tf.lines[h]
+        sep = "\t" if "\t" in raw else ";"
+        names = [_rename(c) for c in raw.split(sep)]
+        lines = list(tf.lines)
+        lines[h] = sep.join(names)
+        renamed = TextFile(tf.path, tf.raw, tf.text, tf.encoding, lines, tf.ends_with_newline)
+        meta: dict[str, Any] = {"format": "ivium-text", "source": str(path)}
+        add_note(meta, "IviumSoft Z1 read as Re(Z) and Z2 as Im(Z) (negative when capacitive)")
+        for ln in tf.lines[:h]:
+            k, sep_, v = ln.partition(":")
+            if sep_ and k.strip().lower() in ("title", "start time", "starttime", "date"):
+                meta.setdefault("title" if k.strip().lower() == "title" else "start_time",
+                                v.strip())
+        return read_table_text(renamed, meta, start=h, allow_positional=False)

@@ -10,6 +10,7 @@ the file ends with a stray BOM. PSTrace stores ``ZIm`` as -Im(Z) and ``Phase`` a
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,22 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import load_text, read_bytes
-from .generic import read_table_text
-from .normalise import decode_text, make_spectrum
+from ._text import (
+    find_numeric_block,
+    load_text,
+    parse_columns,
+    read_bytes,
+    select_columns,
+    split_fields,
+)
+from .normalise import (
+    add_assumption,
+    add_note,
+    classify_column,
+    decode_text,
+    make_spectrum,
+    spectra_from_columns,
+)
 from .registry import register
 
 
@@ -76,7 +90,7 @@ class PalmSensSession:
     def read(path: Path) -> list[Spectrum]:
         data = read_bytes(path)
         if not data:
-            raise ReaderError(path, "file is empty, expected a PSTrace session")
+            raise ReaderError(path, "file is empty (0 bytes), expected a PSTrace session", offset=0)
         text, _ = decode_text(data, path)
         text = text.strip().rstrip("\x00").strip()
         try:
@@ -137,17 +151,61 @@ class PalmSensSession:
         return out
 
 
-@register("palmsens-csv", extensions=(), description="PalmSens PSTrace CSV export")
+def _csv_names(line: str) -> tuple[list[str], str] | None:
+    """Column names and separator of a PSTrace impedance column-name line, else None."""
+    for sep in (",", ";", "\t"):
+        if sep not in line:
+            continue
+        names = [_rename(c) for c in split_fields(line, sep)]
+        qs = {classify_column(n).quantity for n in names}
+        if "frequency" in qs and ({"re", "im"} <= qs or {"modulus", "phase"} <= qs):
+            return names, sep
+    return None
+
+
+def _rename(name: str) -> str:
+    n = name.strip().strip('"').strip()
+    if re.match(r"neg\.?\s*phase", n, re.IGNORECASE):  # PSTrace: -phase, positive if capacitive
+        return "-Phase" + n[n.lower().index("phase") + 5:]
+    return n
+
+
+def _z2_holds_minus_im(cols: dict[str, np.ndarray], im: str, ph: str | None) -> bool | None:
+    """Whether an unsigned ``Z''`` column holds -Im(Z), judged against PSTrace's -phase."""
+    if ph is None or ph not in cols:
+        return None
+    negphase = cols[ph] * classify_column(ph).sign * -1.0  # the phase negated
+    z2 = cols[im]
+    sel = (np.abs(negphase) > 1.0) & (z2 != 0) & np.isfinite(negphase) & np.isfinite(z2)
+    if not sel.any():
+        return None
+    agree = np.mean(np.sign(z2[sel]) == np.sign(negphase[sel]))
+    return bool(agree > 0.5)
+
+
+@register("palmsens-csv", extensions=(), description="PalmSens PSTrace / MultiTrace CSV export")
 class PalmSensCsv:
-    """PalmSens PSTrace CSV export (``Date and time measurement:`` header)."""
+    """PalmSens PSTrace or MultiTrace CSV export (``Date and time`` header, ``freq / Hz``).
+
+    PSTrace writes UTF-16 with a BOM and CRLF line ends; a header ``Date and time
+    measurement:,...`` (PSTrace 5) or ``Date and time:,...`` with ``Measurement:,Impedance
+    Spectroscopy`` and one block per channel (``CH 3: Fixed at 51 freqs``, MultiTrace) precedes
+    each column-name line ``freq / Hz,neg. Phase / °,Idc / uA,Z / Ohm,Z' / Ohm,-Z'' / Ohm,Cs / F``.
+    Some versions name the imaginary column ``Z''`` although it holds -Im(Z); its sign is then
+    taken from the ``neg. Phase`` column of the same rows.
+    """
 
     @staticmethod
     def sniff(head: bytes, path: Path) -> float:
         try:
-            text, _ = decode_text(head[:4096], path)
+            text, _ = decode_text(head[:8192], path)
         except Exception:
             return 0.0
         if "Date and time measurement" in text[:500]:
+            return 0.85
+        if text.lstrip().startswith("Date and time") and re.search(
+            r"freq\s*/\s*Hz", text[:8192], re.IGNORECASE
+        ):
             return 0.85
         return 0.0
 
@@ -155,7 +213,71 @@ class PalmSensCsv:
     def read(path: Path) -> list[Spectrum]:
         tf = load_text(path)
         meta: dict[str, Any] = {"format": "palmsens-csv", "source": str(path)}
-        first = tf.lines[0] if tf.lines else ""
-        if ":" in first:
-            meta["start_time"] = first.split(":", 1)[1].strip(" ,;\t")
-        return read_table_text(tf, meta, allow_positional=False)
+        for ln in tf.lines[:50]:
+            key, colon, value = ln.partition(":")
+            if colon and key.strip().lower() in ("date and time measurement", "date and time"):
+                v = value.strip(" ,;\t")
+                if v:
+                    meta["start_time"] = v
+                    break
+        heads = [(i, r) for i, ln in enumerate(tf.lines) if (r := _csv_names(ln)) is not None]
+        if not heads:
+            raise ReaderError(
+                path,
+                "no PSTrace impedance column names found: expected a line such as "
+                "'freq / Hz,neg. Phase / °,Z / Ohm,Z\' / Ohm,-Z\'\' / Ohm'",
+                line=min(len(tf.lines), 2),
+            )
+        out: list[Spectrum] = []
+        for k, (h, (names, sep)) in enumerate(heads):
+            stop = heads[k + 1][0] if k + 1 < len(heads) else None
+            block = find_numeric_block(tf.lines[: stop or len(tf.lines)], h + 1, min_rows=1)
+            if block is None or block[0] != next(
+                (j for j in range(h + 1, stop or len(tf.lines)) if tf.lines[j].strip()), -1
+            ):
+                raise ReaderError(
+                    path, "expected rows of numbers after the column names", line=h + 2
+                )
+            dc = block[2] if sep != "," else False
+            required, optional = select_columns(names, ())
+            phase = next((n for n in names if classify_column(n).quantity == "phase"), None)
+            if phase is not None and phase not in required:
+                optional.append(phase)
+            cols, lines, _ = parse_columns(
+                tf, h + 1, names, required, optional, sep=sep, decimal_comma=dc,
+                stop=stop, stop_at_text=True,
+            )
+            if not lines.size:
+                raise ReaderError(path, "no data rows after the column names", line=h + 2)
+            m = dict(meta)
+            m["assumptions"] = []
+            label = next(
+                (tf.lines[j].strip().strip(",;") for j in range(h - 1, max(-1, h - 4), -1)
+                 if re.match(r"\s*CH\s*\d+\s*:", tf.lines[j])),
+                None,
+            )
+            if label:
+                m["channel"] = label.split(":")[0].strip()
+            im = next((n for n in names if classify_column(n).quantity == "im"), None)
+            used = [n for n in names if n in cols]
+            im_known = True
+            if im is not None and im in cols and classify_column(im).sign > 0:
+                minus = _z2_holds_minus_im(cols, im, phase)
+                if minus is None:
+                    im_known = False
+                elif minus:
+                    cols["-" + im] = cols.pop(im)
+                    used = [("-" + n if n == im else n) for n in used]
+                    shown = dict(zip(names, split_fields(tf.lines[h], sep), strict=False))
+                    add_assumption(
+                        m, f"column {im!r} holds -Im(Z): its sign follows "
+                        f"{shown.get(phase, phase)!r}"
+                    )
+            if dc:
+                add_note(m, "decimal comma")
+            if not m["assumptions"]:
+                del m["assumptions"]
+            out += spectra_from_columns(
+                path, cols, used, m, lines=lines, split_keys=(), im_sign_known=im_known
+            )
+        return out

@@ -152,10 +152,19 @@ def detect(head: bytes, path: Path) -> tuple[ReaderInfo, float]:
         if score > 0 and (best is None or score > best[0]):
             best = (score, name)
     if best is None:
-        raise UnsupportedFormatError(
-            path,
-            "format not recognised: expected an impedance file (EC-Lab .mpt/.mpr, Gamry .DTA, "
-            "ZPlot .z, CHI/Autolab/PalmSens/Ivium/Novocontrol/RelaxIS/PAR exports or a "
-            "CSV/TXT table with frequency and impedance columns); pass format= to force one",
+        expected = (
+            "expected an impedance file (EC-Lab .mpt/.mpr, Gamry .DTA, ZPlot .z, "
+            "CHI/Autolab/PalmSens/Ivium/Novocontrol/RelaxIS/PAR exports or a CSV/TXT table "
+            "with frequency and impedance columns); pass format= to force one"
         )
+        from .normalise import looks_binary
+
+        off = looks_binary(head)
+        if off is not None:
+            raise UnsupportedFormatError(
+                path,
+                f"format not recognised: binary content (byte 0x{head[off]:02x}); {expected}",
+                offset=off,
+            )
+        raise UnsupportedFormatError(path, f"format not recognised: {expected}", line=1)
     return _REGISTRY[best[1]], best[0]
