@@ -351,3 +351,30 @@ class Circuit:
         jac = np.empty((self.n_params, w.size), dtype=np.complex128)
         z = _eval_grad(self.tree, p, w, jac, [])
         return np.broadcast_to(z, w.shape).astype(np.complex128), jac
+
+    # ---------------------------------------------------------------- many parameter sets
+    def _check_batch(self, params: np.ndarray) -> np.ndarray:
+        p = np.asarray(params, dtype=np.float64)
+        if p.ndim != 2 or p.shape[1] != self.n_params:
+            raise ValueError(
+                f"circuit {self.text!r} takes parameter sets of {self.n_params} "
+                f"({', '.join(self.parameter_names)}), got an array of shape {p.shape}"
+            )
+        return p.T[:, :, None]
+
+    def impedance_batch(self, frequency: Sequence[float], params: np.ndarray) -> np.ndarray:
+        """Impedance for K parameter sets at once: ``params`` (K, n_params) -> Z (K, n_freq)."""
+        p = self._check_batch(params)
+        w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
+        z = _eval(self.tree, p, w)
+        return np.broadcast_to(z, (p.shape[1], w.size))
+
+    def impedance_and_jacobian_batch(
+        self, frequency: Sequence[float], params: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Impedance (K, n_freq) and dZ/dp (n_params, K, n_freq) for K parameter sets."""
+        p = self._check_batch(params)
+        w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
+        jac = np.empty((self.n_params, p.shape[1], w.size), dtype=np.complex128)
+        z = _eval_grad(self.tree, p, w, jac, [])
+        return np.broadcast_to(z, (p.shape[1], w.size)), jac

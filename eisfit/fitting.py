@@ -17,17 +17,19 @@ import numpy as np
 
 from . import guess
 from .circuit import Circuit
-from .engine import Problem, Solution, solve
+from .engine import Problem, Solution, lm_batch, solve
 from .exceptions import FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
 from .spectrum import Spectrum
 from .weighting import weights
 
-#: Iterations allowed to each starting vector before the best ones are polished.
-SCOUT_NFEV = 30
+#: Levenberg–Marquardt iterations given to every starting vector before the best are polished.
+SCOUT_ITER = 20
 #: How many of the best scouted starts are polished.
-POLISH = 2
+POLISH = 3
+#: Levenberg–Marquardt iterations for the polished starts, before the trust-region finish.
+POLISH_ITER = 40
 
 
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
@@ -103,21 +105,18 @@ def _apply_user(
 
 
 def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
-    scouted: list[Solution] = []
-    for p0 in starts:
-        p = p0.copy()
-        p[~problem.vary] = problem.fixed[~problem.vary]
-        p = np.clip(p, problem.lower, problem.upper)
-        scouted.append(solve(problem, p, max_nfev=SCOUT_NFEV, tol=1e-6))
-    scouted.sort(key=lambda s: s.cost)
-    best: Solution | None = None
-    for s in scouted[:POLISH]:
-        polished = solve(problem, s.params, max_nfev=400)
-        if best is None or polished.cost < best.cost:
-            best = polished
-    if best is None:  # pragma: no cover - starts is never empty
-        raise FitError("no starting values could be made for this circuit")
-    return best
+    """Scout every start with a few batched Levenberg–Marquardt steps, then converge the best."""
+    p0 = np.array(starts, float)
+    p0[:, ~problem.vary] = problem.fixed[~problem.vary]
+    p0 = np.clip(p0, problem.lower, problem.upper)
+    params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
+    order = np.argsort(cost)[:POLISH]
+    params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=1e-9)
+    best = int(np.argmin(cost))
+    # a last trust-region solve settles parameters that drift towards a bound in log space
+    sol = solve(problem, params[best], max_nfev=200)
+    sol.nfev += n1 + n2
+    return sol
 
 
 def _order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:

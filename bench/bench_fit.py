@@ -1,0 +1,139 @@
+"""Time eisfit's fit against impedance.py's CustomCircuit.fit on the same spectra, in one run.
+
+Run:  python bench/bench_fit.py [--n-blocking 30] [--n-full 15] [--seed 1]
+
+Every process setting is the same for both (BLAS limited to one thread before numpy loads).
+eisfit gets no starting values. impedance.py gets (a) good starting values, the truth times a
+random factor 0.5-2 per parameter, and (b) the values a new user would type, fitted with
+modulus weighting. A fit succeeds when every arc resistance is within 2 % of the truth (the
+electrolyte and the sum of the two interfaces for full cells; each interface within 5 %).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import eisfit  # noqa: E402
+from eisfit.synthetic import blocking_cell, full_cell  # noqa: E402
+
+TYPED = {
+    "blocking": [1.0, 1e3, 1e-10, 0.9, 1e3, 1e-8, 0.9, 1e-6, 0.8],
+    "full-cell": [1.0, 100.0, 1e-10, 0.9, 200.0, 1e-6, 0.9, 200.0, 1e-5, 0.9, 50.0, 10.0],
+}
+ROLES = {
+    "blocking": {"bulk": 1, "grain_boundary": 4},
+    "full-cell": {"electrolyte": 1, "anode_interface": 4, "cathode_interface": 7},
+}
+
+
+def success(kind: str, resistances: dict, truth: dict) -> bool:
+    """The success criterion shared by both fitters."""
+    if kind == "blocking":
+        return all(
+            abs(resistances.get(k, np.nan) / truth[k] - 1) < 0.02
+            for k in ("bulk", "grain_boundary")
+        )
+    el = abs(resistances.get("electrolyte", np.nan) / truth["electrolyte"] - 1) < 0.02
+    s_true = truth["anode_interface"] + truth["cathode_interface"]
+    s_got = resistances.get("anode_interface", np.nan) + resistances.get(
+        "cathode_interface", np.nan
+    )
+    each = all(
+        abs(resistances.get(k, np.nan) / truth[k] - 1) < 0.05
+        for k in ("anode_interface", "cathode_interface")
+    )
+    return el and abs(s_got / s_true - 1) < 0.02 and each
+
+
+def impedance_py_fit(circuit: str, f, z, start, kind: str):
+    from impedance.models.circuits import CustomCircuit
+
+    model = CustomCircuit(circuit, initial_guess=list(start))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        try:
+            model.fit(f, z, weight_by_modulus=True, maxfev=20000)
+            ok = True
+        except Exception:  # impedance.py raises RuntimeError when curve_fit gives up
+            ok = False
+        dt = time.perf_counter() - t0
+    p = model.parameters_ if ok else np.full(len(start), np.nan)
+    res = {role: p[i] for role, i in ROLES[kind].items()}
+    return dt, res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-blocking", type=int, default=30)
+    ap.add_argument("--n-full", type=int, default=15)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    cases = [("blocking", blocking_cell(rng)) for _ in range(args.n_blocking)]
+    cases += [("full-cell", full_cell(rng)) for _ in range(args.n_full)]
+    eisfit.fit(cases[0][1].spectrum, "blocking")  # import and first-call costs out of the way
+
+    rows = {}
+    for kind in ("blocking", "full-cell"):
+        sub = [s for k, s in cases if k == kind]
+        if not sub:
+            continue
+        t_e, ok_e, t_g, ok_g, t_u, ok_u = [], 0, [], 0, [], 0
+        for s in sub:
+            sp = s.spectrum
+            t0 = time.perf_counter()
+            r = eisfit.fit(sp, kind)
+            t_e.append(time.perf_counter() - t0)
+            res = dict(r.resistances)
+            ok_e += success(kind, res, s.resistances)
+            good = np.asarray(s.params) * np.exp(
+                rng.uniform(np.log(0.5), np.log(2.0), len(s.params))
+            )
+            # CPE exponents are bounded by 1: keep the perturbed start valid
+            kinds = eisfit.Circuit(s.circuit).parameter_kinds
+            good = np.where(np.array(kinds) == "exponent", np.minimum(good, 0.99), good)
+            dt, res_g = impedance_py_fit(s.circuit, sp.frequency, sp.z, good, kind)
+            t_g.append(dt)
+            ok_g += success(kind, res_g, s.resistances)
+            dt, res_u = impedance_py_fit(s.circuit, sp.frequency, sp.z, TYPED[kind], kind)
+            t_u.append(dt)
+            ok_u += success(kind, res_u, s.resistances)
+        n = len(sub)
+        rows[kind] = (
+            n,
+            np.median(t_e),
+            ok_e / n,
+            np.median(t_g),
+            ok_g / n,
+            np.median(t_u),
+            ok_u / n,
+        )
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, numpy {np.__version__}, one BLAS thread"
+    )
+    print(
+        f"{'cell':<10}{'n':>4} | {'eisfit ms':>10}{'ok':>6} | {'impedance.py good start':>24}"
+        f"{'ok':>6}{'ratio':>8} | {'typed start':>12}{'ok':>6}{'ratio':>8}"
+    )
+    for kind, (n, te, oe, tg, og, tu, ou) in rows.items():
+        print(
+            f"{kind:<10}{n:>4} | {te * 1e3:>10.1f}{oe:>6.0%} | {tg * 1e3:>24.1f}{og:>6.0%}"
+            f"{tg / te:>7.1f}x | {tu * 1e3:>12.1f}{ou:>6.0%}{tu / te:>7.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
