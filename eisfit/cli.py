@@ -45,8 +45,14 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--circuit",
         default="blocking",
-        help="a named circuit (see 'eisfit circuits') or a circuit string such as "
-        "'R0-p(R1,CPE1)-CPE2' (default: blocking)",
+        help="a named circuit (see 'eisfit circuits'), a circuit string such as "
+        "'R0-p(R1,CPE1)-CPE2', or 'auto' to choose among the named circuits of --cell by BIC "
+        "(default: blocking)",
+    )
+    p.add_argument(
+        "--cell",
+        choices=["blocking", "li-symmetric", "full-cell"],
+        help="cell type whose named circuits --circuit auto chooses among (default: blocking)",
     )
     p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
     g = p.add_mutually_exclusive_group()
@@ -63,36 +69,78 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", help="file format, to skip detection (see 'eisfit read')")
     p.add_argument("--json", action="store_true", help="print JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument(
+        "--no-kk",
+        action="store_true",
+        help="skip the Kramers-Kronig check (by default a spectrum that fails it gets a warning)",
+    )
+
+
+def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
+    """Fit one spectrum as the options say; return (FitResult, Comparison or None)."""
+    import inspect
+
+    from .comparison import auto_circuit, kk_warning, with_geometry, with_warnings
+    from .fitting import fit
+
+    comparison = None
+    if args.circuit == "auto":
+        comparison = auto_circuit(
+            s,
+            args.cell or "blocking",
+            weighting=args.weighting,
+            external_resistance=external,
+            geometry=geometry,
+        )
+        result = comparison.best
+    else:
+        kwargs: dict[str, Any] = {"weighting": args.weighting, "external_resistance": external}
+        if "kk" in inspect.signature(fit).parameters:
+            kwargs["kk"] = False  # the check runs below, once, and --no-kk can skip it
+        result = fit(s, args.circuit, **kwargs)
+    if not args.no_kk:
+        result = with_warnings(result, [kk_warning(s)])
+    return with_geometry(result, geometry), comparison
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from .fitting import fit
     from .io import read_all
     from .output import check_writable, write_atomic
 
+    if args.cell is not None and args.circuit != "auto":
+        raise EisfitError("--cell applies only with --circuit auto")
     geometry = _geometry(args)
     external = _external(args)
     if args.plot:
         check_writable(args.plot, args.force)
     spectra = read_all(args.path, args.format)
-    results, failures = [], []
+    results, comparisons, failures = [], [], []
     for s in spectra:
         try:
-            results.append(fit(s, args.circuit, weighting=args.weighting,
-                               external_resistance=external))
+            r, comparison = _fit_one(s, args, geometry, external)
         except EisfitError as exc:
             if len(spectra) == 1:
                 raise
             failures.append({"spectrum": s.meta.get("spectrum_index"), "error": str(exc)})
+            continue
+        results.append(r)
+        comparisons.append(comparison)
     if args.json:
-        objs = [r.to_dict(geometry) for r in results]
+        objs = []
+        for r, comparison in zip(results, comparisons, strict=True):
+            d = r.to_dict(geometry)
+            if comparison is not None:
+                d["model_choice"] = comparison.to_dict()
+            objs.append(d)
         out: Any = objs[0] if len(objs) == 1 and not failures else objs
         if failures:
             out = {"spectra": objs, "failures": failures}
         print(json.dumps(out, indent=2))
     else:
-        for r in results:
+        for r, comparison in zip(results, comparisons, strict=True):
             print(r.report(geometry))
+            if comparison is not None:
+                print(comparison.report())
             print()
         for f in failures:
             print(f"spectrum {f['spectrum']}: failed: {f['error']}", file=sys.stderr)
@@ -106,6 +154,51 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"plot written to {args.plot}")
     return 1 if failures else 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Lin-KK check of every spectrum: 0 all pass, 1 some fail, 2 some could not be checked."""
+    from .io import read_all
+    from .kk import kramers_kronig
+
+    threshold = None
+    if args.threshold is not None:
+        if not 0 < args.threshold < 100:
+            raise EisfitError(
+                f"--threshold is a percentage of |Z| in (0, 100), got {args.threshold}"
+            )
+        threshold = args.threshold / 100
+    checked: list[tuple[str, Any]] = []
+    for path in args.paths:
+        spectra = read_all(path, args.format)
+        for i, s in enumerate(spectra):
+            label = str(s.source or path)
+            if len(spectra) > 1:
+                label += f" [spectrum {s.meta.get('spectrum_index', i)}]"
+            try:
+                checked.append((label, kramers_kronig(s, threshold=threshold)))
+            except EisfitError as exc:
+                checked.append((label, exc))
+    if args.json:
+        objs = []
+        for label, kk in checked:
+            d: dict[str, Any] = {"source": label}
+            if isinstance(kk, EisfitError):
+                d.update(passed=None, error=str(kk))
+            else:
+                d.update(kk.to_dict())
+                d["summary"] = kk.summary()
+            objs.append(d)
+        print(json.dumps(objs[0] if len(objs) == 1 else objs, indent=2))
+    else:
+        for label, kk in checked:
+            if isinstance(kk, EisfitError):
+                print(f"{label}: could not be checked: {kk}")
+            else:
+                print(f"{label}: {kk.summary()}")
+    if any(isinstance(kk, EisfitError) for _, kk in checked):
+        return 2
+    return 0 if all(kk.passed for _, kk in checked) else 1
 
 
 def _cmd_circuits(args: argparse.Namespace) -> int:
@@ -156,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fit_options(p)
     p.add_argument("--plot", metavar="FILE", help="save a Nyquist + residual plot (png, svg, pdf)")
     p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser(
+        "validate",
+        help="Kramers-Kronig (lin-KK) check of every spectrum (exit 0 all pass, 1 some fail)",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="data files")
+    p.add_argument("--format", help="file format, to skip detection (see 'eisfit read')")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        metavar="PCT",
+        help="pass threshold on the largest residual, percent of |Z| (default 2.5)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (residuals included)")
+    p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("circuits", help="list the named circuits and their roles")
     p.add_argument("--json", action="store_true")

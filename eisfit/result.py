@@ -419,7 +419,12 @@ def build_result(
             )
             bound = problem.lower[i] if side == "lower" else problem.upper[i]
             if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
-                warnings_.append(f"{n} = {p[i]:.3g} sits at its upper bound 1 (an ideal capacitor)")
+                owner = (named.roles if named is not None else {}).get(n.split("_")[0])
+                what = f"the {owner} CPE" if owner else "the CPE"
+                warnings_.append(
+                    f"{n} = {p[i]:.3g} sits at its upper bound 1: {what} exponent is pinned at "
+                    "an ideal capacitor, so its bound, not the data, sets it"
+                )
             else:
                 warnings_.append(f"{n} = {p[i]:.3g} sits at its {side} bound {bound:.3g}")
         if "relative_error_over_100%" in fl:
@@ -508,13 +513,20 @@ def build_result(
                 other = [
                     k for k, (a_, b_) in named.capacitance_F.items() if a_ <= c <= b_ and k != role
                 ]
-                hint = f": it is in the {other[0]} range" if other else ""
+                hint = (
+                    f" and in the {other[0]} range: the arc may be the {other[0]}" if other else ""
+                )
                 warnings_.append(
                     f"{role} capacitance {c:.2g} F is outside the range expected for {role} "
                     f"({lo_c:.0e}-{hi_c:.0e} F){hint}"
                 )
 
     # ---------------------------------------------------------------- correlations
+    # Q and n of one CPE are correlated near ±1 whenever the arc's apex is far from 1 rad/s
+    # (Q carries the unit S s^n, so a change of n moves Q at fixed apex): a property of the
+    # parametrisation, not of the data. Their standard errors and the arc's C_eff and apex say
+    # whether the arc is determined; the pair is left out of the warnings (kept in correl).
+    cpe_pairs = {tuple(sorted(e.param_names)) for e in circuit.elements if e.element.name == "CPE"}
     seen = set()
     for k, par in params.items():
         for other, c in (par.correl or {}).items():
@@ -522,6 +534,8 @@ def build_result(
             if key in seen or not np.isfinite(c):
                 continue
             seen.add(key)
+            if key in cpe_pairs:
+                continue
             if abs(c) > CORRELATION_LIMIT:
                 warnings_.append(
                     f"{key[0]} and {key[1]} are correlated ({c:+.3f}): the data do not "
