@@ -1,10 +1,13 @@
-"""Running many independent fits, in this process or in a pool of worker processes.
+"""Running many independent fits: in this process, in a pool of worker processes, or on Dask.
 
 :func:`fit_many` yields one outcome per spectrum, in input order, whatever the number of
 workers: a :class:`~eisfit.result.FitResult`, or a :class:`Failure` with a one-line reason. The
-fits are independent, so ``workers=N`` gives results identical to ``workers=1``. Results are
-streamed: at most ``2 * workers`` spectra are in flight, so a long batch never holds more than
-the caller keeps.
+fits are independent, so ``workers=N`` (or a Dask cluster) gives results identical to
+``workers=1``. Results are streamed: at most ``2 * workers`` spectra (twice the cluster's
+threads on Dask) are in flight, so a long batch never holds more than the caller keeps.
+
+The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
+(``dask[distributed]``); it is imported only when used.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from .exceptions import EisfitError
 from .result import FitResult
 from .spectrum import Spectrum
 
-__all__ = ["Failure", "fit_many", "default_workers"]
+__all__ = ["Failure", "fit_many", "default_workers", "dask_client"]
+
+#: What to install for the Dask backend.
+DASK_EXTRA = "pip install 'eisfit[dask]'"
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ def fit_many(
     weighting: str = "modulus",
     external_resistance: float = 0.0,
     workers: int = 1,
+    client: Any = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -105,7 +112,12 @@ def fit_many(
     external_resistance
         Cables and cell hardware in Ohm, subtracted from a high-frequency intercept.
     workers
-        Number of processes; 1 (default) fits in this process.
+        Number of processes; 1 (default) fits in this process. Ignored when ``client`` is
+        given.
+    client
+        A ``dask.distributed.Client`` (or a scheduler address such as
+        ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed here): the fits run
+        on that cluster's workers, which need eisfit installed. Needs ``eisfit[dask]``.
 
     Yields
     ------
@@ -116,7 +128,14 @@ def fit_many(
     Raises
     ------
     EisfitError
-        If ``workers`` is not a positive integer.
+        If ``workers`` is not a positive integer, ``client`` is not a Dask client or address,
+        Dask is not installed, or the scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> from dask.distributed import Client                 # doctest: +SKIP
+    >>> with Client("tcp://scheduler:8786") as c:           # doctest: +SKIP
+    ...     results = list(fit_many(spectra, "blocking", client=c))
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EisfitError(f"workers must be a positive integer, got {workers!r}")
@@ -125,6 +144,9 @@ def fit_many(
         "weighting": weighting,
         "external_resistance": float(external_resistance),
     }
+    if client is not None:
+        yield from _fit_dask(spectra, kwargs, client)
+        return
     if workers == 1:
         for s in spectra:
             yield _fit_one(s, kwargs)
@@ -137,3 +159,81 @@ def fit_many(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def dask_client(address: str, timeout: float = 10.0) -> Any:
+    """Connect to a Dask scheduler.
+
+    Parameters
+    ----------
+    address
+        The scheduler address, e.g. ``"tcp://10.0.0.5:8786"`` (what ``dask scheduler`` or a
+        dask-jobqueue cluster's ``scheduler_address`` prints).
+
+    Returns
+    -------
+    distributed.Client
+        A connected client; close it when done.
+
+    Raises
+    ------
+    EisfitError
+        If dask.distributed is not installed (the message names the extra) or the scheduler
+        cannot be reached.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise EisfitError(
+            f"running on a Dask cluster needs dask.distributed: {DASK_EXTRA}"
+        ) from None
+    try:
+        return Client(address, timeout=f"{float(timeout)}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EisfitError(
+            f"cannot reach the Dask scheduler at {address!r}: {one_line(exc)}"
+        ) from None
+
+
+def _cluster_threads(client: Any) -> int:
+    try:
+        n = sum(int(v) for v in client.nthreads().values())
+    except Exception:  # an unusual client: keep a small window
+        n = 0
+    return max(1, n)
+
+
+def _fit_dask(
+    spectra: Iterable[Spectrum], kwargs: dict[str, Any], client: Any
+) -> Iterator[FitResult | Failure]:
+    own = isinstance(client, str)
+    if own:
+        client = dask_client(client)
+    elif not callable(getattr(client, "submit", None)):
+        raise EisfitError(
+            f"client must be a dask.distributed.Client or a scheduler address, got "
+            f"{type(client).__name__}"
+        )
+    try:
+        window = 2 * _cluster_threads(client)
+        pending: deque[Any] = deque()
+        for s in spectra:
+            # pure=False: two equal spectra are still two tasks (results stay one per input)
+            label = str(s.meta.get("label") or s.source or "spectrum")
+            pending.append((client.submit(_fit_one, s, kwargs, pure=False), label))
+            if len(pending) >= window:
+                yield _result(*pending.popleft())
+        while pending:
+            yield _result(*pending.popleft())
+    finally:
+        if own:
+            client.close()
+
+
+def _result(future: Any, label: str) -> FitResult | Failure:
+    try:
+        out = future.result()
+    except Exception as exc:  # a lost worker or a task the cluster could not run
+        out = Failure(label, f"Dask task failed: {one_line(exc)}")
+    future.release()
+    return out
