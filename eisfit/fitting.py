@@ -25,11 +25,11 @@ from .spectrum import Spectrum
 from .weighting import weights
 
 #: Levenberg–Marquardt iterations given to every starting vector before the best are polished.
-SCOUT_ITER = 20
+SCOUT_ITER = 12
 #: How many of the best scouted starts are polished.
-POLISH = 3
+POLISH = 2
 #: Levenberg–Marquardt iterations for the polished starts, before the trust-region finish.
-POLISH_ITER = 40
+POLISH_ITER = 30
 
 
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
