@@ -785,7 +785,7 @@ def with_geometry(result: FitResult, geometry: Any) -> FitResult:
 
 def with_warnings(result: FitResult, extra: Sequence[str | None]) -> FitResult:
     """The same fit with more warning lines (None entries and repeats are skipped)."""
-    lines = [w for w in extra if w and w not in result.warnings]
+    lines = [w for w in dict.fromkeys(extra) if w and w not in result.warnings]
     if not lines:
         return result
     return dataclasses.replace(result, warnings=(*result.warnings, *lines))
