@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from pathlib import Path
 
 from .exceptions import EisfitError
@@ -24,7 +23,8 @@ def examples_dir() -> Path:
     repo = Path(__file__).resolve().parent.parent / "data"
     if (repo / "latp_pellet").is_dir():
         return repo
-    return Path(str(resources.files("eisfit.examples")))
+    # installed: the package data sits beside the modules (eisfit/examples)
+    return Path(__file__).resolve().parent / "examples"
 
 
 def _temperature_from_name(name: str) -> float:
