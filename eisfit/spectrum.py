@@ -100,6 +100,10 @@ class Spectrum:
         object.__setattr__(self, "z", zz)
         object.__setattr__(self, "meta", _freeze(m))
 
+    def __reduce__(self) -> tuple:
+        # pickles (process pools, Dask) carry the arrays and a plain dict of metadata
+        return (_rebuild, (self.frequency.copy(), self.z.copy(), dict(self.meta)))
+
     # ------------------------------------------------------------------ basic views
     def __len__(self) -> int:
         return int(self.frequency.size)
@@ -173,3 +177,7 @@ class Spectrum:
         if self.source:
             parts.append(f"source={self.source!r}")
         return f"Spectrum({', '.join(parts)})"
+
+
+def _rebuild(frequency: np.ndarray, z: np.ndarray, meta: dict[str, Any]) -> Spectrum:
+    return Spectrum(frequency, z, meta, min_points=1)

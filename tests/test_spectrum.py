@@ -56,3 +56,12 @@ def test_crop_sort_and_inductive_points():
     trimmed = s.without_inductive()
     assert len(trimmed) == 9 and np.all(trimmed.z.imag < 0)
     assert len(s.crop(fmin=10, fmax=1e4)) == 7  # 10, 31.6, ... 1e4 Hz: half-decade steps
+
+
+def test_spectrum_pickles_with_its_metadata():
+    import pickle
+
+    s = Spectrum(F, Z, {"source": "x.mpt", "cycle": 2}, temperature=300.0)
+    t = pickle.loads(pickle.dumps(s))
+    assert np.array_equal(t.frequency, s.frequency) and np.array_equal(t.z, s.z)
+    assert dict(t.meta) == dict(s.meta)
