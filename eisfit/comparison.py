@@ -401,9 +401,10 @@ def _justification(simple: Candidate, complex_: Candidate) -> str:
     boukamp = ratio >= BOUKAMP_FACTOR
     by_bic = d_bic < -BIC_MARGIN
     verdict = "justified" if by_bic else "not justified"
+    fell = f"chi2 fell {ratio:.3g}x" if ratio >= 1 else f"chi2 did not fall ({ratio:.3g}x)"
     text = (
         f"{complex_.label} ({extra} more free parameters than {simple.label}) is {verdict}: "
-        f"ΔBIC = {d_bic:+.1f}, chi2 fell {ratio:.3g}x"
+        f"ΔBIC = {d_bic:+.1f}, {fell}"
     )
     if boukamp == by_bic:
         text += f" ({'meets' if boukamp else 'fails'} Boukamp's {BOUKAMP_FACTOR:g}x rule)"
@@ -524,7 +525,7 @@ def compare(
             r = fit(
                 spectrum, circuit, weighting=weighting, external_resistance=external_resistance
             )
-        except FitError as exc:
+        except EisfitError as exc:  # this candidate cannot be fitted; the others may be
             cands.append(Candidate(label, None, error=str(exc)))
             continue
         cands.append(
