@@ -16,6 +16,13 @@ as its only start and skips the treatment of an arc above the window, which is e
 where a temperature series needs it, and independent fits parallelise. Measured on 4 synthetic
 series x 10 temperatures per regime (bulk and grain-boundary R both within 2 %): bulk arc inside
 the window 40/40 either way; bulk arc leaving the window 39/40 independent, 33/40 warm-started.
+
+The series-level knowledge enters through the joint fit instead (``fit_series(...,
+joint=True)`` or :meth:`Series.fit_joint`, see :mod:`eisfit.joint`): every spectrum fitted at
+once from the independent fits, each arc's resistance on an Arrhenius law (one Ea and prefactor
+per process), the bulk capacitance and CPE exponent shared by all temperatures. Both results are
+kept and reported side by side (:meth:`Series.compare`, the ``arrhenius_joint`` key of
+:meth:`Series.to_dict`).
 """
 
 from __future__ import annotations
@@ -24,9 +31,10 @@ import csv
 import html
 import math
 import re
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import uncertainties
@@ -34,6 +42,7 @@ import uncertainties
 from .arrhenius import MIN_TEMPERATURE_K, ArrheniusError, ArrheniusResult, arrhenius
 from .batch import Failure, fit_many, one_line
 from .exceptions import EisfitError
+from .joint import JointResult, fit_joint
 from .output import write_atomic
 from .result import FitResult
 from .spectrum import Spectrum
@@ -302,6 +311,10 @@ class Series:
         Used for conductivity; without it conductance 1/R (S) is analysed.
     warnings : list of str
         Series-level warnings (duplicate temperatures...).
+    joint : JointResult or None
+        The joint fit (:meth:`fit_joint`), or None when none was made.
+    joint_error : str or None
+        Why the joint fit asked for could not be made (one line), else None.
     """
 
     def __init__(
@@ -313,6 +326,8 @@ class Series:
         geometry: Any = None,
         warnings: Sequence[str] = (),
     ) -> None:
+        self.joint: JointResult | None = None
+        self.joint_error: str | None = None
         if not (len(results) == len(temperatures_K) == len(labels)):
             raise SeriesError("results, temperatures_K and labels must have the same length")
         order = sorted(range(len(results)), key=lambda i: float(temperatures_K[i]))
@@ -436,6 +451,103 @@ class Series:
                 continue
         return out
 
+    # ------------------------------------------------------------------ joint fit
+    def fit_joint(
+        self,
+        processes: Sequence[str] | None = None,
+        shared_capacitance: Sequence[str] | None = None,
+        series_resistance: str = "shared",
+        form: str = "ln(sigma*T)",
+    ) -> JointResult:
+        """Fit every spectrum at once with Arrhenius-constrained arc resistances.
+
+        Starts from the independent fits of this series and keeps them: the result is stored
+        in :attr:`joint` beside them, and :meth:`compare`, :meth:`report`, :meth:`to_dict`
+        (``arrhenius_joint``, ``joint_fit``) and :meth:`to_frame` (``*_joint_*`` columns) show
+        both.
+
+        Parameters
+        ----------
+        processes
+            Roles whose resistance follows an Arrhenius law, one Ea and prefactor each for the
+            whole series (default: every arc of the circuit).
+        shared_capacitance
+            Roles whose effective capacitance (F) and CPE exponent are the same at every
+            temperature (default: the circuit's hidden role, the bulk, whose geometric
+            capacitance ε₀ε_r A/L barely changes with T).
+        series_resistance
+            ``"shared"`` (default; cables and hardware, Ohm) or ``"per_temperature"``.
+        form
+            ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
+
+        Returns
+        -------
+        JointResult
+            Ea ± standard error (eV) per process from the joint covariance, prefactors in the
+            units :meth:`arrhenius` uses, and every resistance (Ohm) at every temperature.
+
+        Raises
+        ------
+        JointFitError
+            Fewer than 3 spectra, fits with different circuits, or a bad option (see
+            :func:`eisfit.joint.fit_joint`).
+        """
+        self.joint = None
+        self.joint_error = None
+        try:
+            self.joint = fit_joint(
+                self.results,
+                self.temperatures_K,
+                labels=self.labels,
+                geometry=self.geometry,
+                processes=processes,
+                shared_capacitance=shared_capacitance,
+                series_resistance=series_resistance,
+                form=form,
+            )
+        except EisfitError as exc:
+            self.joint_error = one_line(exc)
+            raise
+        return self.joint
+
+    def compare(self, form: str = "ln(sigma*T)") -> Any:
+        """Independent against joint activation energies, one row per role.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``role``, ``Ea_independent_eV``, ``Ea_independent_stderr_eV``, ``n``,
+            ``Ea_joint_eV``, ``Ea_joint_stderr_eV`` (NaN without a joint fit or for a role it
+            does not constrain) and ``difference_eV`` (joint − independent).
+        """
+        import pandas as pd
+
+        rows = []
+        joint = self.joint.processes if self.joint is not None else {}
+        for role, a in self.arrhenius_all(form).items():
+            j = joint.get(role) if (self.joint is None or self.joint.form == form) else None
+            rows.append(
+                {
+                    "role": role,
+                    "Ea_independent_eV": a.Ea_eV,
+                    "Ea_independent_stderr_eV": a.Ea_stderr_eV,
+                    "n": a.n,
+                    "Ea_joint_eV": j.Ea_eV if j else math.nan,
+                    "Ea_joint_stderr_eV": j.Ea_stderr_eV if j else math.nan,
+                    "difference_eV": (j.Ea_eV - a.Ea_eV) if j else math.nan,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _from_intercept(self, result: FitResult) -> list[str]:
+        """Roles whose resistance this fit took from the high-frequency intercept."""
+        arcs = {a.role for a in result.arcs}
+        named = result.named
+        if named is None or not named.hidden_role:
+            return []
+        role = named.hidden_role
+        return [role] if role in result.resistances and role not in arcs else []
+
     # ------------------------------------------------------------------ output
     def _spectrum_warnings(self) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
@@ -447,27 +559,52 @@ class Series:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The batch JSON object: ``spectra``, ``arrhenius`` (per role present), ``failures``."""
+        """The batch JSON object.
+
+        Keys: ``spectra`` (one fit object each, with ``temperature_K`` and ``from_intercept``,
+        the roles whose resistance is the high-frequency intercept), ``arrhenius`` (per role
+        present, with ``curvature`` and ``curvature_p``), ``failures``, and, when a joint fit
+        was asked for, ``arrhenius_joint`` (role -> Ea ± stderr, prefactor, shared capacitance
+        and per-temperature resistances of the joint fit; empty when it failed) and
+        ``joint_fit`` (its statistics and warnings, or ``{"error": ...}``).
+        """
         extra = self._spectrum_warnings()
         spectra = []
         for i, r in enumerate(self.results):
             d = r.to_dict(self.geometry)
             d["temperature_K"] = float(self.temperatures_K[i])
+            d["from_intercept"] = self._from_intercept(r)
             d["warnings"] = list(d.get("warnings", [])) + extra.get(i, [])
             spectra.append(d)
-        return {
+        arr = {}
+        for k, v in self.arrhenius_all().items():
+            entry = v.to_dict()
+            entry["curvature"] = bool(v.curvature)
+            entry["curvature_p"] = v.curvature_p if math.isfinite(v.curvature_p) else None
+            arr[k] = entry
+        out: dict[str, Any] = {
             "spectra": spectra,
-            "arrhenius": {k: v.to_dict() for k, v in self.arrhenius_all().items()},
+            "arrhenius": arr,
             "failures": [dict(f) for f in self.failures],
         }
+        if self.joint is not None:
+            out["arrhenius_joint"] = self.joint.arrhenius_dict()
+            out["joint_fit"] = self.joint.to_dict()
+        elif self.joint_error is not None:
+            out["arrhenius_joint"] = {}
+            out["joint_fit"] = {"error": self.joint_error}
+        return out
 
     def to_frame(self) -> Any:
         """A :class:`pandas.DataFrame`, one row per spectrum in temperature order.
 
         Columns: ``file``, ``T_K``, ``T_C``, ``R_<role>_ohm`` and ``R_<role>_stderr_ohm``,
         ``C_<role>_F`` for arcs, ``sigma_<role>_S_per_cm`` and its ``_stderr`` with a geometry
-        (else ``G_<role>_S`` conductance and its ``_stderr``), ``chi_square`` and ``warnings``
-        joined with ``"; "``. Missing values are NaN.
+        (else ``G_<role>_S`` conductance and its ``_stderr``), ``from_intercept`` (roles taken
+        from the high-frequency intercept, joined with ``"; "``), ``chi_square`` and
+        ``warnings`` joined with ``"; "``. With a joint fit, ``R_<role>_joint_ohm`` and
+        ``R_<role>_joint_stderr_ohm`` for each of its roles (and ``sigma_<role>_joint_S_per_cm``
+        with a geometry). Missing values are NaN.
         """
         import pandas as pd
 
@@ -500,6 +637,19 @@ class Series:
                 for role in roles:
                     if _is_interface(role):
                         row[f"ASR_{role}_ohm_cm2"] = _nom(asr[role]) if role in asr else math.nan
+            if self.joint is not None:
+                for role, values in self.joint.resistances.items():
+                    rj = float(values[i])
+                    row[f"R_{role}_joint_ohm"] = rj
+                    row[f"R_{role}_joint_stderr_ohm"] = float(self.joint.resistance_stderr[role][i])
+                    if (
+                        self.geometry is not None
+                        and role not in _NOT_ACTIVATED
+                        and not _is_interface(role)
+                        and rj > 0
+                    ):
+                        row[f"sigma_{role}_joint_S_per_cm"] = _nom(self.geometry.conductivity(rj))
+            row["from_intercept"] = "; ".join(self._from_intercept(r))
             row["chi_square"] = r.chi_square
             row["warnings"] = "; ".join(list(r.warnings) + extra.get(i, []))
             rows.append(row)
@@ -535,11 +685,39 @@ class Series:
             lines.append("    none (fewer than two temperatures for every role)")
         for role, a in arr.items():
             err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
+            curved = ", CURVED (non-Arrhenius)" if a.curvature else ""
             lines.append(
                 f"    {role:<18} Ea = {a.Ea_eV:.3f}{err} eV ({a.Ea_kJ_per_mol:.1f} kJ/mol), "
-                f"{a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}"
+                f"{a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}{curved}"
             )
             lines.extend(f"        - {w}" for w in a.warnings)
+        if self.joint is not None or self.joint_error is not None:
+            lines.append("[[Arrhenius, joint fit]]")
+            if self.joint is None:
+                lines.append(f"    failed: {self.joint_error}")
+            else:
+                j = self.joint
+                lines.append(
+                    f"    all {len(j.labels)} spectra at once, {j.form}, series resistance "
+                    f"{j.series_mode}; chi_square {j.chi_square:.3g} (independent fits "
+                    f"{j.chi_square_independent:.3g})"
+                )
+                for role, p in j.processes.items():
+                    ind = arr.get(role)
+                    versus = ""
+                    if ind is not None:
+                        ie = f" ± {ind.Ea_stderr_eV:.3f}" if math.isfinite(ind.Ea_stderr_eV) else ""
+                        versus = f"; independent {ind.Ea_eV:.3f}{ie} eV"
+                    shared = ""
+                    if p.shared:
+                        shared = (
+                            f"; shared C = {p.capacitance_F:.3g} F, n = {p.exponent:.3f}"
+                        )
+                    lines.append(
+                        f"    {role:<18} Ea = {p.Ea_eV:.3f} ± {p.Ea_stderr_eV:.3f} eV "
+                        f"({p.Ea_kJ_per_mol:.1f} kJ/mol){versus}{shared}"
+                    )
+                lines.extend(f"        - {w}" for w in j.warnings)
         lines.append("[[Failures]]")
         if self.failures:
             lines.extend(f"    - {f['source']}: {f['error']}" for f in self.failures)
@@ -579,6 +757,12 @@ class Series:
                 + f" ({html.escape(a.form)}, n = {a.n})</li>"
                 for role, a in self.arrhenius_all().items()
             )
+            if self.joint is not None:
+                arr += "".join(
+                    f"<li>{html.escape(role)} (joint fit): Ea = {p.Ea_eV:.3f} ± "
+                    f"{p.Ea_stderr_eV:.3f} eV</li>"
+                    for role, p in self.joint.processes.items()
+                )
             fails = "".join(
                 f"<li>{html.escape(f['source'])}: {html.escape(f['error'])}</li>"
                 for f in self.failures
@@ -689,6 +873,8 @@ def fit_series(
     weighting: str = "modulus",
     workers: int = 1,
     progress: bool = False,
+    joint: bool = False,
+    joint_options: dict[str, Any] | None = None,
 ) -> Series:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -712,7 +898,15 @@ def fit_series(
     workers
         Processes fitting in parallel (1: in this process). Results do not depend on it.
     progress
-        Show a progress bar (tqdm, when installed) on stderr.
+        Show a progress bar on stderr (one line, redrawn as spectra are fitted, erased at the
+        end).
+    joint
+        Also fit all spectra at once with Arrhenius-constrained resistances
+        (:meth:`Series.fit_joint`), after the independent fits. A joint fit that cannot be made
+        does not fail the series: its reason goes to ``Series.joint_error`` and the warnings.
+    joint_options
+        Keyword arguments for :meth:`Series.fit_joint` (``processes``, ``shared_capacitance``,
+        ``series_resistance``, ``form``).
 
     Returns
     -------
@@ -770,12 +964,39 @@ def fit_series(
         results.append(out)
         r_temps.append(t)
         r_labels.append(lab)
-    return Series(results, r_temps, r_labels, failures, geometry, warnings)
+    series = Series(results, r_temps, r_labels, failures, geometry, warnings)
+    if joint_options and not joint:
+        raise SeriesError("joint_options given without joint=True")
+    if joint:
+        try:
+            series.fit_joint(**(joint_options or {}))
+        except TypeError as exc:
+            raise SeriesError(f"joint_options: {exc}") from None
+        except EisfitError as exc:
+            series.warnings.append(f"joint fit not made: {one_line(exc)}")
+    return series
 
 
-def _with_progress(outcomes: Iterable[Any], total: int) -> Iterable[Any]:
+def _with_progress(
+    outcomes: Iterable[Any], total: int, stream: IO[str] | None = None, width: int = 30
+) -> Iterator[Any]:
+    """Yield ``outcomes`` while drawing ``fitting  k/total [####....]`` on one line of
+    ``stream`` (stderr by default), erased when done."""
+    out = stream if stream is not None else sys.stderr
+
+    def draw(k: int) -> None:
+        filled = int(round(width * k / total)) if total else width
+        bar = "#" * filled + "." * (width - filled)
+        out.write(f"\rfitting {k:>{len(str(total))}}/{total} [{bar}]")
+        out.flush()
+
+    draw(0)
+    k = 0
     try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional
-        return outcomes
-    return tqdm(outcomes, total=total, unit="spectrum", desc="fitting", leave=False)
+        for item in outcomes:
+            k += 1
+            draw(k)
+            yield item
+    finally:
+        out.write("\r" + " " * (width + 2 * len(str(total)) + 12) + "\r")
+        out.flush()
