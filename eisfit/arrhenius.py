@@ -660,6 +660,25 @@ def _abs_chi2(
 
 
 # --------------------------------------------------------------------------- transference
+def _from_fit(value: Any, name: str, role: str) -> Any:
+    """The resistance of ``role`` (Ohm, a ufloat when it has a standard error) in a fit."""
+    from .result import FitResult
+
+    if not isinstance(value, FitResult):
+        return value
+    r = value.resistance_uvars.get(role)
+    if r is None:
+        have = ", ".join(k for k in value.resistance_uvars if k not in ("total",)) or "none"
+        source = value.spectrum.source or "the spectrum"
+        raise ArrheniusError(
+            f"{name}: the fit of {source} has no {role!r} resistance (its roles: {have}); "
+            "fit a circuit with that role (e.g. 'li-symmetric') or pass role="
+        )
+    if isinstance(r, UFloat) and not math.isfinite(r.std_dev):
+        r = r.nominal_value
+    return r
+
+
 def _scalar(value: Any, name: str, unit: str) -> Any:
     if isinstance(value, UFloat):
         nominal = value.nominal_value
@@ -667,16 +686,18 @@ def _scalar(value: Any, name: str, unit: str) -> Any:
         nominal = float(value)
         value = nominal
     else:
+        extra = " (a FitResult is accepted too)" if name in ("R0", "Rs") else ""
         raise ArrheniusError(
-            f"{name} must be a number or a ufloat in {unit}, got {type(value).__name__} "
-            "(FitResult objects are not accepted yet: pass the interfacial resistance in Ohm)"
+            f"{name} must be a number or a ufloat in {unit}, got {type(value).__name__}{extra}"
         )
     if not math.isfinite(nominal):
         raise ArrheniusError(f"{name} must be finite, got {nominal}")
     return value
 
 
-def transference_number(delta_V: Any, I0: Any, Is: Any, R0: Any, Rs: Any) -> Any:
+def transference_number(
+    delta_V: Any, I0: Any, Is: Any, R0: Any, Rs: Any, *, role: str = "interface"
+) -> Any:
     """Li⁺ transference number by the Bruce–Vincent method.
 
     t+ = Is (ΔV − I0 R0) / (I0 (ΔV − Is Rs))
@@ -684,20 +705,30 @@ def transference_number(delta_V: Any, I0: Any, Is: Any, R0: Any, Rs: Any) -> Any
     Parameters
     ----------
     delta_V
-        DC polarisation voltage ΔV in V (e.g. 0.05 for 50 mV).
+        DC polarisation voltage ΔV in V across the whole cell (e.g. 0.05 for 50 mV).
     I0
         Initial current in A (right after the step).
     Is
         Steady-state current in A.
     R0
-        Interfacial resistance in Ohm from impedance before polarisation.
+        Interfacial resistance of the cell in Ohm from impedance before polarisation, or the
+        :class:`~eisfit.FitResult` of that spectrum.
     Rs
-        Interfacial resistance in Ohm from impedance at steady state.
+        Interfacial resistance of the cell in Ohm from impedance at steady state, or the
+        :class:`~eisfit.FitResult` of that spectrum.
+    role
+        The resistance role taken from a FitResult (default ``"interface"``, the
+        charge-transfer arc of the ``li-symmetric`` circuit).
 
-    Each may be a float or an ``uncertainties`` ufloat; uncertainties (and correlations between
-    ufloats, e.g. R0 and Rs from one covariance) propagate. Fit results are not accepted yet:
-    support for passing a ``FitResult`` as R0/Rs (taking its interfacial resistance) is to be
-    added by the developer of :mod:`eisfit.result`; until then pass its value in Ohm.
+    Numbers may be floats or ``uncertainties`` ufloats; uncertainties (and correlations between
+    ufloats, e.g. R0 and Rs from one covariance) propagate. A FitResult gives its ``role``
+    resistance with its standard error; two separate fits are independent.
+
+    R0 and Rs are the **whole cell's** interfacial resistances, in Ohm, not area-specific and
+    not per interface: ΔV falls across the cell, so I0·R0 is the drop over every interface the
+    current crosses. In a Li|SSE|Li symmetric cell that is both Li|SSE interfaces in series,
+    which is what the ``interface`` resistance of a ``li-symmetric`` fit is (the ASR of *one*
+    interface, R_int·A/2, is what :meth:`FitResult.asr` reports; do not pass that here).
 
     Returns
     -------
@@ -720,12 +751,18 @@ def transference_number(delta_V: Any, I0: Any, Is: Any, R0: Any, Rs: Any) -> Any
     --------
     >>> round(transference_number(0.05, 100e-6, 80e-6, 150.0, 160.0), 4)
     0.7527
+
+    From the fits of the spectra before and after polarisation (their interface resistances)::
+
+        t = transference_number(0.05, 100e-6, 80e-6, R0=fit_before, Rs=fit_after)
     """
+    if not isinstance(role, str):
+        raise ArrheniusError(f"role must be a resistance role name, got {type(role).__name__}")
     dv = _scalar(delta_V, "delta_V", "V")
     i0 = _scalar(I0, "I0", "A")
     i_s = _scalar(Is, "Is", "A")
-    r0 = _scalar(R0, "R0", "Ohm")
-    rs = _scalar(Rs, "Rs", "Ohm")
+    r0 = _scalar(_from_fit(R0, "R0", role), "R0", "Ohm")
+    rs = _scalar(_from_fit(Rs, "Rs", role), "Rs", "Ohm")
 
     def nom(q: Any) -> float:
         return q.nominal_value if isinstance(q, UFloat) else float(q)

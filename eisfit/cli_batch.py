@@ -69,6 +69,13 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="processes fitting in parallel (default: all cores)",
     )
+    p.add_argument(
+        "--joint",
+        action="store_true",
+        help="also fit all spectra at once, each arc's resistance on an Arrhenius law and the "
+        "bulk capacitance shared by all temperatures; reported beside the independent fits "
+        "(JSON: arrhenius_joint, joint_fit)",
+    )
     p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=run_batch)
@@ -127,7 +134,9 @@ def arrhenius_figure(series: Any, form: str = "ln(sigma*T)") -> Any:
     matplotlib.figure.Figure
         One set of points and its line per role; the legend gives Ea ± standard error in eV.
         Conductivity is in S/cm (conductance in S without geometry); interface roles show
-        ln(T/ASR) (or ln(1/ASR)) so that every line falls with 1000/T.
+        ln(T/ASR) (or ln(1/ASR)) so that every line falls with 1000/T. With a joint fit of the
+        same form (``series.joint``), each of its processes adds a dashed line in the role's
+        colour, labelled ``role (joint): Ea = ...``.
     """
     import numpy as np
     from matplotlib.figure import Figure
@@ -151,6 +160,17 @@ def arrhenius_figure(series: Any, form: str = "ln(sigma*T)") -> Any:
         )
         ax.plot(x, y, "o", ms=4, color=line.get_color())
         quantities.add(a.quantity)
+        jp = _joint_process(series, role, form)
+        if jp is not None:
+            yj = jp.ln_prefactor + jp.slope_K / tt
+            ax.plot(
+                1000.0 / tt,
+                yj,
+                "--",
+                lw=1.0,
+                color=line.get_color(),
+                label=f"{role} (joint): Ea = {jp.Ea_eV:.3f} ± {jp.Ea_stderr_eV:.3f} eV",
+            )
     ax.set_xlabel("1000 / T  (K$^{-1}$)")
     unit = "S cm$^{-1}$" if "conductivity" in quantities else "S"
     sym = "σ" if "conductivity" in quantities else "G"
@@ -162,6 +182,13 @@ def arrhenius_figure(series: Any, form: str = "ln(sigma*T)") -> Any:
     else:
         ax.text(0.5, 0.5, "fewer than two temperatures", ha="center", transform=ax.transAxes)
     return fig
+
+
+def _joint_process(series: Any, role: str, form: str) -> Any:
+    joint = getattr(series, "joint", None)
+    if joint is None or joint.form != form:
+        return None
+    return joint.processes.get(role)
 
 
 def _inverse(x: Any) -> Any:
@@ -200,7 +227,8 @@ def run_batch(args: argparse.Namespace) -> int:
             )
         exclude.append(Path(temperatures))
     files = expand_paths(args.paths, exclude=exclude)
-    progress = sys.stdout.isatty() and not args.json
+    # a progress bar only for a person watching: not when output is piped or JSON is asked for
+    progress = sys.stdout.isatty() and sys.stderr.isatty() and not args.json
     series = fit_series(
         files,
         circuit=args.circuit,
@@ -210,6 +238,7 @@ def run_batch(args: argparse.Namespace) -> int:
         weighting=args.weighting,
         workers=workers,
         progress=progress,
+        joint=args.joint,
     )
     data = series.to_dict()
     if args.json:
@@ -236,4 +265,6 @@ def run_batch(args: argparse.Namespace) -> int:
             print(f"results written to {out}")
     for f in series.failures:
         print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
+    if args.joint and series.joint_error is not None:
+        print(f"eisfit: joint fit not made: {series.joint_error}", file=sys.stderr)
     return 1 if series.failures else 0
