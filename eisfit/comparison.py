@@ -6,6 +6,8 @@
   magnitude).
 * :func:`auto_circuit` runs that comparison over the named circuits of one cell type
   (``eisfit fit --circuit auto --cell blocking``).
+* :func:`fit_auto` returns that choice as a FitResult whose first warning line says what was
+  chosen and why (the ``fit(spectrum, "auto")`` path).
 * :func:`kk_warning` turns a failed Kramers–Kronig check into a warning line for a fit.
 * :func:`capacitance_warnings` and :func:`with_geometry` check each arc's effective capacitance
   against the range expected for its role, normalised by the cell constant when the geometry is
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import inspect
 import math
 import re
 from collections.abc import Sequence
@@ -60,6 +63,7 @@ __all__ = [
     "capacitance_warnings",
     "cell_family",
     "compare",
+    "fit_auto",
     "kk_warning",
     "with_geometry",
 ]
@@ -518,13 +522,14 @@ def compare(
         )
     if not margin >= 0:
         raise EisfitError(f"margin must be >= 0 (a BIC difference), got {margin}")
+    kwargs: dict[str, Any] = {"weighting": weighting, "external_resistance": external_resistance}
+    if "kk" in inspect.signature(fit).parameters:
+        kwargs["kk"] = False  # one spectrum: its Kramers-Kronig check is not the candidates' job
     cands: list[Candidate] = []
     for circuit in circuits:
         label = _label(circuit)
         try:
-            r = fit(
-                spectrum, circuit, weighting=weighting, external_resistance=external_resistance
-            )
+            r = fit(spectrum, circuit, **kwargs)
         except EisfitError as exc:  # this candidate cannot be fitted; the others may be
             cands.append(Candidate(label, None, error=str(exc)))
             continue
@@ -645,6 +650,58 @@ def auto_circuit(
             "that lies above the measured window by itself"
         )
     return dataclasses.replace(comp, cell=cell, reasons=tuple(reasons))
+
+
+def fit_auto(
+    spectrum: Spectrum,
+    cell: str = "blocking",
+    *,
+    weighting: str = "modulus",
+    external_resistance: float = 0.0,
+    geometry: Any = None,
+    kk: bool = True,
+) -> FitResult:
+    """Fit the named circuit of ``cell`` that the spectrum justifies (``fit(s, "auto")``).
+
+    Parameters
+    ----------
+    spectrum
+        The measured spectrum.
+    cell
+        ``"blocking"`` (default), ``"li-symmetric"`` or ``"full-cell"``.
+    weighting, external_resistance, geometry
+        As for :func:`compare`.
+    kk
+        Run the Kramers-Kronig check and add :func:`kk_warning`'s line when it fails.
+
+    Returns
+    -------
+    FitResult
+        The chosen fit; its warnings start with a ``model choice: ...`` line saying what was
+        chosen among which circuits and why. For the full ranking use :func:`auto_circuit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eisfit.synthetic import blocking_cell
+    >>> r = fit_auto(blocking_cell(np.random.default_rng(1)).spectrum)
+    >>> r.circuit_name, r.warnings[0].startswith("model choice: blocking chosen")
+    ('blocking', True)
+    """
+    comp = auto_circuit(
+        spectrum,
+        cell,
+        weighting=weighting,
+        external_resistance=external_resistance,
+        geometry=geometry,
+    )
+    names = ", ".join(c.label for c in comp.candidates)
+    line = f"model choice: {comp.choice}; among {names} by BIC"
+    result = comp.best
+    result = dataclasses.replace(result, warnings=(line, *result.warnings))
+    if kk:
+        result = with_warnings(result, [kk_warning(spectrum)])
+    return with_geometry(result, geometry)
 
 
 # --------------------------------------------------------------------------- fit-side checks

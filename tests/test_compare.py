@@ -43,6 +43,7 @@ from eisfit.comparison import (
     auto_circuit,
     cell_family,
     compare,
+    fit_auto,
 )
 from eisfit.exceptions import EisfitError, FitError
 from eisfit.synthetic import add_noise, arc_q, blocking_cell, frequencies
@@ -276,3 +277,18 @@ def test_auto_circuit_on_a_one_member_family_says_so():
     assert comp.cell == "li-symmetric" and comp.best_name == "li-symmetric"
     assert "only named circuit for li-symmetric cells" in comp.reasons[-1]
     assert comp.to_dict()["cell"] == "li-symmetric"
+
+
+def test_fit_auto_returns_the_chosen_fit_with_a_model_choice_line():
+    s = single(np.random.default_rng(5))
+    r = fit_auto(s, "blocking")
+    assert r.circuit_name == "blocking-single"
+    first = r.warnings[0]
+    assert first.startswith("model choice: blocking-single chosen")
+    assert "among" in first and "blocking-spike" in first and "by BIC" in first
+    assert not any("Kramers-Kronig" in w for w in r.warnings)
+    # a spectrum whose resistance grew by 60 % during the sweep: the fit warns, and still fits
+    f = s.frequency
+    drifted = eisfit.Spectrum(f, s.z * np.linspace(1.0, 1.6, f.size))
+    assert any("Kramers-Kronig" in w for w in fit_auto(drifted).warnings)
+    assert not any("Kramers-Kronig" in w for w in fit_auto(drifted, kk=False).warnings)
