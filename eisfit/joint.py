@@ -54,7 +54,14 @@ from .named import NamedCircuit, named_circuits
 from .result import FitResult
 from .weighting import weights
 
-__all__ = ["JointFitError", "JointProcess", "JointResult", "fit_joint", "SERIES_MODES"]
+__all__ = [
+    "JointFitError",
+    "JointProcess",
+    "JointResult",
+    "StackedProblem",
+    "fit_joint",
+    "SERIES_MODES",
+]
 
 #: How the series resistance is treated: one value for the series, or one per temperature.
 SERIES_MODES = ("shared", "per_temperature")
@@ -234,6 +241,10 @@ class JointResult:
         Covariance of the internal coordinates (log for positive quantities, Ea in eV).
     coordinate_names : list of str
         Names of those coordinates (``bulk.lnR_ref``, ``bulk.Ea``, ``bulk.lnC``, ``R0@3``...).
+    coordinates : numpy.ndarray
+        Their best-fit values.
+    problem : StackedProblem
+        The stacked problem (residual and Jacobian at any coordinates), for checks.
     """
 
     processes: dict[str, JointProcess]
@@ -258,6 +269,8 @@ class JointResult:
     warnings: tuple[str, ...]
     covariance: np.ndarray = field(repr=False)
     coordinate_names: list[str] = field(repr=False, default_factory=list)
+    coordinates: np.ndarray | None = field(repr=False, default=None)
+    problem: Any = field(repr=False, default=None)
 
     def __repr__(self) -> str:
         ea = ", ".join(
@@ -426,6 +439,107 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         c1, c0 = np.polyfit(x, y, 1)
         return float(c0), float(c1)
     return float(np.mean(y)), 0.0
+
+
+class StackedProblem:
+    """The joint least-squares problem: stacked weighted residuals of every spectrum and their
+    Jacobian with respect to the joint coordinates (log for positive quantities, Ea in eV).
+
+    The Jacobian of spectrum k is the circuit's analytic dZ/dp (n_params x N) times dp/du, the
+    chain rule through the Arrhenius laws and the shared capacitances (n_params x n_u, a few
+    non-zero entries per row): the same block structure the stacked matrix has.
+    """
+
+    def __init__(
+        self,
+        circuit: Circuit,
+        procs: list[_Proc],
+        slots: list[list[_Slot]],
+        data: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+        s_t: np.ndarray,
+        x_t: np.ndarray,
+        n_u: int,
+    ) -> None:
+        self.circuit = circuit
+        self.procs = procs
+        self.slots = slots
+        self.data = data
+        self.s_t = s_t
+        self.x_t = x_t
+        self.n_u = n_u
+        self.n_par = circuit.n_params
+        self._key: bytes | None = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def params_of(self, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Circuit parameters of spectrum k and their derivatives d p / d u (n_par, n_u)."""
+        p = np.empty(self.n_par)
+        d = np.zeros((self.n_par, self.n_u))
+        ln_r = {}
+        for j, pr in enumerate(self.procs):
+            ln_r[j] = u[pr.col_a] + self.s_t[k] + u[pr.col_ea] * self.x_t[k]
+        for i, sl in enumerate(self.slots[k]):
+            if sl.kind == _LOCAL:
+                if sl.log:
+                    p[i] = math.exp(min(max(u[sl.col], -700.0), 700.0))
+                    d[i, sl.col] = p[i]
+                else:
+                    p[i] = u[sl.col]
+                    d[i, sl.col] = 1.0
+            elif sl.kind == _SERIES:
+                p[i] = math.exp(u[sl.col])
+                d[i, sl.col] = p[i]
+            elif sl.kind == _PROC_R:
+                pr = self.procs[sl.proc]
+                p[i] = math.exp(min(ln_r[sl.proc], 700.0))
+                d[i, pr.col_a] = p[i]
+                d[i, pr.col_ea] = p[i] * self.x_t[k]
+            elif sl.kind == _SHARED_N:
+                p[i] = u[sl.col]
+                d[i, sl.col] = 1.0
+            elif sl.kind == _SHARED_C:
+                p[i] = math.exp(u[sl.col])
+                d[i, sl.col] = p[i]
+            else:  # shared C: Q = (R C)^n / R = C^n R^(n-1)
+                pr = self.procs[sl.proc]
+                n = u[pr.col_n]
+                lnc, lnr = u[pr.col_lnc], ln_r[sl.proc]
+                q = math.exp(min(max(n * lnc + (n - 1) * lnr, -700.0), 700.0))
+                p[i] = q
+                d[i, pr.col_lnc] = q * n
+                d[i, pr.col_n] = q * (lnc + lnr)
+                d[i, pr.col_a] = q * (n - 1)
+                d[i, pr.col_ea] = q * (n - 1) * self.x_t[k]
+        return p, d
+
+    def evaluate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stacked weighted residuals (Σ 2N,) and Jacobian (Σ 2N, n_u) at coordinates u."""
+        key = u.tobytes()
+        if self._key == key and self._cache is not None:
+            return self._cache
+        rs, js = [], []
+        for k, (f, z, w_re, w_im) in enumerate(self.data):
+            p, d = self.params_of(u, k)
+            with np.errstate(all="ignore"):
+                zm, jac = self.circuit.impedance_and_jacobian(f, p)
+                diff = zm - z
+                jz = jac.T @ d  # (N, n_u) complex
+            rs.append(np.concatenate([w_re * diff.real, w_im * diff.imag]))
+            js.append(np.concatenate([w_re[:, None] * jz.real, w_im[:, None] * jz.imag]))
+        r_all = np.concatenate(rs)
+        j_all = np.concatenate(js)
+        r_all = np.where(np.isfinite(r_all), r_all, 1e10)
+        j_all = np.where(np.isfinite(j_all), j_all, 0.0)
+        self._key, self._cache = key, (r_all, j_all)
+        return r_all, j_all
+
+    def residual(self, u: np.ndarray) -> np.ndarray:
+        """Stacked weighted residuals at u."""
+        return self.evaluate(u)[0]
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d residual / d u at u."""
+        return self.evaluate(u)[1]
 
 
 # --------------------------------------------------------------------------- the fit
@@ -750,74 +864,15 @@ def fit_joint(
     if n_res <= n_u:
         raise JointFitError(f"{n_res} residuals cannot fit {n_u} joint parameters")
 
-    def params_of(u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Circuit parameters of spectrum k and their derivatives d p / d u (n_par, n_u)."""
-        p = np.empty(n_par)
-        d = np.zeros((n_par, n_u))
-        ln_r = {}
-        for j, pr in enumerate(procs):
-            ln_r[j] = u[pr.col_a] + s_t[k] + u[pr.col_ea] * x_t[k]
-        for i, sl in enumerate(slots[k]):
-            if sl.kind == _LOCAL:
-                if sl.log:
-                    p[i] = math.exp(min(max(u[sl.col], -700.0), 700.0))
-                    d[i, sl.col] = p[i]
-                else:
-                    p[i] = u[sl.col]
-                    d[i, sl.col] = 1.0
-            elif sl.kind == _SERIES:
-                p[i] = math.exp(u[sl.col])
-                d[i, sl.col] = p[i]
-            elif sl.kind == _PROC_R:
-                pr = procs[sl.proc]
-                p[i] = math.exp(min(ln_r[sl.proc], 700.0))
-                d[i, pr.col_a] = p[i]
-                d[i, pr.col_ea] = p[i] * x_t[k]
-            elif sl.kind == _SHARED_N:
-                p[i] = u[sl.col]
-                d[i, sl.col] = 1.0
-            elif sl.kind == _SHARED_C:
-                p[i] = math.exp(u[sl.col])
-                d[i, sl.col] = p[i]
-            else:  # shared C: Q = (R C)^n / R = C^n R^(n-1)
-                pr = procs[sl.proc]
-                n = u[pr.col_n]
-                lnc, lnr = u[pr.col_lnc], ln_r[sl.proc]
-                q = math.exp(min(max(n * lnc + (n - 1) * lnr, -700.0), 700.0))
-                p[i] = q
-                d[i, pr.col_lnc] = q * n
-                d[i, pr.col_n] = q * (lnc + lnr)
-                d[i, pr.col_a] = q * (n - 1)
-                d[i, pr.col_ea] = q * (n - 1) * x_t[k]
-        return p, d
-
-    cache: dict[str, Any] = {"key": None}
-
-    def evaluate(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        key = u.tobytes()
-        if cache["key"] == key:
-            return cache["r"], cache["j"]
-        rs, js = [], []
-        for k, (f, z, w_re, w_im) in enumerate(data):
-            p, d = params_of(u, k)
-            with np.errstate(all="ignore"):
-                zm, jac = circuit.impedance_and_jacobian(f, p)
-                diff = zm - z
-                jz = jac.T @ d  # (N, n_u) complex
-            rs.append(np.concatenate([w_re * diff.real, w_im * diff.imag]))
-            js.append(np.concatenate([w_re[:, None] * jz.real, w_im[:, None] * jz.imag]))
-        r_all = np.concatenate(rs)
-        j_all = np.concatenate(js)
-        r_all = np.where(np.isfinite(r_all), r_all, 1e10)
-        j_all = np.where(np.isfinite(j_all), j_all, 0.0)
-        cache.update(key=key, r=r_all, j=j_all)
-        return r_all, j_all
+    problem = StackedProblem(circuit, procs, slots, data, s_t, x_t, n_u)
+    evaluate = problem.evaluate
+    params_of = problem.params_of
 
     with guess.single_threaded_blas():  # threaded BLAS is far slower on these sizes
         res = least_squares(
-            lambda u: evaluate(u)[0],
+            problem.residual,
             u_start,
-            jac=lambda u: evaluate(u)[1],
+            jac=problem.jacobian,
             bounds=(lower, upper),
             method="trf",
             x_scale=1.0,
@@ -1009,6 +1064,8 @@ def fit_joint(
         warnings=tuple(notes),
         covariance=_frozen(cov),
         coordinate_names=names_u,
+        coordinates=_frozen(u),
+        problem=problem,
     )
 
 
