@@ -34,7 +34,9 @@ _EXPORTS = {
     "transference_number": "arrhenius",
     "drt": "validate",
     "kramers_kronig": "validate",
-    "compare": "compare",
+    "compare": "comparison",
+    "Comparison": "comparison",
+    "auto_circuit": "comparison",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

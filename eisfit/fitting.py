@@ -191,6 +191,8 @@ def fit(
     fixed: Mapping[str, float] | None = None,
     external_resistance: float = 0.0,
     drop_inductive: bool = True,
+    kk: bool = False,
+    cell: str = "blocking",
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -215,6 +217,12 @@ def fit(
     drop_inductive
         Drop high-frequency points with Im(Z) > 0 (cable inductance) when the circuit has no
         inductor; a warning says how many.
+    kk
+        Run the lin-KK Kramers–Kronig check first and warn (not refuse) when the spectrum fails
+        it. The command line does this by default.
+    cell
+        With ``circuit="auto"``: the cell family whose named circuits compete (``blocking``,
+        ``li-symmetric``, ``full-cell``); the best by BIC is fitted.
 
     Returns
     -------
@@ -233,8 +241,24 @@ def fit(
         raise TypeError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
     if external_resistance < 0 or not np.isfinite(external_resistance):
         raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance}")
+    if isinstance(circuit, str) and circuit == "auto":
+        if params is not None or fixed:
+            raise FitError(
+                "circuit='auto' fits named circuits from their own starts: drop params/fixed"
+            )
+        from .comparison import fit_auto
+
+        return fit_auto(
+            spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk
+        )
     circ, named = resolve(circuit)
     notes: list[str] = []
+    if kk:
+        from .comparison import kk_warning
+
+        warning = kk_warning(spectrum)
+        if warning:
+            notes.append(warning)
     spec = spectrum
     has_inductor = any(e.element.name in ("L", "La") for e in circ.elements)
     if drop_inductive and not has_inductor:

@@ -408,7 +408,7 @@ def candidates(
     has_tail = bool(structure(circuit).tails) or bool(structure(circuit).diffusion)
     if decomposition is not None:
         d = decomposition
-    elif USE_DRT and structure(circuit).tails:
+    elif USE_DRT and structure(circuit).tails and len(frequency) >= 8:
         # a blocking spike: the regularised DRT keeps its noise out of the arcs
         d = decompose_drt(frequency, z)
     else:
