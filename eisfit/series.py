@@ -43,7 +43,7 @@ from .arrhenius import MIN_TEMPERATURE_K, ArrheniusError, ArrheniusResult, arrhe
 from .batch import Failure, fit_many, one_line
 from .exceptions import EisfitError
 from .joint import JointResult, fit_joint
-from .output import write_atomic
+from .output import write_atomic, write_text
 from .result import FitResult
 from .spectrum import Spectrum
 
@@ -660,8 +660,17 @@ class Series:
         frame = self.to_frame()
         return write_atomic(path, lambda t: frame.to_csv(t, index=False), force=force)
 
+    def to_json(self, path: str | Path, force: bool = False) -> Path:
+        """Write :meth:`to_dict` as JSON (indented, no NaN) atomically; refuse to overwrite
+        unless ``force``."""
+        import json
+
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        return write_text(path, text, force=force)
+
     def report(self) -> str:
-        """A plain-text summary: one line per spectrum, Arrhenius per role, failures."""
+        """A plain-text summary: one line per spectrum, Arrhenius per role (curvature flagged),
+        the joint fit beside the independent results when one was made, failures."""
         lines = ["[[Series]]"]
         lines.append(f"    spectra      = {len(self)} fitted, {len(self.failures)} failed")
         if len(self):

@@ -165,3 +165,66 @@ def test_arrhenius_figure_has_lines_and_legend():
     assert len(bulk) == 1 and " ± " in bulk[0] and bulk[0].endswith(" eV")
     assert float(bulk[0].split("= ")[1].split(" ")[0]) == pytest.approx(0.30, abs=0.01)
     assert "1000 / T" in ax.get_xlabel()
+
+
+# --------------------------------------------------------------------------- joint fit, progress
+def test_batch_joint_json(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = run(["batch", str(folder), "--thickness", "1mm", "--diameter", "10mm", "--json",
+              "--workers", "1", "--joint", "--out", str(out)])
+    assert rc == 0
+    d = json.loads(capsys.readouterr().out)
+    assert {"arrhenius", "arrhenius_joint", "joint_fit"} <= set(d)
+    # the folder's truth: bulk 0.35 eV, grain boundary 0.5 eV
+    assert d["arrhenius_joint"]["bulk"]["Ea_eV"] == pytest.approx(0.35, abs=0.01)
+    assert d["arrhenius_joint"]["grain_boundary"]["Ea_eV"] == pytest.approx(0.5, abs=0.02)
+    assert d["arrhenius_joint"]["bulk"]["Ea_stderr_eV"] > 0
+    assert len(d["arrhenius_joint"]["bulk"]["resistance_ohm"]) == 5
+    assert d["joint_fit"]["success"] is True
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["arrhenius_joint"] == d["arrhenius_joint"]
+    assert "R_bulk_joint_ohm" in (out / "results.csv").read_text().splitlines()[0]
+
+
+def test_batch_joint_report_and_failure(folder, tmp_path, capsys):
+    assert run(["batch", str(folder), "--workers", "1", "--joint"]) == 0
+    text = capsys.readouterr().out
+    assert "[[Arrhenius, joint fit]]" in text and "; independent " in text
+    two = tmp_path / "two"
+    two.mkdir()
+    for p in sorted(folder.iterdir())[:2]:
+        shutil.copy(p, two / p.name)
+    # a joint fit that cannot be made is said, and does not fail the batch
+    assert run(["batch", str(two), "--workers", "1", "--joint", "--json"]) == 0
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)
+    assert d["arrhenius_joint"] == {}
+    assert "at least 3 spectra" in d["joint_fit"]["error"]
+    assert "joint fit not made" in captured.err
+
+
+def test_arrhenius_figure_shows_joint_lines(folder):
+    s = fit_series(sorted(folder.iterdir()), joint=True)
+    labels = [t.get_text() for t in arrhenius_figure(s).axes[0].get_legend().get_texts()]
+    joint = [lab for lab in labels if lab.startswith("bulk (joint): Ea = ")]
+    assert len(joint) == 1
+    assert float(joint[0].split("= ")[1].split(" ")[0]) == pytest.approx(0.35, abs=0.01)
+
+
+def test_no_progress_bar_when_piped(folder, capsys):
+    # under pytest stdout and stderr are not terminals: no bar, with or without --json
+    assert run(["batch", str(folder), "--workers", "1"]) == 0
+    assert "fitting" not in capsys.readouterr().err
+
+
+def test_progress_bar_draws_and_erases():
+    import io
+
+    from eisfit.series import _with_progress
+
+    buf = io.StringIO()
+    assert list(_with_progress(iter("abcd"), 4, stream=buf, width=8)) == list("abcd")
+    text = buf.getvalue()
+    assert "fitting 0/4 [........]" in text and "fitting 4/4 [########]" in text
+    assert "fitting 2/4 [####....]" in text
+    assert text.endswith("\r")  # the line is blanked at the end
