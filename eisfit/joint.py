@@ -955,13 +955,25 @@ def fit_joint(
             else:
                 expo, expo_se = 1.0, 0.0
         pnotes = []
-        if above.any():
-            hot = ", ".join(labels[k] for k in np.flatnonzero(above))
+        if above.all():
+            pnotes.append(
+                f"the {pr.role} arc relaxes above the highest measured frequency in every "
+                f"spectrum: its resistance rests on the Arrhenius law and the high-frequency "
+                "intercepts alone"
+                + (", and its shared capacitance is not determined" if pr.shared else "")
+            )
+        elif above.any():
+            hot = _names([labels[k] for k in np.flatnonzero(above)])
             pnotes.append(
                 f"the {pr.role} arc relaxes above the highest measured frequency in "
                 f"{int(above.sum())} of {n_t} spectra ({hot}): its resistance there follows "
                 "from the Arrhenius law fitted to the whole series"
                 + (" and the shared capacitance" if pr.shared else "")
+            )
+        if math.isfinite(ea_se) and ea_se > 0.5 * abs(ea):
+            pnotes.append(
+                f"the {pr.role} Ea is not determined by the data (standard error "
+                f"{ea_se:.2g} eV, over half of Ea)"
             )
         if ea < 0:
             pnotes.append(f"Ea is negative ({ea:.3g} eV): the {pr.role} resistance rises with T")
@@ -1067,6 +1079,13 @@ def fit_joint(
         coordinates=_frozen(u),
         problem=problem,
     )
+
+
+def _names(labels: list[str], most: int = 4) -> str:
+    """Labels joined with commas, the middle ones elided when there are many."""
+    if len(labels) <= most:
+        return ", ".join(labels)
+    return f"{', '.join(labels[:2])}, ... {labels[-1]}"
 
 
 def _frozen(a: Any) -> np.ndarray:

@@ -387,3 +387,20 @@ def test_overlapping_arcs_where_independent_fits_miss():
               f" joint {j.Ea_eV:.4f} ± {j.Ea_stderr_eV:.4f}")
         assert abs(j.Ea_eV - truth) <= 0.01
         assert abs(j.Ea_eV - truth) <= abs(a.Ea_eV - truth) + 0.001
+
+
+def test_bulk_above_the_window_at_every_temperature():
+    """Bulk apex at 0.2-5 GHz: no spectrum shows the arc; the intercepts, the shared series
+    resistance and the Arrhenius law still give the bulk Ea, and the fit says what it rests on."""
+    rng = np.random.default_rng(0)
+    d = draw(rng, "leaving")
+    d["c_b"] /= 100
+    d["apex_b"] = 1 / (2 * np.pi * d["r_b"] * d["c_b"])
+    assert d["apex_b"].min() > 20 * F_MAX
+    s = fit_series(spectra(rng, d), temperatures="metadata", joint=True)
+    b = s.joint.processes["bulk"]
+    assert b.above_window.all()
+    assert any("in every spectrum" in w for w in b.warnings)
+    assert b.Ea_eV == pytest.approx(d["ea_b"], abs=0.005)
+    assert abs(b.Ea_eV - d["ea_b"]) < 3 * b.Ea_stderr_eV + 1e-4
+    np.testing.assert_allclose(b.resistance_ohm, d["r_b"], rtol=0.01)
