@@ -410,7 +410,9 @@ def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, n
         for pname, (a, c) in named.bounds.items():
             if pname in names:
                 i = names.index(pname)
-                lo[i], hi[i] = max(a, lo[i]) if circuit.parameter_kinds[i] == "positive" else a, c
+                positive = circuit.parameter_kinds[i] == "positive"
+                lo[i] = max(a, 1e-15) if positive else a
+                hi[i] = c
     return lo, hi
 
 

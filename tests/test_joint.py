@@ -143,8 +143,10 @@ def test_bulk_leaving_window(leaving):
           f"{ok_gb_ind.mean():.0%}")
     assert np.all(meets(leaving["joint_b"]))
     assert np.all(np.abs(leaving["joint_gb"][:, 0]) <= 0.02)
-    # the independent route misses the grain-boundary target on a series whose arcs overlap
-    # (printed above); only the joint fit is held to it
+    # the independent route meets both targets on these 40 series but not on every series:
+    # 1 of 200 scanned (seed 2005, test_overlapping_arcs_where_independent_fits_miss) misses
+    # the bulk by 0.059 eV (4 se) and the grain boundary by 0.038 eV; only the joint fit is
+    # held to the targets
 
 
 def test_standard_errors_cover_the_truth(inside, leaving):
