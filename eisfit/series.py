@@ -715,15 +715,15 @@ class Series:
                     ind = arr.get(role)
                     versus = ""
                     if ind is not None:
-                        ie = f" ± {ind.Ea_stderr_eV:.3f}" if math.isfinite(ind.Ea_stderr_eV) else ""
-                        versus = f"; independent {ind.Ea_eV:.3f}{ie} eV"
+                        ie = f" ± {ind.Ea_stderr_eV:.4f}" if math.isfinite(ind.Ea_stderr_eV) else ""
+                        versus = f"; independent {ind.Ea_eV:.4f}{ie} eV"
                     shared = ""
                     if p.shared:
                         shared = (
                             f"; shared C = {p.capacitance_F:.3g} F, n = {p.exponent:.3f}"
                         )
                     lines.append(
-                        f"    {role:<18} Ea = {p.Ea_eV:.3f} ± {p.Ea_stderr_eV:.3f} eV "
+                        f"    {role:<18} Ea = {p.Ea_eV:.4f} ± {p.Ea_stderr_eV:.4f} eV "
                         f"({p.Ea_kJ_per_mol:.1f} kJ/mol){versus}{shared}"
                     )
                 lines.extend(f"        - {w}" for w in j.warnings)
