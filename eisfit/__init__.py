@@ -35,6 +35,8 @@ _EXPORTS = {
     "drt": "validate",
     "kramers_kronig": "validate",
     "compare": "comparison",
+    "fit_joint": "joint",
+    "JointResult": "joint",
     "Comparison": "comparison",
     "auto_circuit": "comparison",
 }

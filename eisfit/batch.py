@@ -98,6 +98,7 @@ def fit_many(
     external_resistance: float = 0.0,
     workers: int = 1,
     client: Any = None,
+    kk: bool = False,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -114,6 +115,8 @@ def fit_many(
     workers
         Number of processes; 1 (default) fits in this process. Ignored when ``client`` is
         given.
+    kk
+        Run the Kramers–Kronig check on each spectrum and warn on those that fail it.
     client
         A ``dask.distributed.Client`` (or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed here): the fits run
@@ -143,6 +146,7 @@ def fit_many(
         "circuit": circuit,
         "weighting": weighting,
         "external_resistance": float(external_resistance),
+        "kk": bool(kk),
     }
     if client is not None:
         yield from _fit_dask(spectra, kwargs, client)

@@ -70,6 +70,17 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="processes fitting in parallel (default: all cores)",
     )
     p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="fit on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs eisfit[dask]; "
+        "--workers is then ignored); see docs/dask.md",
+    )
+    p.add_argument(
+        "--no-kk",
+        action="store_true",
+        help="skip the Kramers-Kronig check that otherwise warns on inconsistent spectra",
+    )
+    p.add_argument(
         "--joint",
         action="store_true",
         help="also fit all spectra at once, each arc's resistance on an Arrhenius law and the "
@@ -201,7 +212,7 @@ def _inverse(x: Any) -> Any:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
-    from .batch import default_workers
+    from .batch import dask_client, default_workers
     from .output import check_writable, write_atomic, write_text
     from .series import expand_paths, fit_series
 
@@ -229,17 +240,24 @@ def run_batch(args: argparse.Namespace) -> int:
     files = expand_paths(args.paths, exclude=exclude)
     # a progress bar only for a person watching: not when output is piped or JSON is asked for
     progress = sys.stdout.isatty() and sys.stderr.isatty() and not args.json
-    series = fit_series(
-        files,
-        circuit=args.circuit,
-        geometry=geometry,
-        temperatures=temperatures,
-        external_resistance=external,
-        weighting=args.weighting,
-        workers=workers,
-        progress=progress,
-        joint=args.joint,
-    )
+    client = dask_client(args.scheduler) if args.scheduler else None
+    try:
+        series = fit_series(
+            files,
+            circuit=args.circuit,
+            geometry=geometry,
+            temperatures=temperatures,
+            external_resistance=external,
+            weighting=args.weighting,
+            workers=workers,
+            client=client,
+            progress=progress,
+            joint=args.joint,
+            kk=not args.no_kk,
+        )
+    finally:
+        if client is not None:
+            client.close()
     data = series.to_dict()
     if args.json:
         print(json.dumps(data, indent=2))

@@ -884,6 +884,8 @@ def fit_series(
     progress: bool = False,
     joint: bool = False,
     joint_options: dict[str, Any] | None = None,
+    client: Any = None,
+    kk: bool = False,
 ) -> Series:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -909,6 +911,11 @@ def fit_series(
     progress
         Show a progress bar on stderr (one line, redrawn as spectra are fitted, erased at the
         end).
+    client
+        A ``dask.distributed.Client`` or scheduler address: the fits run on that cluster
+        (``workers`` is then ignored). Needs ``eisfit[dask]``.
+    kk
+        Run the Kramers–Kronig check on every spectrum and warn on those that fail it.
     joint
         Also fit all spectra at once with Arrhenius-constrained resistances
         (:meth:`Series.fit_joint`), after the independent fits. A joint fit that cannot be made
@@ -962,6 +969,8 @@ def fit_series(
         weighting=weighting,
         external_resistance=external_resistance,
         workers=workers,
+        client=client,
+        kk=kk,
     )
     if progress:
         outcomes = _with_progress(outcomes, len(loaded))
