@@ -29,7 +29,9 @@ SCOUT_ITER = 12
 #: How many of the best scouted starts are polished.
 POLISH = 2
 #: Levenberg–Marquardt iterations for the polished starts, before the trust-region finish.
-POLISH_ITER = 30
+POLISH_ITER = 10
+#: Function evaluations for the trust-region finish.
+FINISH_NFEV = 200
 
 
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +116,7 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=1e-9)
     best = int(np.argmin(cost))
     # a last trust-region solve settles parameters that drift towards a bound in log space
-    sol = solve(problem, params[best], max_nfev=200)
+    sol = solve(problem, params[best], max_nfev=FINISH_NFEV)
     sol.nfev += n1 + n2
     return sol
 
