@@ -13,32 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_options import external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit code 2
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _geometry(args: argparse.Namespace) -> Any:
-    if args.thickness is None and args.diameter is None and args.area is None:
-        return None
-    from .geometry import Geometry
-
-    if args.thickness is None:
-        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
-    if args.diameter is None and args.area is None:
-        raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
-    return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
-
-
-def _external(args: argparse.Namespace) -> float:
-    if args.external_resistance is None:
-        return 0.0
-    from .units import parse_resistance
-
-    return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
 
 
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -109,8 +90,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     if args.cell is not None and args.circuit != "auto":
         raise EisfitError("--cell applies only with --circuit auto")
-    geometry = _geometry(args)
-    external = _external(args)
+    geometry = geometry_from_args(args)
+    external = external_from_args(args)
     if args.plot:
         check_writable(args.plot, args.force)
     spectra = read_all(args.path, args.format)

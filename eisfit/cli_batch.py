@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .cli_options import external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
 __all__ = ["add_batch_parser", "run_batch", "arrhenius_figure", "OUTPUT_FILES"]
@@ -91,26 +92,6 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=run_batch)
     return p
-
-
-def _geometry(args: argparse.Namespace) -> Any:
-    if args.thickness is None and args.diameter is None and args.area is None:
-        return None
-    from .geometry import Geometry
-
-    if args.thickness is None:
-        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
-    if args.diameter is None and args.area is None:
-        raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
-    return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
-
-
-def _external(args: argparse.Namespace) -> float:
-    if args.external_resistance is None:
-        return 0.0
-    from .units import parse_resistance
-
-    return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
 
 
 def _safe(label: str) -> str:
@@ -216,8 +197,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from .output import check_writable, write_atomic, write_text
     from .series import expand_paths, fit_series
 
-    geometry = _geometry(args)
-    external = _external(args)
+    geometry = geometry_from_args(args)
+    external = external_from_args(args)
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise EisfitError(f"--workers must be at least 1, got {workers}")

@@ -1,0 +1,33 @@
+"""Options shared by the ``eisfit fit`` and ``eisfit batch`` commands, turned into objects."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .exceptions import EisfitError
+
+
+def geometry_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~eisfit.Geometry` of ``--thickness`` with ``--diameter`` or ``--area``.
+
+    Returns None when none of them is given; an incomplete set is a one-line error.
+    """
+    if args.thickness is None and args.diameter is None and args.area is None:
+        return None
+    from .geometry import Geometry
+
+    if args.thickness is None:
+        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
+    if args.diameter is None and args.area is None:
+        raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
+    return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
+
+
+def external_from_args(args: argparse.Namespace) -> float:
+    """``--external-resistance`` in Ohm (a bare number is Ohm); 0 when not given."""
+    if args.external_resistance is None:
+        return 0.0
+    from .units import parse_resistance
+
+    return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
