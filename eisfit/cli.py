@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cli_options import external_from_args, geometry_from_args
+from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
 
@@ -35,18 +35,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         choices=["blocking", "li-symmetric", "full-cell"],
         help="cell type whose named circuits --circuit auto chooses among (default: blocking)",
     )
-    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
-    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
-    p.add_argument(
-        "--external-resistance",
-        metavar="OHM",
-        help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
-    )
-    p.add_argument(
-        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
-    )
+    add_cell_options(p)
     p.add_argument("--format", help="file format, to skip detection (see 'eisfit read')")
     p.add_argument("--json", action="store_true", help="print JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")

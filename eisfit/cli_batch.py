@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_options import external_from_args, geometry_from_args
+from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
 __all__ = ["add_batch_parser", "run_batch", "arrhenius_figure", "OUTPUT_FILES"]
@@ -38,18 +38,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         default="blocking",
         help="a named circuit (see 'eisfit circuits') or a circuit string (default: blocking)",
     )
-    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
-    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
-    p.add_argument(
-        "--external-resistance",
-        metavar="OHM",
-        help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
-    )
-    p.add_argument(
-        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
-    )
+    add_cell_options(p)
     p.add_argument(
         "--temperatures",
         default="filename",

@@ -8,6 +8,22 @@ from typing import Any
 from .exceptions import EisfitError
 
 
+def add_cell_options(p: argparse.ArgumentParser) -> None:
+    """Add the geometry, external-resistance and weighting options to a subcommand."""
+    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
+    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
+    p.add_argument(
+        "--external-resistance",
+        metavar="OHM",
+        help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
+    )
+    p.add_argument(
+        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
+    )
+
+
 def geometry_from_args(args: argparse.Namespace) -> Any:
     """The :class:`~eisfit.Geometry` of ``--thickness`` with ``--diameter`` or ``--area``.
 
