@@ -1,5 +1,7 @@
 """Write the example spectra in data/ from known parameters (run: python data/make_examples.py).
 
+``data/README.md`` describes each set and the truth it was made from (``data/truth.json``).
+
 Every file is synthetic: made by eisfit's own circuit evaluator from the parameters below, with
 0.5 % Gaussian noise proportional to |Z| and a fixed seed. They are examples, not measurements.
 """
@@ -89,11 +91,61 @@ def full_cell(rng: np.random.Generator) -> dict:
                                    "diffusion_ohm": 60.0, "diffusion_tau_s": 20.0}}
 
 
+# Li6PS5Cl-like thick pellet, after the published check in DOMAIN.md: conductance 16.62 mS at
+# 30 °C, Ea 0.416 eV (ln(sigma*T)), 1.83 Ohm of cables and cell hardware. 1.2 mm thick with
+# 10 mm electrodes, that is 2.54 mS/cm at 30 °C. Its bulk and grain-boundary arcs relax near
+# 300 MHz, far above the 7 MHz window: the spectrum is the high-frequency intercept and the
+# blocking-electrode spike.
+SULFIDE_THICKNESS_CM = 0.12
+SULFIDE_CONDUCTANCE_30C = 16.62e-3  # S
+SULFIDE_EA = 0.416  # eV, Arrhenius in sigma*T
+SULFIDE_C, SULFIDE_N = 8e-12, 0.95  # F: electrolyte (bulk and grain boundary together)
+SULFIDE_Q_EL, SULFIDE_N_EL = 4e-6, 0.88  # blocking electrodes (S s^n)
+SULFIDE_LEADS_OHM = 1.83  # cables and cell hardware
+SULFIDE_TEMPERATURES_C = [30, 50, 70, 100]
+SULFIDE_SEED = 20261123  # its own generator: the LATP and full-cell files stay as they were
+
+
+def sulfide_series(rng: np.random.Generator) -> dict:
+    r30 = 1 / SULFIDE_CONDUCTANCE_30C
+    circuit = Circuit("R0-p(R1,CPE1)-CPE2")
+    f = frequencies(7e6, 0.1, 10)
+    truth = {}
+    for t_c in SULFIDE_TEMPERATURES_C:
+        t_k = t_c + 273.15
+        r = _resistance(r30, SULFIDE_EA, t_k)
+        p = [SULFIDE_LEADS_OHM, r, arc_q(r, SULFIDE_C, SULFIDE_N), SULFIDE_N,
+             SULFIDE_Q_EL, SULFIDE_N_EL]
+        z = add_noise(circuit.impedance(f, p), 0.005, rng)
+        name = f"LPSCl_{t_c}C.csv"
+        write_table(
+            HERE / "sulfide_pellet" / name, f, z,
+            f"eisfit example: synthetic Li6PS5Cl-like pellet at {t_c} degC (see data/README.md)",
+        )
+        truth[name] = {
+            "temperature_C": t_c,
+            "series_ohm": SULFIDE_LEADS_OHM,
+            "electrolyte_ohm": r,
+            "conductance_S": 1 / r,
+            "conductivity_S_per_cm": SULFIDE_THICKNESS_CM / AREA_CM2 / r,
+            "electrolyte_apex_Hz": 1 / (2 * np.pi * r * SULFIDE_C),
+        }
+    return truth
+
+
 def main() -> None:
     rng = np.random.default_rng(20261122)
     truth = {"latp_pellet": latp_series(rng), "full_cell": full_cell(rng),
              "geometry": {"thickness": "1.0 mm", "diameter": "10 mm"},
              "Ea_eV": {"bulk": EA_BULK, "grain_boundary": EA_GB, "form": "ln(sigma*T)"}}
+    (HERE / "sulfide_pellet").mkdir(exist_ok=True)
+    truth["sulfide_pellet"] = {
+        "spectra": sulfide_series(np.random.default_rng(SULFIDE_SEED)),
+        "geometry": {"thickness": "1.2 mm", "diameter": "10 mm"},
+        "external_resistance_ohm": SULFIDE_LEADS_OHM,
+        "Ea_eV": SULFIDE_EA,
+        "form": "ln(sigma*T)",
+    }
     (HERE / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
 
 

@@ -168,6 +168,35 @@ class Spectrum:
             n += 1
         return s.mask(np.arange(len(s)) >= n)
 
+    def to_frame(self) -> Any:
+        """A :class:`pandas.DataFrame`, one row per point in the spectrum's order.
+
+        Columns: ``frequency_Hz``, ``z_real_ohm``, ``z_imag_ohm`` (Im Z, negative for
+        capacitive points), ``z_abs_ohm`` and ``phase_deg``.
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "frequency_Hz": self.frequency,
+                "z_real_ohm": self.z.real,
+                "z_imag_ohm": self.z.imag,
+                "z_abs_ohm": np.abs(self.z),
+                "phase_deg": np.degrees(np.angle(self.z)),
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: metadata table, a small Nyquist plot and a ``<pre>`` fallback."""
+        import html
+
+        try:
+            from .report import spectrum_html
+
+            return spectrum_html(self)
+        except Exception:  # a display hook must never raise
+            return f"<pre>{html.escape(repr(self))}</pre>"
+
     def __repr__(self) -> str:
         lo, hi = self.frequency_range
         t = self.temperature

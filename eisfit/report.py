@@ -1,0 +1,730 @@
+"""One self-contained HTML report of fits and temperature series, for a reviewer or a lab book.
+
+>>> import eisfit
+>>> from eisfit.report import write_report
+>>> series = eisfit.fit_series("data/latp_pellet", geometry=eisfit.Geometry(
+...     thickness="1 mm", diameter="10 mm"))                          # doctest: +SKIP
+>>> write_report(series, "report.html")                               # doctest: +SKIP
+
+The file holds everything: the methods a reviewer asks for (files and instrument, frequency
+range, circuit, weighting, geometry, external resistance, temperatures, Arrhenius form), the
+results with their standard errors, every plot as an embedded PNG (``data:`` URI), and every
+warning. It loads nothing from anywhere (a Content-Security-Policy forbids it), runs no
+script, and every string that came from a file or a user is HTML-escaped.
+
+The helpers :func:`figure_img` and :func:`spectrum_html` are what the notebook displays
+(``_repr_html_``) build on.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import uncertainties
+
+__all__ = ["write_report", "render_report", "figure_png", "figure_img", "spectrum_html",
+           "fmt_pm"]
+
+_ZERO_C = 273.15
+_FORM_TEXT = {
+    "ln(sigma*T)": "ln(σT) against 1/T (σT = A·exp(−Ea/k<sub>B</sub>T))",
+    "ln(sigma)": "ln σ against 1/T (σ = A·exp(−Ea/k<sub>B</sub>T))",
+}
+_WEIGHTING_TEXT = {
+    "modulus": "modulus (each point divided by |Z|)",
+    "proportional": "proportional (real and imaginary parts divided by |Z'| and |Z''|)",
+    "unit": "unit (no weighting)",
+}
+
+_CSS = """
+:root { --ink: #1d1d1f; --muted: #5f6368; --line: #d9dce1; --warn: #8a4b00; --bad: #b3261e; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: var(--ink); background: #fff; margin: 0; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 8px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 22px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right;
+         vertical-align: top; }
+td { white-space: nowrap; }
+table.kv td { white-space: normal; }
+th { background: #f3f4f6; font-weight: 600; }
+td.l, th.l { text-align: left; }
+table.kv th { text-align: left; width: 210px; background: none; }
+table.kv td { text-align: left; }
+.scroll { overflow-x: auto; }
+figure { margin: 8px 0 18px; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; max-width: 760px; }
+.spectra figure { margin-bottom: 28px; }
+ul.warn li { color: var(--warn); margin: 2px 0; }
+ul.fail li { color: var(--bad); }
+.ok { color: #1e6b2e; } .bad { color: var(--bad); font-weight: 600; }
+.note { background: #f7f7f9; border-left: 4px solid var(--line); padding: 8px 12px;
+        color: var(--muted); }
+code { font-size: 12.5px; }
+@media print { figure { break-inside: avoid; } }
+"""
+
+
+# --------------------------------------------------------------------------- small helpers
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _nom(x: Any) -> float:
+    return float(uncertainties.nominal_value(x))
+
+
+def _sd(x: Any) -> float:
+    return float(uncertainties.std_dev(x))
+
+
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_pm(value: float, err: float | None = None, digits: int = 4) -> str:
+    """``400.1 ± 2.3`` or ``(1.322 ± 0.009)×10⁻⁵``: the error to one significant digit (two
+    when it starts with 1 or 2) and the value to the same decimal place; ``value`` to
+    ``digits`` significant digits without a usable error, and both to two when the error is
+    larger than the value. Plain text (no markup)."""
+    value = float(value)
+    if not math.isfinite(value):
+        return "–"
+    exp = 0
+    if value != 0 and not 1e-3 <= abs(value) < 1e5:
+        exp = math.floor(math.log10(abs(value)))
+    scale = 10.0**exp
+    v = value / scale
+    if err is None or not math.isfinite(err) or err <= 0:
+        text = f"{v:.{digits}g}"
+        return text if exp == 0 else f"{text}×10{str(exp).translate(_SUP)}"
+    if err >= abs(value):  # not determined: no point in many digits
+        return f"{value:.2g} ± {err:.2g}"
+    e = err / scale
+    lead_exp = math.floor(math.log10(e))
+    two = e / 10.0**lead_exp < 2.95  # 1.x and 2.x errors keep two digits
+    decimals = min(max(0, -lead_exp + (1 if two else 0)), 8)
+    text = f"{v:.{decimals}f} ± {e:.{decimals}f}"
+    return text if exp == 0 else f"({text})×10{str(exp).translate(_SUP)}"
+
+
+def figure_png(fig: Any, dpi: int = 110) -> bytes:
+    """A matplotlib Figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def figure_img(fig: Any, alt: str, dpi: int = 110, width: int | None = None) -> str:
+    """An ``<img>`` tag holding ``fig`` as a base64 PNG ``data:`` URI (``alt`` escaped)."""
+    data = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
+    w = f' width="{int(width)}"' if width else ""
+    return f'<img alt="{_e(alt)}"{w} src="data:image/png;base64,{data}">'
+
+
+def _kv(rows: Iterable[tuple[str, str]]) -> str:
+    """A two-column table; keys are escaped here, values must already be HTML."""
+    body = "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="kv">{body}</table>'
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+    """A table; header cells are escaped, body cells must already be HTML."""
+    th = "".join(
+        f'<th class="l">{_e(h)}</th>' if i < left else f"<th>{_e(h)}</th>"
+        for i, h in enumerate(head)
+    )
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
+        ) + "</tr>"
+        for r in rows
+    )
+    return f'<div class="scroll"><table><tr>{th}</tr>{body}</table></div>'
+
+
+def _name(source: Any) -> str:
+    return str(source).replace("\\", "/").rsplit("/", 1)[-1] if source else "-"
+
+
+def _hz(f: float) -> str:
+    from .plot import hz_label
+
+    return hz_label(f)
+
+
+def _celsius(t_k: float | None) -> str:
+    return "–" if t_k is None else f"{t_k - _ZERO_C:.4g} °C ({t_k:.2f} K)"
+
+
+def _role(role: str) -> str:
+    from .plot import pretty_role
+
+    return pretty_role(role)
+
+
+def _warn_list(items: Sequence[tuple[str, str]], css: str = "warn") -> str:
+    if not items:
+        return '<p class="ok">None.</p>'
+    lis = "".join(
+        f"<li><strong>{_e(where)}</strong>: {_e(w)}</li>" if where else f"<li>{_e(w)}</li>"
+        for where, w in items
+    )
+    return f'<ul class="{css}">{lis}</ul>'
+
+
+# --------------------------------------------------------------------------- spectrum (repr)
+def spectrum_html(spectrum: Any, plot: bool = True) -> str:
+    """HTML summary of a Spectrum for Jupyter: metadata table, small Nyquist, text fallback."""
+    lo, hi = spectrum.frequency_range
+    z = spectrum.z
+    rows = [
+        ("source", _e(spectrum.source or "-")),
+        ("points", f"{len(spectrum)}"),
+        ("frequency", f"{_e(_hz(lo))} to {_e(_hz(hi))}"),
+        ("Z' range", f"{z.real.min():.4g} to {z.real.max():.4g} Ω"),
+        ("|Z| range", f"{np.abs(z).min():.4g} to {np.abs(z).max():.4g} Ω"),
+    ]
+    if spectrum.temperature is not None:
+        rows.append(("temperature", _e(_celsius(spectrum.temperature))))
+    skip = {"source", "temperature"}
+    for k, v in spectrum.meta.items():
+        if k in skip or v is None:
+            continue
+        text = str(v)
+        rows.append((str(k), _e(text if len(text) <= 120 else text[:117] + "...")))
+    img = ""
+    if plot:
+        try:
+            from .plot import nyquist
+
+            ax = nyquist(spectrum, ax=None, decades=True, title="")
+            ax.figure.set_size_inches(3.2, 2.7)
+            img = figure_img(ax.figure, f"Nyquist plot of {_name(spectrum.source)}", dpi=80)
+        except Exception:  # a display hook must never raise
+            img = ""
+    return (
+        '<div class="eisfit-spectrum"><strong>Spectrum</strong> '
+        f"{_e(_name(spectrum.source))}"
+        '<div style="display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap">'
+        f"{_kv(rows)}{img}</div>"
+        f"<details><summary>text</summary><pre>{_e(repr(spectrum))}</pre></details></div>"
+    )
+
+
+# --------------------------------------------------------------------------- sections
+def _circuits_used(results: Sequence[Any]) -> str:
+    counts: dict[tuple[str, str | None], int] = {}
+    for r in results:
+        key = (str(r.circuit), r.circuit_name)
+        counts[key] = counts.get(key, 0) + 1
+    parts = []
+    for (c, name), n in counts.items():
+        label = f"<code>{_e(c)}</code>" + (f" (named circuit <code>{_e(name)}</code>)"
+                                           if name else "")
+        if len(counts) > 1 or len(results) > 1:
+            label += f", {n} spectr{'um' if n == 1 else 'a'}"
+        parts.append(label)
+    return "<br>".join(parts)
+
+
+def _roles_text(results: Sequence[Any]) -> str:
+    roles: dict[str, str] = {}
+    for r in results:
+        if r.named is not None:
+            for el, role in r.named.roles.items():
+                roles.setdefault(el, role)
+    if not roles:
+        return "–"
+    return ", ".join(f"{_e(k)} = {_e(_role(v))}" for k, v in roles.items())
+
+
+def _geometry_text(geometry: Any) -> str:
+    if geometry is None:
+        return "none given: conductance 1/R (S) instead of conductivity"
+    text = _e(str(geometry))
+    try:
+        text += f"; cell constant L/A = {geometry.cell_constant_per_cm:.4g} cm⁻¹"
+    except Exception:
+        pass
+    return text
+
+
+def _instruments(spectra: Sequence[Any]) -> str:
+    seen: dict[str, None] = {}
+    for s in spectra:
+        parts = [str(s.meta[k]) for k in ("instrument", "software") if s.meta.get(k)]
+        fmt = s.meta.get("format")
+        if fmt:
+            parts.append(f"format {fmt}")
+        seen.setdefault(", ".join(parts) or "not recorded in the files", None)
+    return "<br>".join(_e(x) for x in seen)
+
+
+def _files(spectra: Sequence[Any], labels: Sequence[str] | None = None) -> str:
+    names = list(labels) if labels else [_name(s.source) for s in spectra]
+    if len(names) > 12:
+        return _e(", ".join(names[:12])) + f" … ({len(names)} in all)"
+    return _e(", ".join(names))
+
+
+def _freq_text(spectra: Sequence[Any]) -> str:
+    los = [s.frequency_range[0] for s in spectra]
+    his = [s.frequency_range[1] for s in spectra]
+    pts = [len(s) for s in spectra]
+    text = f"{_hz(min(los))} to {_hz(max(his))}"
+    if len(spectra) > 1 and (min(los) != max(los) or min(his) != max(his)):
+        text += f" (lowest per spectrum {_hz(max(los))}–{_hz(min(los))})"
+    text += ", " + (f"{pts[0]} points" if len(set(pts)) == 1 else f"{min(pts)}–{max(pts)} points")
+    return _e(text)
+
+
+def _external_text(results: Sequence[Any]) -> str:
+    vals = sorted({float(r.external_resistance) for r in results})
+    if vals == [0.0]:
+        return "0 Ω (none subtracted)"
+    shown = _e(", ".join(f"{v:g} Ω" for v in vals))
+    return shown + " (subtracted from the high-frequency intercept)"
+
+
+def _spectrum_checks(
+    results: Sequence[Any], labels: Sequence[str], drt: bool, kk: bool
+) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
+    """DRT and lin-KK of each fitted spectrum (None where skipped or failed) and notes."""
+    from .validate import drt as run_drt
+    from .validate import kramers_kronig
+
+    drts: list[Any] = []
+    kks: list[Any] = []
+    notes: list[tuple[str, str]] = []
+    for lab, r in zip(labels, results, strict=True):
+        s = r.original or r.spectrum
+        d = k = None
+        if drt:
+            try:
+                d = run_drt(s)
+            except Exception as exc:  # the report goes on without that panel
+                notes.append((lab, f"DRT not computed: {_one_line(exc)}"))
+        if kk:
+            try:
+                k = kramers_kronig(s)
+            except Exception as exc:
+                notes.append((lab, f"lin-KK test not run: {_one_line(exc)}"))
+            else:
+                if not k.passed:
+                    notes.append((lab, k.summary()))
+        drts.append(d)
+        kks.append(k)
+    return drts, kks, notes
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _spectrum_figures(
+    results: Sequence[Any], labels: Sequence[str], drts: Sequence[Any], kks: Sequence[Any],
+    dpi: int,
+) -> str:
+    from .plot import spectrum_figure
+
+    cards = []
+    for lab, r, d, k in zip(labels, results, drts, kks, strict=True):
+        fig = spectrum_figure(r, d, k)
+        t = r.spectrum.temperature
+        what = ["Nyquist plot with the fit (line), arc apexes (+) and frequency decades (●)",
+                "Bode plot", "relative residuals with the ±√χ² band"]
+        if d is not None:
+            what.append(f"DRT ({len(d.peaks)} peak{'s' if len(d.peaks) != 1 else ''})")
+        if k is not None:
+            what.append("lin-KK residuals (" + ("passed" if k.passed else "FAILED") + ")")
+        cap = f"{lab}" + (f", {t - _ZERO_C:.4g} °C" if t is not None else "") + ": " + \
+            ", ".join(what) + "."
+        cards.append(
+            f"<figure>{figure_img(fig, f'Fit of {lab}', dpi=dpi + 10)}"
+            f"<figcaption>{_e(cap)}</figcaption></figure>"
+        )
+    return f'<div class="spectra">{"".join(cards)}</div>'
+
+
+def _params_tables(results: Sequence[Any], labels: Sequence[str]) -> str:
+    out = []
+    for lab, r in zip(labels, results, strict=True):
+        units = dict(zip(r.circuit.parameter_names, r.circuit.parameter_units, strict=True))
+        rows = []
+        for k, p in r.params.items():
+            err = p.stderr if p.stderr is not None else None
+            flags = ", ".join(r.flags.get(k, []))
+            if not p.vary:
+                flags = ", ".join(x for x in ("fixed", flags) if x)
+            rows.append([_e(k), _e(fmt_pm(p.value, err, 5)), _e(units[k]), _e(flags)])
+        out.append(
+            f"<h3>{_e(lab)}</h3><p>χ² (reduced) = {r.chi_square:.3g}, AIC = {r.aic:.1f}, "
+            f"BIC = {r.bic:.1f}, {r.n_points} points, {r.nfev} evaluations"
+            + ("" if r.success else ', <span class="bad">solver did not converge</span>')
+            + "</p>"
+            + _table(["parameter", "value ± standard error", "unit", "flags"], rows, left=1)
+        )
+    return "".join(out)
+
+
+def _results_tables(
+    results: Sequence[Any], labels: Sequence[str], temps: Sequence[float | None],
+    geometry: Any, kks: Sequence[Any],
+) -> str:
+    roles: list[str] = []
+    arc_roles: list[str] = []
+    for r in results:
+        for k in r.resistances:
+            if k not in roles:
+                roles.append(k)
+        for a in r.arcs:
+            if a.role not in arc_roles:
+                arc_roles.append(a.role)
+    head = ["spectrum", "T / °C"] + [f"R {_role(k)} / Ω" for k in roles] + ["χ²", "lin-KK"]
+    rows = []
+    for lab, r, t, k in zip(labels, results, temps, kks, strict=True):
+        cells = [_e(lab), "–" if t is None else f"{t - _ZERO_C:.4g}"]
+        for role in roles:
+            if role in r.resistances:
+                cells.append(_e(fmt_pm(r.resistances[role], r.resistance_stderr.get(role))))
+            else:
+                cells.append("–")
+        cells.append(f"{r.chi_square:.2g}")
+        if k is None:
+            cells.append("–")
+        else:
+            cls = "ok" if k.passed else "bad"
+            cells.append(f'<span class="{cls}">{"passed" if k.passed else "failed"}</span> '
+                         f"({100 * k.max_residual:.2g} %)")
+        rows.append(cells)
+    out = "<h3>Resistances</h3>" + _table(head, rows, left=1)
+
+    # conductivity (or ASR for interfaces) and capacitance
+    if geometry is not None or arc_roles:
+        sig_roles = [k for k in roles if k in ("bulk", "grain_boundary", "electrolyte", "total")]
+        asr_roles = [k for k in roles if k.endswith("interface")]
+        head = ["spectrum", "T / °C"]
+        if geometry is not None:
+            head += [f"σ {_role(k)} / (S cm⁻¹)" for k in sig_roles]
+            head += [f"ASR {_role(k)} / (Ω cm²)" for k in asr_roles]
+        head += [f"C {_role(k)} / F" for k in arc_roles]
+        head += [f"apex {_role(k)} / Hz" for k in arc_roles]
+        rows = []
+        for lab, r, t in zip(labels, results, temps, strict=True):
+            cells = [_e(lab), "–" if t is None else f"{t - _ZERO_C:.4g}"]
+            if geometry is not None:
+                sig = r.conductivity(geometry)
+                asr = r.asr(geometry)
+                for k in sig_roles:
+                    cells.append(_e(fmt_pm(_nom(sig[k]), _sd(sig[k]))) if k in sig else "–")
+                for k in asr_roles:
+                    cells.append(_e(fmt_pm(_nom(asr[k]), _sd(asr[k]))) if k in asr else "–")
+            caps = {a.role: a for a in r.arcs}
+            for k in arc_roles:
+                a = caps.get(k)
+                cells.append(_e(fmt_pm(_nom(a.capacitance), _sd(a.capacitance))) if a else "–")
+            for k in arc_roles:
+                a = caps.get(k)
+                cells.append(_e(f"{_nom(a.apex_hz):.3g}") if a else "–")
+            rows.append(cells)
+        title = "Conductivity and capacitance" if geometry is not None else "Capacitance"
+        out += f"<h3>{title}</h3>" + _table(head, rows, left=1)
+    return out
+
+
+def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
+    rows = []
+    for role, a in fits.items():
+        lo, hi = a.Ea_ci95_eV
+        ci = f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) else "–"
+        curv = "–" if not math.isfinite(a.curvature_p) else (
+            ("yes" if a.curvature else "no") + f" (p = {a.curvature_p:.2g})")
+        rows.append([
+            _e(_role(role)),
+            _e(fmt_pm(a.Ea_eV, a.Ea_stderr_eV)),
+            _e(fmt_pm(a.Ea_kJ_per_mol, a.Ea_stderr_kJ_per_mol)),
+            _e(ci),
+            _e(fmt_pm(a.ln_prefactor, a.ln_prefactor_stderr)),
+            f"{a.r2:.5f}",
+            f"{a.n}",
+            _e(f"{a.T_min_K - _ZERO_C:.4g} to {a.T_max_K - _ZERO_C:.4g}"),
+            _e(a.quantity),
+            _e(curv),
+        ])
+    out = _table(
+        ["role", "Ea / eV", "Ea / (kJ mol⁻¹)", "95 % CI of Ea / eV", "ln A", "r²", "n",
+         "T / °C", "quantity", "curvature"],
+        rows,
+    )
+    if joint is not None and getattr(joint, "processes", None):
+        jrows = []
+        for role, p in joint.processes.items():
+            ind = fits.get(role)
+            diff = f"{p.Ea_eV - ind.Ea_eV:+.4f}" if ind is not None else "–"
+            jrows.append([_e(_role(role)), _e(fmt_pm(p.Ea_eV, p.Ea_stderr_eV)),
+                          _e(fmt_pm(ind.Ea_eV, ind.Ea_stderr_eV)) if ind else "–", diff])
+        out += "<h3>Joint fit of the series</h3>" + _table(
+            ["role", "Ea joint / eV", "Ea independent / eV", "joint − independent / eV"], jrows
+        )
+    return out
+
+
+def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
+    text = _FORM_TEXT.get(form, _e(form))
+    if not fits:
+        return text + "; not computed (fewer than two temperatures for every role)"
+    any_fit = next(iter(fits.values()))
+    quantities = sorted({a.quantity for a in fits.values()})
+    what = {
+        "conductivity": "conductivity σ = L/(R·A)",
+        "conductance": "conductance 1/R",
+        "resistance": "area-specific resistance (interfaces, per interface)",
+    }
+    text += "; from " + " and ".join(what.get(q, q) for q in quantities)
+    if any(a.weighted for a in fits.values()):
+        text += ("; least squares weighted by the fits' standard errors (1/se² of the log), "
+                 "covariance scaled by the reduced χ²")
+    else:
+        text += "; unweighted least squares"
+    text += "; Ea = −slope·k<sub>B</sub>, standard error and 95 % interval (Student t, n − 2)"
+    del any_fit
+    return text
+
+
+# --------------------------------------------------------------------------- main entry
+def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index: int) -> str:
+    from .plot import arrhenius_figure
+
+    results = list(series.results)
+    labels = list(series.labels)
+    temps = [float(t) for t in series.temperatures_K]
+    spectra = [r.original or r.spectrum for r in results]
+    fits = series.arrhenius_all(form) if results else {}
+    joint = getattr(series, "joint", None)
+    if joint is not None and getattr(joint, "form", form) != form:
+        joint = None
+    drts, kks, check_notes = _spectrum_checks(results, labels, drt, kk)
+
+    t_text = "–"
+    if temps:
+        t_text = (f"{min(temps) - _ZERO_C:.4g} to {max(temps) - _ZERO_C:.4g} °C "
+                  f"({min(temps):.2f}–{max(temps):.2f} K), {len(temps)} temperatures")
+    weightings = ", ".join(sorted({_WEIGHTING_TEXT.get(r.weighting, r.weighting)
+                                   for r in results})) or "–"
+    methods = _kv([
+        ("files", _files(spectra, labels)),
+        ("instrument", _instruments(spectra) if spectra else "–"),
+        ("frequency range", _freq_text(spectra) if spectra else "–"),
+        ("circuit", _circuits_used(results) if results else "–"),
+        ("roles", _roles_text(results)),
+        ("weighting", _e(weightings)),
+        ("geometry", _geometry_text(series.geometry)),
+        ("external resistance", _external_text(results) if results else "–"),
+        ("temperatures", _e(t_text)),
+        ("Arrhenius form", _arrhenius_method(fits, form)),
+        ("fitted", _e(f"{len(results)} spectra, {len(series.failures)} failed")),
+    ])
+
+    warnings: list[tuple[str, str]] = [("series", w) for w in series.warnings]
+    try:
+        spectra_dicts = series.to_dict()["spectra"]
+        per_spectrum = [d.get("warnings", []) for d in spectra_dicts]
+    except Exception:
+        per_spectrum = [list(r.warnings) for r in results]
+    for lab, ws in zip(labels, per_spectrum, strict=False):
+        warnings.extend((lab, w) for w in ws)
+    for role, a in fits.items():
+        warnings.extend((f"Arrhenius {_role(role)}", w) for w in a.warnings)
+    if joint is not None:
+        warnings.extend(("joint fit", w) for w in getattr(joint, "warnings", ()))
+        for role, proc in getattr(joint, "processes", {}).items():
+            warnings.extend((f"joint fit, {_role(role)}", w)
+                            for w in getattr(proc, "warnings", ()))
+    if getattr(series, "joint_error", None):
+        warnings.append(("joint fit", f"failed: {series.joint_error}"))
+    warnings.extend(check_notes)
+    failures = [(f["source"], f["error"]) for f in series.failures]
+
+    parts = [f'<section id="s{index}">']
+    parts.append("<h2>Methods</h2>" + methods)
+    parts.append("<h2>Activation energies</h2>")
+    if fits:
+        fig = arrhenius_figure(series, form=form)
+        parts.append(
+            f"<figure>{figure_img(fig, 'Arrhenius plot', dpi=2 * dpi, width=560)}<figcaption>"
+            + _e(f"Arrhenius plot, {form} against 1000/T (°C on the top axis): points from "
+                 "each fit with error bars from its standard error, lines from the weighted "
+                 "regression; the legend gives Ea ± standard error.")
+            + (" Dashed: the joint fit." if joint is not None else "")
+            + "</figcaption></figure>"
+        )
+        parts.append(_arrhenius_table(fits, joint))
+    else:
+        parts.append("<p>No Arrhenius fit: fewer than two temperatures for every role.</p>")
+    parts.append("<h2>Results</h2>")
+    parts.append(_results_tables(results, labels, temps, series.geometry, kks))
+    parts.append(f"<h2>Warnings ({len(warnings)})</h2>" + _warn_list(warnings))
+    if failures:
+        parts.append(f"<h2>Failures ({len(failures)})</h2>" + _warn_list(failures, "warn fail"))
+    parts.append("<h2>Spectra</h2>")
+    parts.append(_spectrum_figures(results, labels, drts, kks, dpi))
+    parts.append("<h2>Parameters</h2>" + _params_tables(results, labels))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _fit_section(
+    result: Any, geometry: Any, drt: bool, kk: bool, dpi: int, index: int, heading: str
+) -> str:
+    lab = result.spectrum.meta.get("label") or _name(result.spectrum.source)
+    spectrum = result.original or result.spectrum
+    drts, kks, check_notes = _spectrum_checks([result], [lab], drt, kk)
+    t = result.spectrum.temperature
+    methods = _kv([
+        ("file", _files([spectrum], [lab])),
+        ("instrument", _instruments([spectrum])),
+        ("frequency range", _freq_text([spectrum])),
+        ("circuit", _circuits_used([result])),
+        ("roles", _roles_text([result])),
+        ("weighting", _e(_WEIGHTING_TEXT.get(result.weighting, result.weighting))),
+        ("geometry", _geometry_text(geometry)),
+        ("external resistance", _external_text([result])),
+        ("temperature", _e(_celsius(t))),
+        ("Arrhenius form", "not applicable (one temperature)"),
+    ])
+    warnings = [(lab, w) for w in result.warnings] + check_notes
+    parts = [f'<section id="s{index}">']
+    if heading:
+        parts.append(f"<h2>{_e(heading)}</h2>")
+    parts.append("<h3>Methods</h3>" + methods)
+    parts.append(_results_tables([result], [lab], [t], geometry, kks))
+    parts.append(f"<h3>Warnings ({len(warnings)})</h3>" + _warn_list(warnings))
+    parts.append(_spectrum_figures([result], [lab], drts, kks, dpi))
+    parts.append("<h3>Parameters</h3>" + _params_tables([result], [lab]))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render_report(
+    series_or_result: Any,
+    *,
+    title: str | None = None,
+    geometry: Any = None,
+    form: str = "ln(sigma*T)",
+    drt: bool = True,
+    kk: bool = True,
+    notes: Sequence[str] = (),
+    dpi: int = 100,
+    headings: Sequence[str] | None = None,
+) -> str:
+    """The report as an HTML string (see :func:`write_report` for the parameters)."""
+    from . import __version__
+    from .result import FitResult
+
+    items = series_or_result
+    if isinstance(items, FitResult) or hasattr(items, "arrhenius_all"):
+        items = [items]
+    items = list(items)
+    if not items:
+        raise ValueError("write_report needs a Series or a FitResult")
+    for it in items:
+        if not (isinstance(it, FitResult) or hasattr(it, "arrhenius_all")):
+            raise TypeError(
+                f"write_report takes Series and FitResult objects, got {type(it).__name__}"
+            )
+    if form not in _FORM_TEXT:
+        raise ValueError(f"form must be one of {list(_FORM_TEXT)}, got {form!r}")
+    title = title or "eisfit report"
+    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    sections = []
+    for i, it in enumerate(items):
+        head = headings[i] if headings and i < len(headings) else ""
+        if isinstance(it, FitResult):
+            sections.append(_fit_section(it, geometry, drt, kk, dpi, i,
+                                         head or ("Single spectrum" if len(items) > 1 else "")))
+        else:
+            body = _series_section(it, form, drt, kk, dpi, i)
+            if head or len(items) > 1:
+                body = f"<h2>{_e(head or 'Temperature series')}</h2>" + body
+            sections.append(body)
+    note_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>"
+        f'<p class="sub">Made by eisfit {_e(__version__)} on {_e(now)}. Self-contained: the '
+        "plots are embedded in this file.</p>"
+        f"{note_html}{''.join(sections)}</main></body></html>\n"
+    )
+
+
+def write_report(
+    series_or_result: Any,
+    path: str | Path,
+    force: bool = False,
+    *,
+    title: str | None = None,
+    geometry: Any = None,
+    form: str = "ln(sigma*T)",
+    drt: bool = True,
+    kk: bool = True,
+    notes: Sequence[str] = (),
+    dpi: int = 100,
+    headings: Sequence[str] | None = None,
+) -> Path:
+    """Write one self-contained HTML report.
+
+    Parameters
+    ----------
+    series_or_result
+        A :class:`~eisfit.series.Series`, a :class:`~eisfit.result.FitResult`, or a list of
+        them (one section each).
+    path
+        The HTML file to write (atomically).
+    force
+        Overwrite an existing file; without it an existing file raises
+        :class:`~eisfit.output.OutputExistsError`.
+    title
+        The page's title (default ``"eisfit report"``).
+    geometry
+        :class:`~eisfit.Geometry` for the conductivity or ASR of single fits (a Series carries
+        its own).
+    form
+        Arrhenius form of a series: ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
+    drt, kk
+        Compute and show each spectrum's DRT and lin-KK test (a failed lin-KK test is listed
+        with the warnings).
+    notes
+        Paragraphs of plain text shown under the title (escaped).
+    dpi
+        Resolution of the embedded plots.
+    headings
+        A heading per item when several are given.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from .output import write_text
+
+    page = render_report(series_or_result, title=title, geometry=geometry, form=form,
+                         drt=drt, kk=kk, notes=notes, dpi=dpi, headings=headings)
+    return write_text(path, page, force=force)
