@@ -244,9 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format")
     p.set_defaults(func=_cmd_read)
 
-    p = sub.add_parser("demo", help="fit the bundled example spectra and write a summary")
+    p = sub.add_parser(
+        "demo", help="run the main job on the bundled examples: report.html, plots, CSV, JSON"
+    )
     p.add_argument("--out", default="eisfit-demo", help="output folder (default: eisfit-demo)")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="overwrite the demo's files in the folder")
     p.set_defaults(func=_cmd_demo)
 
     from .cli_batch import add_batch_parser

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
-__all__ = ["add_batch_parser", "run_batch", "arrhenius_figure", "OUTPUT_FILES"]
+__all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 
 #: Files ``--out DIR`` always writes (plus ``nyquist_<file>.png`` per spectrum).
 OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
@@ -100,86 +99,6 @@ def _plot_names(labels: list[str]) -> list[str]:
     return names
 
 
-def arrhenius_figure(series: Any, form: str = "ln(sigma*T)") -> Any:
-    """Arrhenius plot of a series: ln(σT) (or ln σ) against 1000/T with the fitted lines.
-
-    Parameters
-    ----------
-    series
-        An :class:`eisfit.series.Series`.
-    form
-        ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One set of points and its line per role; the legend gives Ea ± standard error in eV.
-        Conductivity is in S/cm (conductance in S without geometry); interface roles show
-        ln(T/ASR) (or ln(1/ASR)) so that every line falls with 1000/T. With a joint fit of the
-        same form (``series.joint``), each of its processes adds a dashed line in the role's
-        colour, labelled ``role (joint): Ea = ...``.
-    """
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.0, 4.0), layout="constrained")
-    ax = fig.subplots()
-    fits = series.arrhenius_all(form)
-    quantities = set()
-    for role, a in fits.items():
-        t = np.asarray(a.temperature_K, float)
-        v = np.asarray(a.values, float)
-        y = -np.log(v) if a.quantity == "resistance" else np.log(v)
-        if form == "ln(sigma*T)":
-            y = y + np.log(t)
-        x = 1000.0 / t
-        tt = np.linspace(t.min(), t.max(), 50)
-        yy = a.ln_prefactor + a.slope_K / tt
-        err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
-        (line,) = ax.plot(
-            1000.0 / tt, yy, "-", lw=1.0, label=f"{role}: Ea = {a.Ea_eV:.3f}{err} eV"
-        )
-        ax.plot(x, y, "o", ms=4, color=line.get_color())
-        quantities.add(a.quantity)
-        jp = _joint_process(series, role, form)
-        if jp is not None:
-            yj = jp.ln_prefactor + jp.slope_K / tt
-            ax.plot(
-                1000.0 / tt,
-                yj,
-                "--",
-                lw=1.0,
-                color=line.get_color(),
-                label=f"{role} (joint): Ea = {jp.Ea_eV:.3f} ± {jp.Ea_stderr_eV:.3f} eV",
-            )
-    ax.set_xlabel("1000 / T  (K$^{-1}$)")
-    unit = "S cm$^{-1}$" if "conductivity" in quantities else "S"
-    sym = "σ" if "conductivity" in quantities else "G"
-    ax.set_ylabel(f"ln({sym}·T / ({unit} K))" if form == "ln(sigma*T)" else f"ln({sym} / {unit})")
-    if fits:
-        ax.legend(fontsize=8, frameon=False)
-        top = ax.secondary_xaxis("top", functions=(_inverse, _inverse))
-        top.set_xlabel("T (K)")
-    else:
-        ax.text(0.5, 0.5, "fewer than two temperatures", ha="center", transform=ax.transAxes)
-    return fig
-
-
-def _joint_process(series: Any, role: str, form: str) -> Any:
-    joint = getattr(series, "joint", None)
-    if joint is None or joint.form != form:
-        return None
-    return joint.processes.get(role)
-
-
-def _inverse(x: Any) -> Any:
-    import numpy as np
-
-    x = np.asarray(x, float)
-    with np.errstate(divide="ignore"):
-        return np.where(x > 0, 1000.0 / np.where(x > 0, x, 1.0), np.inf)
-
-
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
     from .batch import dask_client, default_workers
@@ -239,6 +158,8 @@ def run_batch(args: argparse.Namespace) -> int:
             check_writable(out / name, args.force)
         series.to_csv(out / "results.csv", force=args.force)
         write_text(out / "results.json", json.dumps(data, indent=2) + "\n", force=args.force)
+        from .plot import arrhenius_figure
+
         fig = arrhenius_figure(series)
         write_atomic(
             out / "arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"), args.force

@@ -34,6 +34,10 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool =
     os.close(fd)
     try:
         writer(Path(tmp))
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

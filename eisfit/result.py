@@ -193,6 +193,24 @@ class FitResult:
         return out
 
     # ------------------------------------------------------------------ output
+    def to_frame(self) -> Any:
+        """The parameter table as a pandas DataFrame: name, value, stderr, unit, vary, flags."""
+        import pandas as pd
+
+        units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
+        rows = [
+            {
+                "parameter": k,
+                "value": float(p.value),
+                "stderr": float(p.stderr) if p.stderr is not None else math.nan,
+                "unit": units[k],
+                "vary": bool(p.vary),
+                "flags": ", ".join(self.flags.get(k, [])),
+            }
+            for k, p in self.params.items()
+        ]
+        return pd.DataFrame(rows).set_index("parameter")
+
     def to_dict(self, geometry: Any = None) -> dict[str, Any]:
         """The JSON object of the command line's ``--json`` output (see docs)."""
         meta = self.spectrum.meta
@@ -320,9 +338,21 @@ class FitResult:
             + res_rows
             + "</table>"
             + (f"<ul>{warn}</ul>" if warn else "")
+            + _figure_html(self)
             + f"<details><summary>text</summary><pre>{html.escape(self.report())}</pre></details>"
             + "</div>"
         )
+
+
+def _figure_html(result: FitResult) -> str:
+    """The fit's Nyquist and residual plot as an embedded image; nothing if it cannot be drawn."""
+    try:
+        from .plot import fit_figure
+        from .report import figure_img
+
+        return figure_img(fit_figure(result), "fit", dpi=80)
+    except Exception:  # a display nicety: the table above stands without it
+        return ""
 
 
 def _fmt_err(value: float, err: float | None) -> str:

@@ -11,8 +11,9 @@ import pytest
 
 from eisfit.batch import Failure, fit_many
 from eisfit.circuit import Circuit
-from eisfit.cli_batch import add_batch_parser, arrhenius_figure
+from eisfit.cli_batch import add_batch_parser
 from eisfit.exceptions import EisfitError
+from eisfit.plot import arrhenius_figure
 from eisfit.series import fit_series
 from eisfit.synthetic import add_noise, arc_q, frequencies
 

@@ -92,3 +92,16 @@ def test_demo_runs_on_bundled_data(tmp_path, capsys):
     for role in ("bulk", "grain_boundary"):
         assert summary["arrhenius"][role]["Ea_eV"] == pytest.approx(truth["Ea_eV"][role], abs=0.01)
     assert "Ea(bulk)" in out
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    from eisfit.output import write_text
+
+    old = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o644

@@ -228,3 +228,13 @@ def test_too_few_points_is_a_clear_error():
     f = np.logspace(3, 1, 4)
     with pytest.raises(FitError, match="4 points cannot fit 9 free parameters"):
         eisfit.fit(eisfit.Spectrum(f, 100 - 10j * f / f), "blocking")
+
+
+def test_parameter_table_as_a_frame():
+    s = blocking_cell(np.random.default_rng(3))
+    r = eisfit.fit(s.spectrum, "blocking")
+    frame = r.to_frame()
+    assert list(frame.index) == r.circuit.parameter_names
+    assert frame.loc["R1", "value"] == pytest.approx(r.values["R1"])
+    assert frame.loc["CPE1_0", "unit"] == "S s^n"
+    assert "<img" in r._repr_html_()
