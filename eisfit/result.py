@@ -30,6 +30,27 @@ def _f(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+@dataclass(eq=False)
+class ParameterRecord:
+    """One fitted parameter: what lmfit's ``Parameter`` holds, without its expression machinery.
+
+    Attributes
+    ----------
+    name, value, stderr, min, max, vary
+        As in lmfit (``stderr`` None when it could not be estimated).
+    correl
+        Correlation with every other free parameter.
+    """
+
+    name: str
+    value: float
+    min: float
+    max: float
+    vary: bool
+    stderr: float | None = None
+    correl: dict[str, float] | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class Arc:
     """An R‖CPE (or R‖C) arc of a fit.
@@ -72,8 +93,9 @@ class FitResult:
         The named circuit's name, or None for a circuit string.
     weighting
         ``modulus``, ``proportional`` or ``unit``.
-    params
-        lmfit ``Parameters`` with ``value``, ``stderr``, ``correl``, bounds and ``vary``.
+    records
+        Parameter name -> :class:`ParameterRecord` (value, stderr, correl, bounds, vary);
+        :attr:`params` gives the same as lmfit ``Parameters``.
     uvars
         Parameter name -> correlated ufloat (the ``uncertainties`` package).
     chisqr
@@ -98,7 +120,7 @@ class FitResult:
     circuit: Circuit
     named: NamedCircuit | None
     weighting: str
-    params: lmfit.Parameters
+    records: dict[str, ParameterRecord]
     uvars: dict[str, Any]
     chisqr: float
     chi_square: float
@@ -118,6 +140,31 @@ class FitResult:
 
     # ------------------------------------------------------------------ derived views
     @property
+    def params(self) -> lmfit.Parameters:
+        """The parameters as lmfit ``Parameters`` (value, stderr, correl, bounds, vary).
+
+        Built on first use: an lmfit ``Parameters`` carries an expression interpreter that
+        costs more to make and to pickle than the fit itself, and batches rarely need it.
+        """
+        cached = self.__dict__.get("_params")
+        if cached is None:
+            cached = lmfit.Parameters()
+            for r in self.records.values():
+                cached.add(r.name, value=r.value, min=r.min, max=r.max, vary=r.vary)
+                cached[r.name].stderr = r.stderr
+                cached[r.name].correl = dict(r.correl) if r.correl is not None else None
+            object.__setattr__(self, "_params", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_params", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    @property
     def circuit_name(self) -> str | None:
         """The named circuit's name, or None."""
         return self.named.name if self.named is not None else None
@@ -125,13 +172,14 @@ class FitResult:
     @property
     def values(self) -> dict[str, float]:
         """Parameter name -> best-fit value."""
-        return {k: float(p.value) for k, p in self.params.items()}
+        return {k: float(p.value) for k, p in self.records.items()}
 
     @property
     def stderr(self) -> dict[str, float]:
         """Parameter name -> standard error (NaN when it could not be estimated)."""
         return {
-            k: float(p.stderr) if p.stderr is not None else math.nan for k, p in self.params.items()
+            k: float(p.stderr) if p.stderr is not None else math.nan
+            for k, p in self.records.items()
         }
 
     @property
@@ -152,7 +200,7 @@ class FitResult:
     def impedance(self, frequency: Any = None) -> np.ndarray:
         """The fitted circuit's impedance (Ohm) at ``frequency`` (Hz; the data's by default)."""
         f = self.spectrum.frequency if frequency is None else np.asarray(frequency, float)
-        return self.circuit.impedance(f, [p.value for p in self.params.values()])
+        return self.circuit.impedance(f, [p.value for p in self.records.values()])
 
     def residuals(self) -> np.ndarray:
         """Relative complex residuals (Z_data − Z_fit)/|Z_data|."""
@@ -207,7 +255,7 @@ class FitResult:
                 "vary": bool(p.vary),
                 "flags": ", ".join(self.flags.get(k, [])),
             }
-            for k, p in self.params.items()
+            for k, p in self.records.items()
         ]
         return pd.DataFrame(rows).set_index("parameter")
 
@@ -216,7 +264,7 @@ class FitResult:
         meta = self.spectrum.meta
         params = {}
         units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
-        for k, p in self.params.items():
+        for k, p in self.records.items():
             params[k] = {
                 "value": _f(p.value),
                 "stderr": _f(p.stderr) if p.stderr is not None else None,
@@ -273,7 +321,7 @@ class FitResult:
             lines.append(f"    temperature  = {self.spectrum.temperature:.2f} K")
         lines.append("[[Parameters]]")
         units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
-        for k, p in self.params.items():
+        for k, p in self.records.items():
             err = _fmt_err(p.value, p.stderr)
             flag = f"  [{', '.join(self.flags[k])}]" if self.flags.get(k) else ""
             fixed = "  (fixed)" if not p.vary else ""
@@ -315,7 +363,7 @@ class FitResult:
     def _repr_html_(self) -> str:
         rows = []
         units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
-        for k, p in self.params.items():
+        for k, p in self.records.items():
             flags = ", ".join(self.flags.get(k, []))
             rows.append(
                 "<tr>"
@@ -393,15 +441,12 @@ def build_result(
     scale = np.where(problem.log[free], p[free], 1.0)
     cov_p = None if cov_u is None else cov_u * np.outer(scale, scale)
 
-    params = lmfit.Parameters()
-    for i, n in enumerate(names):
-        params.add(
-            n,
-            value=float(p[i]),
-            min=float(problem.lower[i]),
-            max=float(problem.upper[i]),
-            vary=bool(problem.vary[i]),
+    params = {
+        n: ParameterRecord(
+            n, float(p[i]), float(problem.lower[i]), float(problem.upper[i]), bool(problem.vary[i])
         )
+        for i, n in enumerate(names)
+    }
     uvars: dict[str, Any] = {}
     if cov_p is not None and np.all(np.isfinite(cov_p)) and np.all(np.diag(cov_p) >= 0):
         try:
@@ -579,7 +624,7 @@ def build_result(
         circuit=circuit,
         named=named,
         weighting=weighting,
-        params=params,
+        records=params,
         uvars=uvars,
         chisqr=chisqr,
         chi_square=redchi,
