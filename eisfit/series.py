@@ -552,10 +552,17 @@ class Series:
     def _spectrum_warnings(self) -> dict[int, list[str]]:
         out: dict[int, list[str]] = {}
         t = self.temperatures_K
-        for i in range(len(t)):
-            same = [self.labels[j] for j in range(len(t)) if j != i and abs(t[j] - t[i]) < 1e-6]
-            if same:
-                out[i] = [f"same temperature ({t[i]:.2f} K) as {', '.join(same)}"]
+        groups: dict[float, list[int]] = {}
+        for i, ti in enumerate(t):
+            groups.setdefault(round(float(ti), 6), []).append(i)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            for i in members:
+                others = [self.labels[j] for j in members[:6] if j != i][:5]
+                extra = len(members) - 1 - len(others)
+                shown = ", ".join(others) + (f" and {extra} more" if extra > 0 else "")
+                out[i] = [f"same temperature ({t[i]:.2f} K) as {shown}"]
         return out
 
     def to_dict(self) -> dict[str, Any]:
