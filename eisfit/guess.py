@@ -24,9 +24,11 @@ START_N = 0.9
 #: not the best-smoothed distribution: a fixed λ near the middle of what generalised
 #: cross-validation picks on blocking-cell spectra (1e-3 to 1e-1) seeds as well at half the cost.
 SEED_LAMBDA = 0.03
-#: Seed the arcs of circuits with a blocking tail from the regularised DRT of
-#: :mod:`eisfit.validate` (others, and all when False, from the light NNLS of :func:`decompose`).
-USE_DRT = True
+#: How starting values are seeded: ``"auto"`` (the regularised DRT of :mod:`eisfit.validate`
+#: for circuits with a blocking spike, whose noise it keeps out of the arcs; the light NNLS of
+#: :func:`decompose` otherwise, which seeds overlapping full-cell arcs better), ``"drt"`` or
+#: ``"light"`` (bench/bench_seeding.py measures the three).
+SEEDING = "auto"
 
 
 @dataclass(frozen=True)
@@ -412,8 +414,9 @@ def candidates(
     has_tail = bool(structure(circuit).tails) or bool(structure(circuit).diffusion)
     if decomposition is not None:
         d = decomposition
-    elif USE_DRT and structure(circuit).tails and len(frequency) >= 8:
-        # a blocking spike: the regularised DRT keeps its noise out of the arcs
+    elif len(frequency) >= 8 and (
+        SEEDING == "drt" or (SEEDING == "auto" and structure(circuit).tails)
+    ):
         d = decompose_drt(frequency, z)
     else:
         d = decompose(frequency, z, tail=has_tail)
