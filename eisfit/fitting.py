@@ -10,7 +10,7 @@ resistance from the high-frequency intercept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import lmfit
 import numpy as np
@@ -195,6 +195,7 @@ def fit(
     drop_inductive: bool = True,
     kk: bool = False,
     cell: str = "blocking",
+    starts: Sequence[np.ndarray] | None = None,
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -225,6 +226,9 @@ def fit(
     cell
         With ``circuit="auto"``: the cell family whose named circuits compete (``blocking``,
         ``li-symmetric``, ``full-cell``); the best by BIC is fitted.
+    starts
+        Extra starting vectors (impedance.py order), tried beside the automatic ones; unlike
+        ``params`` they do not replace them, and an arc above the window is still treated.
 
     Returns
     -------
@@ -273,7 +277,8 @@ def fit(
                 "(Im(Z) > 0; add an L element to fit them)"
             )
             spec = trimmed
-    problem, sol = _run(spec, circ, named, weighting, params, fixed)
+    extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
+    problem, sol = _run(spec, circ, named, weighting, params, fixed, starts=extra)
     result = build_result(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, original=spectrum
     )
