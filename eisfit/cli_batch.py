@@ -20,7 +20,7 @@ from .exceptions import EisfitError
 __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 
 #: Files ``--out DIR`` always writes (plus ``nyquist_<file>.png`` per spectrum).
-OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
+OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png", "report.html")
 
 
 def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,7 +49,8 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--out",
         metavar="DIR",
-        help="write results.csv, results.json, arrhenius.png and a Nyquist plot per spectrum",
+        help="write report.html, results.csv, results.json, arrhenius.png and a Nyquist plot "
+        "per spectrum",
     )
     p.add_argument(
         "--workers",
@@ -170,6 +171,9 @@ def run_batch(args: argparse.Namespace) -> int:
             f = fit_figure(result)
             write_atomic(out / name, lambda t, f=f: f.savefig(t, dpi=120, format="png"),
                          args.force)
+        from .report import write_report
+
+        write_report(series, out / "report.html", force=args.force, kk=not args.no_kk)
         if not args.json:
             print(f"results written to {out}")
     for f in series.failures:

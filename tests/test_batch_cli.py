@@ -125,7 +125,9 @@ def test_out_dir_files_and_force(folder, tmp_path, capsys):
             "--workers", "2"]
     assert run(args) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert {"results.csv", "results.json", "arrhenius.png"} <= set(names)
+    assert {"results.csv", "results.json", "arrhenius.png", "report.html"} <= set(names)
+    html_text = (out / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html_text and "<script" not in html_text.lower()
     assert sum(n.startswith("nyquist_") and n.endswith(".png") for n in names) == 5
     assert not [n for n in names if n.startswith(".")]  # no temporary files left
     before = (out / "results.json").read_bytes()
