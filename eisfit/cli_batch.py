@@ -20,7 +20,10 @@ from .exceptions import EisfitError
 __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 
 #: Files ``--out DIR`` always writes (plus ``nyquist_<file>.png`` per spectrum).
-OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png", "report.html")
+OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
+#: The HTML report shows every spectrum's plots; past this many it is not written by ``batch``
+#: (``eisfit.report.write_report`` makes one for any selection).
+REPORT_MAX_SPECTRA = 100
 
 
 def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -155,7 +158,8 @@ def run_batch(args: argparse.Namespace) -> int:
         print(series.report())
     if out is not None:
         plots = _plot_names(series.labels)
-        for name in (*OUTPUT_FILES, *plots):
+        report = ("report.html",) if len(series.results) <= REPORT_MAX_SPECTRA else ()
+        for name in (*OUTPUT_FILES, *report, *plots):
             check_writable(out / name, args.force)
         series.to_csv(out / "results.csv", force=args.force)
         write_text(out / "results.json", json.dumps(data, indent=2) + "\n", force=args.force)
@@ -171,9 +175,14 @@ def run_batch(args: argparse.Namespace) -> int:
             f = fit_figure(result)
             write_atomic(out / name, lambda t, f=f: f.savefig(t, dpi=120, format="png"),
                          args.force)
-        from .report import write_report
+        if len(series.results) <= REPORT_MAX_SPECTRA:
+            from .report import write_report
 
-        write_report(series, out / "report.html", force=args.force, kk=not args.no_kk)
+            write_report(series, out / "report.html", force=args.force, drt=False,
+                         kk=not args.no_kk)
+        elif not args.json:
+            print(f"report.html not written: {len(series.results)} spectra (more than "
+                  f"{REPORT_MAX_SPECTRA}); eisfit.report.write_report makes one for a selection")
         if not args.json:
             print(f"results written to {out}")
     for f in series.failures:
