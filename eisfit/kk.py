@@ -394,12 +394,20 @@ def kramers_kronig(
         # resolve a sharp arc lying between two tau_k, the fit turns some R_k negative and mu
         # dips below c although the fit is still poor (residuals of 10-30 %); on synthetic
         # two-arc spectra this stopped the "first" rule early in ~30 % of valid spectra.
-        sols = [_solve(f, z, m, fit_type, cap, inductance) for m in range(1, m_max + 1)]
-        mus = np.array([_mu(s[1]) for s in sols])
-        above = np.flatnonzero(mus >= c)
-        m = 1 if above.size == 0 else min(int(above[-1]) + 2, m_max)
-        sol = sols[m - 1]
-        mu = mus[m - 1]
+        # Walk down from m_max: the answer is one above the largest M with mu >= c, so the
+        # walk stops there instead of solving every M.
+        solved: dict[int, tuple] = {}
+        m_bad = 0
+        for m_try in range(m_max, 0, -1):
+            solved[m_try] = _solve(f, z, m_try, fit_type, cap, inductance)
+            if _mu(solved[m_try][1]) >= c:
+                m_bad = m_try
+                break
+        m = 1 if m_bad == 0 else min(m_bad + 1, m_max)
+        if m not in solved:
+            solved[m] = _solve(f, z, m, fit_type, cap, inductance)
+        sol = solved[m]
+        mu = _mu(sol[1])
     tau, rk, r0, ind, elast, z_fit = sol
     rel = (z - z_fit) / np.abs(z)
     return KKResult(
