@@ -91,7 +91,7 @@ def full_cell(rng: np.random.Generator) -> dict:
                                    "diffusion_ohm": 60.0, "diffusion_tau_s": 20.0}}
 
 
-# Li6PS5Cl-like thick pellet, after the published check in DOMAIN.md: conductance 16.62 mS at
+# Li6PS5Cl-like thick pellet, after a published pellet: conductance 16.62 mS at
 # 30 °C, Ea 0.416 eV (ln(sigma*T)), 1.83 Ohm of cables and cell hardware. 1.2 mm thick with
 # 10 mm electrodes, that is 2.54 mS/cm at 30 °C. Its bulk and grain-boundary arcs relax near
 # 300 MHz, far above the 7 MHz window: the spectrum is the high-frequency intercept and the

@@ -155,7 +155,7 @@ def full_cell(
     area_cm2: float = 1.0,
     max_tries: int = 10000,
 ) -> Synthetic:
-    """A Li‖cathode full cell shaped like the published LFP cell in DOMAIN.md.
+    """A Li‖cathode full cell shaped like a published Li|SSE|LFP cell.
 
     Electrolyte ~100 Ohm cm² with apex above 1 MHz, Li|SSE interface ~220 Ohm cm² near
     2.2 kHz, cathode|SSE interface ~255 Ohm cm² near 320 Hz, then finite-space diffusion.

@@ -72,7 +72,7 @@ def test_constants() -> None:
 
 
 # ----------------------------------------------------------------------------- published checks
-# DOMAIN.md: conductances of fixed-geometry cells. For a fixed geometry G = σ A / L, so
+# Published conductances of fixed-geometry cells. For a fixed geometry G = σ A / L, so
 # conductance is proportional to conductivity and gives the same slope (and Ea) in either form.
 THICK_PELLET_mS = (16.62, 272.48)  # Li6PS5Cl pellet, 30 °C and 100 °C
 THIN_MEMBRANE_mS = (291.55, 1587.30)

@@ -60,7 +60,7 @@ def test_one_process_order_and_truth() -> None:
     for o, (_, truth) in zip(out, CELLS, strict=True):
         got = o.resistances
         ok += all(abs(got[k] / truth[k] - 1) < 0.05 for k in ("bulk", "grain_boundary"))
-    assert ok >= len(CELLS) - 1  # DOMAIN.md: at 1 % noise most blocking cells come back
+    assert ok >= len(CELLS) - 1  # at 1 % noise most blocking cells come back
 
 
 def test_two_processes_identical_to_one() -> None:

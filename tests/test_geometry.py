@@ -95,7 +95,7 @@ def test_from_si_errors(args: tuple, kwargs: dict, message: str) -> None:
 
 # ----------------------------------------------------------------------------- σ, ASR, G
 def test_latp_conductivity_by_hand() -> None:
-    # LATP pellet, 1.12e-4 S/cm at 30 °C (DOMAIN.md). Take L = 1.0 mm = 0.1 cm, A = 1 cm²:
+    # LATP pellet, 1.12e-4 S/cm at 30 °C (published). Take L = 1.0 mm = 0.1 cm, A = 1 cm²:
     # R = L / (σ A) = 0.1 / 1.12e-4 = 892.857142857... Ohm.
     g = Geometry("1.0 mm", area="1 cm2")
     assert g.conductivity(892.857142857142857) == pytest.approx(1.12e-4, rel=1e-12)

@@ -213,7 +213,7 @@ def test_duplicate_temperatures_warn(small_series_dir):
     [((16.62, 272.48), 0.418, 0.389), ((291.55, 1587.30), 0.265, None)],
 )
 def test_published_end_points(tmp_path, g_mS, ea_lnsT, ea_lns):
-    """Conductances at 30 and 100 °C from DOMAIN.md through files, fits and Series."""
+    """Published conductances at 30 and 100 °C through files, fits and Series."""
     rng = np.random.default_rng(3)
     files = spike_files(tmp_path, {30: g_mS[0] / 1e3, 100: g_mS[1] / 1e3}, rng)
     s = fit_series(files, circuit="blocking-spike")

@@ -15,7 +15,7 @@ from eisfit.spectrum import Spectrum
 from eisfit.synthetic import add_noise, arc_q, frequencies
 
 LI_SYM = "R0-p(R1,CPE1)-p(R2,CPE2)"
-DELTA_V = 0.050  # V (DOMAIN.md: one paper reports t+ ~0.7 with 50 mV)
+DELTA_V = 0.050  # V (one published cell gives t+ ~0.7 with 50 mV)
 I0, IS = 100e-6, 72e-6  # A, initial and steady-state current
 R0_INT, RS_INT = 100.0, 130.0  # Ohm, both Li|SSE interfaces of the cell together
 
