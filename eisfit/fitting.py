@@ -268,6 +268,12 @@ def fit(
     spec = spectrum
     has_inductor = any(e.element.name in ("L", "La") for e in circ.elements)
     if drop_inductive and not has_inductor:
+        if np.all(spectrum.z.imag > 0):
+            raise FitError(
+                f"{spectrum.source or 'spectrum'}: all {len(spectrum)} points have Im(Z) > 0 "
+                f"(inductive), which {circ.text!r} cannot fit: check the sign convention of the "
+                "file, or add an inductor (e.g. 'L0-' in front)"
+            )
         trimmed = spectrum.without_inductive()
         dropped = len(spectrum) - len(trimmed)
         if dropped:

@@ -238,3 +238,12 @@ def test_parameter_table_as_a_frame():
     assert frame.loc["R1", "value"] == pytest.approx(r.values["R1"])
     assert frame.loc["CPE1_0", "unit"] == "S s^n"
     assert "<img" in r._repr_html_()
+
+
+def test_a_wholly_inductive_spectrum_is_a_clear_error():
+    f = np.logspace(5, 2, 16)
+    z = 3.0 + 1j * 2 * np.pi * f * 1e-3
+    with pytest.raises(FitError, match="all 16 points have Im"):
+        eisfit.fit(eisfit.Spectrum(f, z, {"source": "cell.mpt"}), "blocking")
+    r = eisfit.fit(eisfit.Spectrum(f, z), "R0-L0")
+    assert r.values["L0"] == pytest.approx(1e-3, rel=1e-6)
