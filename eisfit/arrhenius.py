@@ -26,6 +26,7 @@ from scipy.constants import e as ELEMENTARY_CHARGE
 from uncertainties import UFloat, ufloat
 
 from .exceptions import EisfitError, GeometryError
+from .output import json_float as _json_float
 from .units import parse_temperature
 
 __all__ = [
@@ -65,11 +66,6 @@ class ArrheniusTemperatureError(ArrheniusError, GeometryError):
 
 
 # --------------------------------------------------------------------------- result
-def _json_float(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 @dataclass(frozen=True, eq=False)
 class ArrheniusResult:
     """An activation energy with its statistics, from :func:`arrhenius`.

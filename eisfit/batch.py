@@ -12,7 +12,6 @@ The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
 
 from __future__ import annotations
 
-import copyreg
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -48,20 +47,6 @@ class Failure:
     def to_dict(self) -> dict[str, str]:
         """``{"source": ..., "error": ...}`` as in the batch JSON's ``failures``."""
         return {"source": self.source, "error": self.error}
-
-
-# Spectrum keeps its metadata in a read-only mapping proxy, which pickle refuses; worker
-# processes need spectra (and fit results, which hold them) to travel, so teach pickle how to
-# rebuild one from its arrays and a plain dict.
-def _rebuild_spectrum(frequency: Any, z: Any, meta: dict[str, Any]) -> Spectrum:
-    return Spectrum(frequency, z, meta, min_points=1)
-
-
-def _reduce_spectrum(s: Spectrum) -> tuple[Any, tuple[Any, ...]]:
-    return _rebuild_spectrum, (s.frequency, s.z, dict(s.meta))
-
-
-copyreg.pickle(Spectrum, _reduce_spectrum)
 
 
 def one_line(exc: BaseException) -> str:

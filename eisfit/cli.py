@@ -48,8 +48,6 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
     """Fit one spectrum as the options say; return (FitResult, Comparison or None)."""
-    import inspect
-
     from .comparison import auto_circuit, kk_warning, with_geometry, with_warnings
     from .fitting import fit
 
@@ -64,10 +62,10 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
         )
         result = comparison.best
     else:
-        kwargs: dict[str, Any] = {"weighting": args.weighting, "external_resistance": external}
-        if "kk" in inspect.signature(fit).parameters:
-            kwargs["kk"] = False  # the check runs below, once, and --no-kk can skip it
-        result = fit(s, args.circuit, **kwargs)
+        # the Kramers-Kronig check runs below, once, where --no-kk can skip it
+        result = fit(
+            s, args.circuit, weighting=args.weighting, external_resistance=external, kk=False
+        )
     if not args.no_kk:
         result = with_warnings(result, [kk_warning(s)])
     return with_geometry(result, geometry), comparison

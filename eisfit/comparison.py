@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import inspect
 import math
 import re
 from collections.abc import Sequence
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .exceptions import EisfitError, FitError
+from .output import json_float as _json
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -393,10 +393,6 @@ class Comparison:
         )
 
 
-def _json(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
 def _justification(simple: Candidate, complex_: Candidate) -> str:
     """Is ``complex_`` (more free parameters) justified over ``simple``? One sentence."""
     d_bic = complex_.bic - simple.bic
@@ -522,9 +518,10 @@ def compare(
         )
     if not margin >= 0:
         raise EisfitError(f"margin must be >= 0 (a BIC difference), got {margin}")
-    kwargs: dict[str, Any] = {"weighting": weighting, "external_resistance": external_resistance}
-    if "kk" in inspect.signature(fit).parameters:
-        kwargs["kk"] = False  # one spectrum: its Kramers-Kronig check is not the candidates' job
+    # one spectrum: its Kramers-Kronig check is not the candidates' job
+    kwargs: dict[str, Any] = {
+        "weighting": weighting, "external_resistance": external_resistance, "kk": False
+    }
     cands: list[Candidate] = []
     for circuit in circuits:
         label = _label(circuit)

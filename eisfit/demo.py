@@ -48,10 +48,12 @@ def examples_dir() -> Path:
 
 
 def _temperature_from_name(name: str) -> float:
-    m = re.search(r"(-?\d+(?:\.\d+)?)C", name)
-    if not m:
+    from .series import temperature_from_name
+
+    t = temperature_from_name(name)
+    if t is None:
         raise EisfitError(f"{name}: no temperature such as 25C in the file name")
-    return float(m.group(1)) + 273.15
+    return t
 
 
 def _truth() -> dict[str, Any]:

@@ -64,9 +64,13 @@ class Problem:
 
     def to_params(self, u: np.ndarray) -> np.ndarray:
         """All parameters (natural units) from free solver coordinates."""
-        p = self.fixed.copy()
+        return self.params_batch(np.asarray(u, float)[None, :])[0]
+
+    def params_batch(self, u: np.ndarray) -> np.ndarray:
+        """All parameters (K, n_params) from K rows of free solver coordinates (K, n_free)."""
+        p = np.tile(self.fixed, (u.shape[0], 1))
         lg = self.log[self.free]
-        p[self.free] = np.where(lg, np.exp(np.clip(u, -700, 700)), u)
+        p[:, self.free] = np.where(lg, np.exp(np.clip(u, -700, 700)), u)
         return p
 
     def internal_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -79,32 +83,44 @@ class Problem:
         return lo, hi
 
     # ------------------------------------------------------------------ residuals
+    def residual_batch(self, u: np.ndarray) -> np.ndarray:
+        """Weighted residuals (K, 2N) [w_re·(Z'm − Z'), w_im·(Z''m − Z'')] for K rows of u."""
+        with np.errstate(all="ignore"):
+            zm = self.circuit.impedance_batch(self.frequency, self.params_batch(u))
+        d = zm - self.z
+        r = np.concatenate([self.w_re * d.real, self.w_im * d.imag], axis=1)
+        return np.where(np.isfinite(r), r, 1e10)
+
+    def residual_jac_batch(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals (K, 2N) and their Jacobians d r / d u (K, 2N, n_free) for K rows of u."""
+        p = self.params_batch(u)
+        with np.errstate(all="ignore"):
+            zm, jac = self.circuit.impedance_and_jacobian_batch(self.frequency, p)
+        d = zm - self.z
+        r = np.concatenate([self.w_re * d.real, self.w_im * d.imag], axis=1)
+        free = self.free
+        scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)  # (F, K)
+        jf = jac[free] * scale[:, :, None]  # (F, K, N)
+        j = np.concatenate([jf.real * self.w_re, jf.imag * self.w_im], axis=2)  # (F, K, 2N)
+        j = np.transpose(j, (1, 2, 0))  # (K, 2N, F)
+        return np.where(np.isfinite(r), r, 1e10), np.where(np.isfinite(j), j, 0.0)
+
     def _evaluate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # the trust-region solver asks for the residual and then the Jacobian at one point
         key = u.tobytes()
         if key != self._key:
-            p = self.to_params(u)
-            with np.errstate(all="ignore"):
-                zm, jac = self.circuit.impedance_and_jacobian(self.frequency, p)
-            self._key, self._cache = key, (zm, jac)
+            r, j = self.residual_jac_batch(np.asarray(u, float)[None, :])
+            self._key, self._cache = key, (r[0], j[0])
             self.n_eval += 1
         return self._cache  # type: ignore[return-value]
 
     def residual(self, u: np.ndarray) -> np.ndarray:
-        """Weighted residual [w_re·(Z'm − Z'), w_im·(Z''m − Z'')]."""
-        zm, _ = self._evaluate(u)
-        d = zm - self.z
-        r = np.concatenate([self.w_re * d.real, self.w_im * d.imag])
-        return np.where(np.isfinite(r), r, 1e10)
+        """Weighted residual at one point u, shape (2N,)."""
+        return self._evaluate(u)[0]
 
     def jacobian(self, u: np.ndarray) -> np.ndarray:
-        """d residual / d u, shape (2N, n_free)."""
-        _, jac = self._evaluate(u)
-        p = self.to_params(u)
-        jf = jac[self.free]
-        scale = np.where(self.log[self.free], p[self.free], 1.0)
-        jf = jf * scale[:, None]
-        out = np.concatenate([jf.real * self.w_re, jf.imag * self.w_im], axis=1).T
-        return np.where(np.isfinite(out), out, 0.0)
+        """d residual / d u at one point, shape (2N, n_free)."""
+        return self._evaluate(u)[1]
 
 
 @dataclass
@@ -179,39 +195,6 @@ def covariance(sol: Solution, n_params_free: int) -> np.ndarray | None:
 
 
 # --------------------------------------------------------------------------- batched LM
-def _params_batch(problem: Problem, u: np.ndarray) -> np.ndarray:
-    """All parameters (K, n_params) from free solver coordinates (K, n_free)."""
-    p = np.tile(problem.fixed, (u.shape[0], 1))
-    lg = problem.log[problem.free]
-    p[:, problem.free] = np.where(lg, np.exp(np.clip(u, -700, 700)), u)
-    return p
-
-
-def _residual_batch(problem: Problem, u: np.ndarray) -> np.ndarray:
-    p = _params_batch(problem, u)
-    with np.errstate(all="ignore"):
-        zm = problem.circuit.impedance_batch(problem.frequency, p)
-    d = zm - problem.z
-    r = np.concatenate([problem.w_re * d.real, problem.w_im * d.imag], axis=1)
-    return np.where(np.isfinite(r), r, 1e10)
-
-
-def _residual_jac_batch(problem: Problem, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    p = _params_batch(problem, u)
-    with np.errstate(all="ignore"):
-        zm, jac = problem.circuit.impedance_and_jacobian_batch(problem.frequency, p)
-    d = zm - problem.z
-    r = np.concatenate([problem.w_re * d.real, problem.w_im * d.imag], axis=1)
-    free = problem.free
-    scale = np.where(problem.log[free][:, None], p[:, free].T, 1.0)  # (F, K)
-    jf = jac[free] * scale[:, :, None]  # (F, K, N)
-    j = np.concatenate([jf.real * problem.w_re, jf.imag * problem.w_im], axis=2)  # (F, K, M)
-    j = np.transpose(j, (1, 2, 0))  # (K, M, F)
-    r = np.where(np.isfinite(r), r, 1e10)
-    j = np.where(np.isfinite(j), j, 0.0)
-    return r, j
-
-
 def lm_batch(
     problem: Problem, starts: np.ndarray, max_iter: int = 100, tol: float = 1e-10
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -246,7 +229,7 @@ def lm_batch(
     u = np.where(lg, np.log(np.maximum(p0, 1e-300)), p0)
     span = hi - lo
     u = np.clip(u, lo + 1e-9 * span, hi - 1e-9 * span)
-    r, j = _residual_jac_batch(problem, u)
+    r, j = problem.residual_jac_batch(u)
     cost = 0.5 * np.einsum("km,km->k", r, r)
     k_count, n_free = u.shape
     lam = np.full(k_count, 1e-3)
@@ -280,7 +263,7 @@ def lm_batch(
         except np.linalg.LinAlgError:
             step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
         u_new = np.clip(u[idx] + step, lo, hi)
-        r_new = _residual_batch(problem, u_new)
+        r_new = problem.residual_batch(u_new)
         n_eval += 1
         c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
         better = c_new < cost[idx]
@@ -289,7 +272,7 @@ def lm_batch(
         if acc.size:
             u[acc] = u_new[better]
             cost[acc] = c_new[better]
-            r_acc, j_acc = _residual_jac_batch(problem, u[acc])
+            r_acc, j_acc = problem.residual_jac_batch(u[acc])
             n_eval += 1
             r[acc], j[acc] = r_acc, j_acc
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
@@ -303,5 +286,5 @@ def lm_batch(
         tiny = np.max(np.abs(step), axis=1) < 1e-10
         done[idx[tiny]] = True
         active &= ~done
-    params = _params_batch(problem, u)
+    params = problem.params_batch(u)
     return params, cost, n_eval

@@ -148,18 +148,31 @@ def decompose(
     # no arc can be wider than the real-part span of the whole spectrum
     span = float(z.real.max() - z.real.min())
     peaks = [pk for pk in peaks if pk.resistance <= 1.5 * span] or peaks
-    low = np.argmin(f)
+    return _decomposition(f, z, float(x[0]), tau, gamma, peaks, n_tail, tail_q)
+
+
+def _decomposition(
+    f: np.ndarray,
+    z: np.ndarray,
+    r_inf: float,
+    tau: np.ndarray,
+    gamma: np.ndarray,
+    peaks: list[Peak],
+    tail_n: float | None,
+    tail_q: float | None,
+) -> Decomposition:
+    """A :class:`Decomposition` with the window and scale read off the data."""
     return Decomposition(
-        r_inf=float(x[0]),
+        r_inf=r_inf,
         tau=tau,
         gamma=gamma,
         peaks=peaks,
-        tail_n=n_tail,
+        tail_n=tail_n,
         tail_q=tail_q,
         f_min=float(f.min()),
         f_max=float(f.max()),
         z_max=float(np.abs(z).max()),
-        r_low=float(z.real[low]),
+        r_low=float(z.real[np.argmin(f)]),
     )
 
 
@@ -205,18 +218,8 @@ def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
         k = int(np.argmax(coef))
         tail_n = float(np.asarray(d.tail_exponents)[k])
         tail_q = float(1.0 / coef.sum())
-    low = np.argmin(f)
-    return Decomposition(
-        r_inf=float(d.r_inf),
-        tau=np.asarray(d.tau),
-        gamma=np.asarray(d.gamma),
-        peaks=peaks,
-        tail_n=tail_n,
-        tail_q=tail_q,
-        f_min=float(f.min()),
-        f_max=float(f.max()),
-        z_max=float(np.abs(z).max()),
-        r_low=float(z.real[low]),
+    return _decomposition(
+        f, z, float(d.r_inf), np.asarray(d.tau), np.asarray(d.gamma), peaks, tail_n, tail_q
     )
 
 
@@ -411,16 +414,13 @@ def candidates(
     Arcs are assumed to appear in the circuit string from high to low frequency (the usual way
     circuits are written: bulk before grain boundary before electrode).
     """
-    has_tail = bool(structure(circuit).tails) or bool(structure(circuit).diffusion)
+    st = structure(circuit)
     if decomposition is not None:
         d = decomposition
-    elif len(frequency) >= 8 and (
-        SEEDING == "drt" or (SEEDING == "auto" and structure(circuit).tails)
-    ):
+    elif len(frequency) >= 8 and (SEEDING == "drt" or (SEEDING == "auto" and st.tails)):
         d = decompose_drt(frequency, z)
     else:
-        d = decompose(frequency, z, tail=has_tail)
-    st = structure(circuit)
+        d = decompose(frequency, z, tail=bool(st.tails or st.diffusion))
     base = _base(circuit, d, st)
     n_arcs = len(st.arcs)
     tau_hi = 1 / (2 * np.pi * d.f_max)

@@ -51,6 +51,7 @@ from .arrhenius import EV_TO_KJ_PER_MOL, FORMS, K_B_EV
 from .circuit import Circuit
 from .exceptions import EisfitError
 from .named import NamedCircuit, named_circuits
+from .output import json_float as _jf
 from .result import FitResult
 from .weighting import weights
 
@@ -73,11 +74,6 @@ CHI2_RATIO_WARN = 1.5
 
 class JointFitError(EisfitError, ValueError):
     """A joint fit cannot be set up (too few temperatures, different circuits, no process)."""
-
-
-def _jf(x: Any) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 # --------------------------------------------------------------------------- results

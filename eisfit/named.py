@@ -9,6 +9,7 @@ when an arc relaxes above the measured window (``[hidden]``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tomllib
 from dataclasses import dataclass, field
@@ -76,9 +77,9 @@ class NamedCircuit:
     interfaces: int = 1
     path: str = ""
 
-    @property
+    @functools.cached_property
     def parsed(self) -> Circuit:
-        """The parsed :class:`~eisfit.circuit.Circuit`."""
+        """The parsed :class:`~eisfit.circuit.Circuit` (parsed once)."""
         return Circuit(self.circuit)
 
     def role_of(self, element_name: str) -> str | None:
@@ -91,55 +92,37 @@ class NamedCircuit:
         Used when a fit places that arc above the measured window: its resistance and the series
         resistance add up to the intercept, and the arc itself is not reported.
         """
+        return self._variants[0]
+
+    def hidden_variant(self) -> NamedCircuit | None:
+        """The named circuit used when the hidden-role arc lies above the window."""
+        return self._variants[1]
+
+    @functools.cached_property
+    def _variants(self) -> tuple[NamedCircuit | None, NamedCircuit | None]:
         if not self.hidden_role:
-            return None
+            return None, None
         roles = dict(self.roles)
         for k, v in self.roles.items():
             if v == self.hidden_role:
                 roles.pop(k)
-                if k.startswith("R") and Circuit(self.circuit).element(k).element.name == "R":
+                if self.parsed.element(k).element.name == "R":
                     roles[k] = "intercept"
             elif v == "series":
                 roles[k] = "intercept"
-        return NamedCircuit(
-            name=self.name,
-            circuit=self.circuit,
-            cell=self.cell,
-            description=self.description,
-            roles=roles,
-            bounds=self.bounds,
-            capacitance_F=self.capacitance_F,
-            total=self.total,
-            hidden_role=self.hidden_role,
-            hidden_circuit=None,
-            interfaces=self.interfaces,
-            path=self.path,
-        )
-
-    def hidden_variant(self) -> NamedCircuit | None:
-        """The named circuit used when the hidden-role arc lies above the window."""
-        if not self.hidden_circuit or not self.hidden_role:
-            return None
+        intercept = dataclasses.replace(self, roles=roles, hidden_circuit=None)
+        if not self.hidden_circuit:
+            return intercept, None
         reduced = Circuit(self.hidden_circuit)
         names = {e.name for e in reduced.elements}
         roles = {k: v for k, v in self.roles.items() if k in names}
         # the series resistor now carries the intercept: series + hidden arc
         roles[reduced.elements[0].name] = "intercept"
         bounds = {k: v for k, v in self.bounds.items() if k.split("_")[0] in names or k in names}
-        return NamedCircuit(
-            name=self.name,
-            circuit=self.hidden_circuit,
-            cell=self.cell,
-            description=self.description,
-            roles=roles,
-            bounds=bounds,
-            capacitance_F=self.capacitance_F,
-            total=self.total,
-            hidden_role=self.hidden_role,
-            hidden_circuit=None,
-            interfaces=self.interfaces,
-            path=self.path,
+        hidden = dataclasses.replace(
+            self, circuit=self.hidden_circuit, roles=roles, bounds=bounds, hidden_circuit=None
         )
+        return intercept, hidden
 
 
 def _circuit_files() -> list[tuple[str, str]]:

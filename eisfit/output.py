@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from .exceptions import EisfitError
+
+
+def json_float(x: float | None) -> float | None:
+    """A float JSON can hold: NaN and infinities (and None) become None (``null``)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 class OutputExistsError(EisfitError):

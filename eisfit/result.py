@@ -16,18 +16,11 @@ from . import guess
 from .circuit import Circuit
 from .engine import Problem, Solution, covariance
 from .named import NamedCircuit
+from .output import json_float as _f
 from .spectrum import Spectrum
 
 #: Correlation above which a pair of parameters is reported as not separately determined.
 CORRELATION_LIMIT = 0.98
-
-
-def _f(x: float | None) -> float | None:
-    """A JSON-safe float (NaN and inf become None)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(eq=False)

@@ -950,10 +950,12 @@ def refit_from_neighbours(
     import dataclasses
 
     from .fitting import fit
+    from .named import resolve
 
     out = list(results)
     if len(out) < 3:
         return out
+    full, _ = resolve(circuit)
     chi2 = np.array([r.chi_square for r in out])
     median = float(np.median(chi2))
     temps = [float(t) for t in temperatures_K]
@@ -969,9 +971,6 @@ def refit_from_neighbours(
             continue
         near = [(temps[j], out[j]) for j in usable]
         try:
-            from .named import resolve
-
-            full, _ = resolve(circuit)
             start = _predict(full, temps[i], near)
             if start is None:
                 continue

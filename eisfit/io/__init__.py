@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..exceptions import EisfitError, ReaderError, SpectrumError, UnsupportedFormatError
 from ..spectrum import Spectrum
+from ._text import os_error
 from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, register
 
 __all__ = [
@@ -42,12 +43,8 @@ def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
-    except IsADirectoryError:
-        raise ReaderError(path, "is a folder, expected a file") from None
-    except FileNotFoundError:
-        raise ReaderError(path, "no such file") from None
     except OSError as exc:
-        raise ReaderError(path, f"cannot be read ({exc.strerror or exc})") from None
+        raise os_error(path, exc) from None
 
 
 def detect_format(path: str | Path) -> str:

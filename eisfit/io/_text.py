@@ -48,22 +48,37 @@ class TextFile:
     ends_with_newline: bool
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """Read a file's bytes, turning OS errors into :class:`ReaderError`."""
+def os_error(path: Path, exc: OSError) -> ReaderError:
+    """The one-line :class:`ReaderError` for an operating-system error on ``path``."""
+    if isinstance(exc, IsADirectoryError):
+        return ReaderError(path, "is a folder, expected a file")
+    if isinstance(exc, FileNotFoundError):
+        return ReaderError(path, "no such file")
+    return ReaderError(path, f"cannot be read ({exc.strerror or exc})")
+
+
+def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
+    """Read a file's bytes, turning OS errors into :class:`ReaderError`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    expected
+        What the file should hold (``"a BioLogic .mpr file"``): when given, an empty file is an
+        error saying so.
+    """
     p = Path(path)
     try:
         size = p.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise ReaderError(p, f"file is {size} bytes; more than {MAX_TEXT_BYTES} is refused")
-        return p.read_bytes()
-    except ReaderError:
-        raise
-    except IsADirectoryError:
-        raise ReaderError(p, "is a folder, expected a file") from None
-    except FileNotFoundError:
-        raise ReaderError(p, "no such file") from None
+        data = p.read_bytes()
     except OSError as exc:
-        raise ReaderError(p, f"cannot be read ({exc.strerror or exc})") from None
+        raise os_error(p, exc) from None
+    if expected is not None and not data:
+        raise ReaderError(p, f"file is empty (0 bytes), expected {expected}", offset=0)
+    return data
 
 
 def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
@@ -75,7 +90,7 @@ def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
         If the file is empty or holds binary bytes (the byte offset of the first one is given).
     """
     p = Path(path)
-    data = read_bytes(p) if raw is None else raw
+    data = read_bytes(p, expected="impedance data") if raw is None else raw
     if not data:
         raise ReaderError(p, "file is empty (0 bytes), expected impedance data", offset=0)
     if not data.strip():

@@ -14,7 +14,7 @@ from typing import Any
 from ..spectrum import Spectrum
 from ._text import load_text
 from .generic import read_table_text
-from .normalise import decode_text
+from .normalise import sniff_text
 from .registry import register
 
 
@@ -24,9 +24,8 @@ class Autolab:
 
     @staticmethod
     def sniff(head: bytes, path: Path) -> float:
-        try:
-            text, _ = decode_text(head[:8192], path)
-        except Exception:
+        text = sniff_text(head, path)
+        if text is None:
             return 0.0
         first = text.splitlines()[0] if text else ""
         if re.search(r"Frequency \(Hz\)", first) and re.search(r"-Z'' \((Ω|Ohm|ohm)\)", first):

@@ -38,11 +38,7 @@ class BiologicMpr:
 
     @staticmethod
     def read(path: Path) -> list[Spectrum]:
-        data = read_bytes(path)
-        if not data:
-            raise ReaderError(
-                path, "file is empty (0 bytes), expected a BioLogic .mpr file", offset=0
-            )
+        data = read_bytes(path, expected="a BioLogic .mpr file")
         if not data.startswith(MAGIC):
             kind = "text" if b"\x00" not in data[:4096] else "binary data"
             raise ReaderError(

@@ -24,7 +24,7 @@ from ..exceptions import ReaderError
 from ..spectrum import Spectrum
 from ._text import TextFile, load_text, read_bytes
 from .generic import read_table_text
-from .normalise import add_note, decode_text, make_spectrum, split_lines
+from .normalise import add_note, make_spectrum, sniff_text, split_lines
 from .registry import register
 
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -47,11 +47,7 @@ class Ivium:
 
     @staticmethod
     def read(path: Path) -> list[Spectrum]:
-        data = read_bytes(path)
-        if not data:
-            raise ReaderError(
-                path, "file is empty (0 bytes), expected an Ivium data file", offset=0
-            )
+        data = read_bytes(path, expected="an Ivium data file")
         text = data.decode("latin-1")
         lines = split_lines(text)
         meta: dict[str, Any] = {"format": "ivium", "source": str(path)}
@@ -154,9 +150,8 @@ class IviumText:
 
     @staticmethod
     def sniff(head: bytes, path: Path) -> float:
-        try:
-            text, _ = decode_text(head[:8192], path)
-        except Exception:
+        text = sniff_text(head, path)
+        if text is None:
             return 0.0
         for line in text.splitlines()[:20]:
             if _ivium_header(line) is not None:

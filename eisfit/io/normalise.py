@@ -59,6 +59,15 @@ _BOMS = (
 )
 
 
+def sniff_text(head: bytes, path: str | Path, n: int = 8192) -> str | None:
+    """The first ``n`` bytes of a file decoded as text, for a reader's sniffer; None when they
+    do not decode (a sniffer then says "not mine")."""
+    try:
+        return decode_text(head[:n], path)[0]
+    except Exception:  # a sniffer must never raise: undecodable means another format
+        return None
+
+
 def decode_text(data: bytes, path: str | Path) -> tuple[str, str]:
     """Decode a text file's bytes.
 

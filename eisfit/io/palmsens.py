@@ -33,6 +33,7 @@ from .normalise import (
     classify_column,
     decode_text,
     make_spectrum,
+    sniff_text,
     spectra_from_columns,
 )
 from .registry import register
@@ -76,9 +77,8 @@ class PalmSensSession:
 
     @staticmethod
     def sniff(head: bytes, path: Path) -> float:
-        try:
-            text, _ = decode_text(head[:4096], path)
-        except Exception:
+        text = sniff_text(head, path, 4096)
+        if text is None:
             return 0.0
         if "PalmSens" in text[:2000] and text.lstrip().startswith("{"):
             return 0.95
@@ -88,9 +88,7 @@ class PalmSensSession:
 
     @staticmethod
     def read(path: Path) -> list[Spectrum]:
-        data = read_bytes(path)
-        if not data:
-            raise ReaderError(path, "file is empty (0 bytes), expected a PSTrace session", offset=0)
+        data = read_bytes(path, expected="a PSTrace session")
         text, _ = decode_text(data, path)
         text = text.strip().rstrip("\x00").strip()
         try:
@@ -197,9 +195,8 @@ class PalmSensCsv:
 
     @staticmethod
     def sniff(head: bytes, path: Path) -> float:
-        try:
-            text, _ = decode_text(head[:8192], path)
-        except Exception:
+        text = sniff_text(head, path)
+        if text is None:
             return 0.0
         if "Date and time measurement" in text[:500]:
             return 0.85
