@@ -10,20 +10,17 @@ Temperatures come from the file names (``LATP_-10C.csv``, ``pellet_25degC.mpt``,
 ``run_T=25`` meaning 25 °C), from each spectrum's metadata, from a CSV table (a ``file`` column
 and ``temperature_C`` or ``temperature_K``), or from a list in K.
 
-Every spectrum is fitted independently (:func:`eisfit.fit` finds its own starting values), which
-parallelises. A warm start used as the *only* start was measured worse (it skips ``fit``'s own
-search and its treatment of an arc above the window): on 4 synthetic series x 10 temperatures
-with the bulk arc leaving the window, bulk and grain-boundary R both within 2 % in 39/40
-independent fits against 33/40 warm-started. The neighbours enter instead as one *more* start:
-after the independent fits, a fit that ends far above the series' typical misfit (χ² over twice
-the median) or did not converge is refitted with its neighbours' parameters carried to its
-temperature (resistances on their Arrhenius line, effective capacitances and exponents
-interpolated, so each arc's time constant moves with its resistance), and the refit is kept only
-when its χ² is lower (:func:`refit_from_neighbours`). On the synthetic series of the tests the
-independent fits already reach the optimum, so this pass changes nothing there; it rescues a fit
-that a bad spectrum or an unlucky search left behind.
+Every spectrum is first fitted independently (:func:`eisfit.fit` finds its own starting values),
+which parallelises. Then the series is walked in temperature order and each spectrum is refitted
+with one more start, its two preceding neighbours' parameters carried to its temperature
+(resistances on their Arrhenius line, effective capacitances and exponents interpolated, so each
+arc's time constant moves with its resistance); the automatic starts still compete and the refit
+is kept only when its χ² is lower (:func:`refit_from_neighbours`). A warm start used as the
+*only* start was measured worse: it skips ``fit``'s own search and its treatment of an arc above
+the window (bulk and grain-boundary R within 2 % in 33/40 warm-started fits against 39/40
+independent ones, bulk arc leaving the window).
 
-The series-level knowledge enters through the joint fit instead (``fit_series(...,
+The series-level knowledge also enters through the joint fit (``fit_series(...,
 joint=True)`` or :meth:`Series.fit_joint`, see :mod:`eisfit.joint`): every spectrum fitted at
 once from the independent fits, each arc's resistance on an Arrhenius law (one Ea and prefactor
 per process), the bulk capacitance and CPE exponent shared by all temperatures. Both results are
@@ -933,6 +930,10 @@ def _predict(
     return p if np.all(np.isfinite(p)) and np.all(p > 0) else None
 
 
+#: Series up to this many spectra are walked in full; longer batches refit only poor fits.
+WALK_MAX_SPECTRA = 50
+
+
 def refit_from_neighbours(
     results: Sequence[FitResult],
     temperatures_K: Sequence[float],
@@ -941,11 +942,28 @@ def refit_from_neighbours(
     weighting: str = "modulus",
     external_resistance: float = 0.0,
     kk: bool = False,
+    walk: bool | None = None,
 ) -> list[FitResult]:
-    """Refit the poor fits of a series from their neighbours' parameters (see :func:`fit_series`).
+    """Warm-start fits of a series from their neighbours (see :func:`fit_series`).
 
-    Returns the results in the same order, a refit replacing its original only when its χ² is
-    lower, with a warning saying so.
+    The series is walked in temperature order. Each spectrum is refitted with one more start:
+    the parameters of the two fits just before it in temperature (already final) carried to its
+    temperature, resistances on their Arrhenius line and effective capacitances interpolated,
+    so every arc's time constant moves with its resistance. The first two spectra take theirs
+    from the two after them. The automatic starts still compete, and the refit replaces the
+    independent fit only when its χ² is lower, with a warning saying so.
+
+    Parameters
+    ----------
+    walk
+        Refit every spectrum (True) or only those whose fit looks poor (χ² over twice the
+        series median, or no convergence). Default: every spectrum for series of up to
+        :data:`WALK_MAX_SPECTRA`, poor fits only for longer batches.
+
+    Returns
+    -------
+    list of FitResult
+        In the order given.
     """
     import dataclasses
 
@@ -955,23 +973,23 @@ def refit_from_neighbours(
     out = list(results)
     if len(out) < 3:
         return out
+    if walk is None:
+        walk = len(out) <= WALK_MAX_SPECTRA
     full, _ = resolve(circuit)
-    chi2 = np.array([r.chi_square for r in out])
-    median = float(np.median(chi2))
+    median = float(np.median([r.chi_square for r in out]))
     temps = [float(t) for t in temperatures_K]
-    for i, r in enumerate(out):
-        if not _suspicious(r, median):
+    order = sorted(range(len(out)), key=lambda i: temps[i])
+    for k, i in enumerate(order):
+        r = out[i]
+        if not walk and not _suspicious(r, median):
             continue
-        others = sorted(
-            (j for j in range(len(out)) if j != i and abs(temps[j] - temps[i]) > 1e-6),
-            key=lambda j: abs(1 / temps[j] - 1 / temps[i]),
-        )
-        usable = [j for j in others if not _suspicious(out[j], median)][:2]
-        if len(usable) < 2:
+        before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
+        after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
+        near = (before if len(before) >= 2 else after)[:2]
+        if len(near) < 2:
             continue
-        near = [(temps[j], out[j]) for j in usable]
         try:
-            start = _predict(full, temps[i], near)
+            start = _predict(full, temps[i], [(temps[j], out[j]) for j in near])
             if start is None:
                 continue
             refit = fit(
@@ -1034,13 +1052,12 @@ def fit_series(
     kk
         Run the Kramers–Kronig check on every spectrum and warn on those that fail it.
     neighbours
-        After the independent fits, refit each spectrum whose fit looks poor (χ² more than twice
-        the series median, or no convergence) with one more start:
-        its neighbours' parameters carried to its temperature (resistances on an Arrhenius line
-        through the two nearest temperatures, effective capacitances and exponents
-        interpolated, so each arc's time constant moves as R does). The refit is kept only when
-        its χ² is lower. On by default for in-process fits; ``"always"`` also after parallel
-        ones.
+        After the independent fits, walk the series in temperature order and refit each
+        spectrum with one more start predicted from its neighbours (:func:`refit_from_neighbours`:
+        resistances on their Arrhenius line, effective capacitances interpolated); a refit is
+        kept only when its χ² is lower. Series of more than :data:`WALK_MAX_SPECTRA` spectra
+        refit only their poor fits. On by default for in-process fits; ``"always"`` also after
+        parallel ones.
     joint
         Also fit all spectra at once with Arrhenius-constrained resistances
         (:meth:`Series.fit_joint`), after the independent fits. A joint fit that cannot be made

@@ -57,3 +57,28 @@ def test_a_poor_fit_is_refitted_and_the_better_kept():
     assert any("refitted from its neighbours" in w for w in out[3].warnings)
     assert out[3].resistances["bulk"] == pytest.approx(truth[3][1], rel=0.02)
     assert all(out[i] is fits[i] for i in range(len(fits)) if i != 3)
+
+
+def test_the_walk_warm_starts_every_spectrum_in_temperature_order(monkeypatch):
+    """Each spectrum is refitted once with a start predicted from the two fits before it in
+    temperature (after it, for the two coldest), and a refit that is no better is not kept."""
+    import eisfit.fitting
+
+    t, spectra, _ = _series()
+    order = np.random.default_rng(0).permutation(len(t))  # inputs not in temperature order
+    fits = [eisfit.fit(spectra[i], "blocking") for i in order]
+    temps = t[order]
+    seen = []
+    real_fit = eisfit.fitting.fit
+
+    def counting_fit(spectrum, circuit, **kw):
+        seen.append((spectrum.temperature, len(kw["starts"])))
+        return real_fit(spectrum, circuit, **kw)
+
+    monkeypatch.setattr(eisfit.fitting, "fit", counting_fit)
+    out = refit_from_neighbours(fits, temps, "blocking")
+    assert [temp for temp, _ in seen] == sorted(temps.tolist())
+    assert all(n == 1 for _, n in seen)
+    assert all(o is f or o.chi_square < 0.99 * f.chi_square for o, f in zip(out, fits, strict=True))
+    monkeypatch.setattr(eisfit.fitting, "fit", real_fit)
+    assert len(refit_from_neighbours(fits, temps, "blocking", walk=False)) == len(fits)
