@@ -3,7 +3,8 @@
 Each example truncates a corpus file at a random byte, flips random bytes or deletes a random
 line, then reads it both with detection and with the original file's reader forced. Without the
 corpus, synthetic EC-Lab and CSV files are mutated instead. The project-made files of formats the
-corpus lacks (``tests/data/io/``: NOVA, PSTrace, MultiTrace, Ivium text) are always mutated.
+corpus lacks (``tests/data/io/``: NOVA, PSTrace, MultiTrace, Ivium text, Zahner text) are
+always mutated.
 """
 
 from __future__ import annotations

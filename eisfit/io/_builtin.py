@@ -14,5 +14,6 @@ from . import (  # noqa: F401
     par,
     relaxis,
     zahner,
+    zahner_text,
     zplot,
 )

@@ -153,9 +153,9 @@ def detect(head: bytes, path: Path) -> tuple[ReaderInfo, float]:
             best = (score, name)
     if best is None:
         expected = (
-            "expected an impedance file (EC-Lab .mpt/.mpr, Gamry .DTA, ZPlot .z, "
-            "CHI/Autolab/PalmSens/Ivium/Novocontrol/RelaxIS/PAR exports or a CSV/TXT table "
-            "with frequency and impedance columns); pass format= to force one"
+            "expected an impedance file (EC-Lab .mpt/.mpr, Gamry .DTA, ZPlot .z, Zahner .ism, "
+            "CHI/Autolab/PalmSens/Ivium/Novocontrol/RelaxIS/PAR/Zahner text exports or a "
+            "CSV/TXT table with frequency and impedance columns); pass format= to force one"
         )
         from .normalise import looks_binary
 
