@@ -100,8 +100,8 @@ def write_files(n: int, seed: int, folder: Path) -> list[tuple[Path, dict[str, f
     return out
 
 
-def run(n: int, args: argparse.Namespace, client: object = None) -> dict[str, float]:
-    """Fit N spectra; return the figures."""
+def run(n: int, stack: int, args: argparse.Namespace, client: object = None) -> dict[str, float]:
+    """Fit N spectra in stacks of ``stack``; return the figures."""
     pending_truth: list[dict[str, float]] = []
     tmp = None
     if args.source == "files":
@@ -125,8 +125,8 @@ def run(n: int, args: argparse.Namespace, client: object = None) -> dict[str, fl
     samples = []
     ok = failed = 0
     t0 = time.perf_counter()
-    for k, out in enumerate(fit_many(source(), "blocking", workers=args.workers, client=client),
-                            start=1):
+    outcomes = fit_many(source(), "blocking", workers=args.workers, client=client, stack=stack)
+    for k, out in enumerate(outcomes, start=1):
         truth = pending_truth.pop(0)
         if isinstance(out, Failure):
             failed += 1
@@ -139,13 +139,13 @@ def run(n: int, args: argparse.Namespace, client: object = None) -> dict[str, fl
     wall = time.perf_counter() - t0
     if tmp is not None:
         tmp.cleanup()
-    print(f"\nN = {n}: {wall:.1f} s, {n / wall:.1f} spectra/s "
+    print(f"\nN = {n}, stack = {stack}: {wall:.1f} s, {n / wall:.1f} spectra/s "
           f"({1000 * wall * args.workers / n:.0f} ms per fit per worker), "
           f"within 5 %: {ok}/{n}, failed: {failed}")
     print("  done    RSS here (MiB)   RSS workers (MiB)")
     for k, here, there in samples:
         print(f"  {k:>6}  {here:>14.1f}   {there:>17.1f}")
-    return {"n": n, "wall_s": wall, "rate": n / wall, "ok": ok, "failed": failed,
+    return {"n": n, "stack": stack, "wall_s": wall, "rate": n / wall, "ok": ok, "failed": failed,
             "rss_first": samples[0][1], "rss_last": samples[-1][1]}
 
 
@@ -153,6 +153,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, nargs="+", default=[1000, 10000], help="batch sizes")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--stack", type=int, nargs="+", default=[1, 64],
+                    help="spectra per stacked fit (1: one fit at a time); each is timed")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--source", choices=["memory", "files"], default="memory")
     g = ap.add_mutually_exclusive_group()
@@ -178,17 +180,20 @@ def main() -> None:
             backend = f"Dask scheduler {args.scheduler}"
     print(f"backend: {backend}; spectra from {args.source}; blocking circuit, no starting "
           "values")
-    figures = [run(n, args, client) for n in args.n]
+    figures = [run(n, stack, args, client) for n in args.n for stack in args.stack]
     if client is not None:
         client.close()
     if cluster is not None:
         cluster.close()
     print(f"\npeak RSS: this process {peak_mib(resource.RUSAGE_SELF):.1f} MiB, largest "
           f"finished worker {peak_mib(resource.RUSAGE_CHILDREN):.1f} MiB")
-    print("\n| N | wall (s) | spectra/s | within 5 % | RSS here first/last tenth (MiB) |")
-    print("|---|---|---|---|---|")
+    print("\n| N | stack | wall (s) | spectra/s | vs stack 1 | within 5 % "
+          "| RSS here first/last tenth (MiB) |")
+    print("|---|---|---|---|---|---|---|")
+    base = {f["n"]: f["rate"] for f in figures if f["stack"] == 1}
     for f in figures:
-        print(f"| {f['n']} | {f['wall_s']:.1f} | {f['rate']:.1f} | "
+        ratio = f"{f['rate'] / base[f['n']]:.2f}x" if f["n"] in base else "-"
+        print(f"| {f['n']} | {f['stack']} | {f['wall_s']:.1f} | {f['rate']:.1f} | {ratio} | "
               f"{f['ok']}/{f['n']} | {f['rss_first']:.1f} / {f['rss_last']:.1f} |")
 
 

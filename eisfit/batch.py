@@ -3,8 +3,11 @@
 :func:`fit_many` yields one outcome per spectrum, in input order, whatever the number of
 workers: a :class:`~eisfit.result.FitResult`, or a :class:`Failure` with a one-line reason. The
 fits are independent, so ``workers=N`` (or a Dask cluster) gives results identical to
-``workers=1``. Results are streamed: at most ``2 * workers`` spectra (twice the cluster's
-threads on Dask) are in flight, so a long batch never holds more than the caller keeps.
+``workers=1``. Spectra go to the workers in stacks of ``stack`` (default
+:data:`STACK`), each fitted at once by :func:`eisfit.stack.fit_stack`; the stacks are cut from
+the input in order whatever the number of workers, so results do not depend on it. Results are
+streamed: at most ``2 * workers`` stacks (twice the cluster's threads on Dask) are in flight, so
+a long batch never holds more than the caller keeps.
 
 The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
 (``dask[distributed]``); it is imported only when used.
@@ -12,6 +15,7 @@ The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -23,10 +27,12 @@ from .exceptions import EisfitError
 from .result import FitResult
 from .spectrum import Spectrum
 
-__all__ = ["Failure", "fit_many", "default_workers", "dask_client"]
+__all__ = ["Failure", "fit_many", "default_workers", "dask_client", "STACK"]
 
 #: What to install for the Dask backend.
 DASK_EXTRA = "pip install 'eisfit[dask]'"
+#: Spectra fitted together in one stack (see :func:`eisfit.stack.fit_stack`).
+STACK = 64
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,27 @@ def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
         return Failure(str(label), one_line(exc))
 
 
+def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResult | Failure]:
+    """Fit a stack of spectra: at once when there are several, else one by one."""
+    if len(spectra) == 1 or kwargs["circuit"] == "auto":
+        return [_fit_one(s, kwargs) for s in spectra]
+    from .stack import fit_stack
+
+    try:
+        return fit_stack(spectra, **kwargs)
+    except Exception as exc:  # a mistake common to the stack: each spectrum reports it
+        reason = one_line(exc)
+        return [
+            Failure(str(s.meta.get("label") or s.source or "spectrum"), reason) for s in spectra
+        ]
+
+
+def _chunks(spectra: Iterable[Spectrum], size: int) -> Iterator[list[Spectrum]]:
+    it = iter(spectra)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
 def fit_many(
     spectra: Iterable[Spectrum],
     circuit: Any = "blocking",
@@ -84,6 +111,7 @@ def fit_many(
     workers: int = 1,
     client: Any = None,
     kk: bool = False,
+    stack: int = STACK,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -106,6 +134,10 @@ def fit_many(
         A ``dask.distributed.Client`` (or a scheduler address such as
         ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed here): the fits run
         on that cluster's workers, which need eisfit installed. Needs ``eisfit[dask]``.
+    stack
+        Spectra fitted together by :func:`eisfit.stack.fit_stack` (one vectorised solve for
+        all their starting values); 1 fits each spectrum with :func:`eisfit.fit`. The results
+        of the two differ only where a spectrum's minimum is not unique to the last digits.
 
     Yields
     ------
@@ -127,27 +159,30 @@ def fit_many(
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EisfitError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(stack, bool) or not isinstance(stack, int) or stack < 1:
+        raise EisfitError(f"stack must be a positive integer, got {stack!r}")
     kwargs = {
         "circuit": circuit,
         "weighting": weighting,
         "external_resistance": float(external_resistance),
         "kk": bool(kk),
     }
+    chunks = _chunks(spectra, stack)
     if client is not None:
-        yield from _fit_dask(spectra, kwargs, client)
+        yield from _fit_dask(chunks, kwargs, client)
         return
     if workers == 1:
-        for s in spectra:
-            yield _fit_one(s, kwargs)
+        for chunk in chunks:
+            yield from _fit_chunk(chunk, kwargs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[Future[FitResult | Failure]] = deque()
-        for s in spectra:
-            pending.append(pool.submit(_fit_one, s, kwargs))
+        pending: deque[Future[list[FitResult | Failure]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_fit_chunk, chunk, kwargs))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
 
 
 def dask_client(address: str, timeout: float = 10.0) -> Any:
@@ -193,7 +228,7 @@ def _cluster_threads(client: Any) -> int:
 
 
 def _fit_dask(
-    spectra: Iterable[Spectrum], kwargs: dict[str, Any], client: Any
+    chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], client: Any
 ) -> Iterator[FitResult | Failure]:
     own = isinstance(client, str)
     if own:
@@ -206,23 +241,24 @@ def _fit_dask(
     try:
         window = 2 * _cluster_threads(client)
         pending: deque[Any] = deque()
-        for s in spectra:
-            # pure=False: two equal spectra are still two tasks (results stay one per input)
-            label = str(s.meta.get("label") or s.source or "spectrum")
-            pending.append((client.submit(_fit_one, s, kwargs, pure=False), label))
+        for chunk in chunks:
+            # pure=False: two equal stacks are still two tasks (results stay one per input)
+            labels = [str(s.meta.get("label") or s.source or "spectrum") for s in chunk]
+            pending.append((client.submit(_fit_chunk, chunk, kwargs, pure=False), labels))
             if len(pending) >= window:
-                yield _result(*pending.popleft())
+                yield from _result(*pending.popleft())
         while pending:
-            yield _result(*pending.popleft())
+            yield from _result(*pending.popleft())
     finally:
         if own:
             client.close()
 
 
-def _result(future: Any, label: str) -> FitResult | Failure:
+def _result(future: Any, labels: list[str]) -> list[FitResult | Failure]:
     try:
         out = future.result()
     except Exception as exc:  # a lost worker or a task the cluster could not run
-        out = Failure(label, f"Dask task failed: {one_line(exc)}")
+        reason = f"Dask task failed: {one_line(exc)}"
+        out = [Failure(label, reason) for label in labels]
     future.release()
     return out

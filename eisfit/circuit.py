@@ -182,6 +182,26 @@ class _Parser:
 
 
 # --------------------------------------------------------------------------- evaluation
+def _rq_pair(node: Parallel) -> tuple[ElementNode, ElementNode] | None:
+    """The (R, CPE) of a ``p(R,CPE)`` arc, else None."""
+    if len(node.children) != 2:
+        return None
+    a, b = node.children
+    if not (isinstance(a, ElementNode) and isinstance(b, ElementNode)):
+        return None
+    if a.element.name == "CPE":
+        a, b = b, a
+    if a.element.name == "R" and b.element.name == "CPE":
+        return a, b
+    return None
+
+
+def _jw_power(n: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+    """(jω)^n from ln ω: a real power and one complex factor per parameter set."""
+    half = 0.5 * np.pi * n
+    return np.exp(n * log_w) * (np.cos(half) + 1j * np.sin(half))
+
+
 def _eval(node: Node, p: np.ndarray, w: np.ndarray) -> np.ndarray:
     if isinstance(node, ElementNode):
         return node.element.impedance(p[node.start : node.start + node.element.n_params], w)
@@ -190,16 +210,57 @@ def _eval(node: Node, p: np.ndarray, w: np.ndarray) -> np.ndarray:
         for c in node.children[1:]:
             z = z + _eval(c, p, w)
         return z
+    pair = _rq_pair(node)
+    if pair is not None:
+        # p(R, CPE) = R / (1 + R Q (jω)^n): one division instead of three
+        r, q = p[pair[0].start], p[pair[1].start]
+        return r / (1.0 + (r * q) * _jw_power(p[pair[1].start + 1], np.log(w)))
     y = 1.0 / _eval(node.children[0], p, w)
     for c in node.children[1:]:
         y = y + 1.0 / _eval(c, p, w)
     return 1.0 / y
 
 
+def _rq_grad(
+    pair: tuple[ElementNode, ElementNode],
+    p: np.ndarray,
+    log_w: np.ndarray,
+    jac: np.ndarray,
+    rows: list[int],
+) -> np.ndarray:
+    """Z of a ``p(R, CPE)`` arc and its derivatives, written into ``jac``.
+
+    With a = (jω)^n and Z = R / (1 + R Q a): dZ/dR = (Z/R)², dZ/dQ = −Z² a and
+    dZ/dn = −Z² Q a ln(jω).
+    """
+    i_r, i_q = pair[0].start, pair[1].start
+    r, q = p[i_r], p[i_q]
+    a = _jw_power(p[i_q + 1], log_w)
+    z = r / (1.0 + (r * q) * a)
+    z2 = z * z
+    jac[i_r] = z2 / (r * r)
+    dq = -z2 * a
+    jac[i_q] = dq
+    jac[i_q + 1] = dq * q * (log_w + 0.5j * np.pi)
+    rows.extend((i_r, i_q, i_q + 1))
+    return z
+
+
 def _eval_grad(
-    node: Node, p: np.ndarray, w: np.ndarray, jac: np.ndarray, rows: list[int]
+    node: Node,
+    p: np.ndarray,
+    w: np.ndarray,
+    jac: np.ndarray,
+    rows: list[int],
+    log_w: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return Z of ``node`` and write dZ/dp into ``jac`` rows of its parameters."""
+    if log_w is None:
+        log_w = np.log(w)
+    if isinstance(node, Parallel):
+        pair = _rq_pair(node)
+        if pair is not None:
+            return _rq_grad(pair, p, log_w, jac, rows)
     if isinstance(node, ElementNode):
         sl = p[node.start : node.start + node.element.n_params]
         z = node.element.impedance(sl, w)
@@ -210,14 +271,14 @@ def _eval_grad(
     if isinstance(node, Series):
         z = None
         for c in node.children:
-            zc = _eval_grad(c, p, w, jac, rows)
+            zc = _eval_grad(c, p, w, jac, rows, log_w)
             z = zc if z is None else z + zc
         return z
     parts = []
     y = None
     for c in node.children:
         sub: list[int] = []
-        zc = _eval_grad(c, p, w, jac, sub)
+        zc = _eval_grad(c, p, w, jac, sub, log_w)
         parts.append((zc, sub))
         y = 1.0 / zc if y is None else y + 1.0 / zc
     z = 1.0 / y
@@ -363,18 +424,25 @@ class Circuit:
         return p.T[:, :, None]
 
     def impedance_batch(self, frequency: Sequence[float], params: np.ndarray) -> np.ndarray:
-        """Impedance for K parameter sets at once: ``params`` (K, n_params) -> Z (K, n_freq)."""
+        """Impedance for K parameter sets at once: ``params`` (K, n_params) -> Z (K, n_freq).
+
+        ``frequency`` is (n_freq,), shared by every set, or (K, n_freq), one row per set.
+        """
         p = self._check_batch(params)
         w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
         z = _eval(self.tree, p, w)
-        return np.broadcast_to(z, (p.shape[1], w.size))
+        return np.broadcast_to(z, (p.shape[1], w.shape[-1]))
 
     def impedance_and_jacobian_batch(
         self, frequency: Sequence[float], params: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Impedance (K, n_freq) and dZ/dp (n_params, K, n_freq) for K parameter sets."""
+        """Impedance (K, n_freq) and dZ/dp (n_params, K, n_freq) for K parameter sets.
+
+        ``frequency`` is (n_freq,), shared by every set, or (K, n_freq), one row per set.
+        """
         p = self._check_batch(params)
         w = 2 * np.pi * np.asarray(frequency, dtype=np.float64)
-        jac = np.empty((self.n_params, p.shape[1], w.size), dtype=np.complex128)
+        n_freq = w.shape[-1]
+        jac = np.empty((self.n_params, p.shape[1], n_freq), dtype=np.complex128)
         z = _eval_grad(self.tree, p, w, jac, [])
-        return np.broadcast_to(z, (p.shape[1], w.size)), jac
+        return np.broadcast_to(z, (p.shape[1], n_freq)), jac

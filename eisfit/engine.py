@@ -25,11 +25,12 @@ class Problem:
     circuit
         The circuit.
     frequency
-        Frequencies (Hz).
+        Frequencies (Hz), shape (N,); or (B, N) for a stack of B spectra fitted at once, each
+        candidate row then naming its spectrum through ``rows``.
     z
-        Measured impedance (Ohm).
+        Measured impedance (Ohm), shape as ``frequency``.
     w_re, w_im
-        Weights of the real and imaginary residuals.
+        Weights of the real and imaginary residuals, shape as ``frequency``.
     lower, upper
         Bounds of every parameter (natural units).
     vary
@@ -83,27 +84,55 @@ class Problem:
         return lo, hi
 
     # ------------------------------------------------------------------ residuals
-    def residual_batch(self, u: np.ndarray) -> np.ndarray:
-        """Weighted residuals (K, 2N) [w_re·(Z'm − Z'), w_im·(Z''m − Z'')] for K rows of u."""
-        with np.errstate(all="ignore"):
-            zm = self.circuit.impedance_batch(self.frequency, self.params_batch(u))
-        d = zm - self.z
-        r = np.concatenate([self.w_re * d.real, self.w_im * d.imag], axis=1)
-        return np.where(np.isfinite(r), r, 1e10)
+    @property
+    def stacked(self) -> bool:
+        """True when the problem holds a stack of spectra, shape (B, N)."""
+        return np.ndim(self.z) == 2
 
-    def residual_jac_batch(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _data(
+        self, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if rows is None or not self.stacked:
+            return self.frequency, self.z, self.w_re, self.w_im
+        return self.frequency[rows], self.z[rows], self.w_re[rows], self.w_im[rows]
+
+    def residual_batch(self, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Weighted residuals (K, 2N) [w_re·(Z'm − Z'), w_im·(Z''m − Z'')] for K rows of u.
+
+        ``rows`` (K,) names the spectrum of each row of a stacked problem.
+        """
+        f, z, w_re, w_im = self._data(rows)
+        with np.errstate(all="ignore"):
+            zm = self.circuit.impedance_batch(f, self.params_batch(u))
+        d = zm - z
+        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
+        return r if np.isfinite(r).all() else np.where(np.isfinite(r), r, 1e10)
+
+    def residual_jac_batch(
+        self, u: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Residuals (K, 2N) and their Jacobians d r / d u (K, 2N, n_free) for K rows of u."""
+        f, z, w_re, w_im = self._data(rows)
         p = self.params_batch(u)
         with np.errstate(all="ignore"):
-            zm, jac = self.circuit.impedance_and_jacobian_batch(self.frequency, p)
-        d = zm - self.z
-        r = np.concatenate([self.w_re * d.real, self.w_im * d.imag], axis=1)
+            zm, jac = self.circuit.impedance_and_jacobian_batch(f, p)
+        d = zm - z
+        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
         free = self.free
-        scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)  # (F, K)
-        jf = jac[free] * scale[:, :, None]  # (F, K, N)
-        j = np.concatenate([jf.real * self.w_re, jf.imag * self.w_im], axis=2)  # (F, K, 2N)
-        j = np.transpose(j, (1, 2, 0))  # (K, 2N, F)
-        return np.where(np.isfinite(r), r, 1e10), np.where(np.isfinite(j), j, 0.0)
+        jf = jac if free.size == jac.shape[0] else jac[free]  # (F, K, N)
+        log_free = free[self.log[free]]
+        if log_free.size:
+            # d/du = p d/dp for parameters fitted as u = ln p
+            jf[self.log[free]] *= p[:, log_free].T[:, :, None]
+        n = zm.shape[-1]
+        jt = np.empty((p.shape[0], free.size, 2 * n))  # (K, F, 2N), the solver's layout
+        jt[:, :, :n] = np.swapaxes(jf.real * w_re, 0, 1)
+        jt[:, :, n:] = np.swapaxes(jf.imag * w_im, 0, 1)
+        if not np.isfinite(jt).all():
+            jt = np.where(np.isfinite(jt), jt, 0.0)
+        if not np.isfinite(r).all():
+            r = np.where(np.isfinite(r), r, 1e10)
+        return r, np.swapaxes(jt, 1, 2)  # (K, 2N, F), a view
 
     def _evaluate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # the trust-region solver asks for the residual and then the Jacobian at one point
@@ -196,7 +225,12 @@ def covariance(sol: Solution, n_params_free: int) -> np.ndarray | None:
 
 # --------------------------------------------------------------------------- batched LM
 def lm_batch(
-    problem: Problem, starts: np.ndarray, max_iter: int = 100, tol: float = 1e-10
+    problem: Problem,
+    starts: np.ndarray,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    rows: np.ndarray | None = None,
+    xtol: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Levenberg–Marquardt from K starting vectors at once, projected onto the bounds.
 
@@ -213,6 +247,14 @@ def lm_batch(
         Iterations at most.
     tol
         Stop a candidate when an accepted step lowers its cost by less than ``tol`` (relative).
+    rows
+        For a stacked problem, the spectrum (row of ``problem.z``) of each starting vector.
+        Every candidate's steps depend on its own data only, so a spectrum's result does not
+        depend on what else is in the stack.
+    xtol
+        With ``xtol``, a small gain stops a candidate only when its step was also below
+        ``xtol`` in every solver coordinate (log units for positive parameters), so a
+        candidate still moving along a flat valley goes on.
 
     Returns
     -------
@@ -229,7 +271,10 @@ def lm_batch(
     u = np.where(lg, np.log(np.maximum(p0, 1e-300)), p0)
     span = hi - lo
     u = np.clip(u, lo + 1e-9 * span, hi - 1e-9 * span)
-    r, j = problem.residual_jac_batch(u)
+    if rows is None:
+        rows = np.arange(u.shape[0])
+    r, j = problem.residual_jac_batch(u, rows)
+    jt_all = np.ascontiguousarray(np.swapaxes(j, 1, 2))
     cost = 0.5 * np.einsum("km,km->k", r, r)
     k_count, n_free = u.shape
     lam = np.full(k_count, 1e-3)
@@ -240,9 +285,9 @@ def lm_batch(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        ja, ra = j[idx], r[idx]
-        jtj = np.einsum("kmf,kmg->kfg", ja, ja)
-        g = np.einsum("kmf,km->kf", ja, ra)
+        jt, ra = jt_all[idx], r[idx]  # (k, F, 2N), contiguous
+        jtj = jt @ np.swapaxes(jt, 1, 2)
+        g = (jt @ ra[:, :, None])[:, :, 0]
         diag = np.einsum("kff->kf", jtj)
         diag = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
         # damping between Levenberg's (uniform) and Marquardt's (diagonal): parameters in log
@@ -263,7 +308,7 @@ def lm_batch(
         except np.linalg.LinAlgError:
             step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
         u_new = np.clip(u[idx] + step, lo, hi)
-        r_new = problem.residual_batch(u_new)
+        r_new = problem.residual_batch(u_new, rows[idx])
         n_eval += 1
         c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
         better = c_new < cost[idx]
@@ -272,15 +317,18 @@ def lm_batch(
         if acc.size:
             u[acc] = u_new[better]
             cost[acc] = c_new[better]
-            r_acc, j_acc = problem.residual_jac_batch(u[acc])
+            r_acc, j_acc = problem.residual_jac_batch(u[acc], rows[acc])
             n_eval += 1
-            r[acc], j[acc] = r_acc, j_acc
+            r[acc], jt_all[acc] = r_acc, np.swapaxes(j_acc, 1, 2)
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
         rej = idx[~better]
         lam[rej] *= 4.0
         done = np.zeros(k_count, bool)
         # a small gain means convergence only when the step was close to Gauss–Newton
-        done[acc[(gain[better] < tol) & (lam[acc] < 1e-2)]] = True
+        small = (gain[better] < tol) & (lam[acc] < 1e-2)
+        if xtol is not None:
+            small &= np.max(np.abs(step[better]), axis=1) < xtol
+        done[acc[small]] = True
         done[rej[lam[rej] > 1e10]] = True
         # a step that no longer moves the parameters has converged too
         tiny = np.max(np.abs(step), axis=1) < 1e-10

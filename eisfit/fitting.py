@@ -121,7 +121,7 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     return sol
 
 
-def _order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:
+def order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:
     """Sort same-kind arcs by time constant, fastest first, so roles follow frequency."""
     arcs = [a for a in guess.structure(circuit).arcs if a.kind == "rq"]
     if len(arcs) < 2 or not all(vary[list(a.indices)].all() for a in arcs):
@@ -139,15 +139,24 @@ def _order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.nd
     return out
 
 
-def _run(
+def make_problem(
     spectrum: Spectrum,
     circuit: Circuit,
     named: NamedCircuit | None,
     weighting: str,
-    params: lmfit.Parameters | None,
-    fixed: Mapping[str, float] | None,
-    starts: list[np.ndarray] | None = None,
-) -> tuple[Problem, Solution]:
+    params: lmfit.Parameters | None = None,
+    fixed: Mapping[str, float] | None = None,
+) -> tuple[Problem, np.ndarray | None, np.ndarray]:
+    """The fit problem of one spectrum: bounds, user values, weights.
+
+    Returns
+    -------
+    problem : Problem
+    user_start : ndarray or None
+        The user's starting vector, when ``params`` gives every value.
+    values : ndarray
+        The values the user gave (NaN where none), impedance.py order.
+    """
     lo, hi = _bounds(circuit, named)
     user_start, vary, values = _apply_user(circuit, params, fixed, lo, hi)
     n_free = int(vary.sum())
@@ -168,6 +177,19 @@ def _run(
         vary,
         np.where(np.isfinite(values), values, 0.0),
     )
+    return problem, user_start, values
+
+
+def _run(
+    spectrum: Spectrum,
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    weighting: str,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    starts: list[np.ndarray] | None = None,
+) -> tuple[Problem, Solution]:
+    problem, user_start, values = make_problem(spectrum, circuit, named, weighting, params, fixed)
     if user_start is not None:
         start_list = [user_start]
     else:
@@ -178,7 +200,7 @@ def _run(
             p[given] = values[given]
     sol = _multistart(problem, start_list)
     if named is not None:
-        ordered = _order_arcs(circuit, sol.params, vary)
+        ordered = order_arcs(circuit, sol.params, problem.vary)
         if not np.array_equal(ordered, sol.params):
             sol = solve(problem, ordered, max_nfev=50)
     return problem, sol
@@ -245,9 +267,8 @@ def fit(
     """
     if not isinstance(spectrum, Spectrum):
         raise TypeError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
-    if external_resistance < 0 or not np.isfinite(external_resistance):
-        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance}")
     if isinstance(circuit, str) and circuit == "auto":
+        check_external(external_resistance)
         if params is not None or fixed:
             raise FitError(
                 "circuit='auto' fits named circuits from their own starts: drop params/fixed"
@@ -257,7 +278,44 @@ def fit(
         return fit_auto(
             spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk
         )
+    check_external(external_resistance)
     circ, named = resolve(circuit)
+    spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
+    extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
+    problem, sol = _run(spec, circ, named, weighting, params, fixed, starts=extra)
+    return finish(
+        spec,
+        circ,
+        named,
+        weighting,
+        problem,
+        sol,
+        external_resistance,
+        notes,
+        spectrum,
+        hidden=params is None,
+    )
+
+
+def check_external(external_resistance: float) -> None:
+    """Refuse a negative or non-finite external resistance (Ohm)."""
+    if external_resistance < 0 or not np.isfinite(external_resistance):
+        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance}")
+
+
+def prepare(
+    spectrum: Spectrum, circuit: Circuit, *, drop_inductive: bool = True, kk: bool = False
+) -> tuple[Spectrum, list[str]]:
+    """The spectrum a fit of ``circuit`` sees, and the notes for its result.
+
+    Runs the Kramers–Kronig check when ``kk``, and drops the high-frequency inductive points
+    when ``drop_inductive`` and the circuit has no inductor.
+
+    Raises
+    ------
+    FitError
+        When every point is inductive and the circuit has no inductor.
+    """
     notes: list[str] = []
     if kk:
         from .comparison import kk_warning
@@ -265,32 +323,47 @@ def fit(
         warning = kk_warning(spectrum)
         if warning:
             notes.append(warning)
-    spec = spectrum
-    has_inductor = any(e.element.name in ("L", "La") for e in circ.elements)
-    if drop_inductive and not has_inductor:
-        if np.all(spectrum.z.imag > 0):
-            raise FitError(
-                f"{spectrum.source or 'spectrum'}: all {len(spectrum)} points have Im(Z) > 0 "
-                f"(inductive), which {circ.text!r} cannot fit: check the sign convention of the "
-                "file, or add an inductor (e.g. 'L0-' in front)"
-            )
-        trimmed = spectrum.without_inductive()
-        dropped = len(spectrum) - len(trimmed)
-        if dropped:
-            f_cut = float(np.sort(spectrum.frequency)[::-1][dropped - 1])
-            notes.append(
-                f"dropped {dropped} inductive point(s) at and above {f_cut:.3g} Hz "
-                "(Im(Z) > 0; add an L element to fit them)"
-            )
-            spec = trimmed
-    extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
-    problem, sol = _run(spec, circ, named, weighting, params, fixed, starts=extra)
-    result = build_result(
-        spec, circ, named, weighting, problem, sol, external_resistance, notes, original=spectrum
+    has_inductor = any(e.element.name in ("L", "La") for e in circuit.elements)
+    if not drop_inductive or has_inductor:
+        return spectrum, notes
+    if np.all(spectrum.z.imag > 0):
+        raise FitError(
+            f"{spectrum.source or 'spectrum'}: all {len(spectrum)} points have Im(Z) > 0 "
+            f"(inductive), which {circuit.text!r} cannot fit: check the sign convention of the "
+            "file, or add an inductor (e.g. 'L0-' in front)"
+        )
+    trimmed = spectrum.without_inductive()
+    dropped = len(spectrum) - len(trimmed)
+    if not dropped:
+        return spectrum, notes
+    f_cut = float(np.sort(spectrum.frequency)[::-1][dropped - 1])
+    notes.append(
+        f"dropped {dropped} inductive point(s) at and above {f_cut:.3g} Hz "
+        "(Im(Z) > 0; add an L element to fit them)"
     )
-    if named is not None and named.hidden_role and params is None:
+    return trimmed, notes
+
+
+def finish(
+    spec: Spectrum,
+    circ: Circuit,
+    named: NamedCircuit | None,
+    weighting: str,
+    problem: Problem,
+    sol: Solution,
+    external_resistance: float,
+    notes: list[str],
+    original: Spectrum,
+    *,
+    hidden: bool = True,
+) -> FitResult:
+    """The FitResult of a solution, with the hidden-arc treatment of a named circuit."""
+    result = build_result(
+        spec, circ, named, weighting, problem, sol, external_resistance, notes, original=original
+    )
+    if hidden and named is not None and named.hidden_role:
         result = _hidden_treatment(
-            result, spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum
+            result, spec, circ, named, weighting, problem, sol, external_resistance, notes, original
         )
     return result
 
@@ -327,8 +400,38 @@ def _hidden_treatment(
     of the window) and the reduced circuit without it (right when it is wholly above). BIC
     decides between them and against the full fit when no arc sits above the window.
     """
+    need = hidden_needed(result, named)
+    if need is None:
+        return result
+    hidden = named.hidden_variant()
+    assert hidden is not None  # named.hidden_role implies a hidden circuit
+    start = reduced_start(circ, hidden.parsed, sol.params)
+    p2, s2 = _run(spec, hidden.parsed, hidden, weighting, None, None, starts=[start])
+    return hidden_choice(
+        result,
+        need,
+        spec,
+        circ,
+        named,
+        weighting,
+        problem,
+        sol,
+        p2,
+        s2,
+        external_resistance,
+        notes,
+        original,
+    )
+
+
+def hidden_needed(result: FitResult, named: NamedCircuit) -> tuple[bool, bool] | None:
+    """Whether the hidden-role arc needs the reduced model: None, or (above, implausible).
+
+    ``above``: the full fit puts the arc's apex above the highest frequency; ``implausible``:
+    the arc given the hidden role has the capacitance of a slower process.
+    """
     role = named.hidden_role
-    f_hi = float(spec.frequency.max())
+    f_hi = float(result.spectrum.frequency.max())
     above = role in result.apex_hz and result.apex_hz[role] > f_hi
     # an arc given the hidden role but with the capacitance of a slower process (a grain
     # boundary taken for the bulk) means the real hidden-role arc is above the window
@@ -337,12 +440,32 @@ def _hidden_treatment(
         c_range and role in result.capacitances and result.capacitances[role] > c_range[1]
     )
     if not above and not implausible and not _unresolved(result):
-        return result
+        return None
+    return above, implausible
+
+
+def hidden_choice(
+    result: FitResult,
+    need: tuple[bool, bool],
+    spec: Spectrum,
+    circ: Circuit,
+    named: NamedCircuit,
+    weighting: str,
+    problem: Problem,
+    sol: Solution,
+    p2: Problem,
+    s2: Solution,
+    external_resistance: float,
+    notes: list[str],
+    original: Spectrum,
+) -> FitResult:
+    """Choose between the full fit and the reduced fit ``(p2, s2)`` of the hidden variant."""
+    above, implausible = need
+    role = named.hidden_role
+    f_hi = float(spec.frequency.max())
     hidden = named.hidden_variant()
-    assert hidden is not None  # named.hidden_role implies a hidden circuit
+    assert hidden is not None
     reduced_circ = hidden.parsed
-    start = _reduced_start(circ, reduced_circ, sol.params)
-    p2, s2 = _run(spec, reduced_circ, hidden, weighting, None, None, starts=[start])
     reduced = build_result(
         spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, notes, original=original
     )
@@ -381,7 +504,7 @@ def _hidden_treatment(
     )
 
 
-def _reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:
+def reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:
     """Start the reduced circuit from the full fit: shared names keep their values, and the
     series resistor takes the removed arc's resistance too."""
     names_full = full.parameter_names

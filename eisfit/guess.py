@@ -223,6 +223,27 @@ def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
     )
 
 
+_DRT_CACHE: dict[bytes, Decomposition] = {}
+
+
+def _cached_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
+    """:func:`decompose_drt`, remembered for the last few spectra.
+
+    A fit may seed two circuits from one spectrum (the full circuit, then the variant without
+    an arc above the window); the decomposition depends on the spectrum only.
+    """
+    f = np.ascontiguousarray(frequency, float)
+    zz = np.ascontiguousarray(z, complex)
+    key = f.tobytes() + zz.tobytes()
+    d = _DRT_CACHE.get(key)
+    if d is None:
+        d = decompose_drt(f, zz)
+        if len(_DRT_CACHE) >= 16:
+            _DRT_CACHE.pop(next(iter(_DRT_CACHE)))
+        _DRT_CACHE[key] = d
+    return d
+
+
 def find_peaks(tau: np.ndarray, gamma: np.ndarray, min_fraction: float = 0.02) -> list[Peak]:
     """Peaks of a distribution on a τ grid, each with its integrated resistance.
 
@@ -418,7 +439,7 @@ def candidates(
     if decomposition is not None:
         d = decomposition
     elif len(frequency) >= 8 and (SEEDING == "drt" or (SEEDING == "auto" and st.tails)):
-        d = decompose_drt(frequency, z)
+        d = _cached_drt(frequency, z)
     else:
         d = decompose(frequency, z, tail=bool(st.tails or st.diffusion))
     base = _base(circuit, d, st)

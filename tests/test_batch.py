@@ -69,14 +69,15 @@ def test_two_processes_identical_to_one() -> None:
     assert _json(one) == _json(two)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_input_is_consumed_lazily(workers: int) -> None:
+@pytest.mark.parametrize(("workers", "stack"), [(1, 1), (2, 1), (1, 4), (2, 4)])
+def test_input_is_consumed_lazily(workers: int, stack: int) -> None:
     many = SPECTRA * 3
     src = Counting(many)
-    it = fit_many(src, "R0-p(R1,CPE1)", workers=workers)
+    it = fit_many(src, "R0-p(R1,CPE1)", workers=workers, stack=stack)
     first = next(it)
     assert not isinstance(first, Failure)
-    assert src.taken <= 2 * workers
+    # at most two stacks per worker are in flight
+    assert src.taken <= 2 * workers * stack
     rest = list(it)
     assert src.taken == len(many) == len(rest) + 1
 

@@ -1,0 +1,281 @@
+"""Fitting many spectra of one circuit at once.
+
+:func:`fit_stack` gives each spectrum the starting vectors :func:`eisfit.fit` would, then runs
+the starts of every spectrum as one stack through the batched Levenberg–Marquardt of
+:func:`eisfit.engine.lm_batch`: the residuals of all candidates are stacked and the Jacobian is
+block-diagonal, so each candidate's step is its own small solve, but every circuit evaluation,
+every residual and every solve is one vectorised call for the whole stack. The steps match
+:func:`eisfit.fit` (scout every start, polish the best, converge the best, order the arcs, treat
+an arc above the window), except that the last convergence is Levenberg–Marquardt run to a
+tight tolerance instead of a trust-region solve per spectrum.
+
+A spectrum's result does not depend on the other spectra in the stack: every candidate's steps
+use its own data only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import guess
+from .batch import Failure, one_line
+from .circuit import Circuit
+from .engine import Problem, Solution, lm_batch
+from .exceptions import FitError
+from .fitting import (
+    POLISH,
+    POLISH_ITER,
+    SCOUT_ITER,
+    check_external,
+    hidden_choice,
+    hidden_needed,
+    make_problem,
+    order_arcs,
+    prepare,
+    reduced_start,
+)
+from .named import NamedCircuit, resolve
+from .result import FitResult, build_result
+from .spectrum import Spectrum
+from .weighting import weights
+
+__all__ = ["fit_stack", "FINISH_ITER", "FINISH_TOL"]
+
+#: Levenberg–Marquardt iterations at most for the last convergence of each spectrum.
+FINISH_ITER = 300
+#: Relative cost decrease below which that convergence stops...
+FINISH_TOL = 1e-10
+#: ... and the step below this in every solver coordinate (log units for positive parameters).
+FINISH_XTOL = 1e-6
+
+
+@dataclass
+class _Item:
+    index: int
+    original: Spectrum
+    spectrum: Spectrum
+    notes: list[str]
+    problem: Problem
+    starts: list[np.ndarray]
+
+
+def _label(s: Any) -> str:
+    if isinstance(s, Spectrum):
+        return str(s.meta.get("label") or s.source or "spectrum")
+    return "spectrum"
+
+
+def fit_stack(
+    spectra: Iterable[Spectrum],
+    circuit: str | Circuit | NamedCircuit = "blocking",
+    *,
+    weighting: str = "modulus",
+    external_resistance: float = 0.0,
+    drop_inductive: bool = True,
+    kk: bool = False,
+) -> list[FitResult | Failure]:
+    """Fit one circuit to many spectra at once, with no starting values needed.
+
+    Parameters
+    ----------
+    spectra
+        The spectra. Spectra with the same number of points (after dropping inductive points)
+        are stacked together; their frequencies may differ.
+    circuit
+        A named circuit or circuit string, as for :func:`eisfit.fit` (not ``"auto"``).
+    weighting
+        ``"modulus"`` (default), ``"proportional"`` or ``"unit"``.
+    external_resistance
+        Cables and cell hardware (Ohm), subtracted from a high-frequency intercept.
+    drop_inductive
+        Drop high-frequency points with Im(Z) > 0 when the circuit has no inductor.
+    kk
+        Run the Kramers–Kronig check on each spectrum and warn on those that fail it.
+
+    Returns
+    -------
+    list of FitResult or Failure
+        One per spectrum, in the order given; a spectrum that cannot be fitted gives a
+        :class:`~eisfit.batch.Failure` with a one-line reason.
+
+    Raises
+    ------
+    EisfitError
+        For a mistake common to the whole stack: an unknown circuit, a bad weighting or
+        external resistance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from eisfit.synthetic import blocking_cell
+    >>> rng = np.random.default_rng(3)
+    >>> truths = [blocking_cell(rng) for _ in range(4)]
+    >>> results = fit_stack([t.spectrum for t in truths], "blocking")
+    >>> [bool(abs(r.resistances["bulk"] / t.resistances["bulk"] - 1) < 0.05)
+    ...  for r, t in zip(results, truths)]
+    [True, True, True, True]
+    """
+    check_external(external_resistance)
+    if isinstance(circuit, str) and circuit == "auto":
+        raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
+    circ, named = resolve(circuit)
+    weights(weighting, np.ones(1, complex))  # a bad weighting fails for the whole stack
+    spectra = list(spectra)
+    out: list[FitResult | Failure | None] = [None] * len(spectra)
+    items: list[_Item] = []
+    for i, s in enumerate(spectra):
+        try:
+            if not isinstance(s, Spectrum):
+                raise TypeError(f"fit needs a Spectrum, got {type(s).__name__}")
+            spec, notes = prepare(s, circ, drop_inductive=drop_inductive, kk=kk)
+            problem, _, _ = make_problem(spec, circ, named, weighting)
+            starts = guess.candidates(circ, spec.frequency, spec.z)
+        except Exception as exc:  # one bad spectrum must not stop the others
+            out[i] = Failure(_label(s), one_line(exc))
+            continue
+        items.append(_Item(i, s, spec, notes, problem, starts))
+    sols = _solve_all(items, circ, named)
+
+    # an arc above the window: refit without it, all such spectra in one stack again
+    pending: list[tuple[_Item, Solution, FitResult, tuple[bool, bool]]] = []
+    reduced: list[_Item] = []
+    hidden = named.hidden_variant() if named is not None and named.hidden_role else None
+    for it, sol in zip(items, sols, strict=True):
+        try:
+            result = build_result(
+                it.spectrum,
+                circ,
+                named,
+                weighting,
+                it.problem,
+                sol,
+                external_resistance,
+                it.notes,
+                original=it.original,
+            )
+            need = hidden_needed(result, named) if hidden is not None else None  # type: ignore[arg-type]
+            if need is None:
+                out[it.index] = result
+                continue
+            assert hidden is not None
+            spec = it.spectrum
+            p2, _, _ = make_problem(spec, hidden.parsed, hidden, weighting)
+            starts = [reduced_start(circ, hidden.parsed, sol.params)]
+            starts += guess.candidates(hidden.parsed, spec.frequency, spec.z)
+        except Exception as exc:  # one bad spectrum must not stop the others
+            out[it.index] = Failure(_label(it.original), one_line(exc))
+            continue
+        pending.append((it, sol, result, need))
+        reduced.append(_Item(it.index, it.original, spec, it.notes, p2, starts))
+    if hidden is not None and reduced:
+        for (it, sol, result, need), red, s2 in zip(
+            pending, reduced, _solve_all(reduced, hidden.parsed, hidden), strict=True
+        ):
+            try:
+                out[it.index] = hidden_choice(
+                    result,
+                    need,
+                    it.spectrum,
+                    circ,
+                    named,
+                    weighting,
+                    it.problem,
+                    sol,  # type: ignore[arg-type]
+                    red.problem,
+                    s2,
+                    external_resistance,
+                    it.notes,
+                    it.original,
+                )
+            except Exception as exc:  # one bad spectrum must not stop the others
+                out[it.index] = Failure(_label(it.original), one_line(exc))
+    return out  # type: ignore[return-value]
+
+
+def _solve_all(items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None) -> list[Solution]:
+    """Solutions for every item, stacking those with the same number of points."""
+    groups: dict[int, list[int]] = {}
+    for k, it in enumerate(items):
+        groups.setdefault(len(it.spectrum), []).append(k)
+    sols: list[Solution | None] = [None] * len(items)
+    for ks in groups.values():
+        for k, sol in zip(ks, _solve_group([items[k] for k in ks], circ, named), strict=True):
+            sols[k] = sol
+    return sols  # type: ignore[return-value]
+
+
+def _stacked_problem(items: Sequence[_Item]) -> Problem:
+    first = items[0].problem
+    return Problem(
+        first.circuit,
+        np.stack([it.problem.frequency for it in items]),
+        np.stack([it.problem.z for it in items]),
+        np.stack([it.problem.w_re for it in items]),
+        np.stack([it.problem.w_im for it in items]),
+        first.lower,
+        first.upper,
+        first.vary,
+        first.fixed,
+    )
+
+
+def _best_per_row(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list[np.ndarray]:
+    """Indices of the ``keep`` lowest costs of each of the ``n`` spectra."""
+    order = np.lexsort((cost, rows))  # by spectrum, then by cost
+    first = np.searchsorted(rows[order], np.arange(n))
+    last = np.searchsorted(rows[order], np.arange(n), side="right")
+    return [order[a : min(b, a + keep)] for a, b in zip(first, last, strict=True)]
+
+
+def _solve_group(
+    items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
+) -> list[Solution]:
+    """The steps of :func:`eisfit.fit`'s solve for a stack of spectra of equal length."""
+    stack = _stacked_problem(items)
+    n = len(items)
+    lo, hi = stack.lower, stack.upper
+    p0 = np.clip(np.concatenate([np.array(it.starts, float) for it in items]), lo, hi)
+    rows = np.repeat(np.arange(n), [len(it.starts) for it in items])
+    every = np.arange(n)
+    with guess.single_threaded_blas():
+        params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
+        pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
+        params, cost, n2 = lm_batch(
+            stack, params[pick], max_iter=POLISH_ITER, tol=1e-9, rows=rows[pick]
+        )
+        best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
+        params, cost, n3 = lm_batch(
+            stack, params[best], max_iter=FINISH_ITER, tol=FINISH_TOL, rows=every, xtol=FINISH_XTOL
+        )
+        if named is not None:
+            ordered = np.array([order_arcs(circ, p, stack.vary) for p in params])
+            moved = np.flatnonzero(np.any(ordered != params, axis=1))
+            if moved.size:
+                p_m, _, _ = lm_batch(
+                    stack,
+                    ordered[moved],
+                    max_iter=FINISH_ITER,
+                    tol=FINISH_TOL,
+                    rows=moved,
+                    xtol=FINISH_XTOL,
+                )
+                params[moved] = p_m
+        u = np.array([stack.to_internal(p) for p in params])
+        r, j = stack.residual_jac_batch(u, every)
+    return [
+        Solution(
+            params[k],
+            u[k],
+            0.5 * float(r[k] @ r[k]),
+            r[k],
+            j[k],
+            n1 + n2 + n3,
+            True,
+            "converged (stacked Levenberg-Marquardt)",
+        )
+        for k in range(n)
+    ]
