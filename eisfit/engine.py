@@ -308,7 +308,9 @@ def lm_batch(
         except np.linalg.LinAlgError:
             step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
         u_new = np.clip(u[idx] + step, lo, hi)
-        r_new = problem.residual_batch(u_new, rows[idx])
+        # residuals and Jacobian together: most steps are accepted, and one evaluation of
+        # both costs less than two evaluations
+        r_new, j_new = problem.residual_jac_batch(u_new, rows[idx])
         n_eval += 1
         c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
         better = c_new < cost[idx]
@@ -317,9 +319,7 @@ def lm_batch(
         if acc.size:
             u[acc] = u_new[better]
             cost[acc] = c_new[better]
-            r_acc, j_acc = problem.residual_jac_batch(u[acc], rows[acc])
-            n_eval += 1
-            r[acc], jt_all[acc] = r_acc, np.swapaxes(j_acc, 1, 2)
+            r[acc], jt_all[acc] = r_new[better], np.swapaxes(j_new[better], 1, 2)
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
         rej = idx[~better]
         lam[rej] *= 4.0

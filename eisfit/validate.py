@@ -295,16 +295,23 @@ def tail_exponent(frequency: np.ndarray, z: np.ndarray, below: float | None = No
     if sel.sum() < 3:
         sel = np.zeros(f.size, bool)
         sel[order[:3]] = True
-    jw = 2j * np.pi * f[sel]
+    log_w = np.log(2 * np.pi * f[sel])
     zz = z[sel]
     wt = 1 / np.abs(zz)
-    b = np.concatenate([zz.real * wt, zz.imag * wt])
+    b_re, b_im = zz.real * wt, zz.imag * wt
+    bb = float(b_re @ b_re + b_im @ b_im)
 
     def cost(n: float) -> float:
-        col = jw ** (-n) * wt
-        a = np.column_stack([np.concatenate([wt, 0 * wt]), np.concatenate([col.real, col.imag])])
-        x = np.linalg.lstsq(a, b, rcond=None)[0]
-        return float(np.sum((a @ x - b) ** 2))
+        # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2x2 normal equations
+        mag = np.exp(-n * log_w) * wt
+        v_re, v_im = mag * np.cos(0.5 * np.pi * n), -mag * np.sin(0.5 * np.pi * n)
+        uu, uv, vv = float(wt @ wt), float(wt @ v_re), float(v_re @ v_re + v_im @ v_im)
+        ub, vb = float(wt @ b_re), float(v_re @ b_re + v_im @ b_im)
+        det = uu * vv - uv * uv
+        if det <= 1e-12 * uu * vv:
+            return bb - ub * ub / uu
+        x0, x1 = (vv * ub - uv * vb) / det, (uu * vb - uv * ub) / det
+        return bb - (x0 * ub + x1 * vb)
 
     res = minimize_scalar(cost, bounds=(0.3, 1.0), method="bounded", options={"xatol": 1e-3})
     return float(res.x)
