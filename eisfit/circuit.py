@@ -15,8 +15,10 @@ elements appear in the string.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -378,6 +380,11 @@ class Circuit:
     def __hash__(self) -> int:
         return hash(str(self))
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # pickled as its text; unpickling shares one parsed Circuit per text, so a batch of
+        # results from worker processes does not carry a parsed tree each
+        return _shared_circuit, (self.text,)
+
     # ---------------------------------------------------------------- evaluation
     def _check(self, params: Sequence[float]) -> np.ndarray:
         p = np.asarray(params, dtype=np.float64).ravel()
@@ -446,3 +453,9 @@ class Circuit:
         jac = np.empty((self.n_params, p.shape[1], n_freq), dtype=np.complex128)
         z = _eval_grad(self.tree, p, w, jac, [])
         return np.broadcast_to(z, (p.shape[1], n_freq)), jac
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_circuit(text: str) -> Circuit:
+    """The Circuit of ``text``, parsed once per process (used when unpickling)."""
+    return Circuit(text)

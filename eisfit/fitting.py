@@ -371,9 +371,8 @@ def finish(
 def _unresolved(result: FitResult) -> bool:
     """True when some arc is not determined: apex outside the window or R error over 30 %."""
     f_lo, f_hi = result.spectrum.frequency_range
-    for a in result.arcs:
-        f = result.apex_hz[a.role]
-        r, e = result.resistances.get(a.role), result.resistance_stderr.get(a.role)
+    for role, f in result.apex_hz.items():
+        r, e = result.resistances.get(role), result.resistance_stderr.get(role)
         if not f_lo <= f <= f_hi:
             return True
         if r and (e is None or not np.isfinite(e) or e > 0.3 * abs(r)):

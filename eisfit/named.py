@@ -77,6 +77,17 @@ class NamedCircuit:
     interfaces: int = 1
     path: str = ""
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # a shipped circuit (or one of its variants) is pickled by name: unpickling shares the
+        # process's own object instead of a copy per fit result
+        known = named_circuits().get(self.name)
+        if known is not None:
+            candidates = zip(("", "intercept", "hidden"), (known, *known._variants), strict=True)
+            for variant, obj in candidates:
+                if obj is self:
+                    return _shared_named, (self.name, variant)
+        return self.__class__, tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+
     @functools.cached_property
     def parsed(self) -> Circuit:
         """The parsed :class:`~eisfit.circuit.Circuit` (parsed once)."""
@@ -198,6 +209,16 @@ def named_circuits() -> dict[str, NamedCircuit]:
             )
         out[nc.name] = nc
     return out
+
+
+def _shared_named(name: str, variant: str) -> NamedCircuit:
+    """A shipped named circuit or its ``intercept``/``hidden`` variant (for unpickling)."""
+    nc = named_circuits()[name]
+    if variant == "intercept":
+        return nc.intercept_variant()  # type: ignore[return-value]
+    if variant == "hidden":
+        return nc.hidden_variant()  # type: ignore[return-value]
+    return nc
 
 
 def resolve(circuit: str | Circuit | NamedCircuit) -> tuple[Circuit, NamedCircuit | None]:

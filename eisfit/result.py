@@ -114,7 +114,6 @@ class FitResult:
     named: NamedCircuit | None
     weighting: str
     records: dict[str, ParameterRecord]
-    uvars: dict[str, Any]
     chisqr: float
     chi_square: float
     aic: float
@@ -125,11 +124,67 @@ class FitResult:
     external_resistance: float
     resistances: dict[str, float]
     resistance_stderr: dict[str, float]
-    resistance_uvars: dict[str, Any]
-    arcs: tuple[Arc, ...]
     warnings: tuple[str, ...]
     flags: dict[str, list[str]] = field(default_factory=dict)
     original: Spectrum | None = None
+    covariance: np.ndarray | None = None
+    role_terms: dict[str, tuple[tuple[int, ...], float]] = field(default_factory=dict)
+    arc_terms: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+
+    # ------------------------------------------------------------------ uncertainties
+    # The ufloats of the ``uncertainties`` package are built on first use and kept with the
+    # result (so quantities derived from one result stay correlated), but not pickled: a batch
+    # of thousands of results carries numbers, not tens of thousands of linked objects.
+    def _cached(self, key: str, make: Any) -> Any:
+        value = self.__dict__.get(key)
+        if value is None:
+            value = make()
+            object.__setattr__(self, key, value)
+        return value
+
+    @property
+    def uvars(self) -> dict[str, Any]:
+        """Parameter name -> correlated ufloat (fixed parameters: plain floats)."""
+        return self._cached("_uvars", self._make_uvars)
+
+    def _make_uvars(self) -> dict[str, Any]:
+        names = list(self.records)
+        p = np.array([r.value for r in self.records.values()])
+        free = [i for i, r in enumerate(self.records.values()) if r.vary]
+        return correlated_uvars(names, p, free, self.covariance)
+
+    @property
+    def resistance_uvars(self) -> dict[str, Any]:
+        """Role -> resistance (Ohm) as a ufloat correlated with :attr:`uvars`."""
+        return self._cached("_resistance_uvars", self._make_resistance_uvars)
+
+    def _make_resistance_uvars(self) -> dict[str, Any]:
+        u = list(self.uvars.values())
+        out: dict[str, Any] = {}
+        for role, (idx, const) in self.role_terms.items():
+            terms = [u[i] for i in idx]
+            out[role] = (sum(terms[1:], terms[0]) + const) if terms else float(const)
+        return out
+
+    @property
+    def arcs(self) -> tuple[Arc, ...]:
+        """The R‖CPE and R‖C arcs, with ufloats."""
+        return self._cached("_arcs", self._make_arcs)
+
+    def _make_arcs(self) -> tuple[Arc, ...]:
+        u = list(self.uvars.values())
+        values = [r.value for r in self.records.values()]
+        out = []
+        for name, role, idx in self.arc_terms:
+            ru = u[idx[0]]
+            if len(idx) == 3:
+                tau = (ru * u[idx[1]]) ** (1 / u[idx[2]])
+                n_val = float(values[idx[2]])
+            else:
+                tau = ru * u[idx[1]]
+                n_val = 1.0
+            out.append(Arc(name, role, ru, tau / ru, 1 / (2 * math.pi * tau), n_val))
+        return tuple(out)
 
     # ------------------------------------------------------------------ derived views
     @property
@@ -151,7 +206,8 @@ class FitResult:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("_params", None)
+        for key in ("_params", "_uvars", "_resistance_uvars", "_arcs"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -175,15 +231,19 @@ class FitResult:
             for k, p in self.records.items()
         }
 
+    def _arc_taus(self) -> dict[str, tuple[float, float]]:
+        values = [r.value for r in self.records.values()]
+        return {role: arc_tau(values, idx) for _, role, idx in self.arc_terms}
+
     @property
     def capacitances(self) -> dict[str, float]:
         """Role -> effective capacitance of each arc in F."""
-        return {a.role: float(uncertainties.nominal_value(a.capacitance)) for a in self.arcs}
+        return {role: tau / r for role, (r, tau) in self._arc_taus().items()}
 
     @property
     def apex_hz(self) -> dict[str, float]:
         """Role -> apex frequency of each arc in Hz."""
-        return {a.role: float(uncertainties.nominal_value(a.apex_hz)) for a in self.arcs}
+        return {role: 1 / (2 * math.pi * tau) for role, (_, tau) in self._arc_taus().items()}
 
     @property
     def n_points(self) -> int:
@@ -217,17 +277,31 @@ class FitResult:
         """
         out = {}
         for role in ("bulk", "grain_boundary", "electrolyte", "total"):
-            r = self.resistance_uvars.get(role)
+            r = self.resistance_ufloat(role)
             if r is not None and uncertainties.nominal_value(r) > 0:
                 out[role] = geometry.conductivity(r)
         return out
+
+    def resistance_ufloat(self, role: str) -> Any:
+        """The resistance of ``role`` (Ohm) as an independent ufloat, or None.
+
+        Value and standard error as in :attr:`resistances` and :attr:`resistance_stderr`,
+        without building the correlated ufloats of :attr:`resistance_uvars`: enough for a
+        quantity of one role (σ, ASR), and light for a batch.
+        """
+        if role not in self.resistances:
+            return None
+        err = self.resistance_stderr.get(role, 0.0)
+        if err == 0.0:
+            return float(self.resistances[role])
+        return ufloat(self.resistances[role], err)
 
     def asr(self, geometry: Any) -> dict[str, Any]:
         """Area-specific resistance R·A (Ohm cm²) per role; per interface for symmetric cells."""
         out = {}
         n_if = self.named.interfaces if self.named is not None else 1
-        for role, r in self.resistance_uvars.items():
-            value = geometry.asr(r)
+        for role in self.resistances:
+            value = geometry.asr(self.resistance_ufloat(role))
             if role.endswith("interface") and n_if > 1:
                 value = value / n_if
             out[role] = value
@@ -325,13 +399,15 @@ class FitResult:
                 lines.append(
                     f"    {role:<18} = {_fmt_err(v, self.resistance_stderr.get(role))} Ohm"
                 )
-        if self.arcs:
+        if self.arc_terms:
             lines.append("[[Arcs]]")
-            for a in self.arcs:
-                c = uncertainties.nominal_value(a.capacitance)
-                f = uncertainties.nominal_value(a.apex_hz)
+            caps, apex = self.capacitances, self.apex_hz
+            values = [r.value for r in self.records.values()]
+            for _, role, idx in self.arc_terms:
+                n = values[idx[2]] if len(idx) == 3 else 1.0
                 lines.append(
-                    f"    {a.role:<18} C_eff = {c:.3g} F, apex = {f:.3g} Hz, n = {a.n:.3f}"
+                    f"    {role:<18} C_eff = {caps[role]:.3g} F, apex = {apex[role]:.3g} Hz, "
+                    f"n = {n:.3f}"
                 )
         if geometry is not None:
             lines.append("[[Conductivity]]")
@@ -440,16 +516,13 @@ def build_result(
         )
         for i, n in enumerate(names)
     }
-    uvars: dict[str, Any] = {}
-    if cov_p is not None and np.all(np.isfinite(cov_p)) and np.all(np.diag(cov_p) >= 0):
-        try:
-            corr_vals = uncertainties.correlated_values(p[free], cov_p)
-        except (ValueError, np.linalg.LinAlgError):
-            corr_vals = [ufloat(p[i], math.sqrt(max(cov_p[k, k], 0))) for k, i in enumerate(free)]
+    covariance_ok = (
+        cov_p is not None and np.all(np.isfinite(cov_p)) and np.all(np.diag(cov_p) >= 0)
+    )
+    if covariance_ok:
         sd = np.sqrt(np.diag(cov_p))
         for k, i in enumerate(free):
             params[names[i]].stderr = float(sd[k])
-            uvars[names[i]] = corr_vals[k]
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = cov_p / np.outer(sd, sd)
         for a, i in enumerate(free):
@@ -457,12 +530,8 @@ def build_result(
                 names[j]: float(corr[a, b]) for b, j in enumerate(free) if j != i
             }
     else:
+        cov_p = None
         notes = [*notes, "the covariance matrix could not be estimated: no standard errors"]
-        for i in free:
-            uvars[names[i]] = ufloat(p[i], math.nan)
-    for i, n in enumerate(names):
-        if n not in uvars:
-            uvars[n] = float(p[i])  # fixed parameter: an exact number
 
     # ---------------------------------------------------------------- flags
     flags: dict[str, list[str]] = {}
@@ -499,66 +568,71 @@ def build_result(
             warnings_.append(f"{n} is not determined by the data (standard error above 100 %)")
 
     # ---------------------------------------------------------------- roles
+    # each role's resistance is a sum of parameters plus a constant: kept as (indices, constant)
     roles = named.roles if named is not None else {}
-    res_u: dict[str, Any] = {}
+    terms: dict[str, tuple[tuple[int, ...], float]] = {}
     st = guess.structure(circuit)
-    intercept_parts = []
+    intercept_parts: list[int] = []
     for e in circuit.elements:
         role = roles.get(e.name)
         if role is None:
             continue
         if e.element.name == "R" and role != "intercept":
-            res_u[role] = uvars[e.name]
+            terms[role] = ((e.start,), 0.0)
         elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
-            res_u[role] = uvars[e.param_names[0]]
+            terms[role] = ((e.start,), 0.0)
         elif role == "intercept" and e.element.name == "R":
-            intercept_parts.append(uvars[e.name])
+            intercept_parts.append(e.start)
     if intercept_parts:
-        intercept = sum(intercept_parts[1:], intercept_parts[0]) - external_resistance
+        intercept = (tuple(intercept_parts), -float(external_resistance))
         if named is not None and named.hidden_role:
             if external_resistance > 0:
-                res_u["series"] = float(external_resistance)
-            res_u[named.hidden_role] = intercept
+                terms["series"] = ((), float(external_resistance))
+            terms[named.hidden_role] = intercept
         else:
-            res_u["total"] = intercept
-        if uncertainties.nominal_value(intercept) <= 0:
-            raw = uncertainties.nominal_value(intercept) + external_resistance
+            terms["total"] = intercept
+        value = float(sum(p[i] for i in intercept_parts))
+        if value - external_resistance <= 0:
             warnings_.append(
-                f"the high-frequency intercept {raw:.4g} "
+                f"the high-frequency intercept {value:.4g} "
                 f"Ohm is not above the external resistance {external_resistance:g} Ohm"
             )
-    if named is not None and named.total:
-        parts = [res_u[r] for r in named.total if r in res_u]
-        if (
-            parts
-            and "total" not in res_u
-            and len(parts) == sum(1 for r in named.total if r in res_u)
-        ):
-            res_u["total"] = sum(parts[1:], parts[0])
+    if named is not None and named.total and "total" not in terms:
+        parts = [terms[r] for r in named.total if r in terms]
+        if parts:
+            terms["total"] = (
+                tuple(i for idx, _ in parts for i in idx),
+                float(sum(c for _, c in parts)),
+            )
+    res: dict[str, float] = {}
+    res_err: dict[str, float] = {}
+    slot = {int(i): k for k, i in enumerate(free)}
+    for role, (idx, const) in terms.items():
+        res[role] = float(sum(p[i] for i in idx) + const)
+        coef = np.zeros(len(free))
+        for i in idx:
+            if int(i) in slot:
+                coef[slot[int(i)]] += 1.0
+        if not coef.any():
+            res_err[role] = 0.0
+        elif cov_p is None:
+            res_err[role] = math.nan
+        else:
+            res_err[role] = float(math.sqrt(max(coef @ cov_p @ coef, 0.0)))
 
     # ---------------------------------------------------------------- arcs
-    arcs = []
+    arc_terms = []
     f_lo, f_hi = spectrum.frequency_range
     for a in st.arcs:
         if a.kind not in ("rq", "rc"):
             continue
-        r_name = a.names[0]
-        role = roles.get(r_name, r_name)
+        role = roles.get(a.names[0], a.names[0])
         if role == "intercept":
             continue  # an arc above the window, reported as part of the intercept
-        ru = uvars[r_name]
-        if a.kind == "rq":
-            qu = uvars[names[a.indices[1]]]
-            nu = uvars[names[a.indices[2]]]
-            tau = (ru * qu) ** (1 / nu)
-            n_val = float(p[a.indices[2]])
-        else:
-            tau = ru * uvars[names[a.indices[1]]]
-            n_val = 1.0
-        cap = tau / ru
-        apex = 1 / (2 * math.pi * tau)
-        arcs.append(Arc(f"{a.names[0]}‖{a.names[1]}", role, ru, cap, apex, n_val))
-        f_apex = uncertainties.nominal_value(apex)
+        arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, tuple(a.indices)))
+        r_val, tau = arc_tau(p, a.indices)
+        f_apex = 1 / (2 * math.pi * tau)
+        n_val = float(p[a.indices[2]]) if a.kind == "rq" else 1.0
         if f_apex > f_hi:
             warnings_.append(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
@@ -575,7 +649,7 @@ def build_result(
                 "strongly depressed and may stand for more than one process"
             )
         if named is not None and role in named.capacitance_F:
-            c = uncertainties.nominal_value(cap)
+            c = tau / r_val
             lo_c, hi_c = named.capacitance_F[role]
             if not lo_c <= c <= hi_c:
                 other = [
@@ -610,15 +684,12 @@ def build_result(
                     "determine them separately"
                 )
 
-    res = {k: float(uncertainties.nominal_value(v)) for k, v in res_u.items()}
-    res_err = {k: float(uncertainties.std_dev(v)) for k, v in res_u.items()}
     return FitResult(
         spectrum=spectrum,
         circuit=circuit,
         named=named,
         weighting=weighting,
         records=params,
-        uvars=uvars,
         chisqr=chisqr,
         chi_square=redchi,
         aic=aic,
@@ -629,9 +700,42 @@ def build_result(
         external_resistance=float(external_resistance),
         resistances=res,
         resistance_stderr=res_err,
-        resistance_uvars=res_u,
-        arcs=tuple(arcs),
         warnings=tuple(dict.fromkeys(warnings_)),
         flags=flags,
         original=original,
+        covariance=cov_p,
+        role_terms=terms,
+        arc_terms=tuple(arc_terms),
     )
+
+
+def arc_tau(values: Any, idx: tuple[int, ...]) -> tuple[float, float]:
+    """Resistance (Ohm) and time constant (s) of an arc from its parameter indices.
+
+    ``(R, Q, n)`` for R‖CPE: τ = (R Q)^(1/n); ``(R, C)`` for R‖C: τ = R C.
+    """
+    r = float(values[idx[0]])
+    if len(idx) == 3:
+        return r, float((r * values[idx[1]]) ** (1 / values[idx[2]]))
+    return r, float(r * values[idx[1]])
+
+
+def correlated_uvars(
+    names: list[str], p: np.ndarray, free: list[int], cov: np.ndarray | None
+) -> dict[str, Any]:
+    """Parameter name -> ufloat, correlated through ``cov`` (free parameters, natural units).
+
+    Fixed parameters are plain floats; without a covariance the free ones carry NaN errors.
+    """
+    out: dict[str, Any] = {}
+    if cov is not None:
+        try:
+            values = uncertainties.correlated_values(p[free], cov)
+        except (ValueError, np.linalg.LinAlgError):
+            values = [ufloat(p[i], math.sqrt(max(cov[k, k], 0))) for k, i in enumerate(free)]
+    else:
+        values = [ufloat(p[i], math.nan) for i in free]
+    by_index = dict(zip(free, values, strict=True))
+    for i, n in enumerate(names):
+        out[n] = by_index.get(i, float(p[i]))
+    return out

@@ -367,7 +367,7 @@ class Series:
     # ------------------------------------------------------------------ physics
     def _quantity(self, result: FitResult, role: str) -> tuple[Any, str] | None:
         """The value analysed for ``role`` in one fit: (ufloat, quantity) or None."""
-        r = result.resistance_uvars.get(role)
+        r = result.resistance_ufloat(role)
         if r is None or not _nom(r) > 0 or not math.isfinite(_nom(r)):
             return None
         if _is_interface(role):
@@ -544,7 +544,7 @@ class Series:
 
     def _from_intercept(self, result: FitResult) -> list[str]:
         """Roles whose resistance this fit took from the high-frequency intercept."""
-        arcs = {a.role for a in result.arcs}
+        arcs = set(result.apex_hz)
         named = result.named
         if named is None or not named.hidden_role:
             return []
