@@ -1,0 +1,117 @@
+"""Wall time and peak memory of the ``eisfit batch`` command on N files.
+
+Writes N seeded synthetic blocking-cell spectra as CSV files (one per temperature, the
+temperature in the file name), runs ``eisfit batch FOLDER --json`` as a user would, once with
+the Kramers–Kronig check (the default) and once with ``--no-kk``, and prints the wall time,
+spectra per second, how many were fitted, and the peak resident memory of the command's own
+process and of the command with its workers together (sampled every 0.2 s).
+
+Usage::
+
+    python bench/bench_cli_batch.py                 # N = 10000, 2 workers
+    python bench/bench_cli_batch.py -n 1000 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from eisfit.synthetic import blocking_cell
+
+
+def write_files(n: int, seed: int, folder: Path) -> None:
+    """N spectra as ``cellNNNNN_TTT.TTTK.csv`` with distinct temperatures 250-350 K."""
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        s = blocking_cell(rng).spectrum
+        t = 250.0 + 100.0 * k / max(n, 1)
+        rows = [
+            f"{f:.9E},{z.real:.9E},{-z.imag:.9E}" for f, z in zip(s.frequency, s.z, strict=True)
+        ]
+        (folder / f"cell{k:05d}_{t:.4f}K.csv").write_text(
+            "freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n" + "\n".join(rows) + "\n"
+        )
+
+
+def run(cmd: list[str], out_path: Path) -> dict[str, float]:
+    """Run ``cmd`` with stdout to ``out_path``; sample memory; return the figures."""
+    peak_main = peak_tree = 0.0
+    t0 = time.perf_counter()
+    with open(out_path, "w") as out, open(out_path.with_suffix(".err"), "w") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                main = ps.memory_info().rss
+                tree = main + sum(c.memory_info().rss for c in ps.children(recursive=True))
+            except psutil.Error:
+                main = tree = 0
+            peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
+            time.sleep(0.2)
+    wall = time.perf_counter() - t0
+    return {
+        "wall_s": wall,
+        "rc": proc.returncode,
+        "peak_main_mib": peak_main / 2**20,
+        "peak_tree_mib": peak_tree / 2**20,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=10000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=2024)
+    args = ap.parse_args()
+    exe = shutil.which("eisfit")
+    if exe is None:
+        sys.exit("the eisfit command is not installed: pip install -e .")
+    print(
+        f"eisfit batch benchmark: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, N = {args.n}, "
+        f"--workers {args.workers}"
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "spectra"
+        folder.mkdir()
+        t0 = time.perf_counter()
+        write_files(args.n, args.seed, folder)
+        print(f"wrote {args.n} files in {time.perf_counter() - t0:.1f} s")
+        for label, extra in (("KK check (default)", []), ("--no-kk", ["--no-kk"])):
+            cmd = [exe, "batch", str(folder), "--circuit", "blocking", "--json",
+                   "--workers", str(args.workers), *extra]
+            fig = run(cmd, Path(tmp) / "out.json")
+            try:
+                data = json.loads((Path(tmp) / "out.json").read_text())
+                fitted, failed = len(data["spectra"]), len(data["failures"])
+            except (OSError, ValueError, KeyError):
+                fitted = failed = -1
+            rows.append((label, fig, fitted, failed))
+            print(
+                f"{label}: {fig['wall_s']:.1f} s, {args.n / fig['wall_s']:.0f} spectra/s, "
+                f"exit {fig['rc']}, fitted {fitted}, failed {failed}, peak RSS command "
+                f"{fig['peak_main_mib']:.0f} MiB, with workers {fig['peak_tree_mib']:.0f} MiB"
+            )
+    print("\n| eisfit batch | N | wall (s) | spectra/s | fitted | peak RSS command (MiB) | "
+          "with workers (MiB) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, fig, fitted, _ in rows:
+        print(f"| {label} | {args.n} | {fig['wall_s']:.1f} | {args.n / fig['wall_s']:.0f} | "
+              f"{fitted} | {fig['peak_main_mib']:.0f} | {fig['peak_tree_mib']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
