@@ -82,7 +82,19 @@ def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
 
 
 def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResult | Failure]:
-    """Fit a stack of spectra: at once when there are several, else one by one."""
+    """Fit a stack of spectra: at once when there are several, else one by one.
+
+    BLAS runs one thread: the workers are the parallelism, and the matrices are small.
+    """
+    from .guess import single_threaded_blas
+
+    with single_threaded_blas():
+        return _fit_chunk_here(spectra, kwargs)
+
+
+def _fit_chunk_here(
+    spectra: list[Spectrum], kwargs: dict[str, Any]
+) -> list[FitResult | Failure]:
     if len(spectra) == 1 or kwargs["circuit"] == "auto":
         return [_fit_one(s, kwargs) for s in spectra]
     from .stack import fit_stack

@@ -395,6 +395,44 @@ def kramers_kronig(
     if m_max < 1:
         raise SpectrumError(f"max_elements must be at least 1, got {max_elements}")
 
+    from .guess import single_threaded_blas
+
+    with single_threaded_blas():  # threaded BLAS is far slower on matrices this small
+        m, sol, mu = _choose(f, z, c, m_max, m_rule, fit_type, cap, inductance)
+    tau, rk, r0, ind, elast, z_fit = sol
+    rel = (z - z_fit) / np.abs(z)
+    return KKResult(
+        frequency=f,
+        z=z,
+        z_fit=z_fit,
+        residuals_real=rel.real,
+        residuals_imag=rel.imag,
+        n_elements=m,
+        mu=float(mu),
+        c=c,
+        tau=tau,
+        resistances=rk,
+        series_resistance=r0,
+        inductance=ind,
+        capacitance=(1 / elast) if elast > 0 else float("inf"),
+        fit_type=fit_type,
+        threshold=thr,
+        trend_threshold=None if trend_threshold is None else float(trend_threshold),
+        trend_window=int(trend_window),
+    )
+
+
+def _choose(
+    f: np.ndarray,
+    z: np.ndarray,
+    c: float | None,
+    m_max: int,
+    m_rule: str,
+    fit_type: str,
+    cap: bool,
+    inductance: bool,
+) -> tuple[int, tuple, float]:
+    """The number of elements M by ``m_rule``, its solution and its μ."""
     if c is None:
         m = m_max
         sol = _solve(f, z, m, fit_type, cap, inductance)
@@ -421,24 +459,4 @@ def kramers_kronig(
         m = 1 if m_bad == 0 else min(m_bad + 1, m_max)
         sol = _solve(f, z, m, fit_type, cap, inductance)
         mu = _mu(sol[1])
-    tau, rk, r0, ind, elast, z_fit = sol
-    rel = (z - z_fit) / np.abs(z)
-    return KKResult(
-        frequency=f,
-        z=z,
-        z_fit=z_fit,
-        residuals_real=rel.real,
-        residuals_imag=rel.imag,
-        n_elements=m,
-        mu=float(mu),
-        c=c,
-        tau=tau,
-        resistances=rk,
-        series_resistance=r0,
-        inductance=ind,
-        capacitance=(1 / elast) if elast > 0 else float("inf"),
-        fit_type=fit_type,
-        threshold=thr,
-        trend_threshold=None if trend_threshold is None else float(trend_threshold),
-        trend_window=int(trend_window),
-    )
+    return m, sol, mu

@@ -122,6 +122,11 @@ def _header_line(line: str) -> tuple[str, list[str]] | None:
     """The layout and the column names when ``line`` is a Zahner column-name line."""
     if not line.strip() or ":" in line:
         return None
+    # every layout names a frequency column (Frequency/Hz, frequency (Hz), LOGF): a cheap
+    # test that lets the data rows of any text file through quickly
+    low = line.lower()
+    if "freq" not in low and "logf" not in low:
+        return None
     for sep in _SPLITS:
         names = [c for c in re.split(sep, line.strip()) if c.strip()]
         if len(names) < 3:
