@@ -21,6 +21,8 @@ _EXPORTS = {
     "SpectrumError": "exceptions",
     "UnsupportedFormatError": "exceptions",
     "fit": "fitting",
+    "fit_stack": "stack",
+    "fit_many": "batch",
     "FitResult": "result",
     "Geometry": "geometry",
     "named_circuits": "named",
