@@ -341,6 +341,8 @@ def test_every_corpus_file_is_covered() -> None:
 PAIRED = {
     "dgbowl__yadg/tests__test_x_eclab__geis.mpr": "dgbowl__yadg/tests__test_x_eclab__geis.mpt",
     "dgbowl__yadg/tests__test_x_eclab__mb.mpr": "dgbowl__yadg/tests__test_x_eclab__mb.mpt",
+    "dgbowl__yadg/tests__test_x_eclab__mb.issue_223.mpr":
+        "dgbowl__yadg/tests__test_x_eclab__mb.issue_223.mpt",
     "dgbowl__yadg/tests__test_x_eclab__peis.issue_149.mpr":
         "dgbowl__yadg/tests__test_x_eclab__peis.issue_149.mpt",
     "dgbowl__yadg/tests__test_x_eclab__peis.mpr": "dgbowl__yadg/tests__test_x_eclab__peis.mpt",
@@ -363,8 +365,6 @@ BINARY = {
         (1, 71, 0.1, 1e6),
 }
 FAILING = {
-    # galvani 0.5.0: "Column ID 112 after column half cycle is unknown"
-    "dgbowl__yadg/tests__test_x_eclab__mb.issue_223.mpr": "galvani cannot read",
     # the data module holds no points
     "ComPlat__chemotion-converter-app/test_files__ChemConverter__EIS__BioLogic__ECLab-mpr__"
     "CHD048_CHD050_60C_C01.mpr": "0 points",
@@ -395,6 +395,72 @@ def test_mpr_against_galvani_arrays() -> None:
     order = np.argsort(-raw["freq/Hz"])
     assert np.allclose(s.frequency, raw["freq/Hz"][order])
     assert np.allclose(s.z, (raw["Re(Z)/Ohm"] - 1j * raw["-Im(Z)/Ohm"])[order])
+
+
+def test_mpr_with_energy_we_column() -> None:
+    """mb.issue_223.mpr lists column 880 (Energy we/W.h, float64), which galvani 0.5.0 does not
+    know (it reads the ID as 112); eisfit adds it to galvani's table before parsing.
+
+    Expected values are those of the paired .mpt (EC-Lab's own export of the same run, read
+    with pandas, see EXPECTED): count, frequency range, first and last points agree to float32
+    precision, the .mpr storing |Z| and the phase as float32.
+    """
+    galvani = pytest.importorskip("galvani")
+    from eisfit.io.biologic_mpr import EXTRA_COLUMNS
+
+    corpus = need_corpus()
+    rel = "dgbowl__yadg/tests__test_x_eclab__mb.issue_223.mpr"
+    p = corpus / rel
+    e = EXPECTED[PAIRED[rel]]
+    spectra = read_all(p)
+    assert spectra[0].meta["format"] == "biologic-mpr"
+    assert len(spectra) == e.n == 4
+    assert sum(len(s) for s in spectra) == e.total == 76
+    s0, sl = spectra[0], spectra[-1]
+    assert s0.frequency_range == pytest.approx((e.fmin, e.fmax), rel=2e-7)
+    f0, z0 = s0.frequency[0], s0.z[0]
+    assert (f0, z0.real, z0.imag) == pytest.approx(e.first, rel=2e-7)
+    fl, zl = sl.frequency[-1], sl.z[-1]
+    assert (fl, zl.real, zl.imag) == pytest.approx(e.last, rel=2e-7)
+
+    # the raw header: 21 two-byte column IDs, 880 between half cycle (468) and z cycle (469)
+    with open(p, "rb") as fh:
+        fh.read(len(galvani.BioLogic.MPR_MAGIC))
+        mods = list(galvani.BioLogic.read_VMP_modules(fh))
+    (data,) = (m["data"] for m in mods if m["shortname"] == b"VMP data  ")
+    n_pts, n_cols = int.from_bytes(data[:4], "little"), data[4]
+    ids = list(np.frombuffer(data[6: 6 + 2 * n_cols], dtype="<u2"))
+    assert ids[-4:] == [467, 468, 880, 469]
+    assert EXTRA_COLUMNS[880] == EXTRA_COLUMNS[880 % 256] == ("Energy we/W.h", "<f8")
+
+    # galvani's raw arrays, once the column is known: a 77-byte record fills the data block
+    # exactly, and the Energy we column itself equals the export's
+    raw = galvani.BioLogic.MPRfile(str(p))
+    assert raw.dtype.itemsize == 77 and raw.data.shape == (n_pts,) == (108,)
+    assert raw.dtype["Energy we/W.h"] == np.dtype("<f8")
+    mpt = corpus / PAIRED[rel]
+    lines = mpt.read_text(encoding="latin-1").splitlines()
+    head = lines[95].split("\t")
+    rows = [ln.split("\t") for ln in lines[96:]]
+    for name in ("Energy we/W.h", "z cycle", "|Z|/Ohm"):
+        col = np.array([float(r[head.index(name)]) for r in rows])
+        assert np.allclose(raw.data[name], col, rtol=1e-6, atol=0)
+    imp = raw.data[raw.data["freq/Hz"] > 0]
+    z = np.concatenate([s.z for s in spectra])
+    zraw = imp["|Z|/Ohm"] * np.exp(1j * np.deg2rad(imp["Phase(Z)/deg"].astype(float)))
+    assert np.allclose(z, zraw, rtol=1e-6)
+
+
+def test_extra_mpr_columns_never_replace_galvanis() -> None:
+    galvani = pytest.importorskip("galvani")
+    from eisfit.io.biologic_mpr import EXTRA_COLUMNS, _add_extra_columns
+
+    table = galvani.BioLogic.VMPdata_colID_dtype_map
+    before = {k: table[k] for k in table if k not in EXTRA_COLUMNS}
+    _add_extra_columns(galvani.BioLogic)
+    _add_extra_columns(galvani.BioLogic)
+    assert {k: table[k] for k in before} == before
+    assert all(k in table for k in EXTRA_COLUMNS)
 
 
 @pytest.mark.parametrize("rel", sorted(k for k, v in BINARY.items() if v is not None))

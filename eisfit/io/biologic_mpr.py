@@ -4,6 +4,23 @@ galvani is GPL-3.0 and an optional extra (``pip install eisfit[mpr]``); it is im
 when an ``.mpr`` file is read and used as a library. Its column names are EC-Lab's, so the
 columns go through the same normaliser as ``.mpt`` files; a file that stores only ``|Z|`` and
 the phase (Modulo Bat) is converted from those.
+
+Columns galvani does not know
+-----------------------------
+The data module lists its columns by ID and galvani turns that list into a record layout from
+its own table of IDs; an ID missing from the table stops the whole file, even when the
+impedance columns are all known. :data:`EXTRA_COLUMNS` holds the IDs eisfit adds to that table
+before parsing. An entry is added only where galvani has none, so galvani's own entries always
+win; nothing in galvani's installed files is changed, only its table in this process.
+
+* ``Energy we/W.h`` (little-endian float64): the working electrode's energy, met in a Modulo Bat
+  run recorded with EC-Lab 11.61. The data module of such a file lists it as the
+  two-byte ID 880 (0x0370); galvani's reader for version-0 data modules keeps only the low byte
+  of each ID, so it meets it as 112, as it meets 467-469 as 211-213 (both spellings are in its
+  table for those). Its width was checked on a real file: with it a record is 77 bytes, which
+  divides the data block exactly (108 records), and every column, this one and the ``z cycle``
+  after it included, equals the EC-Lab text export of the same run; the export also lists
+  ``Energy we/W.h`` in this position, between ``half cycle`` and ``z cycle``.
 """
 
 from __future__ import annotations
@@ -22,6 +39,25 @@ from .normalise import add_note, spectra_from_columns
 from .registry import register
 
 MAGIC = b"BIO-LOGIC MODULAR FILE"
+
+#: Column IDs added to galvani's ID -> (name, numpy dtype) table when it lacks them; see the
+#: module docstring for the evidence behind each entry.
+EXTRA_COLUMNS: dict[int, tuple[str, str]] = {
+    112: ("Energy we/W.h", "<f8"),  # low byte of 880, as galvani reads version-0 modules
+    880: ("Energy we/W.h", "<f8"),  # the same column under its full two-byte ID
+}
+
+
+def _add_extra_columns(biologic: Any) -> None:
+    """Put :data:`EXTRA_COLUMNS` into galvani's column table where it has no entry (idempotent;
+    never replaces one of galvani's own)."""
+    table = getattr(biologic, "VMPdata_colID_dtype_map", None)
+    if not isinstance(table, dict):
+        return
+    flags = getattr(biologic, "VMPdata_colID_flag_map", {})
+    for col_id, entry in EXTRA_COLUMNS.items():
+        if col_id not in flags:
+            table.setdefault(col_id, entry)
 
 
 @register("biologic-mpr", extensions=(".mpr",), description="BioLogic EC-Lab binary (.mpr)")
@@ -59,6 +95,7 @@ class BiologicMpr:
                 "reading .mpr files needs the optional galvani package: "
                 "pip install 'eisfit[mpr]' (or export the file as .mpt from EC-Lab)",
             ) from None
+        _add_extra_columns(BioLogic)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
