@@ -106,7 +106,7 @@ class Problem:
             zm = self.circuit.impedance_batch(f, self.params_batch(u))
         d = zm - z
         r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
-        return r if np.isfinite(r).all() else np.where(np.isfinite(r), r, 1e10)
+        return r if np.isfinite(r.sum()) else np.where(np.isfinite(r), r, 1e10)
 
     def residual_jac_batch(
         self, u: np.ndarray, rows: np.ndarray | None = None
@@ -120,17 +120,16 @@ class Problem:
         r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
         free = self.free
         jf = jac if free.size == jac.shape[0] else jac[free]  # (F, K, N)
-        log_free = free[self.log[free]]
-        if log_free.size:
-            # d/du = p d/dp for parameters fitted as u = ln p
-            jf[self.log[free]] *= p[:, log_free].T[:, :, None]
+        # d/du = p d/dp for parameters fitted as u = ln p: folded into the weights
+        scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)[:, :, None]  # (F, K, 1)
         n = zm.shape[-1]
         jt = np.empty((p.shape[0], free.size, 2 * n))  # (K, F, 2N), the solver's layout
-        jt[:, :, :n] = np.swapaxes(jf.real * w_re, 0, 1)
-        jt[:, :, n:] = np.swapaxes(jf.imag * w_im, 0, 1)
-        if not np.isfinite(jt).all():
+        np.multiply(jf.real, scale * w_re, out=np.swapaxes(jt[:, :, :n], 0, 1))
+        np.multiply(jf.imag, scale * w_im, out=np.swapaxes(jt[:, :, n:], 0, 1))
+        # one sum finds a NaN or inf anywhere (an overflow of the sum only costs the check)
+        if not np.isfinite(jt.sum()):
             jt = np.where(np.isfinite(jt), jt, 0.0)
-        if not np.isfinite(r).all():
+        if not np.isfinite(r.sum()):
             r = np.where(np.isfinite(r), r, 1e10)
         return r, np.swapaxes(jt, 1, 2)  # (K, 2N, F), a view
 
@@ -285,7 +284,9 @@ def lm_batch(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        jt, ra = jt_all[idx], r[idx]  # (k, F, 2N), contiguous
+        # with every candidate still active (the scout), no copies of the Jacobians
+        full = idx.size == k_count
+        jt, ra, ua = (jt_all, r, u) if full else (jt_all[idx], r[idx], u[idx])  # (k, F, 2N)
         jtj = jt @ np.swapaxes(jt, 1, 2)
         g = (jt @ ra[:, :, None])[:, :, 0]
         diag = np.einsum("kff->kf", jtj)
@@ -296,7 +297,6 @@ def lm_batch(
         a = jtj + lam[idx, None, None] * damp[:, :, None] * eye
         # parameters held at a bound by the gradient stay out of the step (active set), so a
         # clipped step never stalls the others
-        ua = u[idx]
         eps = 1e-9 * span
         frozen = ((ua <= lo + eps) & (g > 0)) | ((ua >= hi - eps) & (g < 0))
         if frozen.any():
@@ -307,7 +307,7 @@ def lm_batch(
             step = -np.linalg.solve(a, g[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
             step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
-        u_new = np.clip(u[idx] + step, lo, hi)
+        u_new = np.clip(ua + step, lo, hi)
         # residuals and Jacobian together: most steps are accepted, and one evaluation of
         # both costs less than two evaluations
         r_new, j_new = problem.residual_jac_batch(u_new, rows[idx])
@@ -316,10 +316,13 @@ def lm_batch(
         better = c_new < cost[idx]
         gain = (cost[idx] - c_new) / np.maximum(cost[idx], 1e-300)
         acc = idx[better]
-        if acc.size:
+        jt_new = np.swapaxes(j_new, 1, 2)  # the contiguous (k, F, 2N) array itself
+        if full and acc.size == k_count:
+            u, cost, r, jt_all = u_new, c_new, r_new, jt_new
+        elif acc.size:
             u[acc] = u_new[better]
             cost[acc] = c_new[better]
-            r[acc], jt_all[acc] = r_new[better], np.swapaxes(j_new[better], 1, 2)
+            r[acc], jt_all[acc] = r_new[better], jt_new[better]
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
         rej = idx[~better]
         lam[rej] *= 4.0
