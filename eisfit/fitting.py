@@ -10,7 +10,9 @@ resistance from the high-frequency intercept.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import lmfit
 import numpy as np
@@ -283,18 +285,10 @@ def fit(
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
     extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
     problem, sol = _run(spec, circ, named, weighting, params, fixed, starts=extra)
-    return finish(
-        spec,
-        circ,
-        named,
-        weighting,
-        problem,
-        sol,
-        external_resistance,
-        notes,
-        spectrum,
-        hidden=params is None,
+    solved = Solved(
+        spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum
     )
+    return finish(solved, hidden=params is None)
 
 
 def check_external(external_resistance: float) -> None:
@@ -344,27 +338,61 @@ def prepare(
     return trimmed, notes
 
 
-def finish(
-    spec: Spectrum,
-    circ: Circuit,
-    named: NamedCircuit | None,
-    weighting: str,
-    problem: Problem,
-    sol: Solution,
-    external_resistance: float,
-    notes: list[str],
-    original: Spectrum,
-    *,
-    hidden: bool = True,
-) -> FitResult:
-    """The FitResult of a solution, with the hidden-arc treatment of a named circuit."""
-    result = build_result(
-        spec, circ, named, weighting, problem, sol, external_resistance, notes, original=original
-    )
-    if hidden and named is not None and named.hidden_role:
-        result = _hidden_treatment(
-            result, spec, circ, named, weighting, problem, sol, external_resistance, notes, original
+@dataclass
+class Solved:
+    """A solved fit of one circuit to one spectrum, before it becomes a FitResult.
+
+    Attributes
+    ----------
+    spectrum
+        The spectrum as fitted (inductive points dropped).
+    circuit, named
+        The circuit and its named definition (None for a circuit string).
+    weighting
+        The weighting used.
+    problem, solution
+        The solver's problem and solution.
+    external_resistance
+        Ohm, subtracted from a high-frequency intercept.
+    notes
+        Warnings gathered before the fit (Kramers–Kronig, dropped points).
+    original
+        The spectrum as given.
+    """
+
+    spectrum: Spectrum
+    circuit: Circuit
+    named: NamedCircuit | None
+    weighting: str
+    problem: Problem
+    solution: Solution
+    external_resistance: float
+    notes: list[str]
+    original: Spectrum
+
+    def result(
+        self, named: NamedCircuit | None = None, notes: list[str] | None = None
+    ) -> FitResult:
+        """The FitResult, optionally reported under another named variant or more notes."""
+        return build_result(
+            self.spectrum,
+            self.circuit,
+            self.named if named is None else named,
+            self.weighting,
+            self.problem,
+            self.solution,
+            self.external_resistance,
+            self.notes if notes is None else notes,
+            original=self.original,
         )
+
+
+def finish(solved: Solved, *, hidden: bool = True) -> FitResult:
+    """The FitResult of a solution, with the hidden-arc treatment of a named circuit."""
+    result = solved.result()
+    named = solved.named
+    if hidden and named is not None and named.hidden_role:
+        result = _hidden_treatment(result, solved)
     return result
 
 
@@ -380,18 +408,7 @@ def _unresolved(result: FitResult) -> bool:
     return False
 
 
-def _hidden_treatment(
-    result: FitResult,
-    spec: Spectrum,
-    circ: Circuit,
-    named: NamedCircuit,
-    weighting: str,
-    problem: Problem,
-    sol: Solution,
-    external_resistance: float,
-    notes: list[str],
-    original: Spectrum,
-) -> FitResult:
+def _hidden_treatment(result: FitResult, full: Solved) -> FitResult:
     """Report the hidden-role arc from the high-frequency intercept when it is not in the window.
 
     Two models compete when the full fit shows an arc it cannot place: the full circuit with the
@@ -399,28 +416,22 @@ def _hidden_treatment(
     of the window) and the reduced circuit without it (right when it is wholly above). BIC
     decides between them and against the full fit when no arc sits above the window.
     """
-    need = hidden_needed(result, named)
+    assert full.named is not None
+    need = hidden_needed(result, full.named)
     if need is None:
         return result
-    hidden = named.hidden_variant()
+    return hidden_choice(result, need, full, _reduced_fit(full))
+
+
+def _reduced_fit(full: Solved) -> Solved:
+    """The fit of the named circuit's hidden variant (no hidden-role arc) to the same spectrum,
+    started from the full fit as well as from its own starting values."""
+    assert full.named is not None
+    hidden = full.named.hidden_variant()
     assert hidden is not None  # named.hidden_role implies a hidden circuit
-    start = reduced_start(circ, hidden.parsed, sol.params)
-    p2, s2 = _run(spec, hidden.parsed, hidden, weighting, None, None, starts=[start])
-    return hidden_choice(
-        result,
-        need,
-        spec,
-        circ,
-        named,
-        weighting,
-        problem,
-        sol,
-        p2,
-        s2,
-        external_resistance,
-        notes,
-        original,
-    )
+    start = reduced_start(full.circuit, hidden.parsed, full.solution.params)
+    p2, s2 = _run(full.spectrum, hidden.parsed, hidden, full.weighting, None, None, [start])
+    return dataclasses.replace(full, circuit=hidden.parsed, named=hidden, problem=p2, solution=s2)
 
 
 def hidden_needed(result: FitResult, named: NamedCircuit) -> tuple[bool, bool] | None:
@@ -444,63 +455,28 @@ def hidden_needed(result: FitResult, named: NamedCircuit) -> tuple[bool, bool] |
 
 
 def hidden_choice(
-    result: FitResult,
-    need: tuple[bool, bool],
-    spec: Spectrum,
-    circ: Circuit,
-    named: NamedCircuit,
-    weighting: str,
-    problem: Problem,
-    sol: Solution,
-    p2: Problem,
-    s2: Solution,
-    external_resistance: float,
-    notes: list[str],
-    original: Spectrum,
+    result: FitResult, need: tuple[bool, bool], full: Solved, reduced: Solved
 ) -> FitResult:
-    """Choose between the full fit and the reduced fit ``(p2, s2)`` of the hidden variant."""
+    """Choose between the full fit (``result``, from ``full``) and the reduced fit."""
     above, implausible = need
+    named = full.named
+    assert named is not None and named.hidden_role
     role = named.hidden_role
-    f_hi = float(spec.frequency.max())
-    hidden = named.hidden_variant()
-    assert hidden is not None
-    reduced_circ = hidden.parsed
-    reduced = build_result(
-        spec, reduced_circ, hidden, weighting, p2, s2, external_resistance, notes, original=original
-    )
-    if not above and reduced.bic > result.bic:
-        if not (implausible and reduced.chisqr < 2 * result.chisqr):
+    f_hi = float(full.spectrum.frequency.max())
+    reduced_result = reduced.result()
+    if not above and reduced_result.bic > result.bic:
+        if not (implausible and reduced_result.chisqr < 2 * result.chisqr):
             return result
     f_apex = result.apex_hz.get(role, float("nan"))
     note = (
         f"the {role} arc relaxes above the highest measured frequency "
         f"({f_hi:.3g} Hz; the full fit puts its apex at {f_apex:.3g} Hz): {role} resistance is "
-        f"the high-frequency intercept less the external resistance ({external_resistance:g} Ohm)"
+        f"the high-frequency intercept less the external resistance "
+        f"({full.external_resistance:g} Ohm)"
     )
-    if above and result.bic <= reduced.bic:
-        variant = named.intercept_variant()
-        return build_result(
-            spec,
-            circ,
-            variant,
-            weighting,
-            problem,
-            sol,
-            external_resistance,
-            [*notes, note],
-            original=original,
-        )
-    return build_result(
-        spec,
-        reduced_circ,
-        hidden,
-        weighting,
-        p2,
-        s2,
-        external_resistance,
-        [*notes, note],
-        original=original,
-    )
+    if above and result.bic <= reduced_result.bic:
+        return full.result(named=named.intercept_variant(), notes=[*full.notes, note])
+    return reduced.result(notes=[*full.notes, note])
 
 
 def reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ use its own data only.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from .fitting import (
     POLISH,
     POLISH_ITER,
     SCOUT_ITER,
+    Solved,
     check_external,
     hidden_choice,
     hidden_needed,
@@ -39,11 +41,11 @@ from .fitting import (
     reduced_start,
 )
 from .named import NamedCircuit, resolve
-from .result import FitResult, build_result
+from .result import FitResult
 from .spectrum import Spectrum
 from .weighting import weights
 
-__all__ = ["fit_stack", "FINISH_ITER", "FINISH_TOL"]
+__all__ = ["fit_stack", "FINISH_ITER", "FINISH_TOL", "FINISH_XTOL"]
 
 #: Levenberg–Marquardt iterations at most for the last convergence of each spectrum.
 FINISH_ITER = 300
@@ -141,23 +143,24 @@ def fit_stack(
     sols = _solve_all(items, circ, named)
 
     # an arc above the window: refit without it, all such spectra in one stack again
-    pending: list[tuple[_Item, Solution, FitResult, tuple[bool, bool]]] = []
+    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]] = []
     reduced: list[_Item] = []
     hidden = named.hidden_variant() if named is not None and named.hidden_role else None
     for it, sol in zip(items, sols, strict=True):
+        full = Solved(
+            it.spectrum,
+            circ,
+            named,
+            weighting,
+            it.problem,
+            sol,
+            external_resistance,
+            it.notes,
+            it.original,
+        )
         try:
-            result = build_result(
-                it.spectrum,
-                circ,
-                named,
-                weighting,
-                it.problem,
-                sol,
-                external_resistance,
-                it.notes,
-                original=it.original,
-            )
-            need = hidden_needed(result, named) if hidden is not None else None  # type: ignore[arg-type]
+            result = full.result()
+            need = None if hidden is None else hidden_needed(result, full.named)  # type: ignore[arg-type]
             if need is None:
                 out[it.index] = result
                 continue
@@ -169,28 +172,17 @@ def fit_stack(
         except Exception as exc:  # one bad spectrum must not stop the others
             out[it.index] = Failure(_label(it.original), one_line(exc))
             continue
-        pending.append((it, sol, result, need))
+        pending.append((it, full, result, need))
         reduced.append(_Item(it.index, it.original, spec, it.notes, p2, starts))
     if hidden is not None and reduced:
-        for (it, sol, result, need), red, s2 in zip(
+        for (it, full, result, need), red, s2 in zip(
             pending, reduced, _solve_all(reduced, hidden.parsed, hidden), strict=True
         ):
+            part = dataclasses.replace(
+                full, circuit=hidden.parsed, named=hidden, problem=red.problem, solution=s2
+            )
             try:
-                out[it.index] = hidden_choice(
-                    result,
-                    need,
-                    it.spectrum,
-                    circ,
-                    named,
-                    weighting,
-                    it.problem,
-                    sol,  # type: ignore[arg-type]
-                    red.problem,
-                    s2,
-                    external_resistance,
-                    it.notes,
-                    it.original,
-                )
+                out[it.index] = hidden_choice(result, need, full, part)
             except Exception as exc:  # one bad spectrum must not stop the others
                 out[it.index] = Failure(_label(it.original), one_line(exc))
     return out  # type: ignore[return-value]
