@@ -41,7 +41,17 @@ class ParameterRecord:
     max: float
     vary: bool
     stderr: float | None = None
-    correl: dict[str, float] | None = None
+    #: (free parameter names, their correlation matrix, this parameter's row), shared by the
+    #: records of one fit: one small matrix instead of a dictionary per parameter
+    correlation: tuple[tuple[str, ...], np.ndarray, int] | None = None
+
+    @property
+    def correl(self) -> dict[str, float] | None:
+        """Correlation with every other free parameter (None when not estimated)."""
+        if self.correlation is None:
+            return None
+        names, corr, row = self.correlation
+        return {n: float(corr[row, k]) for k, n in enumerate(names) if k != row}
 
 
 @dataclass(frozen=True, eq=False)
@@ -525,10 +535,10 @@ def build_result(
             params[names[i]].stderr = float(sd[k])
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = cov_p / np.outer(sd, sd)
+        free_names = tuple(names[i] for i in free)
+        corr.setflags(write=False)
         for a, i in enumerate(free):
-            params[names[i]].correl = {
-                names[j]: float(corr[a, b]) for b, j in enumerate(free) if j != i
-            }
+            params[names[i]].correlation = (free_names, corr, a)
     else:
         cov_p = None
         notes = [*notes, "the covariance matrix could not be estimated: no standard errors"]
