@@ -43,7 +43,7 @@ import numpy as np
 import uncertainties
 
 from .arrhenius import MIN_TEMPERATURE_K, ArrheniusError, ArrheniusResult, arrhenius
-from .batch import Failure, fit_many, one_line
+from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import EisfitError
 from .joint import JointResult, fit_joint
 from .output import write_atomic, write_text
@@ -1105,6 +1105,11 @@ def fit_series(
         s.with_meta(temperature=t, label=lab)
         for (_k, lab, s), t in zip(loaded, temps, strict=True)
     )
+    # stacks of up to STACK spectra, but never fewer stacks than workers: a series of ten
+    # temperatures still keeps every worker busy
+    stack = STACK
+    if client is None and isinstance(workers, int) and workers >= 1:
+        stack = max(1, min(STACK, math.ceil(len(loaded) / workers)))
     outcomes: Iterable[FitResult | Failure] = fit_many(
         spectra,
         circuit,
@@ -1113,6 +1118,7 @@ def fit_series(
         workers=workers,
         client=client,
         kk=kk,
+        stack=stack,
     )
     if progress:
         outcomes = _with_progress(outcomes, len(loaded))
