@@ -63,6 +63,14 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def label_of(spectrum: Any) -> str:
+    """What a batch calls a spectrum in its outcomes: its label, else its file, else
+    ``"spectrum"``."""
+    if not isinstance(spectrum, Spectrum):
+        return "spectrum"
+    return str(spectrum.meta.get("label") or spectrum.source or "spectrum")
+
+
 def default_workers() -> int:
     """The number of CPU cores this process may use (at least 1)."""
     try:
@@ -74,11 +82,10 @@ def default_workers() -> int:
 def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
     from .fitting import fit
 
-    label = spectrum.meta.get("label") or spectrum.source or "spectrum"
     try:
         return fit(spectrum, **kwargs)
     except Exception as exc:  # one bad spectrum must not stop a batch
-        return Failure(str(label), one_line(exc))
+        return Failure(label_of(spectrum), one_line(exc))
 
 
 def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResult | Failure]:
@@ -87,25 +94,15 @@ def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResul
     BLAS runs one thread: the workers are the parallelism, and the matrices are small.
     """
     from .guess import single_threaded_blas
-
-    with single_threaded_blas():
-        return _fit_chunk_here(spectra, kwargs)
-
-
-def _fit_chunk_here(
-    spectra: list[Spectrum], kwargs: dict[str, Any]
-) -> list[FitResult | Failure]:
-    if len(spectra) == 1 or kwargs["circuit"] == "auto":
-        return [_fit_one(s, kwargs) for s in spectra]
     from .stack import fit_stack
 
-    try:
-        return fit_stack(spectra, **kwargs)
-    except Exception as exc:  # a mistake common to the stack: each spectrum reports it
-        reason = one_line(exc)
-        return [
-            Failure(str(s.meta.get("label") or s.source or "spectrum"), reason) for s in spectra
-        ]
+    with single_threaded_blas():
+        if len(spectra) == 1 or kwargs["circuit"] == "auto":
+            return [_fit_one(s, kwargs) for s in spectra]
+        try:
+            return fit_stack(spectra, **kwargs)
+        except Exception as exc:  # a mistake common to the stack: each spectrum reports it
+            return [Failure(label_of(s), one_line(exc)) for s in spectra]
 
 
 def _chunks(spectra: Iterable[Spectrum], size: int) -> Iterator[list[Spectrum]]:
@@ -255,7 +252,7 @@ def _fit_dask(
         pending: deque[Any] = deque()
         for chunk in chunks:
             # pure=False: two equal stacks are still two tasks (results stay one per input)
-            labels = [str(s.meta.get("label") or s.source or "spectrum") for s in chunk]
+            labels = [label_of(s) for s in chunk]
             pending.append((client.submit(_fit_chunk, chunk, kwargs, pure=False), labels))
             if len(pending) >= window:
                 yield from _result(*pending.popleft())

@@ -60,8 +60,12 @@ class Problem:
     # ------------------------------------------------------------------ transforms
     def to_internal(self, p: np.ndarray) -> np.ndarray:
         """Free parameters in solver coordinates (log for positive ones)."""
-        p = np.asarray(p, float)[self.free]
-        return np.where(self.log[self.free], np.log(np.maximum(p, 1e-300)), p)
+        return self.internal_batch(np.asarray(p, float)[None, :])[0]
+
+    def internal_batch(self, p: np.ndarray) -> np.ndarray:
+        """Free solver coordinates (K, n_free) of K parameter rows (K, n_params)."""
+        pf = np.asarray(p, float)[:, self.free]
+        return np.where(self.log[self.free], np.log(np.maximum(pf, 1e-300)), pf)
 
     def to_params(self, u: np.ndarray) -> np.ndarray:
         """All parameters (natural units) from free solver coordinates."""
@@ -75,12 +79,8 @@ class Problem:
         return p
 
     def internal_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        lo = self.lower[self.free].astype(float)
-        hi = self.upper[self.free].astype(float)
-        lg = self.log[self.free]
-        with np.errstate(divide="ignore"):
-            lo = np.where(lg, np.log(np.maximum(lo, 1e-300)), lo)
-            hi = np.where(lg, np.log(np.maximum(hi, 1e-300)), hi)
+        """Lower and upper bounds of the free parameters in solver coordinates."""
+        lo, hi = self.internal_batch(np.stack([self.lower, self.upper]))
         return lo, hi
 
     # ------------------------------------------------------------------ residuals
@@ -264,10 +264,7 @@ def lm_batch(
         Batched evaluations made.
     """
     lo, hi = problem.internal_bounds()
-    free = problem.free
-    lg = problem.log[free]
-    p0 = np.asarray(starts, float)[:, free]
-    u = np.where(lg, np.log(np.maximum(p0, 1e-300)), p0)
+    u = problem.internal_batch(starts)
     span = hi - lo
     u = np.clip(u, lo + 1e-9 * span, hi - 1e-9 * span)
     if rows is None:

@@ -398,7 +398,9 @@ def kramers_kronig(
     from .guess import single_threaded_blas
 
     with single_threaded_blas():  # threaded BLAS is far slower on matrices this small
-        m, sol, mu = _choose(f, z, c, m_max, m_rule, fit_type, cap, inductance)
+        m = _choose(f, z, c, m_max, m_rule, fit_type, cap, inductance)
+        sol = _solve(f, z, m, fit_type, cap, inductance)
+    mu = _mu(sol[1])
     tau, rk, r0, ind, elast, z_fit = sol
     rel = (z - z_fit) / np.abs(z)
     return KKResult(
@@ -431,32 +433,22 @@ def _choose(
     fit_type: str,
     cap: bool,
     inductance: bool,
-) -> tuple[int, tuple, float]:
-    """The number of elements M by ``m_rule``, its solution and its μ."""
+) -> int:
+    """The number of elements M by ``m_rule`` (μ from the quick solves)."""
+
+    def mu_of(m: int) -> float:
+        return _mu(_solve(f, z, m, fit_type, cap, inductance, quick=True)[1])
+
     if c is None:
-        m = m_max
-        sol = _solve(f, z, m, fit_type, cap, inductance)
-        mu = _mu(sol[1])
-    elif m_rule == "first":
+        return m_max
+    if m_rule == "first":
         # the paper's and impedance.py's loop: stop at the first M with mu < c
-        for m in range(1, m_max + 1):
-            if _mu(_solve(f, z, m, fit_type, cap, inductance, quick=True)[1]) < c:
-                break
-        sol = _solve(f, z, m, fit_type, cap, inductance)
-        mu = _mu(sol[1])
-    else:
-        # "stable": the smallest M from which mu stays below c. At small M the fixed grid cannot
-        # resolve a sharp arc lying between two tau_k, the fit turns some R_k negative and mu
-        # dips below c although the fit is still poor (residuals of 10-30 %); on synthetic
-        # two-arc spectra this stopped the "first" rule early in ~30 % of valid spectra.
-        # Walk down from m_max: the answer is one above the largest M with mu >= c, so the
-        # walk stops there instead of solving every M.
-        m_bad = 0
-        for m_try in range(m_max, 0, -1):
-            if _mu(_solve(f, z, m_try, fit_type, cap, inductance, quick=True)[1]) >= c:
-                m_bad = m_try
-                break
-        m = 1 if m_bad == 0 else min(m_bad + 1, m_max)
-        sol = _solve(f, z, m, fit_type, cap, inductance)
-        mu = _mu(sol[1])
-    return m, sol, mu
+        return next((m for m in range(1, m_max + 1) if mu_of(m) < c), m_max)
+    # "stable": the smallest M from which mu stays below c. At small M the fixed grid cannot
+    # resolve a sharp arc lying between two tau_k, the fit turns some R_k negative and mu
+    # dips below c although the fit is still poor (residuals of 10-30 %); on synthetic
+    # two-arc spectra this stopped the "first" rule early in ~30 % of valid spectra.
+    # Walk down from m_max: the answer is one above the largest M with mu >= c, so the
+    # walk stops there instead of solving every M.
+    m_bad = next((m for m in range(m_max, 0, -1) if mu_of(m) >= c), 0)
+    return 1 if m_bad == 0 else min(m_bad + 1, m_max)

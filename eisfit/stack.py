@@ -18,12 +18,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from . import guess
-from .batch import Failure, one_line
+from .batch import Failure, label_of, one_line
 from .circuit import Circuit
 from .engine import Problem, Solution, lm_batch
 from .exceptions import FitError
@@ -43,7 +42,7 @@ from .fitting import (
 from .named import NamedCircuit, resolve
 from .result import FitResult
 from .spectrum import Spectrum
-from .weighting import weights
+from .weighting import check_weighting
 
 __all__ = ["fit_stack", "FINISH_ITER", "FINISH_TOL", "FINISH_XTOL"]
 
@@ -63,12 +62,6 @@ class _Item:
     notes: list[str]
     problem: Problem
     starts: list[np.ndarray]
-
-
-def _label(s: Any) -> str:
-    if isinstance(s, Spectrum):
-        return str(s.meta.get("label") or s.source or "spectrum")
-    return "spectrum"
 
 
 def fit_stack(
@@ -125,7 +118,7 @@ def fit_stack(
     if isinstance(circuit, str) and circuit == "auto":
         raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
     circ, named = resolve(circuit)
-    weights(weighting, np.ones(1, complex))  # a bad weighting fails for the whole stack
+    check_weighting(weighting)  # a bad weighting fails for the whole stack
     spectra = list(spectra)
     out: list[FitResult | Failure | None] = [None] * len(spectra)
     items: list[_Item] = []
@@ -137,7 +130,7 @@ def fit_stack(
             problem, _, _ = make_problem(spec, circ, named, weighting)
             starts = guess.candidates(circ, spec.frequency, spec.z)
         except Exception as exc:  # one bad spectrum must not stop the others
-            out[i] = Failure(_label(s), one_line(exc))
+            out[i] = Failure(label_of(s), one_line(exc))
             continue
         items.append(_Item(i, s, spec, notes, problem, starts))
     sols = _solve_all(items, circ, named)
@@ -170,7 +163,7 @@ def fit_stack(
             starts = [reduced_start(circ, hidden.parsed, sol.params)]
             starts += guess.candidates(hidden.parsed, spec.frequency, spec.z)
         except Exception as exc:  # one bad spectrum must not stop the others
-            out[it.index] = Failure(_label(it.original), one_line(exc))
+            out[it.index] = Failure(label_of(it.original), one_line(exc))
             continue
         pending.append((it, full, result, need))
         reduced.append(_Item(it.index, it.original, spec, it.notes, p2, starts))
@@ -184,7 +177,7 @@ def fit_stack(
             try:
                 out[it.index] = hidden_choice(result, need, full, part)
             except Exception as exc:  # one bad spectrum must not stop the others
-                out[it.index] = Failure(_label(it.original), one_line(exc))
+                out[it.index] = Failure(label_of(it.original), one_line(exc))
     return out  # type: ignore[return-value]
 
 
@@ -256,7 +249,7 @@ def _solve_group(
                     xtol=FINISH_XTOL,
                 )
                 params[moved] = p_m
-        u = np.array([stack.to_internal(p) for p in params])
+        u = stack.internal_batch(params)
         r, j = stack.residual_jac_batch(u, every)
     return [
         Solution(

@@ -49,12 +49,16 @@ def _unit(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return one, one
 
 
-def weights(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (w_re, w_im) for the measured impedance ``z`` under the weighting ``name``."""
+def check_weighting(name: str) -> Weighting:
+    """The registered weighting ``name``; a FitError naming the known ones otherwise."""
     try:
-        func = WEIGHTINGS[name]
+        return WEIGHTINGS[name]
     except KeyError:
         raise FitError(
             f"weighting must be one of {', '.join(sorted(WEIGHTINGS))}; got {name!r}"
         ) from None
-    return func(np.asarray(z))
+
+
+def weights(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (w_re, w_im) for the measured impedance ``z`` under the weighting ``name``."""
+    return check_weighting(name)(np.asarray(z))
