@@ -130,23 +130,14 @@ def _one_error_line(capsys: pytest.CaptureFixture[str], name: str, where: str, w
     return line
 
 
+@pytest.mark.parametrize("command", ["read", "fit"])
 @pytest.mark.parametrize(("name", "write", "where", "what"), CASES,
                          ids=[c[0] for c in CASES])
-def test_read_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
-                       write: Callable[[Path], None], where: str, what: str) -> None:
+def test_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, name: str,
+                  write: Callable[[Path], None], where: str, what: str) -> None:
     p = tmp_path / name
     write(p)
-    assert main(["read", str(p)]) == 2
-    _one_error_line(capsys, name, where, what)
-
-
-@pytest.mark.parametrize(("name", "write", "where", "what"), CASES,
-                         ids=[c[0] for c in CASES])
-def test_fit_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
-                      write: Callable[[Path], None], where: str, what: str) -> None:
-    p = tmp_path / name
-    write(p)
-    assert main(["fit", str(p)]) == 2
+    assert main([command, str(p)]) == 2
     _one_error_line(capsys, name, where, what)
 
 

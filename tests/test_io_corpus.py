@@ -63,6 +63,14 @@ class E(NamedTuple):
     last: tuple[float, float, float]
 
 
+def _lrc(date: str, celsius: str) -> str:
+    """Corpus path of one of the thesis' LCR-meter files (one per temperature)."""
+    return (
+        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__"
+        f"{date}__LRC_0_  {celsius}°C.txt"
+    )
+
+
 # values from pandas.read_csv with explicit settings (see the module docstring), Im(Z) < 0
 # capacitive
 EXPECTED: dict[str, E] = {
@@ -189,70 +197,37 @@ EXPECTED: dict[str, E] = {
     ):
         E(1, 37, 0.9985298, 1000024,
           (1000024, 1.095522, 2.837029), (0.9985298, 120.7516, -69.8886)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -17°C.txt"
-    ):
+    _lrc("17.07.2015", "-17"):
         E(1, 401, 40, 5000000,
           (5000000, 516.7267, -117.1262), (40, 546.7698, -0.3726898)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -1°C.txt"
-    ):
+    _lrc("17.07.2015", "-1"):
         E(1, 401, 40, 5000000,
           (5000000, 372.775, -110.5289), (40, 511.3953, -14.81174)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -27°C.txt"
-    ):
+    _lrc("17.07.2015", "-27"):
         E(1, 401, 40, 5000000,
           (5000000, 636.7106, -130.125), (40, 641.7971, 0.4857072)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -41°C.txt"
-    ):
+    _lrc("17.07.2015", "-41"):
         E(1, 401, 40, 5000000,
           (5000000, 909.6688, -2429.706), (40, 1162574, -11986.68)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -50°C.txt"
-    ):
+    _lrc("17.07.2015", "-50"):
         E(1, 401, 40, 5000000,
           (5000000, 667.1341, -103.3354), (40, 615.0701, 0.4624746)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -59°C.txt"
-    ):
+    _lrc("17.07.2015", "-59"):
         E(1, 401, 40, 5000000,
           (5000000, 527.1604, -3654.291), (40, -778259.8, 2614053)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  -72°C.txt"
-    ):
+    _lrc("17.07.2015", "-72"):
         E(1, 401, 40, 5000000,
           (5000000, 766.0278, -20682.52), (40, -648178.4, 2246815)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  29°C.txt"
-    ):
+    _lrc("17.07.2015", "29"):
         E(1, 401, 40, 5000000,
           (5000000, 344.839, -154.054), (40, 575.6563, -1.393656)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__17.07.20"
-        "15__LRC_0_  50°C.txt"
-    ):
+    _lrc("17.07.2015", "50"):
         E(1, 401, 40, 5000000,
           (5000000, -5.344577, -23.58311), (40, -20086.5, 14965.96)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__20.07.20"
-        "15__LRC_0_  100°C.txt"
-    ):
+    _lrc("20.07.2015", "100"):
         E(1, 401, 40, 5000000,
           (5000000, 4.333977, -22.16062), (40, -13550.42, 16600.19)),
-    (
-        "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__20.07.20"
-        "15__LRC_0_  150°C.txt"
-    ):
+    _lrc("20.07.2015", "150"):
         E(1, 401, 40, 5000000,
           (5000000, -5.562651, -22.53564), (40, -22828.83, 14018.59)),
     (
@@ -544,8 +519,7 @@ def test_metadata_samples() -> None:
     assert no_ece.meta["area_cm2"] == pytest.approx(1.131)  # given as 113.100 mm²
     loops = read_all(corpus / "dgbowl__yadg/tests__test_x_eclab__peis.issue_149.mpt")
     assert [x.meta["loop"] for x in loops] == [0, 1, 2, 3]
-    lcr = read(corpus / "m0l0t0ph__thesis/Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__"
-                        "17.07.2015__LRC_0_  -72°C.txt")
+    lcr = read(corpus / _lrc("17.07.2015", "-72"))
     assert lcr.temperature == pytest.approx(273.15 - 72)
     novo = read(corpus / "Sheyigold__EISFitpython/EIS_Data__Example-2__Example2a.txt")
     assert novo.meta["thickness_mm"] == pytest.approx(0.75)

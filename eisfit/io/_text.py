@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,7 @@ def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
     return data
 
 
-def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
+def load_text(path: str | Path) -> TextFile:
     """Read and decode a text file.
 
     Raises
@@ -90,9 +91,7 @@ def load_text(path: str | Path, raw: bytes | None = None) -> TextFile:
         If the file is empty or holds binary bytes (the byte offset of the first one is given).
     """
     p = Path(path)
-    data = read_bytes(p, expected="impedance data") if raw is None else raw
-    if not data:
-        raise ReaderError(p, "file is empty (0 bytes), expected impedance data", offset=0)
+    data = read_bytes(p, expected="impedance data")
     if not data.strip():
         raise ReaderError(
             p, "file is empty (blank lines only), expected impedance data", line=1
@@ -125,6 +124,11 @@ def split_fields(line: str, sep: str) -> list[str]:
     return parts
 
 
+def nonempty_fields(line: str, sep: str) -> list[str]:
+    """The fields of a line that are not empty (see :func:`split_fields`)."""
+    return [c for c in split_fields(line, sep) if c != ""]
+
+
 def is_number(tok: str, decimal_comma: bool | None = None) -> bool:
     """Whether a cell is a plain number (with a decimal comma when allowed or unknown)."""
     t = tok.strip().strip('"')
@@ -152,14 +156,13 @@ def guess_separator(line: str) -> tuple[str, bool]:
         sep = " "
     else:
         sep = " "
-    cells = [c for c in split_fields(line, sep) if c != ""]
-    dc = any("," in c for c in cells)
+    dc = any("," in c for c in nonempty_fields(line, sep))
     return sep, dc
 
 
 def numeric_row(line: str, sep: str, decimal_comma: bool) -> bool:
     """Whether every non-empty cell of the line is a number (and there are at least two)."""
-    cells = [c for c in split_fields(line, sep) if c != ""]
+    cells = nonempty_fields(line, sep)
     return len(cells) >= 2 and all(is_number(c, decimal_comma) for c in cells)
 
 
@@ -332,6 +335,12 @@ def parse_columns(
     return cols, np.asarray(line_numbers, dtype=int), i
 
 
+def has_impedance_names(names: Sequence[str]) -> bool:
+    """Whether the names include a frequency and either Re(Z)/Im(Z) or ``|Z|``/phase."""
+    qs = {classify_column(n).quantity for n in names}
+    return "frequency" in qs and ({"re", "im"} <= qs or {"modulus", "phase"} <= qs)
+
+
 def select_columns(
     names: Sequence[str], split_keys: Sequence[str] = ("z cycle", "cycle number")
 ) -> tuple[list[str], list[str]]:
@@ -359,3 +368,37 @@ def select_columns(
     if "temperature" in first:
         optional.append(first["temperature"])
     return required, optional
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+def parse_datetime(text: str, formats: Sequence[str]) -> datetime | None:
+    """``text`` (surrounding blanks ignored) read with the first of ``formats`` that fits."""
+    t = text.strip()
+    for fmt in formats:
+        try:
+            return datetime.strptime(t, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def date_and_time(
+    date: str, time: str, date_formats: Sequence[str], time_formats: Sequence[str]
+) -> str | None:
+    """ISO 8601 text of a date and a time written in separate fields.
+
+    Returns
+    -------
+    str or None
+        The date and time; the date alone when the time does not parse; None when the date
+        does not.
+    """
+    d = parse_datetime(date, date_formats)
+    if d is None:
+        return None
+    t = parse_datetime(time, time_formats)
+    if t is None:
+        return d.date().isoformat()
+    return datetime.combine(d.date(), t.time()).isoformat()

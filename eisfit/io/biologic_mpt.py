@@ -11,7 +11,6 @@ files interleave non-impedance rows with ``freq/Hz = 0``, which are dropped.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +18,40 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import TextFile, guess_separator, load_text, parse_columns, select_columns
-from .normalise import add_assumption, add_note, spectra_from_columns, temperature_from_text
+from ._text import (
+    TextFile,
+    guess_separator,
+    load_text,
+    parse_columns,
+    parse_datetime,
+    select_columns,
+)
+from .normalise import (
+    add_assumption,
+    add_note,
+    classify_column,
+    spectra_from_columns,
+    temperature_from_text,
+)
 from .registry import register
 
 _MAGIC = b"EC-Lab ASCII FILE"
 _NB_RE = re.compile(r"^\s*Nb\s+header\s+lines\s*:\s*(\d+)\s*$", re.IGNORECASE)
 _LOOP_RE = re.compile(r"^\s*Loop\s+(\d+)\s+from\s+point\s+number\s+(\d+)\s+to\s+(\d+)", re.I)
+_EC_LAB_DATES = (
+    "%m/%d/%Y %H:%M:%S.%f",
+    "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S.%f",
+    "%d.%m.%Y %H:%M:%S",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+)
 
 
 def parse_ec_lab_date(text: str) -> str | None:
     """ISO 8601 date-time from EC-Lab's ``MM/DD/YYYY HH:MM:SS(.fff)`` or ``DD.MM.YYYY ...``."""
-    t = text.strip()
-    for fmt in (
-        "%m/%d/%Y %H:%M:%S.%f",
-        "%m/%d/%Y %H:%M:%S",
-        "%d.%m.%Y %H:%M:%S.%f",
-        "%d.%m.%Y %H:%M:%S",
-        "%m/%d/%Y",
-        "%d.%m.%Y",
-    ):
-        try:
-            return datetime.strptime(t, fmt).isoformat()
-        except ValueError:
-            continue
-    return None
+    d = parse_datetime(text, _EC_LAB_DATES)
+    return None if d is None else d.isoformat()
 
 
 def _num(text: str) -> float | None:
@@ -194,7 +202,7 @@ def read_mpt_text(tf: TextFile) -> list[Spectrum]:
                 meta, f"temperature {t - 273.15:g} °C taken from the comment {comment!r}"
             )
     required, optional = select_columns(names)
-    if not required or classify_first(names) is None:
+    if not any(classify_column(n).quantity == "frequency" for n in names):
         raise ReaderError(
             path, f"no 'freq/Hz' column among the column names {names[:8]!r}...", line=n_header
         )
@@ -212,13 +220,3 @@ def read_mpt_text(tf: TextFile) -> list[Spectrum]:
     return spectra_from_columns(
         path, cols, [n for n in names if n in cols], meta, lines=line_numbers, extra_groups=extra
     )
-
-
-def classify_first(names: list[str]) -> str | None:
-    """The frequency column name, if any."""
-    from .normalise import classify_column
-
-    for n in names:
-        if classify_column(n).quantity == "frequency":
-            return n
-    return None

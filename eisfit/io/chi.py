@@ -8,12 +8,11 @@ A date line, ``A.C. Impedance``, ``key: value`` and ``key = value`` settings, th
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..spectrum import Spectrum
-from ._text import load_text
+from ._text import load_text, parse_datetime
 from .generic import read_table_text
 from .registry import register
 
@@ -35,12 +34,11 @@ class CHInstruments:
         meta: dict[str, Any] = {"format": "chi", "source": str(path)}
         if tf.lines:
             first = re.sub(r"\s+", " ", tf.lines[0].strip())
-            for fmt in ("%b. %d, %Y %H:%M:%S", "%B %d, %Y %H:%M:%S", "%b %d, %Y %H:%M:%S"):
-                try:
-                    meta["start_time"] = datetime.strptime(first, fmt).isoformat()
-                    break
-                except ValueError:
-                    continue
+            d = parse_datetime(
+                first, ("%b. %d, %Y %H:%M:%S", "%B %d, %Y %H:%M:%S", "%b %d, %Y %H:%M:%S")
+            )
+            if d is not None:
+                meta["start_time"] = d.isoformat()
         for line in tf.lines[:60]:
             s = line.strip()
             if s == "A.C. Impedance":

@@ -11,7 +11,6 @@ Gamry's ``Zimag`` is Im(Z) (negative for capacitive behaviour).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,12 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import TextFile, is_number, load_text
+from ._text import TextFile, date_and_time, load_text
 from .normalise import (
-    NUMBER_RE,
     add_assumption,
     add_note,
     make_spectrum,
+    parse_number,
     polar_to_complex,
 )
 from .registry import register
@@ -32,32 +31,17 @@ from .registry import register
 _TABLE_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*\tTABLE(?:\t(\d+))?\s*$")
 
 
-def _value(fields: list[str], dc: bool) -> float | None:
-    for f in fields:
-        t = f.strip()
-        if dc:
-            t = t.replace(",", ".")
-        if NUMBER_RE.match(t):
-            return float(t)
-    return None
+def _number(cell: str, dc: bool) -> float | None:
+    try:
+        return parse_number(cell, dc)
+    except ValueError:
+        return None
 
 
-def _gamry_datetime(date: str, time: str) -> str | None:
-    for fmt in ("%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            d = datetime.strptime(date.strip(), fmt)
-        except ValueError:
-            continue
-        t = time.strip()
-        for tf in ("%H:%M:%S.%f", "%H:%M:%S"):
-            try:
-                tt = datetime.strptime(t, tf)
-                return d.replace(hour=tt.hour, minute=tt.minute, second=tt.second,
-                                 microsecond=tt.microsecond).isoformat()
-            except ValueError:
-                continue
-        return d.date().isoformat()
-    return None
+def _header_number(header: dict[str, list[str]], key: str, dc: bool) -> float | None:
+    """The value field of a ``KEY<tab>QUANT<tab>value`` header line, if it is a number."""
+    fields = header.get(key, [])
+    return _number(fields[1], dc) if len(fields) > 1 else None
 
 
 @register("gamry-dta", extensions=(".dta",), description="Gamry Framework EIS data (.DTA)")
@@ -114,7 +98,10 @@ def read_gamry(tf: TextFile) -> list[Spectrum]:
     if "DATE" in header and len(header["DATE"]) > 1:
         date = header["DATE"][1]
         time = header.get("TIME", ["", ""])[1] if len(header.get("TIME", [])) > 1 else ""
-        st = _gamry_datetime(date, time)
+        st = date_and_time(
+            date, time, ("%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"),
+            ("%H:%M:%S.%f", "%H:%M:%S"),
+        )
         if st:
             meta["start_time"] = st
         elif date.strip():
@@ -123,20 +110,17 @@ def read_gamry(tf: TextFile) -> list[Spectrum]:
         meta["instrument"] = "Gamry " + header["PSTAT"][1].strip()
     if "FRAMEWORKVERSION" in header and len(header["FRAMEWORKVERSION"]) > 1:
         meta["software"] = "Gamry Framework " + header["FRAMEWORKVERSION"][1].strip()
-    if "VAC" in header:
-        v = _value(header["VAC"][1:2], dc)
-        if v is not None:
-            meta["amplitude"] = v * 1e-3
-            meta["amplitude_unit"] = "V rms"
-    if "IACREQ" in header:
-        v = _value(header["IACREQ"][1:2], dc)
-        if v is not None:
-            meta["amplitude"] = v
-            meta["amplitude_unit"] = "A rms"
-    if "AREA" in header:
-        v = _value(header["AREA"][1:2], dc)
-        if v is not None and v > 0:
-            meta["area_cm2"] = v
+    v = _header_number(header, "VAC", dc)
+    if v is not None:
+        meta["amplitude"] = v * 1e-3
+        meta["amplitude_unit"] = "V rms"
+    v = _header_number(header, "IACREQ", dc)
+    if v is not None:
+        meta["amplitude"] = v
+        meta["amplitude_unit"] = "A rms"
+    v = _header_number(header, "AREA", dc)
+    if v is not None and v > 0:
+        meta["area_cm2"] = v
     if aborted:
         add_note(meta, "the run was aborted (EXPERIMENTABORTED): the spectrum may be incomplete")
     if dc:
@@ -220,23 +204,25 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
                 )
         vals = []
         for c in need:
-            t = cells[c].replace(",", ".") if dc else cells[c]
-            if not NUMBER_RE.match(t):
+            v = _number(cells[c], dc)
+            if v is None:
                 raise ReaderError(
                     path,
                     f"ZCURVE column {names[c]!r}: "
                     f"expected a number, found {cells[c]!r}",
                     line=j + 1,
                 )
-            vals.append(float(t))
+            vals.append(v)
         if j == len(lines) - 1 and not tf.ends_with_newline and len(cells) < len(names):
             raise ReaderError(path, "last ZCURVE row is cut short (file truncated?)", line=j + 1)
         f.append(vals[0])
         a.append(vals[1])
         b.append(vals[2])
         ln.append(j + 1)
-        if temp_j is not None and temp_j < len(cells) and is_number(cells[temp_j], dc):
-            temps.append(float(cells[temp_j].replace(",", ".")))
+        if temp_j is not None and temp_j < len(cells):
+            temp = _number(cells[temp_j], dc)
+            if temp is not None:
+                temps.append(temp)
         j += 1
     if not f:
         raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)

@@ -20,19 +20,19 @@ from ..spectrum import Spectrum
 from ._text import (
     TextFile,
     find_numeric_block,
+    has_impedance_names,
     header_names,
     is_number,
     load_text,
+    nonempty_fields,
     parse_columns,
     select_columns,
-    split_fields,
 )
 from .normalise import (
     add_assumption,
     add_note,
     classify_column,
     looks_binary,
-    make_spectrum,
     spectra_from_columns,
 )
 from .registry import register
@@ -40,14 +40,7 @@ from .registry import register
 _ERROR_CELLS = ("#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!", "")
 
 
-def _names_ok(names: Sequence[str]) -> bool:
-    qs = {classify_column(n).quantity for n in names}
-    return "frequency" in qs and ({"re", "im"} <= qs or {"modulus", "phase"} <= qs)
-
-
-def _repair_spreadsheet_error(
-    names: list[str], meta: dict[str, Any]
-) -> tuple[list[str], str | None]:
+def _repair_spreadsheet_error(names: list[str]) -> tuple[list[str], str | None]:
     """A spreadsheet re-save can turn ``-Im(Z)/Ohm`` into ``#NAME?``: name the candidate."""
     qs = [classify_column(n).quantity for n in names]
     if "re" in qs and "im" not in qs:
@@ -104,16 +97,16 @@ def read_table_text(
             line=min(len(tf.lines), start + 1),
         )
     first, sep, dc = block
-    n_fields = len([c for c in split_fields(tf.lines[first], sep) if c != ""])
+    n_fields = len(nonempty_fields(tf.lines[first], sep))
     names: list[str] | None = None
     hdr = first - 1
     while hdr >= start and not tf.lines[hdr].strip():
         hdr -= 1
+    written = header_names(tf.lines[hdr], sep, n_fields) if hdr >= start else None
     repaired = None
-    if hdr >= start:
-        cand = header_names(tf.lines[hdr], sep, n_fields)
-        cand, repaired = _repair_spreadsheet_error(cand, meta)
-        if _names_ok(cand):
+    if written is not None:
+        cand, repaired = _repair_spreadsheet_error(written)
+        if has_impedance_names(cand):
             names = cand
     if names is not None:
         required, optional = select_columns(names, split_keys)
@@ -137,16 +130,18 @@ def read_table_text(
             add_note(meta, "decimal comma")
         kept = [n for n in names if n in cols]
         keys_present = any(n.strip().lower() in split_keys for n in kept)
-        return _split_and_build(path, cols, kept, meta, lines, keys_present, im_sign_known)
-    if hdr >= start and names is None:
-        cand = header_names(tf.lines[hdr], sep, n_fields)
-        if len(cand) == n_fields and not any(is_number(c) for c in cand):
-            raise ReaderError(
-                path,
-                f"column names {cand!r} not understood: expected a frequency column and "
-                "Re(Z)/Im(Z) (e.g. 'freq/Hz', \"Z'\", \"-Z''\") or |Z| and phase columns",
-                line=hdr + 1,
-            )
+        return _split_and_build(
+            path, cols, kept, meta, lines, split_keys if keys_present else (), im_sign_known
+        )
+    if written is not None and len(written) == n_fields and not any(
+        is_number(c) for c in written
+    ):
+        raise ReaderError(
+            path,
+            f"column names {written!r} not understood: expected a frequency column and "
+            "Re(Z)/Im(Z) (e.g. 'freq/Hz', \"Z'\", \"-Z''\") or |Z| and phase columns",
+            line=hdr + 1,
+        )
     if not allow_positional:
         raise ReaderError(
             path,
@@ -178,7 +173,7 @@ def read_table_text(
     )
     if dc:
         add_note(meta, "decimal comma")
-    return _split_and_build(path, cols, names[:3], meta, lines, False, False)
+    return _split_and_build(path, cols, names[:3], meta, lines, (), False)
 
 
 def _split_and_build(
@@ -187,13 +182,14 @@ def _split_and_build(
     names: list[str],
     meta: dict[str, Any],
     lines: np.ndarray,
-    keys_present: bool,
+    split_keys: Sequence[str],
     im_sign_known: bool,
 ) -> list[Spectrum]:
-    if keys_present:
+    """Spectra split by the ``split_keys`` columns, or else by all-zero rows between sweeps."""
+    if split_keys:
         return spectra_from_columns(
             path, cols, names, meta, lines=lines, im_sign_known=im_sign_known,
-            split_keys=("z cycle", "cycle number", "loop_index", "loop"),
+            split_keys=split_keys,
         )
     # no index column: an all-zero-frequency row between sweeps ends a spectrum
     fname = next(n for n in names if classify_column(n).quantity == "frequency")
@@ -287,10 +283,3 @@ class Xlsx:
         finally:
             wb.close()
         raise ReaderError(path, "; ".join(errors) or "workbook has no sheets with data")
-
-
-def read_rows_as_spectrum(
-    path: Path, f: np.ndarray, z: np.ndarray, meta: dict[str, Any]
-) -> Spectrum:
-    """Convenience for readers that already hold arrays."""
-    return make_spectrum(path, f, z, meta)

@@ -14,6 +14,7 @@ decimal commas.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import TextFile, load_text, read_bytes
+from ._text import load_text, read_bytes
 from .generic import read_table_text
 from .normalise import add_note, make_spectrum, sniff_text, split_lines
 from .registry import register
@@ -124,6 +125,10 @@ _FREQ = re.compile(r"^\s*\"?freq\.?\s*/\s*(k?hz)\s*\"?\s*$", re.IGNORECASE)
 
 def _ivium_header(line: str) -> list[str] | None:
     """The column names of an IviumSoft export header line, or None if it is not one."""
+    # the names always hold these letters: a cheap test that lets other lines through quickly
+    low = line.lower()
+    if "freq" not in low or "z1" not in low or "z2" not in low:
+        return None
     names = [c for c in re.split(r"\t|;", line) if c.strip()]
     if len(names) < 3:
         return None
@@ -176,7 +181,7 @@ class IviumText:
         names = [_rename(c) for c in raw.split(sep)]
         lines = list(tf.lines)
         lines[h] = sep.join(names)
-        renamed = TextFile(tf.path, tf.raw, tf.text, tf.encoding, lines, tf.ends_with_newline)
+        renamed = dataclasses.replace(tf, lines=lines)
         meta: dict[str, Any] = {"format": "ivium-text", "source": str(path)}
         add_note(meta, "IviumSoft Z1 read as Re(Z) and Z2 as Im(Z) (negative when capacitive)")
         for ln in tf.lines[:h]:

@@ -10,12 +10,11 @@ temperature column is empty: the temperature is taken from the file name.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..spectrum import Spectrum
-from ._text import load_text
+from ._text import load_text, parse_datetime
 from .generic import read_table_text
 from .normalise import add_assumption, temperature_from_text
 from .registry import register
@@ -43,13 +42,9 @@ class LcrText:
         meta: dict[str, Any] = {"format": "lcr-text", "source": str(path)}
         for line in tf.lines[:10]:
             m = re.search(r"Time:\s*(\d{1,2}:\d{2});\s*Datum:\s*(\d{1,2}\.\d{1,2}\.\d{4})", line)
-            if m:
-                try:
-                    meta["start_time"] = datetime.strptime(
-                        f"{m.group(2)} {m.group(1)}", "%d.%m.%Y %H:%M"
-                    ).isoformat()
-                except ValueError:
-                    pass
+            d = parse_datetime(f"{m.group(2)} {m.group(1)}", ("%d.%m.%Y %H:%M",)) if m else None
+            if d is not None:
+                meta["start_time"] = d.isoformat()
             if line.startswith("Sample Area [sqmm]:"):
                 v = _de(line.split(":", 1)[1])
                 if v:

@@ -110,20 +110,12 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, str]:
     if len(head) >= 8:
         odd_nul = head[1::2].count(0) / max(1, len(head[1::2]))
         even_nul = head[0::2].count(0) / max(1, len(head[0::2]))
-        if odd_nul > 0.9 and even_nul < 0.1:
-            try:
-                return data[: len(data) // 2 * 2].decode("utf-16-le").replace("\ufeff", ""), (
-                    "utf-16-le"
-                )
-            except UnicodeDecodeError:
-                pass
-        if even_nul > 0.9 and odd_nul < 0.1:
-            try:
-                return data[: len(data) // 2 * 2].decode("utf-16-be").replace("\ufeff", ""), (
-                    "utf-16-be"
-                )
-            except UnicodeDecodeError:
-                pass
+        for enc, nul, other in (("utf-16-le", odd_nul, even_nul), ("utf-16-be", even_nul, odd_nul)):
+            if nul > 0.9 and other < 0.1:
+                try:
+                    return data[: len(data) // 2 * 2].decode(enc).replace("\ufeff", ""), enc
+                except UnicodeDecodeError:
+                    pass
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

@@ -21,6 +21,7 @@ from ..exceptions import ReaderError
 from ..spectrum import Spectrum
 from ._text import (
     find_numeric_block,
+    has_impedance_names,
     load_text,
     parse_columns,
     read_bytes,
@@ -33,6 +34,7 @@ from .normalise import (
     classify_column,
     decode_text,
     make_spectrum,
+    polar_to_complex,
     sniff_text,
     spectra_from_columns,
 )
@@ -138,7 +140,7 @@ class PalmSensSession:
                 if "ZRe" in arr and "ZIm" in arr and arr["ZRe"].size == f.size == arr["ZIm"].size:
                     z = arr["ZRe"] - 1j * arr["ZIm"]
                 elif "Z" in arr and "Phase" in arr and arr["Z"].size == f.size:
-                    z = arr["Z"] * np.exp(-1j * np.deg2rad(arr["Phase"]))
+                    z = polar_to_complex(arr["Z"], -arr["Phase"])
                 else:
                     raise ReaderError(
                         path, f"measurement {mi}: impedance arrays missing or of unequal length"
@@ -155,8 +157,7 @@ def _csv_names(line: str) -> tuple[list[str], str] | None:
         if sep not in line:
             continue
         names = [_rename(c) for c in split_fields(line, sep)]
-        qs = {classify_column(n).quantity for n in names}
-        if "frequency" in qs and ({"re", "im"} <= qs or {"modulus", "phase"} <= qs):
+        if has_impedance_names(names):
             return names, sep
     return None
 
@@ -227,10 +228,10 @@ class PalmSensCsv:
             )
         out: list[Spectrum] = []
         for k, (h, (names, sep)) in enumerate(heads):
-            stop = heads[k + 1][0] if k + 1 < len(heads) else None
-            block = find_numeric_block(tf.lines[: stop or len(tf.lines)], h + 1, min_rows=1)
+            stop = heads[k + 1][0] if k + 1 < len(heads) else len(tf.lines)
+            block = find_numeric_block(tf.lines[:stop], h + 1, min_rows=1)
             if block is None or block[0] != next(
-                (j for j in range(h + 1, stop or len(tf.lines)) if tf.lines[j].strip()), -1
+                (j for j in range(h + 1, stop) if tf.lines[j].strip()), -1
             ):
                 raise ReaderError(
                     path, "expected rows of numbers after the column names", line=h + 2

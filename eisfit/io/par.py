@@ -13,13 +13,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import load_text, parse_columns, select_columns
+from ._text import load_text, parse_columns, parse_datetime, select_columns
 from .generic import read_table_text
 from .normalise import spectra_from_columns
 from .registry import register
@@ -103,14 +102,8 @@ class VersaStudio:
         exp = kv.get("Experiment", {})
         if exp.get("DateAcquired"):
             txt = f"{exp['DateAcquired']} {exp.get('TimeAcquired', '')}".strip()
-            for fmt in ("%A, %B %d, %Y %I:%M:%S %p", "%A, %B %d, %Y"):
-                try:
-                    meta["start_time"] = datetime.strptime(txt, fmt).isoformat()
-                    break
-                except ValueError:
-                    continue
-            else:
-                meta["start_time"] = txt
+            d = parse_datetime(txt, ("%A, %B %d, %Y %I:%M:%S %p", "%A, %B %d, %Y"))
+            meta["start_time"] = txt if d is None else d.isoformat()
         for name, d in kv.items():
             if name.startswith("Action") and "Amplitude (mV RMS)" in d:
                 meta["technique"] = d.get("Name", "")

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ..exceptions import UnsupportedFormatError
 from ..spectrum import Spectrum
+from .normalise import looks_binary
 
 __all__ = ["Reader", "ReaderInfo", "register", "readers", "get_reader", "detect", "HEAD_BYTES"]
 
@@ -157,8 +158,6 @@ def detect(head: bytes, path: Path) -> tuple[ReaderInfo, float]:
             "CHI/Autolab/PalmSens/Ivium/Novocontrol/RelaxIS/PAR/Zahner text exports or a "
             "CSV/TXT table with frequency and impedance columns); pass format= to force one"
         )
-        from .normalise import looks_binary
-
         off = looks_binary(head)
         if off is not None:
             raise UnsupportedFormatError(

@@ -48,7 +48,14 @@ import numpy as np
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import TextFile, guess_separator, header_names, load_text, parse_columns
+from ._text import (
+    TextFile,
+    guess_separator,
+    header_names,
+    load_text,
+    nonempty_fields,
+    parse_columns,
+)
 from .normalise import (
     add_assumption,
     add_note,
@@ -59,23 +66,21 @@ from .normalise import (
 )
 from .registry import register
 
-# column roles from names, compared lower case with blanks removed
+# column name (lower case, blanks removed) -> role
 _POLAR = {
-    "number": ("number",),
-    "frequency": ("frequency/hz", "frequency(hz)"),
-    "modulus": ("impedance/ohm", "impedance(ω)", "impedance(ohm)"),
-    "phase": ("phase/deg", "phase/deg(°)"),
-    "significance": ("significance",),
-    "time": ("time/s", "time(s)"),
+    "number": "number",
+    "frequency/hz": "frequency",
+    "frequency(hz)": "frequency",
+    "impedance/ohm": "modulus",
+    "impedance(ω)": "modulus",
+    "impedance(ohm)": "modulus",
+    "phase/deg": "phase",
+    "phase/deg(°)": "phase",
+    "significance": "significance",
+    "time/s": "time",
+    "time(s)": "time",
 }
-_LOG = {
-    "logf": ("logf",),
-    "logo": ("logo",),
-    "logzm": ("logzm",),
-    "phim": ("phim",),
-    "real": ("real",),
-    "imag": ("imag",),
-}
+_LOG = {k: k for k in ("logf", "logo", "logzm", "phim", "real", "imag")}
 _SPLITS = (r"\t", r";", r",", r"\s{2,}", r"\s+")
 _META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)[\s.]*:\s*(.*?)\s*$")
 _VALUE = re.compile(r"^([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)$")
@@ -94,17 +99,16 @@ _UNITS = {
 
 
 def _key(name: str) -> str:
-    return re.sub(r"\s+", "", name.strip().strip('"')).lower()
+    return "".join(name.strip().strip('"').split()).lower()
 
 
-def _roles(names: Sequence[str], table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _roles(names: Sequence[str], table: dict[str, str]) -> dict[str, str]:
     """Role -> column name, the first column of each role."""
     out: dict[str, str] = {}
     for n in names:
-        k = _key(n)
-        for role, keys in table.items():
-            if k in keys and role not in out:
-                out[role] = n
+        role = table.get(_key(n))
+        if role is not None and role not in out:
+            out[role] = n
     return out
 
 
@@ -131,17 +135,18 @@ def _header_line(line: str) -> tuple[str, list[str]] | None:
         names = [c for c in re.split(sep, line.strip()) if c.strip()]
         if len(names) < 3:
             continue
-        lay = _layout(_roles(names, _POLAR), _roles(names, _LOG))
+        polar = _roles(names, _POLAR)
+        lay = _layout(polar, _roles(names, _LOG))
         if lay == "log":
             return lay, names
-        if lay == "polar":
-            # the three names alone are a common table; Zahner's exports add a point number
-            # or a significance column, and the bracket form is Zahner's own spelling
-            r = _roles(names, _POLAR)
-            marked = "number" in r or "significance" in r
-            marked = marked or _key(r["phase"]) == "phase/deg(°)"
-            if marked:
-                return lay, names
+        # the three polar names alone are a common table; Zahner's exports add a point number
+        # or a significance column, and the bracket form is Zahner's own spelling
+        if lay == "polar" and (
+            "number" in polar
+            or "significance" in polar
+            or _key(polar["phase"]) == "phase/deg(°)"
+        ):
+            return lay, names
     return None
 
 
@@ -201,13 +206,7 @@ class ZahnerText:
         if first >= len(tf.lines):
             raise ReaderError(path, "no data rows after the column names", line=h + 1)
         sep, dc = guess_separator(tf.lines[first])
-        n_fields = len(
-            [
-                c
-                for c in re.split(sep if sep != " " else r"\s+", tf.lines[first].strip())
-                if c.strip()
-            ]
-        )
+        n_fields = len(nonempty_fields(tf.lines[first], sep))
         names = header_names(tf.lines[h], sep, n_fields)
         table = _POLAR if layout == "polar" else _LOG
         roles = _roles(names, table)

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from ..exceptions import ReaderError
 from ..spectrum import Spectrum
 from ._text import (
     TextFile,
+    date_and_time,
     find_numeric_block,
     header_names,
     load_text,
@@ -33,18 +33,7 @@ from .registry import register
 
 
 def _date(date: str, time: str = "") -> str | None:
-    for fmt in ("%m-%d-%Y", "%m/%d/%Y", "%d.%m.%Y"):
-        try:
-            d = datetime.strptime(date.strip(), fmt)
-        except ValueError:
-            continue
-        try:
-            t = datetime.strptime(time.strip(), "%H:%M:%S")
-            d = d.replace(hour=t.hour, minute=t.minute, second=t.second)
-            return d.isoformat()
-        except ValueError:
-            return d.date().isoformat()
-    return None
+    return date_and_time(date, time, ("%m-%d-%Y", "%m/%d/%Y", "%d.%m.%Y"), ("%H:%M:%S",))
 
 
 @register("zplot", extensions=(".z",), description="Scribner ZPlot/ZPlotW/Z60W text (.z)")
