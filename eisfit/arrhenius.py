@@ -592,14 +592,14 @@ def arrhenius(
         if float(stats.chi2.sf(chi2_abs, dof)) < 0.001:
             notes.append(
                 f"the points scatter more than their standard errors allow (reduced chi-square "
-                f"{chi2_abs / dof:.3g}); Ea_stderr includes that scatter"
+                f"{red_chi2:.3g}); Ea_stderr includes that scatter"
             )
 
     p_curv = _curvature_p(x, y, w, rss)
     curved = bool(math.isfinite(p_curv) and p_curv < CURVATURE_P)
-    label = "ln(T/R)" if quantity == "resistance" and form == "ln(sigma*T)" else form
-    if quantity == "resistance" and form == "ln(sigma)":
-        label = "-ln(R)"
+    label = form
+    if quantity == "resistance":
+        label = "ln(T/R)" if form == "ln(sigma*T)" else "-ln(R)"
     if curved:
         notes.append(
             f"{label} against 1/T is curved (quadratic term p = {p_curv:.2g}): more than one "

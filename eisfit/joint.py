@@ -343,7 +343,6 @@ class _Slot:
     kind: int
     col: int = -1  # coordinate column (local value, lnC, n, lnR0)
     proc: int = -1  # process index
-    r_index: int = -1  # parameter index of the arc's resistor (for a shared Q)
     log: bool = True
 
 
@@ -634,6 +633,7 @@ def fit_joint(
     kinds = circuit.parameter_kinds
     n_par = len(pnames)
     roles = named.roles if named is not None else {}
+    hidden_role = named.hidden_role if named is not None else None
 
     # ------------------------------------------------------------ processes
     st = guess.structure(circuit)
@@ -653,8 +653,7 @@ def fit_joint(
     if not chosen:
         raise JointFitError(f"circuit {circuit.text!r} has no R-CPE or R-C arc to constrain")
     if shared_capacitance is None:
-        hidden = named.hidden_role if named is not None else None
-        shared_roles = [hidden] if hidden in chosen else []
+        shared_roles = [hidden_role] if hidden_role in chosen else []
     else:
         shared_roles = list(shared_capacitance)
         bad = [s for s in shared_roles if s not in chosen]
@@ -758,7 +757,6 @@ def fit_joint(
         for i in st.series_r
         if roles.get(pnames[i], "series") in ("series", "intercept")
     ]
-    hidden_role = named.hidden_role if named is not None else None
 
     def r0_start(k: int) -> float:
         r = results[k]
@@ -821,7 +819,7 @@ def fit_joint(
                 elif what == "n":
                     row.append(_Slot(_SHARED_N, col=pr.col_n, proc=j, log=False))
                 elif pr.n_index >= 0:
-                    row.append(_Slot(_SHARED_Q, col=pr.col_lnc, proc=j, r_index=pr.r_index))
+                    row.append(_Slot(_SHARED_Q, col=pr.col_lnc, proc=j))
                 else:
                     row.append(_Slot(_SHARED_C, col=pr.col_lnc, proc=j))
                 continue
@@ -863,8 +861,6 @@ def fit_joint(
         raise JointFitError(f"{n_res} residuals cannot fit {n_u} joint parameters")
 
     problem = StackedProblem(circuit, procs, slots, data, s_t, x_t, n_u)
-    evaluate = problem.evaluate
-    params_of = problem.params_of
 
     with guess.single_threaded_blas():  # threaded BLAS is far slower on these sizes
         res = least_squares(
@@ -880,7 +876,7 @@ def fit_joint(
             max_nfev=max_nfev,
         )
         u = res.x
-        r_fin, j_fin = evaluate(u)
+        r_fin, j_fin = problem.evaluate(u)
         jtj = j_fin.T @ j_fin
         try:
             cov_u = np.linalg.inv(jtj)
@@ -901,7 +897,7 @@ def fit_joint(
     params_se = np.empty((n_t, n_par))
     derivs = []
     for k in range(n_t):
-        p, d = params_of(u, k)
+        p, d = problem.params_of(u, k)
         params[k] = p
         params_se[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, cov, d), 0.0))
         derivs.append(d)
@@ -1019,18 +1015,11 @@ def fit_joint(
         res_se_out["series"] = _frozen(params_se[:, i0])
     total_roles = list(named.total) if named is not None and named.total else []
     if total_roles and all(t in res_out for t in total_roles):
-        idx = []
-        for t in total_roles:
-            i = next(a.indices[0] for a in arcs if role_of_arc[a.names[0]] == t)
-            idx.append(i)
+        idx = [next(a.indices[0] for a in arcs if role_of_arc[a.names[0]] == t)
+               for t in total_roles]
         tot = params[:, idx].sum(axis=1)
-        tot_se = np.array(
-            [
-                math.sqrt(max(float(np.sum(derivs[k][idx], axis=0) @ cov
-                                    @ np.sum(derivs[k][idx], axis=0)), 0.0))
-                for k in range(n_t)
-            ]
-        )
+        d_tot = [np.sum(d[idx], axis=0) for d in derivs]  # d total / d u per spectrum
+        tot_se = np.array([math.sqrt(max(float(g @ cov @ g), 0.0)) for g in d_tot])
         res_out["total"] = _frozen(tot)
         res_se_out["total"] = _frozen(tot_se)
 

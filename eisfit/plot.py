@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .units import ZERO_CELSIUS_K
+
 __all__ = [
     "SINGLE_COLUMN_IN",
     "nyquist",
@@ -50,7 +52,6 @@ PLOT_FORMS = {
     "log(sigma*T)": ("ln(sigma*T)", "log10"),
     "log(sigma)": ("ln(sigma)", "log10"),
 }
-_ZERO_C = 273.15
 
 
 # --------------------------------------------------------------------------- helpers
@@ -124,12 +125,13 @@ def _title(spectrum: Any) -> str:
         parts.append(str(spectrum.source).replace("\\", "/").rsplit("/", 1)[-1])
     t = spectrum.temperature
     if t is not None:
-        parts.append(f"{t - _ZERO_C:.4g} °C")
+        parts.append(f"{t - ZERO_CELSIUS_K:.4g} °C")
     return ", ".join(parts)
 
 
-def _spike_view(spectrum: Any) -> float | None:
-    """Largest Z' (Ohm) to show when a blocking spike or a tail dwarfs the arcs, else None."""
+def _spike_view(spectrum: Any) -> tuple[float, float] | None:
+    """(largest Z' to show in Ohm, frequency where the spike starts in Hz) when a blocking
+    spike or a tail dwarfs the arcs, else None."""
     from .validate import spike_start
 
     f, z = spectrum.frequency, spectrum.z
@@ -148,7 +150,7 @@ def _spike_view(spectrum: Any) -> float | None:
     full = max(float(np.max(z.real)), float(np.max(-z.imag)))
     if full < 2.5 * extent:
         return None
-    return 1.25 * x_arcs
+    return 1.25 * x_arcs, float(fs)
 
 
 def _equal_limits(
@@ -235,10 +237,12 @@ def nyquist(
         ff = np.logspace(np.log10(hi), np.log10(lo), 500)
         zf = fit.impedance(ff)
 
+    f_spike = 0.0  # the arcs lie above it when the view leaves the spike out
     if zoom == "all" or zoom is None:
         xmax = None
     elif zoom == "auto":
-        xmax = _spike_view(spectrum)
+        view = _spike_view(spectrum)
+        xmax, f_spike = view if view is not None else (None, 0.0)
     else:
         xmax = float(zoom)
         if not xmax > 0:
@@ -258,7 +262,7 @@ def nyquist(
         vy = np.concatenate([vy, -zf.imag])
     elif zoom == "auto" and xmax is not None:
         # the spike leaves through the top: the view is set by the arcs below it
-        arcs = f >= _spike_frequency(spectrum)
+        arcs = f >= f_spike
         vx = np.append(z.real[arcs], xmax)
         vy = -z.imag[arcs]
     elif xmax is not None:
@@ -297,13 +301,6 @@ def nyquist(
     if text:
         ax.set_title(text, fontsize=LABEL_PT)
     return ax
-
-
-def _spike_frequency(spectrum: Any) -> float:
-    from .validate import spike_start
-
-    fs = spike_start(spectrum.frequency, spectrum.z)
-    return float(fs) if fs is not None else 0.0
 
 
 def _fraction(ax: Any, x: float, y: float) -> tuple[float, float]:
@@ -796,11 +793,11 @@ def _arrhenius_ylabel(fit_form: str, base: str, quantities: set[str]) -> str:
 def _inv_to_celsius(x: Any) -> Any:
     x = np.asarray(x, float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x > 0, 1000.0 / np.where(x > 0, x, 1.0) - _ZERO_C, np.inf)
+        return np.where(x > 0, 1000.0 / np.where(x > 0, x, 1.0) - ZERO_CELSIUS_K, np.inf)
 
 
 def _celsius_to_inv(c: Any) -> Any:
-    k = np.asarray(c, float) + _ZERO_C
+    k = np.asarray(c, float) + ZERO_CELSIUS_K
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(k > 0, 1000.0 / np.where(k > 0, k, 1.0), np.inf)
 

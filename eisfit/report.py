@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 import uncertainties
 
+from .units import ZERO_CELSIUS_K
+
 __all__ = ["write_report", "render_report", "figure_png", "figure_img", "spectrum_html",
            "fmt_pm"]
 
-_ZERO_C = 273.15
 _FORM_TEXT = {
     "ln(sigma*T)": "ln(σT) against 1/T (σT = A·exp(−Ea/k<sub>B</sub>T))",
     "ln(sigma)": "ln σ against 1/T (σ = A·exp(−Ea/k<sub>B</sub>T))",
@@ -167,7 +168,7 @@ def _hz(f: float) -> str:
 
 
 def _celsius(t_k: float | None) -> str:
-    return "–" if t_k is None else f"{t_k - _ZERO_C:.4g} °C ({t_k:.2f} K)"
+    return "–" if t_k is None else f"{t_k - ZERO_CELSIUS_K:.4g} °C ({t_k:.2f} K)"
 
 
 def _role(role: str) -> str:
@@ -351,7 +352,7 @@ def _spectrum_figures(
             what.append(f"DRT ({len(d.peaks)} peak{'s' if len(d.peaks) != 1 else ''})")
         if k is not None:
             what.append("lin-KK residuals (" + ("passed" if k.passed else "FAILED") + ")")
-        cap = f"{lab}" + (f", {t - _ZERO_C:.4g} °C" if t is not None else "") + ": " + \
+        cap = f"{lab}" + (f", {t - ZERO_CELSIUS_K:.4g} °C" if t is not None else "") + ": " + \
             ", ".join(what) + "."
         cards.append(
             f"<figure>{figure_img(fig, f'Fit of {lab}', dpi=dpi + 10)}"
@@ -365,12 +366,11 @@ def _params_tables(results: Sequence[Any], labels: Sequence[str]) -> str:
     for lab, r in zip(labels, results, strict=True):
         units = dict(zip(r.circuit.parameter_names, r.circuit.parameter_units, strict=True))
         rows = []
-        for k, p in r.params.items():
-            err = p.stderr if p.stderr is not None else None
+        for k, p in r.records.items():
             flags = ", ".join(r.flags.get(k, []))
             if not p.vary:
                 flags = ", ".join(x for x in ("fixed", flags) if x)
-            rows.append([_e(k), _e(fmt_pm(p.value, err, 5)), _e(units[k]), _e(flags)])
+            rows.append([_e(k), _e(fmt_pm(p.value, p.stderr, 5)), _e(units[k]), _e(flags)])
         out.append(
             f"<h3>{_e(lab)}</h3><p>χ² (reduced) = {r.chi_square:.3g}, AIC = {r.aic:.1f}, "
             f"BIC = {r.bic:.1f}, {r.n_points} points, {r.nfev} evaluations"
@@ -397,7 +397,7 @@ def _results_tables(
     head = ["spectrum", "T / °C"] + [f"R {_role(k)} / Ω" for k in roles] + ["χ²", "lin-KK"]
     rows = []
     for lab, r, t, k in zip(labels, results, temps, kks, strict=True):
-        cells = [_e(lab), "–" if t is None else f"{t - _ZERO_C:.4g}"]
+        cells = [_e(lab), "–" if t is None else f"{t - ZERO_CELSIUS_K:.4g}"]
         for role in roles:
             if role in r.resistances:
                 cells.append(_e(fmt_pm(r.resistances[role], r.resistance_stderr.get(role))))
@@ -425,7 +425,7 @@ def _results_tables(
         head += [f"apex {_role(k)} / Hz" for k in arc_roles]
         rows = []
         for lab, r, t in zip(labels, results, temps, strict=True):
-            cells = [_e(lab), "–" if t is None else f"{t - _ZERO_C:.4g}"]
+            cells = [_e(lab), "–" if t is None else f"{t - ZERO_CELSIUS_K:.4g}"]
             if geometry is not None:
                 sig = r.conductivity(geometry)
                 asr = r.asr(geometry)
@@ -461,7 +461,7 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
             _e(fmt_pm(a.ln_prefactor, a.ln_prefactor_stderr)),
             f"{a.r2:.5f}",
             f"{a.n}",
-            _e(f"{a.T_min_K - _ZERO_C:.4g} to {a.T_max_K - _ZERO_C:.4g}"),
+            _e(f"{a.T_min_K - ZERO_CELSIUS_K:.4g} to {a.T_max_K - ZERO_CELSIUS_K:.4g}"),
             _e(a.quantity),
             _e(curv),
         ])
@@ -487,7 +487,6 @@ def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
     text = _FORM_TEXT.get(form, _e(form))
     if not fits:
         return text + "; not computed (fewer than two temperatures for every role)"
-    any_fit = next(iter(fits.values()))
     quantities = sorted({a.quantity for a in fits.values()})
     what = {
         "conductivity": "conductivity σ = L/(R·A)",
@@ -501,7 +500,6 @@ def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
     else:
         text += "; unweighted least squares"
     text += "; Ea = −slope·k<sub>B</sub>, standard error and 95 % interval (Student t, n − 2)"
-    del any_fit
     return text
 
 
@@ -521,7 +519,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
 
     t_text = "–"
     if temps:
-        t_text = (f"{min(temps) - _ZERO_C:.4g} to {max(temps) - _ZERO_C:.4g} °C "
+        t_text = (f"{min(temps) - ZERO_CELSIUS_K:.4g} to {max(temps) - ZERO_CELSIUS_K:.4g} °C "
                   f"({min(temps):.2f}–{max(temps):.2f} K), {len(temps)} temperatures")
     weightings = ", ".join(sorted({_WEIGHTING_TEXT.get(r.weighting, r.weighting)
                                    for r in results})) or "–"
@@ -540,12 +538,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     ])
 
     warnings: list[tuple[str, str]] = [("series", w) for w in series.warnings]
-    try:
-        spectra_dicts = series.to_dict()["spectra"]
-        per_spectrum = [d.get("warnings", []) for d in spectra_dicts]
-    except Exception:
-        per_spectrum = [list(r.warnings) for r in results]
-    for lab, ws in zip(labels, per_spectrum, strict=False):
+    for lab, ws in zip(labels, series._all_spectrum_warnings(), strict=True):
         warnings.extend((lab, w) for w in ws)
     for role, a in fits.items():
         warnings.extend((f"Arrhenius {_role(role)}", w) for w in a.warnings)
@@ -635,14 +628,14 @@ def render_report(
     from . import __version__
     from .result import FitResult
 
-    items = series_or_result
-    if isinstance(items, FitResult) or hasattr(items, "arrhenius_all"):
-        items = [items]
-    items = list(items)
+    def reportable(x: Any) -> bool:
+        return isinstance(x, FitResult) or hasattr(x, "arrhenius_all")
+
+    items = [series_or_result] if reportable(series_or_result) else list(series_or_result)
     if not items:
         raise ValueError("write_report needs a Series or a FitResult")
     for it in items:
-        if not (isinstance(it, FitResult) or hasattr(it, "arrhenius_all")):
+        if not reportable(it):
             raise TypeError(
                 f"write_report takes Series and FitResult objects, got {type(it).__name__}"
             )

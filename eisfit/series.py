@@ -31,6 +31,7 @@ kept and reported side by side (:meth:`Series.compare`, the ``arrhenius_joint`` 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import math
 import re
@@ -49,6 +50,7 @@ from .joint import JointResult, fit_joint
 from .output import write_atomic, write_text
 from .result import FitResult
 from .spectrum import Spectrum
+from .units import ZERO_CELSIUS_K
 
 __all__ = [
     "Series",
@@ -59,7 +61,6 @@ __all__ = [
     "SeriesError",
 ]
 
-ZERO_CELSIUS_K = 273.15
 #: Roles whose resistance is reported as an area-specific resistance (per interface).
 _INTERFACE_SUFFIX = "interface"
 #: Roles the Arrhenius summary of :meth:`Series.to_dict` leaves out (not thermally activated).
@@ -437,8 +438,6 @@ class Series:
             notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
         res = arrhenius(temps, values, stderr, form=form, quantity=quantity, min_points=min_points)
         if notes:
-            import dataclasses
-
             res = dataclasses.replace(res, warnings=tuple(res.warnings) + tuple(notes))
         return res
 
@@ -568,6 +567,12 @@ class Series:
                 out[i] = [f"same temperature ({t[i]:.2f} K) as {shown}"]
         return out
 
+    def _all_spectrum_warnings(self) -> list[list[str]]:
+        """Each spectrum's warnings: its fit's, then the series' own about it (a temperature
+        shared with other spectra); what :meth:`to_dict` and :meth:`to_frame` show."""
+        extra = self._spectrum_warnings()
+        return [list(r.warnings) + extra.get(i, []) for i, r in enumerate(self.results)]
+
     def to_dict(self) -> dict[str, Any]:
         """The batch JSON object.
 
@@ -578,13 +583,13 @@ class Series:
         and per-temperature resistances of the joint fit; empty when it failed) and
         ``joint_fit`` (its statistics and warnings, or ``{"error": ...}``).
         """
-        extra = self._spectrum_warnings()
         spectra = []
+        warnings = self._all_spectrum_warnings()
         for i, r in enumerate(self.results):
             d = r.to_dict(self.geometry)
             d["temperature_K"] = float(self.temperatures_K[i])
             d["from_intercept"] = self._from_intercept(r)
-            d["warnings"] = list(d.get("warnings", [])) + extra.get(i, [])
+            d["warnings"] = warnings[i]
             spectra.append(d)
         arr = {}
         for k, v in self.arrhenius_all().items():
@@ -624,7 +629,7 @@ class Series:
             for k in r.capacitances:
                 if k not in cap_roles:
                     cap_roles.append(k)
-        extra = self._spectrum_warnings()
+        warnings = self._all_spectrum_warnings()
         rows = []
         for i, (lab, t, r) in enumerate(
             zip(self.labels, self.temperatures_K, self.results, strict=True)
@@ -661,7 +666,7 @@ class Series:
                         row[f"sigma_{role}_joint_S_per_cm"] = _nom(self.geometry.conductivity(rj))
             row["from_intercept"] = "; ".join(self._from_intercept(r))
             row["chi_square"] = r.chi_square
-            row["warnings"] = "; ".join(list(r.warnings) + extra.get(i, []))
+            row["warnings"] = "; ".join(warnings[i])
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -688,7 +693,7 @@ class Series:
             lines.append(f"    temperatures = {t.min():.2f} K to {t.max():.2f} K")
         if self.geometry is not None:
             lines.append(f"    geometry     = {self.geometry}")
-        roles = [r for r in self.roles]
+        roles = self.roles
         lines.append("[[Resistances]] (Ohm)")
         head = f"    {'file':<24} {'T/K':>8} " + " ".join(f"{r:>16}" for r in roles)
         lines.append(head + f" {'chi2':>9}")
@@ -965,8 +970,6 @@ def refit_from_neighbours(
     list of FitResult
         In the order given.
     """
-    import dataclasses
-
     from .fitting import fit
     from .named import resolve
 
