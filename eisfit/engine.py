@@ -207,19 +207,24 @@ def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e
 
 def covariance(sol: Solution, n_params_free: int) -> np.ndarray | None:
     """Covariance of the free internal parameters, scaled by the reduced χ²."""
-    r = sol.residual
-    dof = r.size - n_params_free
-    if dof <= 0 or n_params_free == 0:
+    return scaled_covariance(sol.residual, sol.jac, n_params_free)
+
+
+def scaled_covariance(r: np.ndarray, j: np.ndarray, n_free: int) -> np.ndarray | None:
+    """(JᵀJ)⁻¹ · χ²/dof for residuals ``r`` (M,) and their Jacobian ``j`` (M, n_free).
+
+    None when there are no degrees of freedom or the inverse is not finite.
+    """
+    dof = r.size - n_free
+    if dof <= 0 or n_free == 0:
         return None
-    j = sol.jac
     jtj = j.T @ j
     try:
         inv = np.linalg.inv(jtj)
     except np.linalg.LinAlgError:
         inv = np.linalg.pinv(jtj)
-    if not np.all(np.isfinite(inv)):
-        return None
-    return inv * float(r @ r) / dof
+    cov = inv * float(r @ r) / dof
+    return cov if np.all(np.isfinite(cov)) else None
 
 
 # --------------------------------------------------------------------------- batched LM

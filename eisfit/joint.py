@@ -49,6 +49,7 @@ from scipy.optimize import least_squares
 from . import guess
 from .arrhenius import EV_TO_KJ_PER_MOL, FORMS, K_B_EV
 from .circuit import Circuit
+from .engine import scaled_covariance
 from .exceptions import EisfitError
 from .named import NamedCircuit, named_circuits
 from .output import json_float as _jf
@@ -877,17 +878,12 @@ def fit_joint(
         )
         u = res.x
         r_fin, j_fin = problem.evaluate(u)
-        jtj = j_fin.T @ j_fin
-        try:
-            cov_u = np.linalg.inv(jtj)
-        except np.linalg.LinAlgError:
-            cov_u = np.linalg.pinv(jtj)
+        cov = scaled_covariance(r_fin, j_fin, n_u)
     chisqr = float(r_fin @ r_fin)
     dof = n_res - n_u
     redchi = chisqr / dof
     indep_red = indep_chisqr / max(indep_dof, 1)
-    cov = cov_u * redchi
-    if not np.all(np.isfinite(cov)):
+    if cov is None:
         cov = np.full((n_u, n_u), np.nan)
         notes.append("the joint covariance could not be estimated: no standard errors")
     var_u = np.diag(cov)
