@@ -2,10 +2,13 @@
 
 Run:  python bench/bench_fit.py [--n-blocking 30] [--n-full 15] [--seed 1]
 
-Every process setting is the same for both (BLAS limited to one thread before numpy loads).
+Every process setting is the same for both (BLAS limited to one thread before numpy loads), and
+every timed call runs with the garbage collector paused, as ``timeit`` does, so one tool's
+garbage is not collected on the other's clock.
 eisfit gets no starting values; it is timed fitting one spectrum at a time (``eisfit.fit``) and
 fitting all spectra of a kind at once (``eisfit.fit_stack``, the path ``eisfit batch`` takes:
-the time per spectrum is the stack's time divided by the number of spectra).
+the time per spectrum is the stack's time divided by the number of spectra), with each of its
+engines: compiled (numba, the ``fast`` extra; skipped when numba is not installed) and numpy.
 impedance.py gets (a) good starting values, the truth times a
 random factor 0.5-2 per parameter, and (b) the values a new user would type, fitted with
 modulus weighting. A fit succeeds when every arc resistance is within 2 % of the truth (the
@@ -20,6 +23,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -27,6 +31,7 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 
 import eisfit  # noqa: E402
+from eisfit import compiled  # noqa: E402
 from eisfit.batch import Failure  # noqa: E402
 from eisfit.stack import fit_stack  # noqa: E402
 from eisfit.synthetic import blocking_cell, full_cell  # noqa: E402
@@ -60,22 +65,41 @@ def success(kind: str, resistances: dict, truth: dict) -> bool:
     return el and abs(s_got / s_true - 1) < 0.02 and each
 
 
+def timed(fn, *args, **kwargs):
+    """(seconds, result) of one call, with the garbage collector paused."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        return time.perf_counter() - t0, out
+    finally:
+        gc.enable()
+
+
 def impedance_py_fit(circuit: str, f, z, start, kind: str):
     from impedance.models.circuits import CustomCircuit
 
     model = CustomCircuit(circuit, initial_guess=list(start))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
+
+    def run() -> bool:
         try:
             model.fit(f, z, weight_by_modulus=True, maxfev=20000)
-            ok = True
+            return True
         except Exception:  # impedance.py raises RuntimeError when curve_fit gives up
-            ok = False
-        dt = time.perf_counter() - t0
+            return False
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dt, ok = timed(run)
     p = model.parameters_ if ok else np.full(len(start), np.nan)
     res = {role: p[i] for role, i in ROLES[kind].items()}
     return dt, res
+
+
+def engines() -> list[tuple[str, bool]]:
+    """The engines to time: compiled where numba is installed, and numpy."""
+    return ([("compiled", True)] if compiled.available() else []) + [("numpy", False)]
 
 
 def main() -> None:
@@ -87,21 +111,20 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     cases = [("blocking", blocking_cell(rng)) for _ in range(args.n_blocking)]
     cases += [("full-cell", full_cell(rng)) for _ in range(args.n_full)]
-    eisfit.fit(cases[0][1].spectrum, "blocking")  # import and first-call costs out of the way
+    for _, on in engines():  # import, first-call and compiled-cache costs out of the way
+        with compiled.use(on):
+            eisfit.fit(cases[0][1].spectrum, "blocking")
+            fit_stack([cases[0][1].spectrum], "blocking")
 
-    rows = {}
+    rows = []
     for kind in ("blocking", "full-cell"):
         sub = [s for k, s in cases if k == kind]
         if not sub:
             continue
-        t_e, ok_e, t_g, ok_g, t_u, ok_u = [], 0, [], 0, [], 0
+        n = len(sub)
+        t_g, ok_g, t_u, ok_u = [], 0, [], 0
         for s in sub:
             sp = s.spectrum
-            t0 = time.perf_counter()
-            r = eisfit.fit(sp, kind)
-            t_e.append(time.perf_counter() - t0)
-            res = dict(r.resistances)
-            ok_e += success(kind, res, s.resistances)
             good = np.asarray(s.params) * np.exp(
                 rng.uniform(np.log(0.5), np.log(2.0), len(s.params))
             )
@@ -114,40 +137,55 @@ def main() -> None:
             dt, res_u = impedance_py_fit(s.circuit, sp.frequency, sp.z, TYPED[kind], kind)
             t_u.append(dt)
             ok_u += success(kind, res_u, s.resistances)
-        n = len(sub)
-        t0 = time.perf_counter()
-        stacked = fit_stack([s.spectrum for s in sub], kind)
-        t_s = (time.perf_counter() - t0) / n
-        ok_s = sum(
-            success(kind, dict(r.resistances), s.resistances)
-            for r, s in zip(stacked, sub, strict=True)
-            if not isinstance(r, Failure)
-        )
-        rows[kind] = (
-            n,
-            np.median(t_e),
-            ok_e / n,
-            t_s,
-            ok_s / n,
-            np.median(t_g),
-            ok_g / n,
-            np.median(t_u),
-            ok_u / n,
-        )
+        for engine, on in engines():
+            with compiled.use(on):
+                t_e, ok_e = [], 0
+                for s in sub:
+                    dt, r = timed(eisfit.fit, s.spectrum, kind)
+                    t_e.append(dt)
+                    ok_e += success(kind, dict(r.resistances), s.resistances)
+                dt, stacked = timed(fit_stack, [s.spectrum for s in sub], kind)
+            t_s = dt / n
+            ok_s = sum(
+                success(kind, dict(r.resistances), s.resistances)
+                for r, s in zip(stacked, sub, strict=True)
+                if not isinstance(r, Failure)
+            )
+            rows.append(
+                (
+                    kind,
+                    engine,
+                    n,
+                    np.median(t_e),
+                    ok_e / n,
+                    t_s,
+                    ok_s / n,
+                    np.median(t_g),
+                    ok_g / n,
+                    np.median(t_u),
+                    ok_u / n,
+                )
+            )
 
+    numba_version = ""
+    if compiled.available():
+        import numba
+
+        numba_version = f", numba {numba.__version__}"
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, one BLAS thread"
+        f"Python {platform.python_version()}, numpy {np.__version__}{numba_version}, "
+        "one BLAS thread"
     )
     print(
-        "\n| cells | n | eisfit.fit ms | ok | eisfit.fit_stack ms/spectrum | ok "
+        "\n| cells | engine | n | eisfit.fit ms | ok | eisfit.fit_stack ms/spectrum | ok "
         "| impedance.py, good start ms | ok | ratio fit / stack "
         "| typed start ms | ok | ratio fit / stack |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for kind, (n, te, oe, ts, os_, tg, og, tu, ou) in rows.items():
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for kind, engine, n, te, oe, ts, os_, tg, og, tu, ou in rows:
         print(
-            f"| {kind} | {n} | {te * 1e3:.1f} | {oe:.0%} | {ts * 1e3:.1f} | {os_:.0%} "
+            f"| {kind} | {engine} | {n} | {te * 1e3:.1f} | {oe:.0%} | {ts * 1e3:.1f} | {os_:.0%} "
             f"| {tg * 1e3:.1f} | {og:.0%} | {tg / te:.1f}x / {tg / ts:.1f}x "
             f"| {tu * 1e3:.1f} | {ou:.0%} | {tu / te:.1f}x / {tu / ts:.1f}x |"
         )

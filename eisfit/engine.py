@@ -239,7 +239,8 @@ def lm_batch(
     """Levenberg–Marquardt from K starting vectors at once, projected onto the bounds.
 
     Every candidate advances in the same vectorised steps, so scouting eight starting points
-    costs little more than one.
+    costs little more than one. Where numba is installed, the same iterations run compiled
+    (:mod:`eisfit.compiled`).
 
     Parameters
     ----------
@@ -268,6 +269,12 @@ def lm_batch(
     n_eval : int
         Batched evaluations made.
     """
+    from . import compiled
+
+    if compiled.enabled():
+        done = compiled.lm_batch(problem, starts, max_iter, tol, rows, xtol)
+        if done is not None:
+            return done
     lo, hi = problem.internal_bounds()
     u = problem.internal_batch(starts)
     span = hi - lo

@@ -27,6 +27,9 @@ from .circuit import Circuit
 from .engine import Problem, Solution, lm_batch
 from .exceptions import FitError
 from .fitting import (
+    FINISH_ITER,
+    FINISH_TOL,
+    FINISH_XTOL,
     POLISH,
     POLISH_ITER,
     SCOUT_ITER,
@@ -45,13 +48,6 @@ from .spectrum import Spectrum
 from .weighting import check_weighting
 
 __all__ = ["fit_stack", "FINISH_ITER", "FINISH_TOL", "FINISH_XTOL"]
-
-#: Levenberg–Marquardt iterations at most for the last convergence of each spectrum.
-FINISH_ITER = 300
-#: Relative cost decrease below which that convergence stops...
-FINISH_TOL = 1e-10
-#: ... and the step below this in every solver coordinate (log units for positive parameters).
-FINISH_XTOL = 1e-6
 
 
 @dataclass

@@ -1,0 +1,516 @@
+"""The compiled kernels behind :mod:`eisfit.compiled` (numba, the optional ``fast`` extra).
+
+Imported only on the first compiled call, so ``import eisfit`` does not pay for numba. Every
+function is compiled once per Python environment and cached on disk (``cache=True``); the
+arrays they take are C-contiguous float64 (int64 and bool for indices and masks), so one
+compiled version serves every circuit and every call.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["lm", "fnnls"]
+
+
+def _jit(fn):
+    # numpy's error model: a division by zero gives inf or NaN (caught as a non-finite
+    # residual), never an exception, and costs no test
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+
+
+def _jit_sums(fn):
+    # as _jit, and sums may be reassociated (vectorised): the normal equations' dot products
+    return numba.njit(
+        cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"}
+    )(fn)
+
+
+_HALF_PI = 0.5 * np.pi
+
+
+@_jit
+def _tanh(x):  # pragma: no cover - compiled
+    """Complex tanh that stays finite for large |Re x| (it is ±1 there to double precision)."""
+    if x.real > 20.0:
+        return 1.0 + 0j
+    if x.real < -20.0:
+        return -1.0 + 0j
+    return np.tanh(x)
+
+
+@_jit
+def _element(code, p, s, w, lw):  # pragma: no cover - compiled
+    """Z of one element at angular frequency ``w`` (``lw`` = ln w), and dZ/dp of its (up to
+    three) parameters: ``(z, g0, g1, g2)``."""
+    jw = 1j * w
+    zero = 0j
+    if code == 0:  # R
+        return p[s] + zero, 1.0 + zero, zero, zero
+    if code == 1:  # C
+        z = 1.0 / (p[s] * jw)
+        return z, -z / p[s], zero, zero
+    if code == 2:  # L
+        return p[s] * jw, jw, zero, zero
+    if code == 3:  # CPE
+        n = p[s + 1]
+        z = np.exp(-n * lw) * (np.cos(_HALF_PI * n) - 1j * np.sin(_HALF_PI * n)) / p[s]
+        return z, -z / p[s], -z * (lw + 1j * _HALF_PI), zero
+    if code == 4:  # W
+        f = (1.0 - 1j) / np.sqrt(w)
+        return p[s] * f, f, zero, zero
+    if code == 5 or code == 6:  # Wo, Ws
+        r, tau = p[s], p[s + 1]
+        x = np.sqrt(jw * tau)
+        t = _tanh(x)
+        if code == 5:
+            coth = 1.0 / t
+            z = r * coth / x
+            d_dx = -(coth * coth - 1.0) / x - coth / (x * x)
+        else:
+            z = r * t / x
+            d_dx = (1.0 - t * t) / x - t / (x * x)
+        return z, z / r, r * d_dx * x / (2.0 * tau), zero
+    if code == 7:  # G
+        z = p[s] / np.sqrt(1.0 + jw * p[s + 1])
+        return z, z / p[s], -z * jw / (2.0 * (1.0 + jw * p[s + 1])), zero
+    if code == 8:  # Gs
+        r, tau, phi = p[s], p[s + 1], p[s + 2]
+        y = np.sqrt(1.0 + jw * tau)
+        t = _tanh(phi * y)
+        d = y * t
+        z = r / d
+        sech2 = 1.0 - t * t
+        g1 = -z / d * (t + phi * y * sech2) * jw / (2.0 * y)
+        return z, z / r, g1, -z / d * (y * y * sech2)
+    if code == 9:  # K
+        den = 1.0 + jw * p[s + 1]
+        z = p[s] / den
+        return z, z / p[s], -z * jw / den, zero
+    if code == 10:  # Zarc
+        r, tau, gam = p[s], p[s + 1], p[s + 2]
+        log_jwt = np.log(w * tau) + 1j * _HALF_PI
+        u = np.exp(gam * log_jwt)
+        den = 1.0 + u
+        z = r / den
+        return z, z / r, -z * u * gam / (tau * den), -z * u * log_jwt / den
+    # La
+    l_, a = p[s], p[s + 1]
+    log_ljw = np.log(l_ * w) + 1j * _HALF_PI
+    z = np.exp(a * log_ljw)
+    return z, a * z / l_, z * log_ljw, zero
+
+
+#: Number of parameters of each element code.
+_N_PARAMS = np.array([1, 1, 1, 2, 1, 2, 2, 2, 3, 2, 3, 2], dtype=np.int64)
+
+
+@_jit
+def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - compiled
+    """Run the circuit program at every frequency: Z in ``zs[0]``, dZ/dp in ``gz`` (P, N).
+
+    A subtree's parameters are one contiguous range (parameters are numbered in the order
+    the circuit is written), kept in ``span``, so a parallel combination scales the rows of
+    each branch in place and a series one has nothing to add to them.
+    """
+    n = omega.size
+    sp = 0
+    for k in range(ops.shape[0]):
+        op, a, b = ops[k, 0], ops[k, 1], ops[k, 2]
+        if op == 0:  # an element: code a, parameters from b
+            if a == 0:  # R
+                for i in range(n):
+                    zs[sp, i] = p[b]
+                    gz[b, i] = 1.0
+            elif a == 3:  # CPE, with the phase factor computed once
+                q, n_exp = p[b], p[b + 1]
+                phase = np.cos(_HALF_PI * n_exp) - 1j * np.sin(_HALF_PI * n_exp)
+                for i in range(n):
+                    z = np.exp(-n_exp * log_omega[i]) * phase / q
+                    zs[sp, i] = z
+                    gz[b, i] = -z / q
+                    gz[b + 1, i] = -z * (log_omega[i] + 1j * _HALF_PI)
+            else:
+                n_par = _N_PARAMS[a]
+                for i in range(n):
+                    z, g0, g1, g2 = _element(a, p, b, omega[i], log_omega[i])
+                    zs[sp, i] = z
+                    gz[b, i] = g0
+                    if n_par > 1:
+                        gz[b + 1, i] = g1
+                    if n_par > 2:
+                        gz[b + 2, i] = g2
+            span[sp, 0] = b
+            span[sp, 1] = b + _N_PARAMS[a]
+            sp += 1
+        elif op == 1:  # p(R, CPE) = R / (1 + R Q (jω)^n), R at a, CPE at b
+            r, q, n_exp = p[a], p[b], p[b + 1]
+            phase = np.cos(_HALF_PI * n_exp) + 1j * np.sin(_HALF_PI * n_exp)
+            for i in range(n):
+                jwn = np.exp(n_exp * log_omega[i]) * phase
+                z = r / (1.0 + r * q * jwn)
+                z2 = z * z
+                gz[a, i] = z2 / (r * r)
+                dq = -z2 * jwn
+                gz[b, i] = dq
+                gz[b + 1, i] = dq * q * (log_omega[i] + 1j * _HALF_PI)
+                zs[sp, i] = z
+            span[sp, 0] = min(a, b)
+            span[sp, 1] = max(a + 1, b + 2)
+            sp += 1
+        elif op == 2:  # series: Z adds
+            base = sp - a
+            for c in range(base + 1, sp):
+                for i in range(n):
+                    zs[base, i] += zs[c, i]
+            span[base, 1] = span[sp - 1, 1]
+            sp = base + 1
+        else:  # parallel: 1/Z adds; dZ = (Z/Zc)² dZc
+            base = sp - a
+            for i in range(n):
+                y = 0j
+                for c in range(base, sp):
+                    y += 1.0 / zs[c, i]
+                z = 1.0 / y
+                for c in range(base, sp):
+                    f = z / zs[c, i]
+                    f = f * f
+                    for m in range(span[c, 0], span[c, 1]):
+                        gz[m, i] *= f
+                zs[base, i] = z
+            span[base, 1] = span[sp - 1, 1]
+            sp = base + 1
+
+
+@_jit
+def _residual_jacobian(
+    ops, omega, log_omega, z_re, z_im, w_re, w_im, p, free, log_free, u, r, jt, zs, gz, span
+):  # pragma: no cover - compiled
+    """Weighted residuals r (2N,) and their Jacobian, transposed, jt (F, 2N), at u; returns
+    half the sum of squares."""
+    n_free = free.size
+    for k in range(n_free):
+        if log_free[k]:
+            p[free[k]] = np.exp(min(max(u[k], -700.0), 700.0))
+        else:
+            p[free[k]] = u[k]
+    _impedance(ops, p, omega, log_omega, zs, gz, span)
+    n = omega.size
+    c = 0.0
+    for i in range(n):
+        ri = w_re[i] * (zs[0, i].real - z_re[i])
+        ii = w_im[i] * (zs[0, i].imag - z_im[i])
+        ri = ri if np.isfinite(ri) else 1e10
+        ii = ii if np.isfinite(ii) else 1e10
+        r[i] = ri
+        r[n + i] = ii
+        c += ri * ri + ii * ii
+    for k in range(n_free):
+        m = free[k]
+        scale = p[m] if log_free[k] else 1.0
+        for i in range(n):
+            a = w_re[i] * gz[m, i].real * scale
+            b = w_im[i] * gz[m, i].imag * scale
+            jt[k, i] = a if np.isfinite(a) else 0.0
+            jt[k, n + i] = b if np.isfinite(b) else 0.0
+    return 0.5 * c
+
+
+@_jit
+def _solve(a, g, step):  # pragma: no cover - compiled
+    """step = −a⁻¹ g by LU with partial pivoting; False when a is singular."""
+    n = g.size
+    m = a.copy()
+    x = -g.copy()
+    for col in range(n):
+        piv = col
+        big = abs(m[col, col])
+        for row in range(col + 1, n):
+            if abs(m[row, col]) > big:
+                big, piv = abs(m[row, col]), row
+        if not big > 0.0:
+            return False
+        if piv != col:
+            for k in range(n):
+                m[col, k], m[piv, k] = m[piv, k], m[col, k]
+            x[col], x[piv] = x[piv], x[col]
+        for row in range(col + 1, n):
+            f = m[row, col] / m[col, col]
+            if f != 0.0:
+                for k in range(col, n):
+                    m[row, k] -= f * m[col, k]
+                x[row] -= f * x[col]
+    for col in range(n - 1, -1, -1):
+        s = x[col]
+        for k in range(col + 1, n):
+            s -= m[col, k] * step[k]
+        step[col] = s / m[col, col]
+    return True
+
+
+@_jit_sums
+def lm(
+    ops,
+    depth,
+    n_params,
+    omega,
+    log_omega,
+    z_re,
+    z_im,
+    w_re,
+    w_im,
+    fixed,
+    free,
+    log_free,
+    lo,
+    hi,
+    rows,
+    u_all,
+    cost_out,
+    max_iter,
+    tol,
+    xtol,
+):  # pragma: no cover - compiled
+    """Levenberg–Marquardt for each row of ``u_all`` (updated in place); the most evaluations
+    any candidate made, counting the first."""
+    k_count, n_free = u_all.shape
+    n = omega.shape[1]
+    zs = np.empty((depth, n), np.complex128)
+    gz = np.empty((n_params, n), np.complex128)
+    spans = np.empty((depth, 2), np.int64)
+    p = fixed.copy()
+    r = np.empty(2 * n)
+    jt = np.empty((n_free, 2 * n))
+    r_new = np.empty(2 * n)
+    jt_new = np.empty((n_free, 2 * n))
+    jtj = np.empty((n_free, n_free))
+    a = np.empty((n_free, n_free))
+    g = np.empty(n_free)
+    step = np.empty(n_free)
+    u_new = np.empty(n_free)
+    width = hi - lo
+    most = 1
+    for c in range(k_count):
+        row = rows[c]
+        u = u_all[c]
+        for k in range(n_free):
+            u[k] = min(max(u[k], lo[k] + 1e-9 * width[k]), hi[k] - 1e-9 * width[k])
+        cost = _residual_jacobian(
+            ops,
+            omega[row],
+            log_omega[row],
+            z_re[row],
+            z_im[row],
+            w_re[row],
+            w_im[row],
+            p,
+            free,
+            log_free,
+            u,
+            r,
+            jt,
+            zs,
+            gz,
+            spans,
+        )
+        lam = 1e-3
+        n_eval = 1
+        for _ in range(max_iter):
+            for i in range(n_free):
+                s = 0.0
+                for m in range(2 * n):
+                    s += jt[i, m] * r[m]
+                g[i] = s
+                for k in range(i + 1):
+                    s = 0.0
+                    for m in range(2 * n):
+                        s += jt[i, m] * jt[k, m]
+                    jtj[i, k] = s
+                    jtj[k, i] = s
+            d_max = 0.0
+            for i in range(n_free):
+                d_max = max(d_max, jtj[i, i])
+            floor = 1e-12 * d_max + 1e-300
+            d_max = max(d_max, floor)
+            for i in range(n_free):
+                for k in range(n_free):
+                    a[i, k] = jtj[i, k]
+                d = max(jtj[i, i], floor)
+                a[i, i] += lam * np.sqrt(d * d_max)
+            # parameters held at a bound by the gradient stay out of the step
+            for i in range(n_free):
+                eps = 1e-9 * width[i]
+                if (u[i] <= lo[i] + eps and g[i] > 0) or (u[i] >= hi[i] - eps and g[i] < 0):
+                    for k in range(n_free):
+                        a[i, k] = 0.0
+                        a[k, i] = 0.0
+                    a[i, i] = 1.0
+                    g[i] = 0.0
+            step_max = 0.0
+            if _solve(a, g, step):
+                for k in range(n_free):
+                    u_new[k] = min(max(u[k] + step[k], lo[k]), hi[k])
+                    step_max = max(step_max, abs(step[k]))
+                c_new = _residual_jacobian(
+                    ops,
+                    omega[row],
+                    log_omega[row],
+                    z_re[row],
+                    z_im[row],
+                    w_re[row],
+                    w_im[row],
+                    p,
+                    free,
+                    log_free,
+                    u_new,
+                    r_new,
+                    jt_new,
+                    zs,
+                    gz,
+                    spans,
+                )
+                n_eval += 1
+            else:  # a singular system: a rejected step
+                c_new = np.inf
+            better = c_new < cost
+            gain = (cost - c_new) / max(cost, 1e-300)
+            done = False
+            if better:
+                u[:] = u_new
+                cost = c_new
+                r[:] = r_new
+                jt[:, :] = jt_new
+                lam = max(lam / 3.0, 1e-12)
+                # a small gain means convergence only when the step was close to Gauss–Newton
+                if gain < tol and lam < 1e-2 and (xtol < 0 or step_max < xtol):
+                    done = True
+            else:
+                lam *= 4.0
+                if lam > 1e10:
+                    done = True
+            if step_max < 1e-10 and c_new < np.inf:
+                done = True  # a step that no longer moves the parameters has converged too
+            if done:
+                break
+        cost_out[c] = cost
+        most = max(most, n_eval)
+    return most
+
+
+@_jit
+def _append(ata, idx, m, low, j):  # pragma: no cover - compiled
+    """Add column j to the Cholesky factor ``low`` of (aᵀa)[idx[:m], idx[:m]]; False if the
+    result would not be positive definite."""
+    v_sum = 0.0
+    for i in range(m):
+        v = ata[idx[i], j]
+        for k in range(i):
+            v -= low[i, k] * low[m, k]
+        low[m, i] = v / low[i, i]
+        v_sum += low[m, i] * low[m, i]
+    d = ata[j, j] - v_sum
+    if not d > 0.0:
+        return False
+    low[m, m] = np.sqrt(d)
+    idx[m] = j
+    return True
+
+
+@_jit
+def _forward(atb, idx, low, y, first, m):  # pragma: no cover - compiled
+    """y[first:m] of L y = (aᵀb)[P] (the entries before ``first`` are already solved)."""
+    for i in range(first, m):
+        v = atb[idx[i]]
+        for k in range(i):
+            v -= low[i, k] * y[k]
+        y[i] = v / low[i, i]
+
+
+@_jit
+def _backward(idx, m, low, y, s, t):  # pragma: no cover - compiled
+    """s[P] from Lᵀ s = y (row by row of L), s = 0 elsewhere; ``t`` is scratch."""
+    for i in range(m):
+        s[idx[i]] = 0.0
+        t[i] = y[i]
+    for i in range(m - 1, -1, -1):
+        v = t[i] / low[i, i]
+        s[idx[i]] = v
+        for k in range(i):
+            t[k] -= low[i, k] * v
+
+
+@_jit_sums
+def fnnls(ata, atb):  # pragma: no cover - compiled
+    """NNLS from aᵀa and aᵀb by the active-set method of Bro and de Jong."""
+    n = atb.size
+    x = np.zeros(n)
+    s = np.zeros(n)
+    y = np.zeros(n)
+    t = np.zeros(n)
+    idx = np.zeros(n, np.int64)
+    low = np.zeros((n, n))
+    m = 0
+    passive = np.zeros(n, np.bool_)
+    scale = 0.0
+    for i in range(n):
+        col = 0.0
+        for j in range(n):
+            col += abs(ata[j, i])
+        scale = max(scale, col)
+    tol = 10.0 * 2.220446049250313e-16 * scale * n
+    w = atb.copy()
+    for _ in range(3 * n):
+        j_max = -1
+        w_max = tol
+        for j in range(n):
+            if not passive[j] and w[j] > w_max:
+                w_max, j_max = w[j], j
+        if j_max < 0 or not _append(ata, idx, m, low, j_max):
+            break
+        passive[j_max] = True
+        m += 1
+        _forward(atb, idx, low, y, m - 1, m)
+        _backward(idx, m, low, y, s, t)
+        for _inner in range(3 * n):
+            s_min = np.inf
+            for i in range(m):
+                s_min = min(s_min, s[idx[i]])
+            if s_min > 0.0:
+                break
+            alpha = np.inf
+            for i in range(m):
+                j = idx[i]
+                if s[j] <= 0.0:
+                    alpha = min(alpha, x[j] / (x[j] - s[j]))
+            for i in range(m):
+                j = idx[i]
+                x[j] += alpha * (s[j] - x[j])
+            # drop the variables that reached zero and factor the rest again
+            kept = 0
+            for i in range(m):
+                j = idx[i]
+                if x[j] <= tol:
+                    passive[j] = False
+                    x[j] = 0.0
+                    s[j] = 0.0
+                else:
+                    idx[kept] = j
+                    kept += 1
+            m = 0
+            for i in range(kept):
+                _append(ata, idx, m, low, idx[i])
+                m += 1
+            _forward(atb, idx, low, y, 0, m)
+            _backward(idx, m, low, y, s, t)
+        for i in range(m):
+            x[idx[i]] = s[idx[i]]
+        # the gradient is needed only off the passive set
+        for j in range(n):
+            if passive[j]:
+                continue
+            v = atb[j]
+            for i in range(m):
+                v -= ata[j, idx[i]] * x[idx[i]]
+            w[j] = v
+    return x

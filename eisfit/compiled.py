@@ -1,0 +1,225 @@
+"""Compiled circuit evaluation and Levenberg–Marquardt, used when numba is installed.
+
+The numpy engine (:mod:`eisfit.engine`) spends most of a single fit in numpy's per-call
+overhead: a few dozen array operations per iteration on arrays of 60–90 points. With the
+optional ``fast`` extra (numba), the same steps run compiled:
+
+* the circuit becomes a short program in postfix order (elements, fused ``p(R,CPE)`` arcs,
+  series and parallel combinations), run by a small interpreter at each frequency that carries
+  Z and dZ/dp of every parameter, so one compiled function serves every circuit;
+* :func:`lm_batch` runs the Levenberg–Marquardt iterations of
+  :func:`eisfit.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
+  active set and stopping rules.
+
+Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
+does not depend on what else is in a stack. The compiled functions are cached on disk by numba
+after the first call in a Python environment (a few seconds once).
+
+Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
+the numpy engine even when numba is installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .circuit import Circuit
+    from .engine import Problem
+
+#: numba (the optional ``fast`` extra) is installed; it is imported on the first compiled call.
+_NUMBA = importlib.util.find_spec("numba") is not None
+
+__all__ = ["available", "enabled", "use", "program", "lm_batch"]
+
+# opcodes of a circuit program; each row of a program is (opcode, a, b)
+_ELEMENT, _ARC, _SERIES, _PARALLEL = 0, 1, 2, 3
+#: Element symbols the interpreter evaluates, and their codes.
+ELEMENT_CODES = {
+    "R": 0,
+    "C": 1,
+    "L": 2,
+    "CPE": 3,
+    "W": 4,
+    "Wo": 5,
+    "Ws": 6,
+    "G": 7,
+    "Gs": 8,
+    "K": 9,
+    "Zarc": 10,
+    "La": 11,
+}
+
+_SWITCH = {"on": os.environ.get("EISFIT_COMPILED", "1") != "0"}
+
+
+def available() -> bool:
+    """True when numba is installed."""
+    return _NUMBA
+
+
+def enabled() -> bool:
+    """True when fits run compiled: numba is installed and not switched off."""
+    return _NUMBA and _SWITCH["on"]
+
+
+@contextlib.contextmanager
+def use(on: bool) -> Iterator[None]:
+    """A context in which fits run compiled (``on``, where numba is installed) or with numpy.
+
+    Examples
+    --------
+    >>> from eisfit import compiled
+    >>> with compiled.use(False):
+    ...     compiled.enabled()
+    False
+    """
+    before = _SWITCH["on"]
+    _SWITCH["on"] = bool(on)
+    try:
+        yield
+    finally:
+        _SWITCH["on"] = before
+
+
+@functools.lru_cache(maxsize=256)
+def _program_of(text: str) -> tuple[np.ndarray, int] | None:
+    from .circuit import Circuit, ElementNode, Series, _rq_pair
+
+    ops: list[tuple[int, int, int]] = []
+    depth = [0, 0]  # current, deepest
+
+    def push() -> None:
+        depth[0] += 1
+        depth[1] = max(depth[1], depth[0])
+
+    def emit(node) -> bool:
+        if isinstance(node, ElementNode):
+            code = ELEMENT_CODES.get(node.element.name)
+            if code is None:
+                return False
+            ops.append((_ELEMENT, code, node.start))
+            push()
+            return True
+        if not isinstance(node, Series):
+            pair = _rq_pair(node)
+            if pair is not None:
+                ops.append((_ARC, pair[0].start, pair[1].start))
+                push()
+                return True
+        for child in node.children:
+            if not emit(child):
+                return False
+        ops.append((_SERIES if isinstance(node, Series) else _PARALLEL, len(node.children), 0))
+        depth[0] -= len(node.children) - 1
+        return True
+
+    if not emit(Circuit(text).tree):
+        return None
+    return np.array(ops, dtype=np.int64).reshape(-1, 3), depth[1]
+
+
+def program(circuit: Circuit) -> tuple[np.ndarray, int] | None:
+    """The circuit as a postfix program ``(ops (n, 3) int64, stack depth)``.
+
+    None when the circuit holds an element the interpreter does not know.
+    """
+    return _program_of(circuit.text)
+
+
+def _floats(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def lm_batch(
+    problem: Problem,
+    starts: np.ndarray,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    rows: np.ndarray | None = None,
+    xtol: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Compiled :func:`eisfit.engine.lm_batch`; None when the circuit cannot be compiled.
+
+    Parameters and returns are those of :func:`eisfit.engine.lm_batch`.
+    """
+    prog = program(problem.circuit)
+    if prog is None:
+        return None
+    ops, depth = prog
+    lo, hi = problem.internal_bounds()
+    u = _floats(problem.internal_batch(np.asarray(starts, float)))
+    k_count = u.shape[0]
+    if problem.stacked:
+        rows = np.arange(k_count) if rows is None else np.asarray(rows, np.int64)
+        data = (problem.frequency, problem.z, problem.w_re, problem.w_im)
+    else:
+        rows = np.zeros(k_count, np.int64)
+        data = tuple(
+            np.asarray(a)[None, :]
+            for a in (problem.frequency, problem.z, problem.w_re, problem.w_im)
+        )
+    freq, z, w_re, w_im = data
+    omega = 2 * np.pi * _floats(freq)
+    cost = np.empty(k_count)
+    # every array C-contiguous and of one dtype, so one compiled version serves every call
+    from . import _kernels
+
+    n_eval = _kernels.lm(
+        ops,
+        depth,
+        problem.circuit.n_params,
+        omega,
+        np.log(omega),
+        _floats(np.real(z)),
+        _floats(np.imag(z)),
+        _floats(w_re),
+        _floats(w_im),
+        _floats(problem.fixed),
+        np.ascontiguousarray(problem.free, dtype=np.int64),
+        np.ascontiguousarray(problem.log[problem.free], dtype=np.bool_),
+        _floats(lo),
+        _floats(hi),
+        np.ascontiguousarray(rows, dtype=np.int64),
+        u,
+        cost,
+        int(max_iter),
+        float(tol),
+        -1.0 if xtol is None else float(xtol),
+    )
+    return problem.params_batch(u), cost, int(n_eval)
+
+
+def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Non-negative least squares ``min |a x − b|`` subject to ``x ≥ 0``, compiled.
+
+    The active-set method of Lawson and Hanson in the form of Bro and de Jong, which works
+    on ``aᵀa`` and ``aᵀb`` (formed by BLAS): each passive set's least squares is a Cholesky
+    solve of a few dozen unknowns. Meant for a well-conditioned ``a`` with full column rank
+    (a regularised DRT), where the solution is unique and equals scipy's ``nnls`` to rounding.
+
+    Parameters
+    ----------
+    a
+        (M, K) matrix.
+    b
+        (M,) right-hand side.
+
+    Returns
+    -------
+    ndarray
+        (K,) solution.
+    """
+    a = _floats(a)
+    ata = a.T @ a
+    atb = a.T @ _floats(b)
+    from . import _kernels
+
+    return _kernels.fnnls(ata, atb)

@@ -1,0 +1,240 @@
+"""The compiled engine (numba, the ``fast`` extra) against independent references.
+
+Element impedances against impedance.py, derivatives against central differences, the
+Levenberg–Marquardt steps against the numpy engine from the same starts, the compiled NNLS
+against scipy's, and whole fits against the truth of synthetic spectra, with either engine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import nnls as scipy_nnls
+
+import eisfit
+from eisfit import compiled, elements, fitting, guess
+from eisfit.circuit import Circuit
+from eisfit.engine import lm_batch
+from eisfit.named import resolve
+from eisfit.stack import fit_stack
+from eisfit.synthetic import blocking_cell, full_cell
+
+pytest.importorskip("numba", reason="the compiled engine needs the 'fast' extra (numba)")
+from eisfit import _kernels  # noqa: E402
+
+FREQ = np.logspace(7, -2, 46)
+
+# one circuit per element and a few nested ones, with realistic values (impedance.py order)
+CIRCUITS = [
+    ("R1", [123.4]),
+    ("C1", [2.2e-9]),
+    ("L1", [1.5e-7]),
+    ("CPE1", [3.1e-7, 0.83]),
+    ("W1", [45.0]),
+    ("Wo1", [250.0, 3.5]),
+    ("Ws1", [250.0, 3.5]),
+    ("G1", [80.0, 1e-3]),
+    ("Gs1", [80.0, 1e-3, 2.5]),
+    ("K1", [500.0, 1e-4]),
+    ("Zarc1", [500.0, 1e-4, 0.8]),
+    ("La1", [1e-6, 0.9]),
+    ("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3", [2.0, 1e3, 2e-11, 0.95, 4e3, 3e-9, 0.85, 2e-6, 0.75]),
+    (
+        "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)-Wo1",
+        [1.0, 100.0, 1e-10, 0.9, 220.0, 1e-6, 0.85, 255.0, 1e-5, 0.8, 50.0, 10.0],
+    ),
+    ("L0-R0-p(R1,C1)-W1", [1e-7, 5.0, 300.0, 1e-8, 20.0]),
+    ("p(R1,p(C1,R2-C2))", [1e3, 1e-9, 200.0, 1e-6]),
+    ("R0-p(R1-p(R2,CPE2),CPE1)-Ws1", [3.0, 50.0, 400.0, 1e-6, 0.9, 1e-9, 0.95, 80.0, 0.3]),
+    ("p(R1,C1,L1)-G1-K1", [10.0, 1e-5, 1e-3, 30.0, 1e-2, 40.0, 1e-3]),
+    ("p(CPE1,R1)-Zarc1", [1e-9, 0.9, 10.0, 100.0, 1e-3, 0.7]),
+]
+
+
+def _compiled_z_jac(circuit: Circuit, params) -> tuple[np.ndarray, np.ndarray]:
+    ops, depth = compiled.program(circuit)
+    w = 2 * np.pi * FREQ
+    zs = np.empty((depth, w.size), complex)
+    jac = np.empty((circuit.n_params, w.size), complex)
+    spans = np.empty((depth, 2), np.int64)
+    _kernels._impedance(ops, np.asarray(params, float), w, np.log(w), zs, jac, spans)
+    return zs[0].copy(), jac
+
+
+def test_every_registered_element_compiles():
+    assert set(compiled.ELEMENT_CODES) == set(elements.ELEMENTS)
+    assert {c.split("1")[0] for c, _ in CIRCUITS[:12]} == set(elements.ELEMENTS)
+
+
+@pytest.mark.parametrize(("text", "params"), CIRCUITS)
+def test_compiled_impedance_matches_impedance_py(text, params):
+    from impedance.models.circuits import CustomCircuit
+
+    ours, _ = _compiled_z_jac(Circuit(text), params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = CustomCircuit(text.replace("_", ""), initial_guess=list(params)).predict(FREQ)
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(("text", "params"), CIRCUITS)
+def test_compiled_derivatives_match_central_differences(text, params):
+    c = Circuit(text)
+    p = np.asarray(params, float)
+    z, jac = _compiled_z_jac(c, p)
+    for k in range(p.size):
+        h = 1e-6 * p[k]
+        up, dn = p.copy(), p.copy()
+        up[k] += h
+        dn[k] -= h
+        num = (c.impedance(FREQ, up) - c.impedance(FREQ, dn)) / (2 * h)
+        err = np.abs(p[k] * (jac[k] - num))
+        assert np.all(err <= 1e-6 * np.abs(z) + 1e-5 * np.abs(p[k] * num)), (text, k, err.max())
+
+
+def test_large_arguments_stay_finite():
+    # tanh of a large complex argument overflows in a naive evaluation (Wo, Ws at 10 MHz, τ 1e3 s)
+    for text in ("Wo1", "Ws1", "Gs1"):
+        c = Circuit(text)
+        p = [10.0, 1e3] + ([50.0] if text == "Gs1" else [])
+        z, jac = _compiled_z_jac(c, p)
+        assert np.all(np.isfinite(z)) and np.all(np.isfinite(jac))
+        np.testing.assert_allclose(z, c.impedance(FREQ, p), rtol=1e-12)
+
+
+def _problem(kind: str, seed: int):
+    gen = blocking_cell if kind == "blocking" else full_cell
+    s = gen(np.random.default_rng(seed)).spectrum
+    circ, named = resolve(kind)
+    problem, _, _ = fitting.make_problem(s, circ, named, "modulus")
+    starts = np.clip(
+        np.array(guess.candidates(circ, s.frequency, s.z)), problem.lower, problem.upper
+    )
+    return problem, starts
+
+
+@pytest.mark.parametrize("kind", ["blocking", "full-cell"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compiled_steps_are_the_numpy_steps(kind, seed):
+    problem, starts = _problem(kind, seed)
+    for max_iter, tol, xtol in ((12, 0.0, None), (40, 1e-10, 1e-6)):
+        p_c, cost_c, n_c = compiled.lm_batch(problem, starts, max_iter, tol, None, xtol)
+        with compiled.use(False):
+            p_n, cost_n, n_n = lm_batch(problem, starts, max_iter, tol, xtol=xtol)
+        assert n_c == n_n
+        np.testing.assert_allclose(cost_c, cost_n, rtol=1e-8)
+        # the same model curves (a parameter in a flat direction, such as a series resistance
+        # of a few mOhm under kOhm arcs, may sit anywhere along it)
+        f = problem.frequency
+        np.testing.assert_allclose(
+            problem.circuit.impedance_batch(f, p_c),
+            problem.circuit.impedance_batch(f, p_n),
+            rtol=1e-6,
+        )
+
+
+def test_parameters_at_a_bound_and_fixed_ones_follow_the_numpy_engine():
+    problem, starts = _problem("blocking", 4)
+    problem.upper[1] = starts[0][1] * 0.5  # the bulk resistance held below its start
+    problem.vary[6] = False  # one exponent fixed
+    problem.fixed[6] = 0.9
+    problem.__post_init__()
+    starts = np.clip(starts, problem.lower, problem.upper)
+    p_c, cost_c, _ = compiled.lm_batch(problem, starts, 20, 0.0)
+    with compiled.use(False):
+        p_n, cost_n, _ = lm_batch(problem, starts, 20, 0.0)
+    np.testing.assert_allclose(cost_c, cost_n, rtol=1e-8)
+    assert np.all(p_c[:, 1] <= problem.upper[1] * (1 + 1e-12))
+    assert np.all(p_c[:, 6] == 0.9)
+
+
+def test_unknown_elements_fall_back_to_numpy(monkeypatch):
+    problem, starts = _problem("blocking", 5)
+    compiled._program_of.cache_clear()
+    monkeypatch.delitem(compiled.ELEMENT_CODES, "CPE")
+    try:
+        assert compiled.program(problem.circuit) is None
+        assert compiled.lm_batch(problem, starts, 5, 0.0) is None
+        p, cost, _ = lm_batch(problem, starts, 5, 0.0)  # the numpy engine answers
+        assert np.all(np.isfinite(cost))
+    finally:
+        compiled._program_of.cache_clear()
+
+
+def test_compiled_nnls_equals_scipy_on_drt_systems(monkeypatch):
+    captured: list[tuple[np.ndarray, np.ndarray]] = []
+    solve = compiled.nnls
+
+    def keep(a, b):
+        captured.append((a.copy(), b.copy()))
+        return solve(a, b)
+
+    monkeypatch.setattr(compiled, "nnls", keep)
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        s = (blocking_cell if k % 2 else full_cell)(rng).spectrum
+        eisfit.drt(s, lam=0.03)  # the seed's DRT
+        eisfit.drt(s)  # λ by cross-validation
+    assert len(captured) >= 12
+    for a, b in captured:
+        ref = scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
+        ours = solve(a, b)
+        assert np.all(ours >= 0)
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-8 * np.abs(ref).max())
+
+
+def test_nnls_with_an_active_constraint():
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    b = np.array([2.0, -1.0, 1.0])
+    x = compiled.nnls(a, b)
+    np.testing.assert_allclose(x, scipy_nnls(a, b)[0], atol=1e-12)
+    assert x[1] == 0.0
+
+
+@pytest.mark.parametrize("kind", ["blocking", "full-cell"])
+def test_fits_with_either_engine_agree(kind):
+    gen = blocking_cell if kind == "blocking" else full_cell
+    rng = np.random.default_rng(17)
+    truths = [gen(rng) for _ in range(12)]
+    agree = 0
+    for t in truths:
+        fast = eisfit.fit(t.spectrum, kind)
+        with compiled.use(False):
+            slow = eisfit.fit(t.spectrum, kind)
+        # every resistance the same to 0.1 % of the cell's total (a series resistance of
+        # mOhm under kOhm arcs is not determined, and either engine may leave it anywhere)
+        total = slow.resistances["total"]
+        same = all(
+            abs(fast.resistances[k] - slow.resistances[k]) < 1e-3 * total
+            for k in slow.resistances
+        )
+        agree += same and fast.chisqr <= slow.chisqr * (1 + 1e-4)
+    assert agree == len(truths)
+
+
+def test_compiled_single_fit_is_the_stacked_fit():
+    rng = np.random.default_rng(23)
+    spectra = [blocking_cell(rng).spectrum for _ in range(4)]
+    stacked = fit_stack(spectra, "blocking")
+    for s, r in zip(spectra, stacked, strict=True):
+        single = eisfit.fit(s, "blocking")
+        for role, value in single.resistances.items():
+            assert r.resistances[role] == pytest.approx(value, rel=1e-9)
+
+
+def test_switch_by_context_and_environment():
+    assert compiled.available()
+    with compiled.use(False):
+        assert not compiled.enabled()
+    assert compiled.enabled()
+    code = "from eisfit import compiled; print(compiled.enabled())"
+    env = dict(os.environ, EISFIT_COMPILED="0")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
