@@ -35,6 +35,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from eisfit import compiled  # noqa: E402
 from eisfit.batch import Failure, fit_many  # noqa: E402
 from eisfit.spectrum import Spectrum  # noqa: E402
 from eisfit.synthetic import blocking_cell  # noqa: E402
@@ -164,7 +165,8 @@ def main() -> None:
 
     print(f"eisfit batch benchmark: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs visible, {len(os.sched_getaffinity(0))} usable, "
-          f"Python {platform.python_version()}, numpy {np.__version__}")
+          f"Python {platform.python_version()}, numpy {np.__version__}, "
+          f"engine: {'compiled (numba)' if compiled.enabled() else 'numpy'}")
     client = cluster = None
     backend = f"process pool, workers={args.workers}"
     if args.dask or args.scheduler:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from eisfit import compiled
 from eisfit.synthetic import blocking_cell
 
 
@@ -81,7 +82,8 @@ def main() -> None:
     print(
         f"eisfit batch benchmark: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, N = {args.n}, "
-        f"--workers {args.workers}"
+        f"--workers {args.workers}, "
+        f"engine: {'compiled (numba)' if compiled.enabled() else 'numpy'}"
     )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

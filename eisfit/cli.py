@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import compiled
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
@@ -83,16 +84,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         check_writable(args.plot, args.force)
     spectra = read_all(args.path, args.format)
     results, comparisons, failures = [], [], []
-    for s in spectra:
-        try:
-            r, comparison = _fit_one(s, args, geometry, external)
-        except EisfitError as exc:
-            if len(spectra) == 1:
-                raise
-            failures.append({"spectrum": s.meta.get("spectrum_index"), "error": str(exc)})
-            continue
-        results.append(r)
-        comparisons.append(comparison)
+    with compiled.use_for(len(spectra)):
+        for s in spectra:
+            try:
+                r, comparison = _fit_one(s, args, geometry, external)
+            except EisfitError as exc:
+                if len(spectra) == 1:
+                    raise
+                failures.append({"spectrum": s.meta.get("spectrum_index"), "error": str(exc)})
+                continue
+            results.append(r)
+            comparisons.append(comparison)
     if args.json:
         objs = []
         for r, comparison in zip(results, comparisons, strict=True):

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import compiled
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
@@ -135,19 +136,20 @@ def run_batch(args: argparse.Namespace) -> int:
     progress = sys.stdout.isatty() and sys.stderr.isatty() and not args.json
     client = dask_client(args.scheduler) if args.scheduler else None
     try:
-        series = fit_series(
-            files,
-            circuit=args.circuit,
-            geometry=geometry,
-            temperatures=temperatures,
-            external_resistance=external,
-            weighting=args.weighting,
-            workers=workers,
-            client=client,
-            progress=progress,
-            joint=args.joint,
-            kk=not args.no_kk,
-        )
+        with compiled.use_for(len(files)):
+            series = fit_series(
+                files,
+                circuit=args.circuit,
+                geometry=geometry,
+                temperatures=temperatures,
+                external_resistance=external,
+                weighting=args.weighting,
+                workers=workers,
+                client=client,
+                progress=progress,
+                joint=args.joint,
+                kk=not args.no_kk,
+            )
     finally:
         if client is not None:
             client.close()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: numba (the optional ``fast`` extra) is installed; it is imported on the first compiled call.
 _NUMBA = importlib.util.find_spec("numba") is not None
 
-__all__ = ["available", "enabled", "use", "program", "lm_batch"]
+__all__ = ["available", "enabled", "use", "use_for", "program", "lm_batch", "nnls"]
 
 # opcodes of a circuit program; each row of a program is (opcode, a, b)
 _ELEMENT, _ARC, _SERIES, _PARALLEL = 0, 1, 2, 3
@@ -74,6 +74,8 @@ def enabled() -> bool:
 def use(on: bool) -> Iterator[None]:
     """A context in which fits run compiled (``on``, where numba is installed) or with numpy.
 
+    Worker processes started inside the context follow it (through ``EISFIT_COMPILED``).
+
     Examples
     --------
     >>> from eisfit import compiled
@@ -81,12 +83,28 @@ def use(on: bool) -> Iterator[None]:
     ...     compiled.enabled()
     False
     """
-    before = _SWITCH["on"]
+    before, env = _SWITCH["on"], os.environ.get("EISFIT_COMPILED")
     _SWITCH["on"] = bool(on)
+    os.environ["EISFIT_COMPILED"] = "1" if on else "0"
     try:
         yield
     finally:
         _SWITCH["on"] = before
+        if env is None:
+            os.environ.pop("EISFIT_COMPILED", None)
+        else:
+            os.environ["EISFIT_COMPILED"] = env
+
+
+#: Fits from which the compiled engine pays for loading its kernels (about 0.4 s in each
+#: process, a few seconds once per environment to compile them), at about 9 ms saved a fit.
+WORTHWHILE_FITS = 100
+
+
+def use_for(n_fits: int) -> contextlib.AbstractContextManager[None]:
+    """A context for a job of ``n_fits`` fits: compiled when enabled and the job is large
+    enough (:data:`WORTHWHILE_FITS`), numpy otherwise. The command line uses it."""
+    return use(enabled() and n_fits >= WORTHWHILE_FITS)
 
 
 @functools.lru_cache(maxsize=256)

@@ -229,12 +229,34 @@ def test_compiled_single_fit_is_the_stacked_fit():
 
 def test_switch_by_context_and_environment():
     assert compiled.available()
+    before = os.environ.get("EISFIT_COMPILED")
     with compiled.use(False):
         assert not compiled.enabled()
+        assert os.environ["EISFIT_COMPILED"] == "0"  # worker processes follow
     assert compiled.enabled()
+    assert os.environ.get("EISFIT_COMPILED") == before
+    with compiled.use_for(compiled.WORTHWHILE_FITS - 1):
+        assert not compiled.enabled()
+    with compiled.use_for(compiled.WORTHWHILE_FITS):
+        assert compiled.enabled()
     code = "from eisfit import compiled; print(compiled.enabled())"
     env = dict(os.environ, EISFIT_COMPILED="0")
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_one_spectrum_command_does_not_load_the_kernels(tmp_path):
+    # loading the compiled kernels costs more than one fit saves
+    spectrum = blocking_cell(np.random.default_rng(3)).spectrum
+    path = tmp_path / "pellet.csv"
+    rows = [f"{f},{z.real},{z.imag}" for f, z in zip(spectrum.frequency, spectrum.z, strict=True)]
+    path.write_text("frequency_Hz,Re_Ohm,Im_Ohm\n" + "\n".join(rows) + "\n")
+    code = (
+        "import sys; from eisfit.cli import main; "
+        f"code = main(['fit', {str(path)!r}, '--json']); "
+        "print(code, 'numba' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 False"
