@@ -25,7 +25,9 @@ import contextlib
 import functools
 import importlib.util
 import os
+import warnings
 from collections.abc import Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +65,25 @@ _SWITCH = {"on": os.environ.get("EISFIT_COMPILED", "1") != "0"}
 def available() -> bool:
     """True when numba is installed."""
     return _NUMBA
+
+
+def _kernels() -> ModuleType | None:
+    """The compiled kernels, imported on first use; None (and the numpy engine from then on,
+    with one warning) when numba cannot load them, e.g. with no writable cache folder."""
+    global _NUMBA
+    try:
+        from . import _kernels as kernels
+    except Exception as exc:  # numba's errors are not one class; any means "use numpy"
+        _NUMBA = False
+        warnings.warn(
+            f"eisfit: the compiled engine could not be loaded ({type(exc).__name__}: {exc}); "
+            "fitting with numpy (set NUMBA_CACHE_DIR to a writable folder, or "
+            "EISFIT_COMPILED=0 to silence this)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return kernels
 
 
 def enabled() -> bool:
@@ -188,9 +209,10 @@ def lm_batch(
     omega = 2 * np.pi * _floats(freq)
     cost = np.empty(k_count)
     # every array C-contiguous and of one dtype, so one compiled version serves every call
-    from . import _kernels
-
-    n_eval = _kernels.lm(
+    kernels = _kernels()
+    if kernels is None:
+        return None
+    n_eval = kernels.lm(
         ops,
         depth,
         problem.circuit.n_params,
@@ -238,6 +260,9 @@ def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = _floats(a)
     ata = a.T @ a
     atb = a.T @ _floats(b)
-    from . import _kernels
+    kernels = _kernels()
+    if kernels is None:
+        from scipy.optimize import nnls as scipy_nnls
 
-    return _kernels.fnnls(ata, atb)
+        return scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
+    return kernels.fnnls(ata, atb)

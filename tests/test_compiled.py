@@ -260,3 +260,19 @@ def test_a_one_spectrum_command_does_not_load_the_kernels(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "0 False"
+
+
+def test_kernels_that_cannot_load_give_one_warning_and_numpy_fits(monkeypatch):
+    # e.g. numba finding no writable folder for its cache
+    import eisfit as package
+
+    monkeypatch.setattr(compiled, "_NUMBA", True)  # restored after the test
+    monkeypatch.delattr(package, "_kernels", raising=False)
+    monkeypatch.setitem(sys.modules, "eisfit._kernels", None)
+    truth = blocking_cell(np.random.default_rng(29))
+    with pytest.warns(RuntimeWarning, match="compiled engine could not be loaded"):
+        result = eisfit.fit(truth.spectrum, "blocking")
+    assert not compiled.enabled()
+    with compiled.use(False):
+        reference = eisfit.fit(truth.spectrum, "blocking")
+    assert result.resistances == reference.resistances
