@@ -184,11 +184,12 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
 
 
 @_jit
-def _residual_jacobian(
-    ops, omega, log_omega, z_re, z_im, w_re, w_im, p, free, log_free, u, r, jt, zs, gz, span
-):  # pragma: no cover - compiled
+def _residual_jacobian(ops, data, work, free, log_free, u, r, jt):  # pragma: no cover - compiled
     """Weighted residuals r (2N,) and their Jacobian, transposed, jt (F, 2N), at u; returns
-    half the sum of squares."""
+    half the sum of squares. ``data``: (ω, ln ω, Z', Z'', w_re, w_im) of the spectrum;
+    ``work``: (parameters, stack of Z, dZ/dp, parameter spans) to write into."""
+    omega, log_omega, z_re, z_im, w_re, w_im = data
+    p, zs, gz, span = work
     n_free = free.size
     for k in range(n_free):
         if log_free[k]:
@@ -279,7 +280,7 @@ def lm(
     zs = np.empty((depth, n), np.complex128)
     gz = np.empty((n_params, n), np.complex128)
     spans = np.empty((depth, 2), np.int64)
-    p = fixed.copy()
+    work = (fixed.copy(), zs, gz, spans)
     r = np.empty(2 * n)
     jt = np.empty((n_free, 2 * n))
     r_new = np.empty(2 * n)
@@ -293,27 +294,11 @@ def lm(
     most = 1
     for c in range(k_count):
         row = rows[c]
+        data = (omega[row], log_omega[row], z_re[row], z_im[row], w_re[row], w_im[row])
         u = u_all[c]
         for k in range(n_free):
             u[k] = min(max(u[k], lo[k] + 1e-9 * width[k]), hi[k] - 1e-9 * width[k])
-        cost = _residual_jacobian(
-            ops,
-            omega[row],
-            log_omega[row],
-            z_re[row],
-            z_im[row],
-            w_re[row],
-            w_im[row],
-            p,
-            free,
-            log_free,
-            u,
-            r,
-            jt,
-            zs,
-            gz,
-            spans,
-        )
+        cost = _residual_jacobian(ops, data, work, free, log_free, u, r, jt)
         lam = 1e-3
         n_eval = 1
         for _ in range(max_iter):
@@ -352,24 +337,7 @@ def lm(
                 for k in range(n_free):
                     u_new[k] = min(max(u[k] + step[k], lo[k]), hi[k])
                     step_max = max(step_max, abs(step[k]))
-                c_new = _residual_jacobian(
-                    ops,
-                    omega[row],
-                    log_omega[row],
-                    z_re[row],
-                    z_im[row],
-                    w_re[row],
-                    w_im[row],
-                    p,
-                    free,
-                    log_free,
-                    u_new,
-                    r_new,
-                    jt_new,
-                    zs,
-                    gz,
-                    spans,
-                )
+                c_new = _residual_jacobian(ops, data, work, free, log_free, u_new, r_new, jt_new)
                 n_eval += 1
             else:  # a singular system: a rejected step
                 c_new = np.inf

@@ -91,8 +91,15 @@ def test_circuit_jacobian_matches_finite_differences(circuit, params):
     c = Circuit(circuit)
     z, jac = c.impedance_and_jacobian(FREQ, p)
     np.testing.assert_allclose(z, c.impedance(FREQ, p), rtol=1e-12)
-    # Compare p·dZ/dp (the sensitivity to a relative change) against |Z|: a finite difference
-    # of an element buried under a much larger impedance carries round-off of order eps·|Z|/h.
+    assert_derivatives(c, p, z, jac)
+
+
+def assert_derivatives(c: Circuit, p: np.ndarray, z: np.ndarray, jac: np.ndarray) -> None:
+    """dZ/dp ``jac`` (n_params, len(FREQ)) of circuit ``c`` at ``p`` against central differences.
+
+    Compares p·dZ/dp (the sensitivity to a relative change) against |Z|: a finite difference
+    of an element buried under a much larger impedance carries round-off of order eps·|Z|/h.
+    """
     for k in range(p.size):
         h = 1e-6 * p[k]
         up, dn = p.copy(), p.copy()
