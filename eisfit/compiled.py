@@ -1,15 +1,19 @@
-"""Compiled circuit evaluation and Levenberg–Marquardt, used when numba is installed.
+"""Compiled circuit evaluation, Levenberg–Marquardt and NNLS, used when numba is installed.
 
 The numpy engine (:mod:`eisfit.engine`) spends most of a single fit in numpy's per-call
 overhead: a few dozen array operations per iteration on arrays of 60–90 points. With the
 optional ``fast`` extra (numba), the same steps run compiled:
 
 * the circuit becomes a short program in postfix order (elements, fused ``p(R,CPE)`` arcs,
-  series and parallel combinations), run by a small interpreter at each frequency that carries
-  Z and dZ/dp of every parameter, so one compiled function serves every circuit;
+  series and parallel combinations), run op by op over all frequencies by one compiled
+  interpreter that carries Z and dZ/dp, so one compiled function serves every circuit;
 * :func:`lm_batch` runs the Levenberg–Marquardt iterations of
   :func:`eisfit.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
-  active set and stopping rules.
+  active set and stopping rules;
+* :func:`nnls` solves the regularised DRT (the starting values of blocking cells) by an
+  active-set method on the normal equations.
+
+The numba code is in :mod:`eisfit._kernels`, imported on the first compiled call.
 
 Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
 does not depend on what else is in a stack. The compiled functions are cached on disk by numba
