@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import lmfit
 import numpy as np
 
 from . import compiled, guess
@@ -25,6 +25,9 @@ from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
 from .spectrum import Spectrum
 from .weighting import weights
+
+if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is used
+    import lmfit
 
 #: Levenberg–Marquardt iterations given to every starting vector before the best are polished.
 SCOUT_ITER = 12

@@ -5,9 +5,8 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lmfit
 import numpy as np
 import uncertainties
 from uncertainties import ufloat
@@ -18,6 +17,9 @@ from .engine import Problem, Solution, covariance
 from .named import NamedCircuit
 from .output import json_float as _f
 from .spectrum import Spectrum
+
+if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is used
+    import lmfit
 
 #: Correlation above which a pair of parameters is reported as not separately determined.
 CORRELATION_LIMIT = 0.98
@@ -206,6 +208,8 @@ class FitResult:
         """
         cached = self.__dict__.get("_params")
         if cached is None:
+            import lmfit
+
             cached = lmfit.Parameters()
             for r in self.records.values():
                 cached.add(r.name, value=r.value, min=r.min, max=r.max, vary=r.vary)

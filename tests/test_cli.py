@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -105,3 +107,21 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (path.stat().st_mode & 0o777) == 0o644
+
+
+def test_a_one_spectrum_fit_loads_only_what_it_needs(tmp_path):
+    # a terminal command should start quickly: the compiled kernels (numba), lmfit,
+    # scipy.signal, pandas and matplotlib each take a large part of a second to load and a
+    # one-spectrum fit without --plot needs none of them
+    spectrum = blocking_cell(np.random.default_rng(3)).spectrum
+    path = tmp_path / "pellet.csv"
+    rows = [f"{f},{z.real},{z.imag}" for f, z in zip(spectrum.frequency, spectrum.z, strict=True)]
+    path.write_text("frequency_Hz,Re_Ohm,Im_Ohm\n" + "\n".join(rows) + "\n")
+    heavy = ["numba", "lmfit", "scipy.signal", "pandas", "matplotlib"]
+    code = (
+        "import sys; from eisfit.cli import main; "
+        f"code = main(['fit', {str(path)!r}, '--json']); "
+        f"print(code, [m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"

@@ -218,21 +218,6 @@ def test_switch_by_context_and_environment():
     assert out.stdout.strip() == "False"
 
 
-def test_a_one_spectrum_command_does_not_load_the_kernels(tmp_path):
-    # loading the compiled kernels costs more than one fit saves
-    spectrum = blocking_cell(np.random.default_rng(3)).spectrum
-    path = tmp_path / "pellet.csv"
-    rows = [f"{f},{z.real},{z.imag}" for f, z in zip(spectrum.frequency, spectrum.z, strict=True)]
-    path.write_text("frequency_Hz,Re_Ohm,Im_Ohm\n" + "\n".join(rows) + "\n")
-    code = (
-        "import sys; from eisfit.cli import main; "
-        f"code = main(['fit', {str(path)!r}, '--json']); "
-        "print(code, 'numba' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "0 False"
-
-
 def test_kernels_that_cannot_load_give_one_warning_and_numpy_fits(monkeypatch):
     # e.g. numba finding no writable folder for its cache
     import eisfit as package

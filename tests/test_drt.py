@@ -13,11 +13,13 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eisfit
 import eisfit.validate
 from eisfit.exceptions import SpectrumError
-from eisfit.validate import drt, spike_start
+from eisfit.validate import _prominent_maxima, drt, spike_start
 
 F = np.logspace(6, -1, 71)
 #: Tolerance on each peak's resistance (area under γ between the minima that separate peaks)
@@ -178,3 +180,16 @@ def test_arc_count_and_resistances(k):
     )
     assert count >= 0.95
     assert r_ok >= 0.85
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.integers(0, 5), min_size=1, max_size=40),
+    st.sampled_from([0.0, 0.5, 1.0, 2.5]),
+)
+def test_prominent_maxima_are_scipys_peaks(values, prominence):
+    # small integers make flat tops and equal neighbours, the cases a peak finder gets wrong
+    from scipy.signal import find_peaks
+
+    x = np.array(values, float)
+    assert _prominent_maxima(x, prominence) == list(find_peaks(x, prominence=prominence)[0])
