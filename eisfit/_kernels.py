@@ -43,20 +43,15 @@ def _tanh(x):  # pragma: no cover - compiled
 @_jit
 def _element(code, p, s, w, lw):  # pragma: no cover - compiled
     """Z of one element at angular frequency ``w`` (``lw`` = ln w), and dZ/dp of its (up to
-    three) parameters: ``(z, g0, g1, g2)``."""
+    three) parameters: ``(z, g0, g1, g2)``. R (code 0) and CPE (code 3) are evaluated by
+    :func:`_impedance` itself, for all frequencies at once."""
     jw = 1j * w
     zero = 0j
-    if code == 0:  # R
-        return p[s] + zero, 1.0 + zero, zero, zero
     if code == 1:  # C
         z = 1.0 / (p[s] * jw)
         return z, -z / p[s], zero, zero
     if code == 2:  # L
         return p[s] * jw, jw, zero, zero
-    if code == 3:  # CPE
-        n = p[s + 1]
-        z = np.exp(-n * lw) * (np.cos(_HALF_PI * n) - 1j * np.sin(_HALF_PI * n)) / p[s]
-        return z, -z / p[s], -z * (lw + 1j * _HALF_PI), zero
     if code == 4:  # W
         f = (1.0 - 1j) / np.sqrt(w)
         return p[s] * f, f, zero, zero
