@@ -17,7 +17,7 @@ The numba code is in :mod:`eisfit._kernels`, imported on the first compiled call
 
 Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
 does not depend on what else is in a stack. The compiled functions are cached on disk by numba
-after the first call in a Python environment (a few seconds once).
+after the first call in a Python environment (about 10 s, once).
 
 Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
 the numpy engine even when numba is installed.
@@ -121,8 +121,8 @@ def use(on: bool) -> Iterator[None]:
             os.environ["EISFIT_COMPILED"] = env
 
 
-#: Fits from which the compiled engine pays for loading its kernels (about 0.4 s in each
-#: process, a few seconds once per environment to compile them), at about 9 ms saved a fit.
+#: Fits from which the compiled engine pays for loading its kernels (about 0.5 s in each
+#: process, about 10 s once per environment to compile them), at about 7 ms saved a fit.
 WORTHWHILE_FITS = 100
 
 
