@@ -8,7 +8,6 @@ input (raised as :class:`~eisfit.exceptions.EisfitError`, printed by ``cli.main`
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -104,10 +103,15 @@ def _plot_names(labels: list[str]) -> list[str]:
     return names
 
 
+def _write_json(series: Any, path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        series.write_json(f, allow_nan=True)
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
     from .batch import dask_client, default_workers
-    from .output import check_writable, write_atomic, write_text
+    from .output import check_writable, write_atomic
     from .series import expand_paths, fit_series
 
     geometry = geometry_from_args(args)
@@ -153,9 +157,9 @@ def run_batch(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    data = series.to_dict()
     if args.json:
-        print(json.dumps(data, indent=2))
+        # one spectrum at a time: a batch of thousands never holds its whole JSON
+        series.write_json(sys.stdout, allow_nan=True)
     else:
         print(series.report())
     if out is not None:
@@ -164,7 +168,7 @@ def run_batch(args: argparse.Namespace) -> int:
         for name in (*OUTPUT_FILES, *report, *plots):
             check_writable(out / name, args.force)
         series.to_csv(out / "results.csv", force=args.force)
-        write_text(out / "results.json", json.dumps(data, indent=2) + "\n", force=args.force)
+        write_atomic(out / "results.json", lambda t: _write_json(series, t), args.force)
         from .plot import arrhenius_figure
 
         fig = arrhenius_figure(series)

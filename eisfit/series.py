@@ -47,7 +47,7 @@ from .arrhenius import MIN_TEMPERATURE_K, ArrheniusError, ArrheniusResult, arrhe
 from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import EisfitError
 from .joint import JointResult, fit_joint
-from .output import write_atomic, write_text
+from .output import write_atomic
 from .result import FitResult
 from .spectrum import Spectrum
 from .units import ZERO_CELSIUS_K
@@ -583,14 +583,20 @@ class Series:
         and per-temperature resistances of the joint fit; empty when it failed) and
         ``joint_fit`` (its statistics and warnings, or ``{"error": ...}``).
         """
-        spectra = []
+        return {"spectra": list(self._spectrum_dicts()), **self._summary_dict()}
+
+    def _spectrum_dicts(self) -> Iterator[dict[str, Any]]:
+        """The ``spectra`` entries of :meth:`to_dict`, built one at a time."""
         warnings = self._all_spectrum_warnings()
         for i, r in enumerate(self.results):
             d = r.to_dict(self.geometry)
             d["temperature_K"] = float(self.temperatures_K[i])
             d["from_intercept"] = self._from_intercept(r)
             d["warnings"] = warnings[i]
-            spectra.append(d)
+            yield d
+
+    def _summary_dict(self) -> dict[str, Any]:
+        """Every key of :meth:`to_dict` after ``spectra``."""
         arr = {}
         for k, v in self.arrhenius_all().items():
             entry = v.to_dict()
@@ -598,7 +604,6 @@ class Series:
             entry["curvature_p"] = v.curvature_p if math.isfinite(v.curvature_p) else None
             arr[k] = entry
         out: dict[str, Any] = {
-            "spectra": spectra,
             "arrhenius": arr,
             "failures": [dict(f) for f in self.failures],
         }
@@ -609,6 +614,25 @@ class Series:
             out["arrhenius_joint"] = {}
             out["joint_fit"] = {"error": self.joint_error}
         return out
+
+    def json_chunks(self, allow_nan: bool = False) -> Iterator[str]:
+        """:meth:`to_dict` as indented JSON text, in pieces: the text of
+        ``json.dumps(self.to_dict(), indent=2)``, built and handed over one spectrum at a time
+        so that a batch of thousands never holds its whole JSON (a few KB a spectrum) at once.
+        """
+        import json
+
+        def dump(obj: Any) -> str:
+            return json.dumps(obj, indent=2, allow_nan=allow_nan)
+
+        first = True
+        for d in self._spectrum_dicts():
+            body = dump(d).replace("\n", "\n    ")
+            yield ('{\n  "spectra": [\n    ' if first else ",\n    ") + body
+            first = False
+        yield '{\n  "spectra": []' if first else "\n  ]"
+        rest = dump(self._summary_dict())  # "{\n  ...\n}", its keys one level deep already
+        yield "," + rest[1:]
 
     def to_frame(self) -> Any:
         """A :class:`pandas.DataFrame`, one row per spectrum in temperature order.
@@ -678,10 +702,18 @@ class Series:
     def to_json(self, path: str | Path, force: bool = False) -> Path:
         """Write :meth:`to_dict` as JSON (indented, no NaN) atomically; refuse to overwrite
         unless ``force``."""
-        import json
+        def writer(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8") as f:
+                self.write_json(f)
 
-        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
-        return write_text(path, text, force=force)
+        return write_atomic(path, writer, force=force)
+
+    def write_json(self, stream: IO[str], allow_nan: bool = False) -> None:
+        """Write :meth:`to_dict` as indented JSON and a newline to ``stream``, one spectrum at
+        a time (:meth:`json_chunks`)."""
+        for chunk in self.json_chunks(allow_nan=allow_nan):
+            stream.write(chunk)
+        stream.write("\n")
 
     def report(self) -> str:
         """A plain-text summary: one line per spectrum, Arrhenius per role (curvature flagged),

@@ -365,3 +365,20 @@ def test_outputs(tmp_path, small_series_dir):
     h = s._repr_html_()
     assert "<b>x</b>" not in h and "&lt;b&gt;x&lt;/b&gt;" in h
     assert math.isfinite(s.arrhenius("bulk").Ea_stderr_eV)
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_streamed_json_is_the_whole_objects_text(tmp_path, small_series_dir, joint):
+    # the batch's JSON is written one spectrum at a time; it must be the same text
+    folder, _ = small_series_dir
+    bad = tmp_path / "broken_20C.csv"
+    bad.write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n1e6,12,abc\n")
+    s = fit_series([*sorted(folder.iterdir()), bad], joint=joint)
+    assert s.failures and (s.joint is not None) == joint
+    expected = json.dumps(s.to_dict(), indent=2, allow_nan=False)
+    assert "".join(s.json_chunks()) == expected
+    assert len(list(s.json_chunks())) == len(s) + 2  # one piece a spectrum
+    path = s.to_json(tmp_path / "series.json")
+    assert path.read_text() == expected + "\n"
+    empty = Series([], [], [], failures=s.failures)
+    assert "".join(empty.json_chunks()) == json.dumps(empty.to_dict(), indent=2)
