@@ -232,3 +232,29 @@ def test_kernels_that_cannot_load_give_one_warning_and_numpy_fits(monkeypatch):
     with compiled.use(False):
         reference = eisfit.fit(truth.spectrum, "blocking")
     assert result.resistances == reference.resistances
+
+
+def test_engines_agree_on_real_instrument_files():
+    # the corpus's spectra (several instruments and cells), fitted with the blocking circuit
+    from test_io_corpus import need_corpus
+
+    corpus = need_corpus()
+    compared = same = 0
+    for path in sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix != ".md"):
+        try:
+            spectrum = eisfit.read_all(path)[0]
+        except eisfit.EisfitError:
+            continue  # files with no spectrum in them; tests/test_io_corpus.py covers them
+        try:
+            fast = eisfit.fit(spectrum, "blocking")
+        except eisfit.EisfitError:
+            with compiled.use(False), pytest.raises(eisfit.EisfitError):
+                eisfit.fit(spectrum, "blocking")  # the same spectra fail with either engine
+            continue
+        with compiled.use(False):
+            slow = eisfit.fit(spectrum, "blocking")
+        compared += 1
+        same += abs(fast.chisqr / slow.chisqr - 1) < 0.01
+    print(f"\ncorpus, blocking circuit: chi2 of the engines within 1 % in {same}/{compared}")
+    assert compared >= 50
+    assert same >= 0.95 * compared
