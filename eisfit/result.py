@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is use
 CORRELATION_LIMIT = 0.98
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ParameterRecord:
     """One fitted parameter: what lmfit's ``Parameter`` holds, without its expression machinery.
 
