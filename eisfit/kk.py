@@ -235,24 +235,27 @@ def _solve(
     capacitance: bool,
     inductance: bool,
     quick: bool = False,
-) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray | None]:
     """One lin-KK solve. Returns (tau, R_k, R_series, L, 1/C, Z_fit).
 
     ``quick``: solve the complex fit by QR with column pivoting instead of the SVD's
     minimum-norm solution: twice as fast, the same μ to many digits, used while the number of
-    elements is chosen; the chosen M is solved again without it.
+    elements is chosen; the chosen M is solved again without it. A quick solve returns no
+    Z_fit (None): only its R_k are used.
     """
     w = 2 * np.pi * f
     tau = tau_grid(f, m)
     inv = 1 / np.abs(z)
+    n = f.size
     # Voigt element with R = 1: 1/(1 + jx) = (1 - jx)/(1 + x²), x = ωτ; real arithmetic only
     x_wt = np.multiply.outer(w, tau)
     d = 1 / (1 + x_wt * x_wt)
-    # columns: R0, R_1..R_M, [L], [1/C]; rows weighted by 1/|Z|; real and imaginary parts
+    # columns: R0, R_1..R_M, [L], [1/C]; rows weighted by 1/|Z|: the real parts, then the
+    # imaginary parts, in one array
     n_vk = m + 1  # R0 and the Voigt elements
     n_col = n_vk + int(inductance) + int(capacitance)
-    a_re = np.zeros((f.size, n_col))
-    a_im = np.zeros((f.size, n_col))
+    a = np.zeros((2 * n, n_col))
+    a_re, a_im = a[:n], a[n:]
     a_re[:, 0] = inv
     a_re[:, 1:n_vk] = d * inv[:, None]
     a_im[:, 1:n_vk] = -(x_wt * d) * inv[:, None]
@@ -262,9 +265,11 @@ def _solve(
         j += 1
     if capacitance:
         a_im[:, j] = -inv / w
-    b_re, b_im = z.real * inv, z.imag * inv
+    b = np.empty(2 * n)
+    b_re, b_im = b[:n], b[n:]
+    np.multiply(z.real, inv, out=b_re)
+    np.multiply(z.imag, inv, out=b_im)
     if fit_type == "complex":
-        a, b = np.vstack([a_re, a_im]), np.concatenate([b_re, b_im])
         if quick:
             x = scipy.linalg.lstsq(a, b, lapack_driver="gelsy", check_finite=False)[0]
         else:
@@ -286,6 +291,8 @@ def _solve(
     extra = list(x[n_vk:])
     ind = float(extra.pop(0)) if inductance else 0.0
     elast = float(extra.pop(0)) if capacitance else 0.0
+    if quick:
+        return tau, rk, r0, ind, elast, None
     z_fit = r0 + (d @ rk - 1j * ((x_wt * d) @ rk)) + 1j * w * ind - 1j * elast / w
     return tau, rk, r0, ind, elast, z_fit
 
