@@ -79,6 +79,21 @@ class Parallel:
 
     children: tuple
 
+    @functools.cached_property
+    def rq_arc(self) -> tuple[ElementNode, ElementNode] | None:
+        """The (R, CPE) of a ``p(R,CPE)`` arc (in either order), else None; evaluated in one
+        fused expression."""
+        if len(self.children) != 2:
+            return None
+        a, b = self.children
+        if not (isinstance(a, ElementNode) and isinstance(b, ElementNode)):
+            return None
+        if a.element.name == "CPE":
+            a, b = b, a
+        if a.element.name == "R" and b.element.name == "CPE":
+            return a, b
+        return None
+
     def __str__(self) -> str:
         return "p(" + ",".join(str(c) for c in self.children) + ")"
 
@@ -184,26 +199,6 @@ class _Parser:
 
 
 # --------------------------------------------------------------------------- evaluation
-def _rq_pair(node: Parallel) -> tuple[ElementNode, ElementNode] | None:
-    """The (R, CPE) of a ``p(R,CPE)`` arc, else None."""
-    if len(node.children) != 2:
-        return None
-    a, b = node.children
-    if not (isinstance(a, ElementNode) and isinstance(b, ElementNode)):
-        return None
-    if a.element.name == "CPE":
-        a, b = b, a
-    if a.element.name == "R" and b.element.name == "CPE":
-        return a, b
-    return None
-
-
-def _jw_power(n: np.ndarray, log_w: np.ndarray) -> np.ndarray:
-    """(jω)^n from ln ω: a real power and one complex factor per parameter set."""
-    half = 0.5 * np.pi * n
-    return np.exp(n * log_w) * (np.cos(half) + 1j * np.sin(half))
-
-
 def _eval(node: Node, p: np.ndarray, w: np.ndarray) -> np.ndarray:
     if isinstance(node, ElementNode):
         return node.element.impedance(p[node.start : node.start + node.element.n_params], w)
@@ -212,11 +207,11 @@ def _eval(node: Node, p: np.ndarray, w: np.ndarray) -> np.ndarray:
         for c in node.children[1:]:
             z = z + _eval(c, p, w)
         return z
-    pair = _rq_pair(node)
+    pair = node.rq_arc
     if pair is not None:
         # p(R, CPE) = R / (1 + R Q (jω)^n): one division instead of three
         r, q = p[pair[0].start], p[pair[1].start]
-        return r / (1.0 + (r * q) * _jw_power(p[pair[1].start + 1], np.log(w)))
+        return r / (1.0 + (r * q) * _el.jw_power(p[pair[1].start + 1], np.log(w)))
     y = 1.0 / _eval(node.children[0], p, w)
     for c in node.children[1:]:
         y = y + 1.0 / _eval(c, p, w)
@@ -237,7 +232,7 @@ def _rq_grad(
     """
     i_r, i_q = pair[0].start, pair[1].start
     r, q = p[i_r], p[i_q]
-    a = _jw_power(p[i_q + 1], log_w)
+    a = _el.jw_power(p[i_q + 1], log_w)
     z = r / (1.0 + (r * q) * a)
     z2 = z * z
     jac[i_r] = z2 / (r * r)
@@ -260,7 +255,7 @@ def _eval_grad(
     if log_w is None:
         log_w = np.log(w)
     if isinstance(node, Parallel):
-        pair = _rq_pair(node)
+        pair = node.rq_arc
         if pair is not None:
             return _rq_grad(pair, p, log_w, jac, rows)
     if isinstance(node, ElementNode):

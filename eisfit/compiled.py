@@ -134,7 +134,7 @@ def use_for(n_fits: int) -> contextlib.AbstractContextManager[None]:
 
 @functools.lru_cache(maxsize=256)
 def _program_of(text: str) -> tuple[np.ndarray, int] | None:
-    from .circuit import Circuit, ElementNode, Series, _rq_pair
+    from .circuit import Circuit, ElementNode, Series
 
     ops: list[tuple[int, int, int]] = []
     depth = [0, 0]  # current, deepest
@@ -152,7 +152,7 @@ def _program_of(text: str) -> tuple[np.ndarray, int] | None:
             push()
             return True
         if not isinstance(node, Series):
-            pair = _rq_pair(node)
+            pair = node.rq_arc
             if pair is not None:
                 ops.append((_ARC, pair[0].start, pair[1].start))
                 push()

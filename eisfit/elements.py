@@ -133,11 +133,15 @@ element("L", ["H"], ["positive"], "inductor: Z = jωL")((_l, _l_grad))
 
 
 # --------------------------------------------------------------------------- CPE
+def jw_power(n: Array, log_w: Array) -> Array:
+    """(jω)^n from ln ω: ω^n e^{jnπ/2}, real powers and one complex factor per parameter set,
+    several times cheaper than a complex power of every point."""
+    half = 0.5 * np.pi * n
+    return np.exp(n * log_w) * (np.cos(half) + 1j * np.sin(half))
+
+
 def _cpe(p, w):
-    # (jω)^-n = ω^-n e^{-jnπ/2}: real powers and one complex factor per parameter set are
-    # several times cheaper than a complex power of every point
-    n = p[1]
-    return np.exp(-n * np.log(w)) * (np.cos(0.5 * np.pi * n) - 1j * np.sin(0.5 * np.pi * n)) / p[0]
+    return jw_power(-p[1], np.log(w)) / p[0]
 
 
 def _cpe_grad(p, w, z):
