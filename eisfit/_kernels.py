@@ -290,9 +290,7 @@ def lm(
     for c in range(k_count):
         row = rows[c]
         data = (omega[row], log_omega[row], z_re[row], z_im[row], w_re[row], w_im[row])
-        u = u_all[c]
-        for k in range(n_free):
-            u[k] = min(max(u[k], lo[k] + 1e-9 * width[k]), hi[k] - 1e-9 * width[k])
+        u = u_all[c]  # inside the bounds already
         cost = _residual_jacobian(ops, data, work, free, log_free, u, r, jt)
         lam = 1e-3
         n_eval = 1

@@ -7,7 +7,7 @@ optional ``fast`` extra (numba), the same steps run compiled:
 * the circuit becomes a short program in postfix order (elements, fused ``p(R,CPE)`` arcs,
   series and parallel combinations), run op by op over all frequencies by one compiled
   interpreter that carries Z and dZ/dp, so one compiled function serves every circuit;
-* :func:`lm_batch` runs the Levenberg–Marquardt iterations of
+* :func:`lm` runs the Levenberg–Marquardt iterations of
   :func:`eisfit.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
   active set and stopping rules;
 * :func:`nnls` solves the regularised DRT (the starting values of blocking cells) by an
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: numba (the optional ``fast`` extra) is installed; it is imported on the first compiled call.
 _NUMBA = importlib.util.find_spec("numba") is not None
 
-__all__ = ["available", "enabled", "use", "use_for", "program", "lm_batch", "nnls"]
+__all__ = ["available", "enabled", "use", "use_for", "program", "lm", "nnls"]
 
 # opcodes of a circuit program; each row of a program is (opcode, a, b)
 _ELEMENT, _ARC, _SERIES, _PARALLEL = 0, 1, 2, 3
@@ -181,27 +181,30 @@ def _floats(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def lm_batch(
+def lm(
     problem: Problem,
-    starts: np.ndarray,
-    max_iter: int = 100,
-    tol: float = 1e-10,
-    rows: np.ndarray | None = None,
-    xtol: float | None = None,
+    u: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rows: np.ndarray,
+    max_iter: int,
+    tol: float,
+    xtol: float | None,
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Compiled :func:`eisfit.engine.lm_batch`; None when the circuit cannot be compiled.
+    """The iterations of :func:`eisfit.engine.lm_batch`, compiled; None when the circuit
+    cannot be compiled.
 
-    Parameters and returns are those of :func:`eisfit.engine.lm_batch`.
+    ``u`` (K, n_free) are the starting vectors in solver coordinates, inside the bounds
+    ``lo``, ``hi``; ``rows`` (K,) the spectrum of each in a stacked problem. Returns what
+    :func:`eisfit.engine.lm_batch` returns.
     """
     prog = program(problem.circuit)
     if prog is None:
         return None
     ops, depth = prog
-    lo, hi = problem.internal_bounds()
-    u = _floats(problem.internal_batch(np.asarray(starts, float)))
+    u = _floats(u).copy()
     k_count = u.shape[0]
     if problem.stacked:
-        rows = np.arange(k_count) if rows is None else np.asarray(rows, np.int64)
         data = (problem.frequency, problem.z, problem.w_re, problem.w_im)
     else:
         rows = np.zeros(k_count, np.int64)

@@ -55,7 +55,6 @@ class Problem:
         self.free = np.flatnonzero(self.vary)
         self._key: bytes | None = None
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
-        self.n_eval = 0
 
     # ------------------------------------------------------------------ transforms
     def to_internal(self, p: np.ndarray) -> np.ndarray:
@@ -96,18 +95,6 @@ class Problem:
             return self.frequency, self.z, self.w_re, self.w_im
         return self.frequency[rows], self.z[rows], self.w_re[rows], self.w_im[rows]
 
-    def residual_batch(self, u: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Weighted residuals (K, 2N) [w_re·(Z'm − Z'), w_im·(Z''m − Z'')] for K rows of u.
-
-        ``rows`` (K,) names the spectrum of each row of a stacked problem.
-        """
-        f, z, w_re, w_im = self._data(rows)
-        with np.errstate(all="ignore"):
-            zm = self.circuit.impedance_batch(f, self.params_batch(u))
-        d = zm - z
-        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
-        return r if np.isfinite(r.sum()) else np.where(np.isfinite(r), r, 1e10)
-
     def residual_jac_batch(
         self, u: np.ndarray, rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +126,6 @@ class Problem:
         if key != self._key:
             r, j = self.residual_jac_batch(np.asarray(u, float)[None, :])
             self._key, self._cache = key, (r[0], j[0])
-            self.n_eval += 1
         return self._cache  # type: ignore[return-value]
 
     def residual(self, u: np.ndarray) -> np.ndarray:
@@ -203,6 +189,23 @@ def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e
         bool(res.status > 0),
         str(res.message),
     )
+
+
+def solutions_at(
+    problem: Problem,
+    params: np.ndarray,
+    rows: np.ndarray | None,
+    nfev: int,
+    message: str,
+) -> list[Solution]:
+    """The converged :class:`Solution` of each row of ``params`` (K, n_params), with the
+    residuals and Jacobian evaluated there (``rows``: each row's spectrum in a stack)."""
+    u = problem.internal_batch(params)
+    r, j = problem.residual_jac_batch(u, rows)
+    return [
+        Solution(params[k], u[k], 0.5 * float(r[k] @ r[k]), r[k], j[k], nfev, True, message)
+        for k in range(len(params))
+    ]
 
 
 def covariance(sol: Solution, n_params_free: int) -> np.ndarray | None:
@@ -271,16 +274,16 @@ def lm_batch(
     """
     from . import compiled
 
-    if compiled.enabled():
-        done = compiled.lm_batch(problem, starts, max_iter, tol, rows, xtol)
-        if done is not None:
-            return done
     lo, hi = problem.internal_bounds()
     u = problem.internal_batch(starts)
     span = hi - lo
     u = np.clip(u, lo + 1e-9 * span, hi - 1e-9 * span)
     if rows is None:
         rows = np.arange(u.shape[0])
+    if compiled.enabled():
+        done = compiled.lm(problem, u, lo, hi, rows, max_iter, tol, xtol)
+        if done is not None:
+            return done
     r, j = problem.residual_jac_batch(u, rows)
     jt_all = np.ascontiguousarray(np.swapaxes(j, 1, 2))
     cost = 0.5 * np.einsum("km,km->k", r, r)

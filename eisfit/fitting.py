@@ -19,7 +19,7 @@ import numpy as np
 
 from . import compiled, guess
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solve
+from .engine import Problem, Solution, lm_batch, solutions_at, solve
 from .exceptions import FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
@@ -142,14 +142,12 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
     verdict on convergence the result reports.
     """
     if compiled.enabled() and compiled.program(problem.circuit) is not None and problem.free.size:
-        params, cost, n = lm_batch(
+        params, _, n = lm_batch(
             problem, p0[None, :], max_iter=FINISH_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
         )
         if n <= FINISH_ITER:  # stopped by its tolerances, not by the iteration limit
-            u = problem.to_internal(params[0])
-            r, j = problem.residual_jac_batch(u[None, :])
             msg = "converged (compiled Levenberg-Marquardt)"
-            return Solution(params[0], u, float(cost[0]), r[0], j[0], n, True, msg)
+            return solutions_at(problem, params, None, n, msg)[0]
         sol = solve(problem, params[0], max_nfev=max_nfev)
         sol.nfev += n
         return sol

@@ -24,7 +24,7 @@ import numpy as np
 from . import guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch
+from .engine import Problem, Solution, lm_batch, solutions_at
 from .exceptions import FitError
 from .fitting import (
     FINISH_ITER,
@@ -245,18 +245,6 @@ def _solve_group(
                     xtol=FINISH_XTOL,
                 )
                 params[moved] = p_m
-        u = stack.internal_batch(params)
-        r, j = stack.residual_jac_batch(u, every)
-    return [
-        Solution(
-            params[k],
-            u[k],
-            0.5 * float(r[k] @ r[k]),
-            r[k],
-            j[k],
-            n1 + n2 + n3,
-            True,
-            "converged (stacked Levenberg-Marquardt)",
+        return solutions_at(
+            stack, params, every, n1 + n2 + n3, "converged (stacked Levenberg-Marquardt)"
         )
-        for k in range(n)
-    ]

@@ -93,8 +93,9 @@ def _problem(kind: str, seed: int):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_compiled_steps_are_the_numpy_steps(kind, seed):
     problem, starts = _problem(kind, seed)
+    assert compiled.enabled() and compiled.program(problem.circuit) is not None
     for max_iter, tol, xtol in ((12, 0.0, None), (40, 1e-10, 1e-6)):
-        p_c, cost_c, n_c = compiled.lm_batch(problem, starts, max_iter, tol, None, xtol)
+        p_c, cost_c, n_c = lm_batch(problem, starts, max_iter, tol, xtol=xtol)
         with compiled.use(False):
             p_n, cost_n, n_n = lm_batch(problem, starts, max_iter, tol, xtol=xtol)
         assert n_c == n_n
@@ -116,7 +117,8 @@ def test_parameters_at_a_bound_and_fixed_ones_follow_the_numpy_engine():
     problem.fixed[6] = 0.9
     problem.__post_init__()
     starts = np.clip(starts, problem.lower, problem.upper)
-    p_c, cost_c, _ = compiled.lm_batch(problem, starts, 20, 0.0)
+    assert compiled.enabled()
+    p_c, cost_c, _ = lm_batch(problem, starts, 20, 0.0)
     with compiled.use(False):
         p_n, cost_n, _ = lm_batch(problem, starts, 20, 0.0)
     np.testing.assert_allclose(cost_c, cost_n, rtol=1e-8)
@@ -130,7 +132,9 @@ def test_unknown_elements_fall_back_to_numpy(monkeypatch):
     monkeypatch.delitem(compiled.ELEMENT_CODES, "CPE")
     try:
         assert compiled.program(problem.circuit) is None
-        assert compiled.lm_batch(problem, starts, 5, 0.0) is None
+        lo, hi = problem.internal_bounds()
+        u = problem.internal_batch(starts)
+        assert compiled.lm(problem, u, lo, hi, np.arange(len(u)), 5, 0.0, None) is None
         p, cost, _ = lm_batch(problem, starts, 5, 0.0)  # the numpy engine answers
         assert np.all(np.isfinite(cost))
     finally:
