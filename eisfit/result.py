@@ -188,14 +188,8 @@ class FitResult:
         values = [r.value for r in self.records.values()]
         out = []
         for name, role, idx in self.arc_terms:
-            ru = u[idx[0]]
-            if len(idx) == 3:
-                tau = (ru * u[idx[1]]) ** (1 / u[idx[2]])
-                n_val = float(values[idx[2]])
-            else:
-                tau = ru * u[idx[1]]
-                n_val = 1.0
-            out.append(Arc(name, role, ru, tau / ru, 1 / (2 * math.pi * tau), n_val))
+            ru, tau = u[idx[0]], _tau(u, idx)
+            out.append(Arc(name, role, ru, tau / ru, 1 / (2 * math.pi * tau), arc_n(values, idx)))
         return tuple(out)
 
     # ------------------------------------------------------------------ derived views
@@ -418,10 +412,9 @@ class FitResult:
             caps, apex = self.capacitances, self.apex_hz
             values = [r.value for r in self.records.values()]
             for _, role, idx in self.arc_terms:
-                n = values[idx[2]] if len(idx) == 3 else 1.0
                 lines.append(
                     f"    {role:<18} C_eff = {caps[role]:.3g} F, apex = {apex[role]:.3g} Hz, "
-                    f"n = {n:.3f}"
+                    f"n = {arc_n(values, idx):.3f}"
                 )
         if geometry is not None:
             lines.append("[[Conductivity]]")
@@ -646,7 +639,7 @@ def build_result(
         arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, tuple(a.indices)))
         r_val, tau = arc_tau(p, a.indices)
         f_apex = 1 / (2 * math.pi * tau)
-        n_val = float(p[a.indices[2]]) if a.kind == "rq" else 1.0
+        n_val = arc_n(p, a.indices)
         if f_apex > f_hi:
             warnings_.append(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
@@ -723,15 +716,23 @@ def build_result(
     )
 
 
-def arc_tau(values: Any, idx: tuple[int, ...]) -> tuple[float, float]:
-    """Resistance (Ohm) and time constant (s) of an arc from its parameter indices.
-
-    ``(R, Q, n)`` for R‖CPE: τ = (R Q)^(1/n); ``(R, C)`` for R‖C: τ = R C.
-    """
-    r = float(values[idx[0]])
+def _tau(values: Any, idx: tuple[int, ...]) -> Any:
+    """Time constant (s) of an arc from its parameter indices, for floats or ufloats:
+    ``(R, Q, n)`` for R‖CPE: τ = (R Q)^(1/n); ``(R, C)`` for R‖C: τ = R C."""
+    r = values[idx[0]]
     if len(idx) == 3:
-        return r, float((r * values[idx[1]]) ** (1 / values[idx[2]]))
-    return r, float(r * values[idx[1]])
+        return (r * values[idx[1]]) ** (1 / values[idx[2]])
+    return r * values[idx[1]]
+
+
+def arc_tau(values: Any, idx: tuple[int, ...]) -> tuple[float, float]:
+    """Resistance (Ohm) and time constant (s) of an arc from its parameter indices."""
+    return float(values[idx[0]]), float(_tau(values, idx))
+
+
+def arc_n(values: Any, idx: tuple[int, ...]) -> float:
+    """The CPE exponent of an R‖CPE arc; 1 for R‖C."""
+    return float(values[idx[2]]) if len(idx) == 3 else 1.0
 
 
 def correlated_uvars(
