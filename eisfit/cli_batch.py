@@ -103,11 +103,6 @@ def _plot_names(labels: list[str]) -> list[str]:
     return names
 
 
-def _write_json(series: Any, path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        series.write_json(f, allow_nan=True)
-
-
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
     from .batch import dask_client, default_workers
@@ -168,7 +163,7 @@ def run_batch(args: argparse.Namespace) -> int:
         for name in (*OUTPUT_FILES, *report, *plots):
             check_writable(out / name, args.force)
         series.to_csv(out / "results.csv", force=args.force)
-        write_atomic(out / "results.json", lambda t: _write_json(series, t), args.force)
+        series.to_json(out / "results.json", force=args.force, allow_nan=True)
         from .plot import arrhenius_figure
 
         fig = arrhenius_figure(series)

@@ -699,12 +699,12 @@ class Series:
         frame = self.to_frame()
         return write_atomic(path, lambda t: frame.to_csv(t, index=False), force=force)
 
-    def to_json(self, path: str | Path, force: bool = False) -> Path:
-        """Write :meth:`to_dict` as JSON (indented, no NaN) atomically; refuse to overwrite
-        unless ``force``."""
+    def to_json(self, path: str | Path, force: bool = False, allow_nan: bool = False) -> Path:
+        """Write :meth:`to_dict` as JSON (indented; no NaN unless ``allow_nan``) atomically,
+        one spectrum at a time; refuse to overwrite unless ``force``."""
         def writer(tmp: Path) -> None:
             with open(tmp, "w", encoding="utf-8") as f:
-                self.write_json(f)
+                self.write_json(f, allow_nan=allow_nan)
 
         return write_atomic(path, writer, force=force)
 
