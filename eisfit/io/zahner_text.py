@@ -81,6 +81,15 @@ _POLAR = {
     "time(s)": "time",
 }
 _LOG = {k: k for k in ("logf", "logo", "logzm", "phim", "real", "imag")}
+# layout -> the column sets that make a table of it, (required roles, optional roles): the
+# first complete one is taken
+_COLUMN_SETS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "polar": [(("frequency", "modulus", "phase"), ("number", "significance"))],
+    "log": [
+        (("logf", "real", "imag"), ("logo", "phim")),
+        (("logf", "logzm", "phim"), ("logo",)),
+    ],
+}
 _SPLITS = (r"\t", r";", r",", r"\s{2,}", r"\s+")
 _META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)[\s.]*:\s*(.*?)\s*$")
 _VALUE = re.compile(r"^([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]*)$")
@@ -112,13 +121,12 @@ def _roles(names: Sequence[str], table: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _layout(roles_p: dict[str, str], roles_l: dict[str, str]) -> str | None:
-    if {"frequency", "modulus", "phase"} <= roles_p.keys():
-        return "polar"
-    if "logf" in roles_l and (
-        {"real", "imag"} <= roles_l.keys() or {"logzm", "phim"} <= roles_l.keys()
-    ):
-        return "log"
+def _columns(layout: str, roles: dict[str, str]) -> tuple[list[str], list[str]] | None:
+    """The required and optional column names of a ``layout`` table with these roles, or None
+    when its required columns are not all there."""
+    for required, optional in _COLUMN_SETS[layout]:
+        if roles.keys() >= set(required):
+            return [roles[k] for k in required], [roles[k] for k in optional if k in roles]
     return None
 
 
@@ -136,17 +144,17 @@ def _header_line(line: str) -> tuple[str, list[str]] | None:
         if len(names) < 3:
             continue
         polar = _roles(names, _POLAR)
-        lay = _layout(polar, _roles(names, _LOG))
-        if lay == "log":
-            return lay, names
-        # the three polar names alone are a common table; Zahner's exports add a point number
-        # or a significance column, and the bracket form is Zahner's own spelling
-        if lay == "polar" and (
-            "number" in polar
-            or "significance" in polar
-            or _key(polar["phase"]) == "phase/deg(°)"
-        ):
-            return lay, names
+        if _columns("polar", polar) is not None:
+            # the three polar names alone are a common table; Zahner's exports add a point
+            # number or a significance column, and the bracket form is Zahner's own spelling
+            if (
+                "number" in polar
+                or "significance" in polar
+                or _key(polar["phase"]) == "phase/deg(°)"
+            ):
+                return "polar", names
+        elif _columns("log", _roles(names, _LOG)) is not None:
+            return "log", names
     return None
 
 
@@ -208,25 +216,16 @@ class ZahnerText:
         sep, dc = guess_separator(tf.lines[first])
         n_fields = len(nonempty_fields(tf.lines[first], sep))
         names = header_names(tf.lines[h], sep, n_fields)
-        table = _POLAR if layout == "polar" else _LOG
-        roles = _roles(names, table)
-        if _layout(roles if layout == "polar" else {}, roles if layout == "log" else {}) is None:
+        roles = _roles(names, _POLAR if layout == "polar" else _LOG)
+        selected = _columns(layout, roles)
+        if selected is None:
             raise ReaderError(
                 path,
                 f"column names {names!r} do not line up with the {n_fields} fields of the "
                 "first data row",
                 line=h + 1,
             )
-        if layout == "polar":
-            required = [roles["frequency"], roles["modulus"], roles["phase"]]
-            optional = [roles[k] for k in ("number", "significance") if k in roles]
-        else:
-            if {"real", "imag"} <= roles.keys():
-                required = [roles["logf"], roles["real"], roles["imag"]]
-                optional = [roles[k] for k in ("logo", "phim") if k in roles]
-            else:
-                required = [roles["logf"], roles["logzm"], roles["phim"]]
-                optional = [roles["logo"]] if "logo" in roles else []
+        required, optional = selected
         cols, lines, _ = parse_columns(
             tf, first, names, required, optional, sep=sep, decimal_comma=dc, stop_at_text=True
         )
