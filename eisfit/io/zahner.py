@@ -22,6 +22,13 @@ from .normalise import add_assumption, add_note, make_spectrum
 from .registry import register
 
 
+def sweep_span(f: np.ndarray) -> slice:
+    """The points of a Thales sweep from its lowest to its highest frequency (or back): the
+    start-up run before them repeats frequencies that are measured again later."""
+    lo, hi = int(np.argmin(f)), int(np.argmax(f))
+    return slice(min(lo, hi), max(lo, hi) + 1)
+
+
 @register("zahner-ism", extensions=(".ism",), description="Zahner Thales impedance (.ism)")
 class ZahnerIsm:
     """Zahner Thales impedance file (``.ism``)."""
@@ -58,11 +65,11 @@ class ZahnerIsm:
         if not (np.all(np.isfinite(mod)) and np.all(mod >= 0) and np.all(np.abs(ph) <= 7)):
             raise ReaderError(path, "|Z| or phase block is not plausible (damaged .ism?)",
                               offset=12 + 8 * n)
-        lo, hi = int(np.argmin(f)), int(np.argmax(f))
-        a, b = min(lo, hi), max(lo, hi) + 1
+        keep = sweep_span(f)
         meta: dict[str, Any] = {"format": "zahner-ism", "source": str(path)}
-        if b - a < n:
-            add_note(meta, f"{n - (b - a)} overlapping start-up points of the sweep left out")
+        left_out = n - (keep.stop - keep.start)
+        if left_out:
+            add_note(meta, f"{left_out} overlapping start-up points of the sweep left out")
         tail = data[need:]
         # Thales stores its text fields with the letter case swapped
         strings = []
@@ -81,5 +88,5 @@ class ZahnerIsm:
                     else:
                         add_note(meta, f"Thales temperature record {t!r} too uncertain: not used")
                     break
-        z = mod[a:b] * np.exp(1j * ph[a:b])
-        return [make_spectrum(path, f[a:b], z, meta)]
+        z = mod[keep] * np.exp(1j * ph[keep])
+        return [make_spectrum(path, f[keep], z, meta)]

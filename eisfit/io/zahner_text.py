@@ -65,6 +65,7 @@ from .normalise import (
     sniff_text,
 )
 from .registry import register
+from .zahner import sweep_span
 
 # column name (lower case, blanks removed) -> role
 _POLAR = {
@@ -342,15 +343,15 @@ def _trim_sweep(
     ok = np.isfinite(f) & (f > 0)
     if f.size < 3 or not ok.all():
         return f, z, lines
-    lo, hi = int(np.argmin(f)), int(np.argmax(f))
-    a, b = min(lo, hi), max(lo, hi) + 1
-    if b - a < f.size:
+    keep = sweep_span(f)
+    left_out = f.size - (keep.stop - keep.start)
+    if left_out:
         add_note(
             meta,
-            f"{f.size - (b - a)} start-up points of the Thales sweep (outside the "
-            "run from the highest to the lowest frequency) left out",
+            f"{left_out} start-up points of the Thales sweep (outside the run from the highest "
+            "to the lowest frequency) left out",
         )
-    return f[a:b], z[a:b], lines[a:b]
+    return f[keep], z[keep], lines[keep]
 
 
 def _quantity(value: str) -> tuple[float, str] | None:
