@@ -159,24 +159,23 @@ def run_batch(args: argparse.Namespace) -> int:
         print(series.report())
     if out is not None:
         plots = _plot_names(series.labels)
-        report = ("report.html",) if len(series.results) <= REPORT_MAX_SPECTRA else ()
+        with_report = len(series.results) <= REPORT_MAX_SPECTRA
+        report = ("report.html",) if with_report else ()
         for name in (*OUTPUT_FILES, *report, *plots):
             check_writable(out / name, args.force)
         series.to_csv(out / "results.csv", force=args.force)
         series.to_json(out / "results.json", force=args.force, allow_nan=True)
-        from .plot import arrhenius_figure
+        from .plot import arrhenius_figure, fit_figure
 
         fig = arrhenius_figure(series)
         write_atomic(
             out / "arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"), args.force
         )
-        from .plot import fit_figure
-
         for name, result in zip(plots, series.results, strict=True):
             f = fit_figure(result)
             write_atomic(out / name, lambda t, f=f: f.savefig(t, dpi=120, format="png"),
                          args.force)
-        if len(series.results) <= REPORT_MAX_SPECTRA:
+        if with_report:
             from .report import write_report
 
             write_report(series, out / "report.html", force=args.force, drt=False,
