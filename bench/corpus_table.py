@@ -2,11 +2,12 @@
 
 The corpus is the folder of real instrument files that the project's tests read
 (``tests/test_io_corpus.py``); its ``INDEX.md`` lists the files in the first column of its
-files table. For every listed file this script calls :func:`eisfit.io.read_all` and
-:func:`eisfit.io.describe`, then prints one Markdown table row per registered reader (the
-format name eisfit reports): corpus files, files read, spectra and points read. Files that
-are not read are listed after the table with eisfit's one-line error. Files are put under the
-format that read them, or, for a file not read, the format that eisfit detects for it.
+files table. Every listed file is read once with :func:`eisfit.io.read_all` (and, with ``-v``,
+summarised with :func:`eisfit.io.describe`), then one Markdown table row is printed per
+registered reader (the format name eisfit reports): corpus files, files read, spectra and
+points read. Files that are not read are listed after the table with eisfit's one-line error.
+Files are put under the format that read them, or, for a file not read, the format that eisfit
+detects for it.
 
 The corpus folder is ``$EISFIT_CORPUS`` when set, else ``<checkout>/../shared/eis-corpus``
 (the same rule as the tests), or the folder given on the command line. Without it the script
@@ -73,7 +74,7 @@ def run(corpus: Path, verbose: bool = False) -> dict[str, Tally]:
             continue
         try:
             spectra = read_all(path)
-            summary = describe(path)
+            summary = describe(path) if verbose else None
         except Exception as exc:  # a file not read: report it under the detected format
             try:
                 fmt = detect_format(path)
@@ -89,7 +90,7 @@ def run(corpus: Path, verbose: bool = False) -> dict[str, Tally]:
         t.read += 1
         t.spectra += len(spectra)
         t.points += sum(len(s) for s in spectra)
-        if verbose:
+        if summary is not None:
             print(summary, end="\n\n")
     return tallies
 
