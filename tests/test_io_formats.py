@@ -41,9 +41,12 @@ TRUTH = {"R0": 12.0, "R1": 850.0, "Q1": 3e-10, "n1": 0.92, "R2": 2300.0, "Q2": 4
          "n2": 0.85, "Q3": 2e-6, "n3": 0.8}
 
 
-def blocking_cell(f: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """Analytic impedance (Ohm) of the blocking cell; ``scale`` multiplies R1 and R2."""
-    p = TRUTH
+def blocking_cell(
+    f: np.ndarray, scale: float = 1.0, truth: dict[str, float] = TRUTH
+) -> np.ndarray:
+    """Analytic impedance (Ohm) of the blocking cell with the parameters ``truth``; ``scale``
+    multiplies R1 and R2."""
+    p = truth
     jw = 1j * 2 * np.pi * f
     arc1 = p["R1"] * scale / (1 + p["R1"] * scale * p["Q1"] * jw ** p["n1"])
     arc2 = p["R2"] * scale / (1 + p["R2"] * scale * p["Q2"] * jw ** p["n2"])
@@ -58,7 +61,7 @@ def _g(x: float, digits: int = 7, comma: bool = False) -> str:
     return s.replace(".", ",") if comma else s
 
 
-def _phase_deg(z: complex) -> float:
+def phase_deg(z: complex) -> float:
     return math.degrees(math.atan2(z.imag, z.real))
 
 
@@ -70,7 +73,7 @@ def nova2() -> bytes:
     t = 0.0
     for k, (f, z) in enumerate(zip(F.tolist(), Z.tolist(), strict=True)):
         t += max(0.05, 3.0 / f)
-        cells = [str(k + 1), _g(f), _g(z.real), _g(-z.imag), _g(abs(z)), _g(-_phase_deg(z)),
+        cells = [str(k + 1), _g(f), _g(z.real), _g(-z.imag), _g(abs(z)), _g(-phase_deg(z)),
                  _g(t)]
         lines.append(";".join(c.replace(".", ",") for c in cells))
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
@@ -80,7 +83,7 @@ def _pstrace_rows(f: np.ndarray, z: np.ndarray) -> list[str]:
     rows = []
     for fi, zi in zip(f.tolist(), z.tolist(), strict=True):
         cs = -1 / (2 * np.pi * fi * zi.imag)
-        rows.append(",".join([_g(fi), _g(-_phase_deg(zi)), "0.0012", _g(abs(zi)),
+        rows.append(",".join([_g(fi), _g(-phase_deg(zi)), "0.0012", _g(abs(zi)),
                               _g(zi.real), _g(-zi.imag), f"{cs:.4E}"]))
     return rows
 
@@ -125,7 +128,8 @@ FORMAT = {
 
 
 def check(s, f: np.ndarray = F, z: np.ndarray = Z, rtol: float = 2e-6) -> None:
-    """Frequencies and impedances equal the analytic truth to the printed digits."""
+    """Point count, frequencies and impedances equal the analytic truth to the printed digits."""
+    assert len(s) == f.size
     assert np.allclose(s.frequency, f, rtol=rtol, atol=0)
     assert np.allclose(s.z.real, z.real, rtol=rtol, atol=0)
     assert np.allclose(s.z.imag, z.imag, rtol=rtol, atol=0)
@@ -209,7 +213,7 @@ def test_multitrace_channel_without_rows(tmp_path: Path) -> None:
 def test_pstrace_z2_sign_follows_phase_when_names_say_nothing(tmp_path: Path) -> None:
     # an unsigned Z'' that really is Im(Z) (negative): the phase says so, nothing is flipped
     lines = ["Date and time:,2024-03-12 15:20:02", "freq / Hz,neg. Phase / °,Z' / Ohm,Z'' / Ohm"]
-    lines += [f"{f!r},{-_phase_deg(z)!r},{z.real!r},{z.imag!r}"
+    lines += [f"{f!r},{-phase_deg(z)!r},{z.real!r},{z.imag!r}"
               for f, z in zip(F.tolist(), Z.tolist(), strict=True)]
     p = tmp_path / "ps_im.csv"
     p.write_text("\n".join(lines) + "\n")

@@ -4,7 +4,8 @@ No file written by Zahner software could be found in public repositories, so the
 files imitate the layouts that public parsers of these exports expect (see the docstring of
 ``eisfit/io/zahner_text.py``) and hold a spectrum computed here, not read by eisfit: a solid
 electrolyte pellet between blocking electrodes, R0 + (R1 || CPE1) + (R2 || CPE2) + CPE3, 1 MHz to
-0.1 Hz at 10 points per decade (71 points). The writers below produced the committed files
+0.1 Hz at 10 points per decade (71 points): the model and frequencies of ``test_io_formats.py``
+with the parameters ``P`` below. The writers below produced the committed files
 (``python tests/test_io_zahner_text.py`` rewrites them) and a test checks that the committed
 bytes are still what they give, so every expected value is the analytic impedance.
 
@@ -27,13 +28,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_io_formats import DATA, F, blocking_cell, phase_deg
+from test_io_formats import check as check_truth
 
 from eisfit.exceptions import ReaderError
 from eisfit.io import detect_format, read, read_all
 
-DATA = Path(__file__).resolve().parent / "data" / "io"
-
-F = np.logspace(6, -1, 71)
 P = {
     "R0": 35.0,
     "R1": 1200.0,
@@ -45,26 +45,8 @@ P = {
     "Q3": 3e-6,
     "n3": 0.78,
 }
-
-
-def cell(f: np.ndarray, drift: float = 1.0) -> np.ndarray:
-    """Analytic impedance in Ohm (Im < 0 capacitive); ``drift`` scales R1 and R2."""
-    jw = 1j * 2 * np.pi * np.asarray(f, float)
-    r1, r2 = P["R1"] * drift, P["R2"] * drift
-    return (
-        P["R0"]
-        + r1 / (1 + r1 * P["Q1"] * jw ** P["n1"])
-        + r2 / (1 + r2 * P["Q2"] * jw ** P["n2"])
-        + 1 / (P["Q3"] * jw ** P["n3"])
-    )
-
-
-Z = cell(F)
+Z = blocking_cell(F, truth=P)
 START_F = F[30:25:-1]  # 1 kHz, 1.26 kHz ... 2.5 kHz: the start-up run before the main sweep
-
-
-def _deg(z: complex) -> float:
-    return math.degrees(math.atan2(z.imag, z.real))
 
 
 # ----------------------------------------------------------------------------- writers
@@ -81,12 +63,12 @@ def thales_ascii() -> bytes:
         "Number,Frequency/Hz,Impedance/Ohm,Phase/deg,Significance,Time/s",
     ]
     f_all = np.concatenate([START_F, F])
-    z_all = np.concatenate([cell(START_F, 1.01), Z])
+    z_all = np.concatenate([blocking_cell(START_F, 1.01, P), Z])
     t = 0.0
     for k, (f, z) in enumerate(zip(f_all.tolist(), z_all.tolist(), strict=True)):
         t += max(0.5, 4.0 / f)
         sig = 0.999 if f > 0.3 else 0.42
-        lines.append(f"{k + 1},{f:.6E},{abs(z):.6E},{_deg(z):.5f},{sig:.3f},{t:.2f}")
+        lines.append(f"{k + 1},{f:.6E},{abs(z):.6E},{phase_deg(z):.5f},{sig:.3f},{t:.2f}")
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
@@ -103,7 +85,8 @@ def bin2txt() -> bytes:
         "LOGF\tLOGO\tLOGZm\tPhim\tReal\tImag\tPhis\tLOGZs\tLOGZzhit",
     ]
     for f, z in zip(F[::-1].tolist(), Z[::-1].tolist(), strict=True):
-        lf, lo, lz, ph = math.log10(f), math.log10(2 * math.pi * f), math.log10(abs(z)), _deg(z)
+        lf, lo, lz = math.log10(f), math.log10(2 * math.pi * f), math.log10(abs(z))
+        ph = phase_deg(z)
         cells = [
             _dc(lf, ".8f"),
             _dc(lo, ".8f"),
@@ -125,12 +108,9 @@ WRITERS: dict[str, Callable[[], bytes]] = {
 }
 
 
-def check(s, f: np.ndarray = F, z: np.ndarray = Z, rtol: float = 2e-6) -> None:
-    """Point count, frequencies and impedances equal the analytic truth to the printed digits."""
-    assert len(s) == f.size
-    assert np.allclose(s.frequency, f, rtol=rtol, atol=0)
-    assert np.allclose(s.z.real, z.real, rtol=rtol, atol=0)
-    assert np.allclose(s.z.imag, z.imag, rtol=rtol, atol=0)
+def check(s) -> None:
+    """Point count, frequencies and impedances equal this module's truth to the printed digits."""
+    check_truth(s, F, Z)
 
 
 # ----------------------------------------------------------------------------- tests
@@ -226,7 +206,7 @@ def test_bracket_names_tab_decimal_comma(tmp_path: Path) -> None:
         "frequency (Hz)\timpedance (Ω)\tphase / deg (°)\tsignificance",
     ]
     lines += [
-        f"{f:.6E}\t{abs(z):.6E}\t{_deg(z):.5f}\t1".replace(".", ",")
+        f"{f:.6E}\t{abs(z):.6E}\t{phase_deg(z):.5f}\t1".replace(".", ",")
         for f, z in zip(F[::-1].tolist(), Z[::-1].tolist(), strict=True)
     ]
     p = tmp_path / "za.txt"
@@ -245,7 +225,7 @@ def test_whitespace_table_lowercase_impedance(tmp_path: Path) -> None:
         "Number   Frequency/Hz   impedance/Ohm   Phase/deg   Significance",
     ]
     lines += [
-        f"{k + 1}   {f:.6E}   {abs(z):.6E}   {_deg(z):.5f}   0.999"
+        f"{k + 1}   {f:.6E}   {abs(z):.6E}   {phase_deg(z):.5f}   0.999"
         for k, (f, z) in enumerate(zip(F.tolist(), Z.tolist(), strict=True))
     ]
     p = tmp_path / "ws.txt"
@@ -258,7 +238,7 @@ def test_whitespace_table_lowercase_impedance(tmp_path: Path) -> None:
 def test_plain_polar_table_stays_generic(tmp_path: Path) -> None:
     # the three names without any Zahner mark are an ordinary table, not claimed
     lines = ["Frequency/Hz,Impedance/Ohm,Phase/deg"]
-    lines += [f"{f:.6E},{abs(z):.6E},{_deg(z):.5f}" for f, z in zip(F, Z, strict=True)]
+    lines += [f"{f:.6E},{abs(z):.6E},{phase_deg(z):.5f}" for f, z in zip(F, Z, strict=True)]
     p = tmp_path / "plain.csv"
     p.write_text("\n".join(lines) + "\n")
     assert detect_format(p) == "generic"
