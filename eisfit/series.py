@@ -48,7 +48,7 @@ from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import EisfitError
 from .joint import JointResult, fit_joint
 from .output import write_atomic
-from .result import FitResult
+from .result import FitResult, arc_tau
 from .spectrum import Spectrum
 from .units import ZERO_CELSIUS_K
 
@@ -951,16 +951,19 @@ def _predict(
     v1 = np.array([r1.values[n] for n in names])
     v2 = np.array([r2.values[n] for n in names])
     kinds = np.array(circuit.parameter_kinds)
+
+    def log_lerp(a: Any, b: Any) -> Any:  # linear in log and 1/T
+        return np.exp(np.log(a) + w * (np.log(b) - np.log(a)))
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(v1) + w * (np.log(v2) - np.log(v1))
-    p = np.where(kinds == "positive", np.exp(logs), v1 + w * (v2 - v1))
+        logged = log_lerp(v1, v2)
+    p = np.where(kinds == "positive", logged, v1 + w * (v2 - v1))
     for arc in guess.structure(circuit).arcs:
         if arc.kind != "rq":
             continue
         i_r, i_q, i_n = arc.indices
-        c1 = (v1[i_r] * v1[i_q]) ** (1 / v1[i_n]) / v1[i_r]
-        c2 = (v2[i_r] * v2[i_q]) ** (1 / v2[i_n]) / v2[i_r]
-        c = float(np.exp(np.log(c1) + w * (np.log(c2) - np.log(c1))))
+        (ra, tau_a), (rb, tau_b) = arc_tau(v1, arc.indices), arc_tau(v2, arc.indices)
+        c = float(log_lerp(tau_a / ra, tau_b / rb))  # effective capacitances
         n = float(np.clip(p[i_n], 0.3, 1.0))
         p[i_n] = n
         p[i_q] = (p[i_r] * c) ** n / p[i_r]
