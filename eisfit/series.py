@@ -543,12 +543,11 @@ class Series:
 
     def _from_intercept(self, result: FitResult) -> list[str]:
         """Roles whose resistance this fit took from the high-frequency intercept."""
-        arcs = set(result.apex_hz)
         named = result.named
         if named is None or not named.hidden_role:
             return []
         role = named.hidden_role
-        return [role] if role in result.resistances and role not in arcs else []
+        return [role] if role in result.resistances and role not in result.apex_hz else []
 
     # ------------------------------------------------------------------ output
     def _spectrum_warnings(self) -> dict[int, list[str]]:
