@@ -82,8 +82,7 @@ class NamedCircuit:
         # process's own object instead of a copy per fit result
         known = named_circuits().get(self.name)
         if known is not None:
-            candidates = zip(("", "intercept", "hidden"), (known, *known._variants), strict=True)
-            for variant, obj in candidates:
+            for variant, obj in zip(_VARIANTS, (known, *known._variants), strict=True):
                 if obj is self:
                     return _shared_named, (self.name, variant)
         return self.__class__, tuple(getattr(self, f.name) for f in dataclasses.fields(self))
@@ -211,14 +210,14 @@ def named_circuits() -> dict[str, NamedCircuit]:
     return out
 
 
+#: How a pickled shipped circuit names itself: the circuit, or its intercept or hidden variant.
+_VARIANTS = ("", "intercept", "hidden")
+
+
 def _shared_named(name: str, variant: str) -> NamedCircuit:
     """A shipped named circuit or its ``intercept``/``hidden`` variant (for unpickling)."""
     nc = named_circuits()[name]
-    if variant == "intercept":
-        return nc.intercept_variant()  # type: ignore[return-value]
-    if variant == "hidden":
-        return nc.hidden_variant()  # type: ignore[return-value]
-    return nc
+    return (nc, *nc._variants)[_VARIANTS.index(variant)]  # type: ignore[return-value]
 
 
 def resolve(circuit: str | Circuit | NamedCircuit) -> tuple[Circuit, NamedCircuit | None]:
