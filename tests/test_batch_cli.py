@@ -235,28 +235,18 @@ def test_progress_bar_draws_and_erases():
 
 def test_batch_runs_the_kk_check_unless_told_not_to(tmp_path, capsys):
     """A drifting spectrum in a batch carries a Kramers-Kronig warning; --no-kk drops it."""
-    import json as _json
-
-    import numpy as _np
-
-    from eisfit.circuit import Circuit
-    from eisfit.cli import main as _main
-    from eisfit.synthetic import frequencies
-
     f = frequencies(1e6, 0.1, 10)
     c = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
+    # the grain-boundary resistance rises 40 % during the sweep (drift): not KK-consistent
+    drift = np.linspace(1.0, 1.4, f.size)
+    z = np.array([c.impedance([fi], [1, 2e3, 2e-11, 0.95, 5e3 * d, 2e-9, 0.9, 1e-6, 0.8])[0]
+                  for fi, d in zip(f, drift, strict=True)])
     for t_c in (25, 50, 75):
-        # the grain-boundary resistance rises 40 % during the sweep (drift): not KK-consistent
-        drift = _np.linspace(1.0, 1.4, f.size)
-        z = _np.array([c.impedance([fi], [1, 2e3, 2e-11, 0.95, 5e3 * d, 2e-9, 0.9, 1e-6, 0.8])[0]
-                       for fi, d in zip(f, drift, strict=True)])
-        rows = ["freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm"]
-        rows += [f"{a:.8e},{b.real:.8e},{-b.imag:.8e}" for a, b in zip(f, z, strict=True)]
-        (tmp_path / f"cell_{t_c}C.csv").write_text("\n".join(rows) + "\n")
-    _main(["batch", str(tmp_path), "--json", "--workers", "1"])
-    with_kk = _json.loads(capsys.readouterr().out)
-    _main(["batch", str(tmp_path), "--json", "--workers", "1", "--no-kk"])
-    without = _json.loads(capsys.readouterr().out)
+        _write(tmp_path / f"cell_{t_c}C.csv", f, z)
+    run(["batch", str(tmp_path), "--json", "--workers", "1"])
+    with_kk = json.loads(capsys.readouterr().out)
+    run(["batch", str(tmp_path), "--json", "--workers", "1", "--no-kk"])
+    without = json.loads(capsys.readouterr().out)
     kk_lines = [w for s in with_kk["spectra"] for w in s["warnings"] if "Kramers" in w]
     assert len(kk_lines) == 3
     assert not [w for s in without["spectra"] for w in s["warnings"] if "Kramers" in w]
