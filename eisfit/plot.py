@@ -725,6 +725,16 @@ def arrhenius(
         raise ValueError(f"form must be one of {list(PLOT_FORMS)}, got {form!r}")
     fit_form, base = PLOT_FORMS[form] if form is not None else (None, "ln")
     fits, fit_form, joint_result = _arrhenius_inputs(series_or_results, roles, fit_form)
+    return _draw_arrhenius(fits, fit_form, base, joint_result if joint else None, ax,
+                           celsius=celsius)
+
+
+def _draw_arrhenius(
+    fits: Mapping[str, Any], fit_form: str | None, base: str, joint_result: Any, ax: Any,
+    *, celsius: bool = True,
+) -> Any:
+    """Draw :func:`arrhenius` from resolved inputs: role -> ArrheniusResult, the regression
+    form, ``"ln"`` or ``"log10"``, and a joint result whose lines to add dashed (or None)."""
     scale = 1.0 / math.log(10) if base == "log10" else 1.0
     ax = _axes(ax)
     quantities = set()
@@ -751,7 +761,7 @@ def arrhenius(
                     color=color, elinewidth=0.8, capsize=0, zorder=3)
         quantities.add(a.quantity)
         t_all.extend(t.tolist())
-        jp = joint_result.processes.get(role) if (joint and joint_result is not None) else None
+        jp = joint_result.processes.get(role) if joint_result is not None else None
         if jp is not None:
             yj = jp.ln_prefactor + jp.slope_K / tt
             ax.plot(1000.0 / tt, yj * scale, "--", lw=1.0, color=color,

@@ -505,7 +505,7 @@ def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
 
 # --------------------------------------------------------------------------- main entry
 def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index: int) -> str:
-    from .plot import arrhenius_figure
+    from .plot import _draw_arrhenius
 
     results = list(series.results)
     labels = list(series.labels)
@@ -556,7 +556,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     parts.append("<h2>Methods</h2>" + methods)
     parts.append("<h2>Activation energies</h2>")
     if fits:
-        fig = arrhenius_figure(series, form=form)
+        fig = _draw_arrhenius(fits, form, "ln", joint, None).figure  # the fits above, not refitted
         parts.append(
             f"<figure>{figure_img(fig, 'Arrhenius plot', dpi=2 * dpi, width=560)}<figcaption>"
             + _e(f"Arrhenius plot, {form} against 1000/T (°C on the top axis): points from "
