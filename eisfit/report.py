@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import uncertainties
 
+from .plot import hz_label as _hz
+from .plot import pretty_role as _role
 from .units import ZERO_CELSIUS_K
 
 __all__ = ["write_report", "render_report", "figure_png", "figure_img", "spectrum_html",
@@ -161,20 +163,8 @@ def _name(source: Any) -> str:
     return str(source).replace("\\", "/").rsplit("/", 1)[-1] if source else "-"
 
 
-def _hz(f: float) -> str:
-    from .plot import hz_label
-
-    return hz_label(f)
-
-
 def _celsius(t_k: float | None) -> str:
     return "–" if t_k is None else f"{t_k - ZERO_CELSIUS_K:.4g} °C ({t_k:.2f} K)"
-
-
-def _role(role: str) -> str:
-    from .plot import pretty_role
-
-    return pretty_role(role)
 
 
 def _warn_list(items: Sequence[tuple[str, str]], css: str = "warn") -> str:
