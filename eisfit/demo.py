@@ -70,12 +70,9 @@ def _plot_name(label: str) -> str:
 
 def _save_png(path: Path, fig: Any, force: bool, dpi: int = 200) -> Path:
     from .output import write_atomic
+    from .report import figure_png
 
-    return write_atomic(
-        path,
-        lambda t: fig.savefig(t, dpi=dpi, format="png", metadata={"Software": None}),
-        force=force,
-    )
+    return write_atomic(path, lambda t: t.write_bytes(figure_png(fig, dpi)), force=force)
 
 
 def run_demo(out: str | Path = "eisfit-demo", force: bool = False) -> int:
