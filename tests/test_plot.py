@@ -42,6 +42,16 @@ def full():
     return eisfit.fit(eisfit.read(DATA / "full_cell" / "Li_SSE_LFP_25C.csv"), "full-cell")
 
 
+@pytest.fixture(scope="module")
+def full_drt(full):
+    return eisfit.drt(full.original or full.spectrum)
+
+
+@pytest.fixture(scope="module")
+def full_kk(full):
+    return eisfit.kramers_kronig(full.original or full.spectrum)
+
+
 @pytest.fixture(autouse=True)
 def no_pyplot(monkeypatch):
     """Nothing here may open a pyplot window or figure."""
@@ -236,45 +246,39 @@ def test_arrhenius_draws_a_joint_fit_dashed(series):
 
 
 # --------------------------------------------------------------------------- DRT, lin-KK
-def test_drt_plot_marks_peaks(full):
-    d = eisfit.drt(full.original or full.spectrum)
-    ax = plot.drt(d)
+def test_drt_plot_marks_peaks(full_drt):
+    ax = plot.drt(full_drt)
     assert ax.get_xlabel() == "τ / s" and ax.get_ylabel() == "γ / Ω"
     assert ax.get_xscale() == "log"
-    assert len(ax.texts) == len(d.peaks) >= 3
+    assert len(ax.texts) == len(full_drt.peaks) >= 3
     assert any(c.get_xlabel().startswith("f = 1/(2πτ)") for c in ax.child_axes)
     _png(ax.figure)
 
 
-def test_kk_residuals_plot_shows_threshold_and_verdict(full):
-    k = eisfit.kramers_kronig(full.original or full.spectrum)
-    ax = plot.kk_residuals(k)
-    thr = 100 * k.threshold
+def test_kk_residuals_plot_shows_threshold_and_verdict(full_kk):
+    ax = plot.kk_residuals(full_kk)
+    thr = 100 * full_kk.threshold
     hlines = [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--"]
     assert sorted(hlines) == pytest.approx([-thr, thr])
-    verdict = "passed" if k.passed else "FAILED"
+    verdict = "passed" if full_kk.passed else "FAILED"
     assert any(f"lin-KK {verdict}" in t for t in _texts(ax))
 
 
 # --------------------------------------------------------------------------- figures
-def test_figures_render_and_keep_single_column_width(cold, full):
+def test_figures_render_and_keep_single_column_width(cold, full, full_drt, full_kk):
     fig = plot.fit_figure(cold)
     assert fig.get_size_inches()[0] == pytest.approx(plot.SINGLE_COLUMN_IN)
     assert len(_png(fig)) > 5000
-    d = eisfit.drt(full.original or full.spectrum)
-    k = eisfit.kramers_kronig(full.original or full.spectrum)
-    page = plot.spectrum_figure(full, d, k)
+    page = plot.spectrum_figure(full, full_drt, full_kk)
     assert len([a for a in page.axes if a.get_label() != "<colorbar>"]) >= 5
     _png(page)
     assert isinstance(plot.arrhenius_figure({"x": arrhenius_fit(
         [300.0, 350.0, 400.0], [1e-4, 1e-3, 5e-3])}), Figure)
 
 
-def test_every_axes_label_names_a_unit(cold, full, series):
-    d = eisfit.drt(full.original or full.spectrum)
-    k = eisfit.kramers_kronig(full.original or full.spectrum)
+def test_every_axes_label_names_a_unit(cold, full, series, full_drt, full_kk):
     axes = [plot.nyquist(cold), plot.bode(full), plot.residuals(cold), plot.arrhenius(series),
-            plot.drt(d), plot.kk_residuals(k)]
+            plot.drt(full_drt), plot.kk_residuals(full_kk)]
     for ax in axes:
         for label in (ax.get_xlabel(), ax.get_ylabel()):
             assert " / " in label, label
