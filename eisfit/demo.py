@@ -152,7 +152,7 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False) -> int:
     summary["note"] = NOTE
     write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n", force=force)
     series.to_csv(out / "results.csv", force=force)
-    _save_png(out / "arrhenius.png", arrhenius_figure(series), force)
+    _save_png(out / "arrhenius.png", arrhenius_figure(fits), force)  # the fits printed above
     for lab, r in zip(series.labels, series.results, strict=True):
         _save_png(out / _plot_name(lab), fit_figure(r), force)
     cell_drt = drt(full.original or full.spectrum)
