@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import matplotlib
@@ -20,26 +19,12 @@ from matplotlib.figure import Figure
 import eisfit
 from eisfit import plot
 from eisfit.arrhenius import arrhenius as arrhenius_fit
-from eisfit.series import fit_series
 from eisfit.synthetic import blocking_cell
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-GEOMETRY = eisfit.Geometry(thickness="1 mm", diameter="10 mm")
-
-
-@pytest.fixture(scope="module")
-def series():
-    return fit_series(DATA / "latp_pellet", geometry=GEOMETRY, external_resistance=1.5)
 
 
 @pytest.fixture(scope="module")
 def cold(series):
     return series.results[0]  # -40 °C: bulk and grain-boundary arcs inside the window
-
-
-@pytest.fixture(scope="module")
-def full():
-    return eisfit.fit(eisfit.read(DATA / "full_cell" / "Li_SSE_LFP_25C.csv"), "full-cell")
 
 
 @pytest.fixture(scope="module")

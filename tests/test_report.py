@@ -24,7 +24,6 @@ from eisfit.report import fmt_pm, render_report, write_report
 from eisfit.series import fit_series
 from eisfit.synthetic import blocking_cell
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 GEOMETRY = eisfit.Geometry(thickness="1 mm", diameter="10 mm")
 IMG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 #: Chromium writes every console message (errors, CSP violations, uncaught exceptions) to
@@ -33,16 +32,6 @@ CONSOLE = re.compile(r"CONSOLE[(:]\d+")
 
 
 # --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def series():
-    return fit_series(DATA / "latp_pellet", geometry=GEOMETRY, external_resistance=1.5)
-
-
-@pytest.fixture(scope="module")
-def full():
-    return eisfit.fit(eisfit.read(DATA / "full_cell" / "Li_SSE_LFP_25C.csv"), "full-cell")
-
-
 @pytest.fixture(scope="module")
 def report(series, full, tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.html"
