@@ -1,4 +1,5 @@
-"""The compiled kernels behind :mod:`eisfit.compiled` (numba, the optional ``fast`` extra).
+"""The compiled circuit evaluation and Levenberg–Marquardt behind :mod:`eisfit.compiled`
+(numba, the optional ``fast`` extra); the DRT's are in :mod:`eisfit._drt_kernels`.
 
 Imported only on the first compiled call, so ``import eisfit`` does not pay for numba. Every
 function is compiled once per Python environment and cached on disk (``cache=True``); the
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["lm", "fnnls"]
+__all__ = ["lm"]
 
 
 def _jit(fn):
@@ -357,121 +358,3 @@ def lm(
         cost_out[c] = cost
         most = max(most, n_eval)
     return most
-
-
-@_jit
-def _append(ata, idx, m, low, j):  # pragma: no cover - compiled
-    """Add column j to the Cholesky factor ``low`` of (aᵀa)[idx[:m], idx[:m]]; False if the
-    result would not be positive definite."""
-    v_sum = 0.0
-    for i in range(m):
-        v = ata[idx[i], j]
-        for k in range(i):
-            v -= low[i, k] * low[m, k]
-        low[m, i] = v / low[i, i]
-        v_sum += low[m, i] * low[m, i]
-    d = ata[j, j] - v_sum
-    if not d > 0.0:
-        return False
-    low[m, m] = np.sqrt(d)
-    idx[m] = j
-    return True
-
-
-@_jit
-def _forward(atb, idx, low, y, first, m):  # pragma: no cover - compiled
-    """y[first:m] of L y = (aᵀb)[P] (the entries before ``first`` are already solved)."""
-    for i in range(first, m):
-        v = atb[idx[i]]
-        for k in range(i):
-            v -= low[i, k] * y[k]
-        y[i] = v / low[i, i]
-
-
-@_jit
-def _backward(idx, m, low, y, s, t):  # pragma: no cover - compiled
-    """s[P] from Lᵀ s = y (row by row of L), s = 0 elsewhere; ``t`` is scratch."""
-    for i in range(m):
-        s[idx[i]] = 0.0
-        t[i] = y[i]
-    for i in range(m - 1, -1, -1):
-        v = t[i] / low[i, i]
-        s[idx[i]] = v
-        for k in range(i):
-            t[k] -= low[i, k] * v
-
-
-@_jit_sums
-def fnnls(ata, atb):  # pragma: no cover - compiled
-    """NNLS from aᵀa and aᵀb by the active-set method of Bro and de Jong."""
-    n = atb.size
-    x = np.zeros(n)
-    s = np.zeros(n)
-    y = np.zeros(n)
-    t = np.zeros(n)
-    idx = np.zeros(n, np.int64)
-    low = np.zeros((n, n))
-    m = 0
-    passive = np.zeros(n, np.bool_)
-    scale = 0.0
-    for i in range(n):
-        col = 0.0
-        for j in range(n):
-            col += abs(ata[j, i])
-        scale = max(scale, col)
-    tol = 10.0 * 2.220446049250313e-16 * scale * n
-    w = atb.copy()
-    for _ in range(3 * n):
-        j_max = -1
-        w_max = tol
-        for j in range(n):
-            if not passive[j] and w[j] > w_max:
-                w_max, j_max = w[j], j
-        if j_max < 0 or not _append(ata, idx, m, low, j_max):
-            break
-        passive[j_max] = True
-        m += 1
-        _forward(atb, idx, low, y, m - 1, m)
-        _backward(idx, m, low, y, s, t)
-        for _inner in range(3 * n):
-            s_min = np.inf
-            for i in range(m):
-                s_min = min(s_min, s[idx[i]])
-            if s_min > 0.0:
-                break
-            alpha = np.inf
-            for i in range(m):
-                j = idx[i]
-                if s[j] <= 0.0:
-                    alpha = min(alpha, x[j] / (x[j] - s[j]))
-            for i in range(m):
-                j = idx[i]
-                x[j] += alpha * (s[j] - x[j])
-            # drop the variables that reached zero and factor the rest again
-            kept = 0
-            for i in range(m):
-                j = idx[i]
-                if x[j] <= tol:
-                    passive[j] = False
-                    x[j] = 0.0
-                    s[j] = 0.0
-                else:
-                    idx[kept] = j
-                    kept += 1
-            m = 0
-            for i in range(kept):
-                _append(ata, idx, m, low, idx[i])
-                m += 1
-            _forward(atb, idx, low, y, 0, m)
-            _backward(idx, m, low, y, s, t)
-        for i in range(m):
-            x[idx[i]] = s[idx[i]]
-        # the gradient is needed only off the passive set
-        for j in range(n):
-            if passive[j]:
-                continue
-            v = atb[j]
-            for i in range(m):
-                v -= ata[j, idx[i]] * x[idx[i]]
-            w[j] = v
-    return x

@@ -10,10 +10,12 @@ optional ``fast`` extra (numba), the same steps run compiled:
 * :func:`lm` runs the Levenberg–Marquardt iterations of
   :func:`eisfit.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
   active set and stopping rules;
-* :func:`nnls` solves the regularised DRT (the starting values of blocking cells) by an
-  active-set method on the normal equations.
+* :func:`nnls` solves the regularised DRT by an active-set method on the normal equations;
+* :func:`drt_seed` computes the whole DRT that seeds the starting values of blocking cells
+  (spike, tail exponent, solves, peaks) in one call.
 
-The numba code is in :mod:`eisfit._kernels`, imported on the first compiled call.
+The numba code is in :mod:`eisfit._kernels` and :mod:`eisfit._drt_kernels`, imported on the
+first compiled call.
 
 Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
 does not depend on what else is in a stack. The compiled functions are cached on disk by numba
@@ -43,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: numba (the optional ``fast`` extra) is installed; it is imported on the first compiled call.
 _NUMBA = importlib.util.find_spec("numba") is not None
 
-__all__ = ["available", "enabled", "use", "use_for", "program", "lm", "nnls"]
+__all__ = ["available", "enabled", "use", "use_for", "program", "lm", "nnls", "drt_seed"]
 
 # opcodes of a circuit program; each row of a program is (opcode, a, b)
 _ELEMENT, _ARC, _SERIES, _PARALLEL = 0, 1, 2, 3
@@ -71,12 +73,13 @@ def available() -> bool:
     return _NUMBA
 
 
-def _kernels() -> ModuleType | None:
-    """The compiled kernels, imported on first use; None (and the numpy engine from then on,
-    with one warning) when numba cannot load them, e.g. with no writable cache folder."""
+def _kernels(name: str = "_kernels") -> ModuleType | None:
+    """The compiled kernels (the module ``name``), imported on first use; None (and the numpy
+    engine from then on, with one warning) when numba cannot load them, e.g. with no writable
+    cache folder."""
     global _NUMBA
     try:
-        from . import _kernels as kernels
+        kernels = importlib.import_module(f"{__package__}.{name}")
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
         _NUMBA = False
         warnings.warn(
@@ -267,9 +270,82 @@ def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = _floats(a)
     ata = a.T @ a
     atb = a.T @ _floats(b)
-    kernels = _kernels()
+    kernels = _kernels("_drt_kernels")
     if kernels is None:
         from scipy.optimize import nnls as scipy_nnls
 
         return scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
     return kernels.fnnls(ata, atb)
+
+
+#: What :func:`drt_seed` returns: r_inf, τ, γ, tail exponent, tail coefficient, peaks.
+Seed = tuple[float, np.ndarray, np.ndarray, float | None, float | None, list[tuple[float, float]]]
+
+
+def drt_seed(
+    frequency: np.ndarray,
+    z: np.ndarray,
+    lam: float,
+    per_decade: int,
+    *,
+    extend_decades: float = 1.0,
+    peak_prominence: float = 0.1,
+    min_peak_fraction: float = 0.05,
+) -> Seed | None:
+    """What :func:`eisfit.validate.drt` finds at ``lam`` with ``tail="auto"``, compiled; None
+    when the kernels cannot be loaded.
+
+    Parameters
+    ----------
+    frequency
+        Hz, at least 5 distinct values.
+    z
+        Ohm, every |Z| > 0.
+    lam
+        Regularisation parameter (dimensionless).
+    per_decade
+        τ grid points per decade.
+    extend_decades, peak_prominence, min_peak_fraction
+        As in :func:`eisfit.validate.drt`.
+
+    Returns
+    -------
+    r_inf : float
+        The high-frequency intercept (Ohm).
+    tau, gamma : ndarray
+        The τ grid (s) and γ (Ohm).
+    tail_n, tail_coefficient : float or None
+        The spike's CPE exponent and its coefficient 1/Q (Ohm s^-n); None without a spike.
+    peaks : list of (float, float)
+        Each peak's resistance (Ohm) and time constant (s), from low to high τ.
+    """
+    from .validate import TAIL_N_FINE, TAIL_N_GRID
+
+    kernels = _kernels("_drt_kernels")
+    if kernels is None:
+        return None
+    order = np.argsort(frequency, kind="stable")
+    f = _floats(np.asarray(frequency, float)[order])
+    zz = np.asarray(z, complex)[order]
+    r_inf, tau, gamma, tail_n, tail_c, areas, taus = kernels.drt_seed(
+        f,
+        _floats(zz.real),
+        _floats(zz.imag),
+        float(lam),
+        int(per_decade),
+        float(extend_decades),
+        float(peak_prominence),
+        float(min_peak_fraction),
+        TAIL_N_GRID,
+        TAIL_N_FINE,
+        60.0,
+    )
+    spike = bool(np.isfinite(tail_n))
+    return (
+        float(r_inf),
+        tau,
+        gamma,
+        float(tail_n) if spike else None,
+        float(tail_c) if spike else None,
+        [(float(a), float(t)) for a, t in zip(areas, taus, strict=True)],
+    )

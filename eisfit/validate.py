@@ -276,16 +276,23 @@ def spike_start(frequency: np.ndarray, z: np.ndarray, angle: float = 60.0) -> fl
     return float(f[i])
 
 
+#: CPE exponents :func:`tail_exponent` tries first (0.30, 0.31 ... 1.00); it then refines
+#: around the best of them on a grid 20 times finer.
+TAIL_N_GRID = np.linspace(0.3, 1.0, 71)
+#: Points of the finer grid, spanning the two coarse steps around the best exponent.
+TAIL_N_FINE = 41
+
+
 def tail_exponent(frequency: np.ndarray, z: np.ndarray, below: float | None = None) -> float:
     """CPE exponent n of a low-frequency spike (dimensionless, 0.3..1).
 
     Fits ``Z ≈ R + (jω)^-n / Q`` (R, 1/Q real) with modulus weighting to the points at or
     below ``below`` Hz (default: the spike region found by :func:`spike_start`; at least the
-    three lowest frequencies), minimising over n by a bounded scalar search; R and 1/Q are
-    linear and solved for each n.
+    three lowest frequencies). R and 1/Q are linear and solved for each n; n is the best of
+    :data:`TAIL_N_GRID` (steps of 0.01), refined on a grid of steps of 0.0005 around it. A grid
+    finds the best exponent over the whole range, not a local minimum, and costs two
+    vectorised evaluations.
     """
-    from scipy.optimize import minimize_scalar
-
     f = np.asarray(frequency, float)
     z = np.asarray(z, complex)
     if below is None:
@@ -297,24 +304,53 @@ def tail_exponent(frequency: np.ndarray, z: np.ndarray, below: float | None = No
         sel[order[:3]] = True
     log_w = np.log(2 * np.pi * f[sel])
     zz = z[sel]
-    wt = 1 / np.abs(zz)
-    b_re, b_im = zz.real * wt, zz.imag * wt
+    coarse = TAIL_N_GRID
+    i = int(np.argmin(tail_costs(coarse, log_w, zz)))
+    fine = np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, coarse.size - 1)], TAIL_N_FINE)
+    return float(fine[int(np.argmin(tail_costs(fine, log_w, zz)))])
+
+
+def tail_costs(n: np.ndarray, log_w: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Weighted squared residual of the best ``R + (jω)^-n / Q`` for each exponent in ``n``.
+
+    Parameters
+    ----------
+    n
+        (K,) CPE exponents.
+    log_w
+        (M,) ln ω of the points (ω in rad/s).
+    z
+        (M,) impedance of the points (Ohm), each weighted by 1/|Z|.
+
+    Returns
+    -------
+    ndarray
+        (K,) residual sums of squares (dimensionless).
+    """
+    wt = 1 / np.abs(z)
+    b_re, b_im = z.real * wt, z.imag * wt
     bb = float(b_re @ b_re + b_im @ b_im)
-
-    def cost(n: float) -> float:
-        # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2x2 normal equations
-        mag = np.exp(-n * log_w) * wt
-        v_re, v_im = mag * np.cos(0.5 * np.pi * n), -mag * np.sin(0.5 * np.pi * n)
-        uu, uv, vv = float(wt @ wt), float(wt @ v_re), float(v_re @ v_re + v_im @ v_im)
-        ub, vb = float(wt @ b_re), float(v_re @ b_re + v_im @ b_im)
-        det = uu * vv - uv * uv
-        if det <= 1e-12 * uu * vv:
-            return bb - ub * ub / uu
+    # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2x2 normal equations per n
+    mag = np.exp(-n[:, None] * log_w[None, :]) * wt
+    v_re = mag * np.cos(0.5 * np.pi * n)[:, None]
+    v_im = -mag * np.sin(0.5 * np.pi * n)[:, None]
+    uu = float(wt @ wt)
+    uv = v_re @ wt
+    vv = np.sum(v_re * v_re + v_im * v_im, axis=1)
+    ub = float(wt @ b_re)
+    vb = v_re @ b_re + v_im @ b_im
+    det = uu * vv - uv * uv
+    with np.errstate(divide="ignore", invalid="ignore"):
         x0, x1 = (vv * ub - uv * vb) / det, (uu * vb - uv * ub) / det
-        return bb - (x0 * ub + x1 * vb)
+        cost = bb - (x0 * ub + x1 * vb)
+    # a singular system (v parallel to u): the constant alone
+    return np.where(det <= 1e-12 * uu * vv, bb - ub * ub / uu, cost)
 
-    res = minimize_scalar(cost, bounds=(0.3, 1.0), method="bounded", options={"xatol": 1e-3})
-    return float(res.x)
+
+def grid_size(lo: float, hi: float, per_decade: int) -> int:
+    """Points of a τ grid from 10^lo to 10^hi s: ``per_decade`` a decade, at least
+    3 × ``per_decade`` and at most 15 × ``per_decade``."""
+    return int(np.clip(round(per_decade * (hi - lo)) + 1, 3 * per_decade, 15 * per_decade))
 
 
 @functools.lru_cache(maxsize=32)
@@ -431,6 +467,7 @@ def drt(
     fmax: float | None = None,
     peak_prominence: float = 0.1,
     min_peak_fraction: float = 0.05,
+    per_decade: int = 10,
 ) -> DRTResult:
     """Distribution of relaxation times by Tikhonov-regularised non-negative least squares.
 
@@ -450,7 +487,8 @@ def drt(
     lam
         Regularisation parameter (dimensionless). ``None``: GCV over 1e-6..10 (:data:`LAMBDA_GRID`).
     n_tau
-        Number of τ grid points; default 10 per decade of the grid (at least 30, at most 150).
+        Number of τ grid points; default ``per_decade`` per decade of the grid (at least
+        3 × ``per_decade``, at most 15 × ``per_decade``).
     tail
         Low-frequency treatment: ``"auto"`` (``"cpe"`` when :func:`spike_start` finds a
         blocking-electrode spike, else ``"none"``), ``"none"``, ``"capacitance"`` (one series
@@ -468,6 +506,8 @@ def drt(
         A peak must stand out from its surroundings by this fraction of the highest γ.
     min_peak_fraction
         A peak must hold this fraction of the polarization resistance.
+    per_decade
+        τ grid points per decade when ``n_tau`` is not given.
 
     Returns
     -------
@@ -496,6 +536,8 @@ def drt(
         raise SpectrumError(f"order must be 0, 1 or 2, got {order!r}")
     if lam is not None and not (np.isfinite(lam) and lam > 0):
         raise SpectrumError(f"lam must be a positive number or None, got {lam!r}")
+    if not (isinstance(per_decade, (int, np.integer)) and per_decade >= 1):
+        raise SpectrumError(f"per_decade must be a positive integer, got {per_decade!r}")
     if not extend_decades >= 0:
         raise SpectrumError(f"extend_decades must be >= 0, got {extend_decades}")
     f = np.asarray(spectrum.frequency, float)
@@ -529,7 +571,7 @@ def drt(
             # a decade past the start keeps the low-frequency side of the last arc
             hi = min(hi, np.log10(1 / (2 * np.pi * start)) + 1)
     if n_tau is None:
-        n_tau = int(np.clip(round(10 * (hi - lo)) + 1, 30, 150))
+        n_tau = grid_size(lo, hi, per_decade)
     elif int(n_tau) < order + 3:
         raise SpectrumError(f"n_tau must be at least {order + 3}, got {n_tau}")
     n_tau = int(n_tau)

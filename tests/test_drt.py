@@ -193,3 +193,29 @@ def test_prominent_maxima_are_scipys_peaks(values, prominence):
 
     x = np.array(values, float)
     assert _prominent_maxima(x, prominence) == list(find_peaks(x, prominence=prominence)[0])
+
+
+@pytest.mark.parametrize("n_true", [0.5, 0.72, 0.85, 0.97, 1.0])
+def test_tail_exponent_is_the_best_exponent_of_a_dense_search(n_true):
+    # a noisy spike R + (jω)^-n / Q: the two-level grid lands where a search of the whole
+    # range in steps of 1e-5 does, and near the true exponent
+    rng = np.random.default_rng(int(n_true * 100))
+    f = np.logspace(1, -2, 16)
+    z = 50 + (2j * np.pi * f) ** -n_true * 1e5
+    z = z * (1 + 0.002 * rng.standard_normal(f.size))
+    n = eisfit.validate.tail_exponent(f, z, below=f.max())
+    dense = np.linspace(0.3, 1.0, 70001)
+    best = dense[np.argmin(eisfit.validate.tail_costs(dense, np.log(2 * np.pi * f), z))]
+    assert n == pytest.approx(best, abs=5e-4)
+    assert n == pytest.approx(n_true, abs=0.01)
+
+
+def test_grid_points_per_decade():
+    s = eisfit.Spectrum(F, eisfit.Circuit("R0-p(R1,C1)").impedance(F, [10, 1000, 1e-9]))
+    fine, coarse = drt(s, lam=0.03), drt(s, lam=0.03, per_decade=5)
+    decades = np.log10(fine.tau[-1] / fine.tau[0])
+    assert fine.tau.size == round(10 * decades) + 1
+    assert coarse.tau.size == round(5 * decades) + 1
+    assert coarse.peaks[0].resistance == pytest.approx(1000, rel=0.02)
+    with pytest.raises(SpectrumError, match="per_decade"):
+        drt(s, per_decade=0)
