@@ -265,12 +265,14 @@ def lm(
     rows,
     u_all,
     cost_out,
+    n_out,
     max_iter,
     tol,
     xtol,
 ):  # pragma: no cover - compiled
-    """Levenberg–Marquardt for each row of ``u_all`` (updated in place); the most evaluations
-    any candidate made, counting the first."""
+    """Levenberg–Marquardt for each row of ``u_all`` (updated in place), with its cost in
+    ``cost_out`` and its evaluations, the first counted, in ``n_out``; returns the most
+    evaluations any candidate made."""
     k_count, n_free = u_all.shape
     n = omega.shape[1]
     zs = np.empty((depth, n), np.complex128)
@@ -356,5 +358,91 @@ def lm(
             if done:
                 break
         cost_out[c] = cost
+        n_out[c] = n_eval
         most = max(most, n_eval)
     return most
+
+
+@_jit
+def _best_of_each(rows, cost, n_rows, keep):  # pragma: no cover - compiled
+    """Indices of the ``keep`` lowest costs of each of the ``n_rows`` spectra (``rows``: the
+    spectrum of each candidate), spectrum by spectrum; ties go to the earlier candidate."""
+    order = np.argsort(cost, kind="mergesort")
+    taken = np.zeros(n_rows, np.int64)
+    picked = np.empty(rows.size, np.int64)
+    count = 0
+    for s in range(n_rows):
+        for c in order:
+            if rows[c] == s and taken[s] < keep:
+                picked[count] = c
+                count += 1
+                taken[s] += 1
+    return picked[:count]
+
+
+@_jit_sums
+def multistart(
+    ops,
+    depth,
+    n_params,
+    omega,
+    log_omega,
+    z_re,
+    z_im,
+    w_re,
+    w_im,
+    fixed,
+    free,
+    log_free,
+    lo,
+    hi,
+    rows,
+    u_all,
+    n_rows,
+    stages,
+    tolerances,
+    u_out,
+    cost_out,
+    r_out,
+    jt_out,
+    n_out,
+):  # pragma: no cover - compiled
+    """The solve of :func:`eisfit.fit` for ``n_rows`` spectra: every candidate (row of
+    ``u_all``, spectrum ``rows``) is scouted, the best of each spectrum are polished and the
+    best of those converged.
+
+    ``stages``: (scout iterations, candidates polished, polish iterations, convergence
+    iterations); ``tolerances``: (polish tol, convergence tol, convergence xtol). Writes each
+    spectrum's solver coordinates, cost, weighted residuals (2N,), Jacobian transposed
+    (F, 2N) and convergence evaluations; returns the evaluations before the convergence.
+    """
+    scout_iter, keep, polish_iter, finish_iter = stages[0], stages[1], stages[2], stages[3]
+    k_count = u_all.shape[0]
+    cost = np.empty(k_count)
+    n_eval = np.empty(k_count, np.int64)
+    n1 = lm(
+        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
+        lo, hi, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0,
+    )
+    pick = _best_of_each(rows, cost, n_rows, keep)
+    u_pol = u_all[pick]
+    rows_pol = rows[pick]
+    cost_pol = np.empty(pick.size)
+    n_pol = np.empty(pick.size, np.int64)
+    n2 = lm(
+        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
+        lo, hi, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0,
+    )
+    best = _best_of_each(rows_pol, cost_pol, n_rows, 1)
+    u_out[:, :] = u_pol[best]
+    lm(
+        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
+        lo, hi, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1], tolerances[2],
+    )
+    n = omega.shape[1]
+    work = (fixed.copy(), np.empty((depth, n), np.complex128),
+            np.empty((n_params, n), np.complex128), np.empty((depth, 2), np.int64))
+    for s in range(n_rows):
+        data = (omega[s], log_omega[s], z_re[s], z_im[s], w_re[s], w_im[s])
+        _residual_jacobian(ops, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
+    return n1 + n2

@@ -33,6 +33,7 @@ import importlib.util
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,17 @@ if TYPE_CHECKING:  # pragma: no cover
 #: numba (the optional ``fast`` extra) is installed; it is imported on the first compiled call.
 _NUMBA = importlib.util.find_spec("numba") is not None
 
-__all__ = ["available", "enabled", "use", "use_for", "program", "lm", "nnls", "drt_seed"]
+__all__ = [
+    "available",
+    "enabled",
+    "use",
+    "use_for",
+    "program",
+    "lm",
+    "multistart",
+    "nnls",
+    "drt_seed",
+]
 
 # opcodes of a circuit program; each row of a program is (opcode, a, b)
 _ELEMENT, _ARC, _SERIES, _PARALLEL = 0, 1, 2, 3
@@ -184,6 +195,46 @@ def _floats(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
+def _arguments(
+    problem: Problem, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray | None, k_count: int
+) -> tuple | None:
+    """The kernels' arguments describing ``problem`` (program, data, parameters, bounds and
+    each candidate's spectrum), every array C-contiguous and of one dtype so that one
+    compiled version serves every call; None when the circuit cannot be compiled."""
+    prog = program(problem.circuit)
+    if prog is None:
+        return None
+    ops, depth = prog
+    if problem.stacked:
+        data = (problem.frequency, problem.z, problem.w_re, problem.w_im)
+        rows = np.arange(k_count) if rows is None else rows
+    else:
+        rows = np.zeros(k_count, np.int64)
+        data = tuple(
+            np.asarray(a)[None, :]
+            for a in (problem.frequency, problem.z, problem.w_re, problem.w_im)
+        )
+    freq, z, w_re, w_im = data
+    omega = 2 * np.pi * _floats(freq)
+    return (
+        ops,
+        depth,
+        problem.circuit.n_params,
+        omega,
+        np.log(omega),
+        _floats(np.real(z)),
+        _floats(np.imag(z)),
+        _floats(w_re),
+        _floats(w_im),
+        _floats(problem.fixed),
+        np.ascontiguousarray(problem.free, dtype=np.int64),
+        np.ascontiguousarray(problem.log[problem.free], dtype=np.bool_),
+        _floats(lo),
+        _floats(hi),
+        np.ascontiguousarray(rows, dtype=np.int64),
+    )
+
+
 def lm(
     problem: Problem,
     u: np.ndarray,
@@ -201,50 +252,104 @@ def lm(
     ``lo``, ``hi``; ``rows`` (K,) the spectrum of each in a stacked problem. Returns what
     :func:`eisfit.engine.lm_batch` returns.
     """
-    prog = program(problem.circuit)
-    if prog is None:
-        return None
-    ops, depth = prog
     u = _floats(u).copy()
     k_count = u.shape[0]
-    if problem.stacked:
-        data = (problem.frequency, problem.z, problem.w_re, problem.w_im)
-    else:
-        rows = np.zeros(k_count, np.int64)
-        data = tuple(
-            np.asarray(a)[None, :]
-            for a in (problem.frequency, problem.z, problem.w_re, problem.w_im)
-        )
-    freq, z, w_re, w_im = data
-    omega = 2 * np.pi * _floats(freq)
-    cost = np.empty(k_count)
-    # every array C-contiguous and of one dtype, so one compiled version serves every call
+    args = _arguments(problem, lo, hi, rows, k_count)
     kernels = _kernels()
-    if kernels is None:
+    if args is None or kernels is None:
         return None
+    cost = np.empty(k_count)
     n_eval = kernels.lm(
-        ops,
-        depth,
-        problem.circuit.n_params,
-        omega,
-        np.log(omega),
-        _floats(np.real(z)),
-        _floats(np.imag(z)),
-        _floats(w_re),
-        _floats(w_im),
-        _floats(problem.fixed),
-        np.ascontiguousarray(problem.free, dtype=np.int64),
-        np.ascontiguousarray(problem.log[problem.free], dtype=np.bool_),
-        _floats(lo),
-        _floats(hi),
-        np.ascontiguousarray(rows, dtype=np.int64),
+        *args,
         u,
         cost,
+        np.empty(k_count, np.int64),
         int(max_iter),
         float(tol),
         -1.0 if xtol is None else float(xtol),
     )
     return problem.params_batch(u), cost, int(n_eval)
+
+
+@dataclass
+class Converged:
+    """What :func:`multistart` returns for each of ``S`` spectra.
+
+    Attributes
+    ----------
+    u : (S, F) ndarray
+        Solver coordinates of the converged parameters.
+    cost : (S,) ndarray
+        Half the weighted sum of squares.
+    residual : (S, 2N) ndarray
+        Weighted residuals there.
+    jac_t : (S, F, 2N) ndarray
+        Their Jacobian d r / d u, transposed.
+    n_finish : (S,) ndarray
+        Evaluations of the last convergence (above its iteration limit: still moving).
+    n_before : int
+        Evaluations of the scout and the polish.
+    """
+
+    u: np.ndarray
+    cost: np.ndarray
+    residual: np.ndarray
+    jac_t: np.ndarray
+    n_finish: np.ndarray
+    n_before: int
+
+
+def multistart(
+    problem: Problem,
+    u: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rows: np.ndarray | None,
+    n_spectra: int,
+    stages: tuple[int, int, int, int],
+    tolerances: tuple[float, float, float],
+) -> Converged | None:
+    """Scout, polish and converge the starting vectors of each spectrum in one compiled call.
+
+    The steps of :func:`eisfit.fitting.fit`'s solve (and of :func:`eisfit.fit_stack`'s, a
+    spectrum at a time): Levenberg–Marquardt for ``stages[0]`` iterations from every row of
+    ``u`` (K, n_free; solver coordinates inside ``lo``, ``hi``), ``stages[2]`` more from the
+    ``stages[1]`` best of each spectrum (stopping at a relative gain below ``tolerances[0]``),
+    and up to ``stages[3]`` from the best of those (``tolerances[1:]``: tol and xtol of
+    :func:`eisfit.engine.lm_batch`). ``rows`` (K,): each vector's spectrum in a stacked
+    problem, every one of the ``n_spectra`` having at least one. None when the circuit
+    cannot be compiled.
+    """
+    u = _floats(u).copy()
+    args = _arguments(problem, lo, hi, rows, u.shape[0])
+    kernels = _kernels()
+    if args is None or kernels is None:
+        return None
+    n = np.shape(problem.z)[-1]
+    n_free = u.shape[1]
+    out = Converged(
+        np.empty((n_spectra, n_free)),
+        np.empty(n_spectra),
+        np.empty((n_spectra, 2 * n)),
+        np.empty((n_spectra, n_free, 2 * n)),
+        np.empty(n_spectra, np.int64),
+        0,
+    )
+    out.n_before = int(
+        kernels.multistart(
+            *args,
+            u,
+            n_spectra,
+            np.array(stages, np.int64),
+            np.array(tolerances, float),
+            out.u,
+            out.cost,
+            out.residual,
+            out.jac_t,
+            out.n_finish,
+        )
+    )
+    return out
 
 
 def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:

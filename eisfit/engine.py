@@ -231,6 +231,17 @@ def scaled_covariance(r: np.ndarray, j: np.ndarray, n_free: int) -> np.ndarray |
 
 
 # --------------------------------------------------------------------------- batched LM
+def start_coordinates(
+    problem: Problem, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starting vectors (K, n_params; natural units) in solver coordinates, just inside the
+    bounds, and those bounds: ``(u (K, n_free), lower, upper)``."""
+    lo, hi = problem.internal_bounds()
+    span = hi - lo
+    u = np.clip(problem.internal_batch(starts), lo + 1e-9 * span, hi - 1e-9 * span)
+    return u, lo, hi
+
+
 def lm_batch(
     problem: Problem,
     starts: np.ndarray,
@@ -274,10 +285,8 @@ def lm_batch(
     """
     from . import compiled
 
-    lo, hi = problem.internal_bounds()
-    u = problem.internal_batch(starts)
+    u, lo, hi = start_coordinates(problem, starts)
     span = hi - lo
-    u = np.clip(u, lo + 1e-9 * span, hi - 1e-9 * span)
     if rows is None:
         rows = np.arange(u.shape[0])
     if compiled.enabled():

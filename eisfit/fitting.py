@@ -19,7 +19,7 @@ import numpy as np
 
 from . import compiled, guess
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solutions_at, solve
+from .engine import Problem, Solution, lm_batch, solutions_at, solve, start_coordinates
 from .exceptions import FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
@@ -35,6 +35,8 @@ SCOUT_ITER = 12
 POLISH = 2
 #: Levenberg–Marquardt iterations for the polished starts, before the trust-region finish.
 POLISH_ITER = 10
+#: Relative cost decrease below which a polished start stops early.
+POLISH_TOL = 1e-9
 #: Function evaluations for the trust-region finish.
 FINISH_NFEV = 200
 #: Levenberg–Marquardt iterations at most for the last convergence, where it is compiled or
@@ -123,13 +125,39 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     p0 = np.array(starts, float)
     p0[:, ~problem.vary] = problem.fixed[~problem.vary]
     p0 = np.clip(p0, problem.lower, problem.upper)
+    if compiled.enabled() and problem.free.size:
+        done = compiled.multistart(
+            problem,
+            *start_coordinates(problem, p0),
+            None,
+            1,
+            (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
+            (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
+        )
+        if done is not None:
+            return _converged(problem, done, 0)
     params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
     order = np.argsort(cost)[:POLISH]
-    params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=1e-9)
+    params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
     best = int(np.argmin(cost))
     sol = _converge(problem, params[best], FINISH_NFEV)
     sol.nfev += n1 + n2
     return sol
+
+
+def _converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
+    """The Solution of spectrum ``k`` of a compiled multistart; a convergence still moving at
+    its iteration limit goes on with the trust-region solve (see :func:`_converge`)."""
+    params = problem.params_batch(done.u[k : k + 1])[0]
+    n = done.n_before + int(done.n_finish[k])
+    if done.n_finish[k] > FINISH_ITER:
+        sol = solve(problem, params, max_nfev=FINISH_NFEV)
+        sol.nfev += n
+        return sol
+    msg = "converged (compiled Levenberg-Marquardt)"
+    return Solution(
+        params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True, msg
+    )
 
 
 def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import guess
+from . import compiled, guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solutions_at
+from .engine import Problem, Solution, lm_batch, solutions_at, start_coordinates
 from .exceptions import FitError
 from .fitting import (
     FINISH_ITER,
@@ -32,6 +32,7 @@ from .fitting import (
     FINISH_XTOL,
     POLISH,
     POLISH_ITER,
+    POLISH_TOL,
     SCOUT_ITER,
     Solved,
     check_external,
@@ -222,16 +223,41 @@ def _solve_group(
     p0 = np.clip(np.concatenate([np.array(it.starts, float) for it in items]), lo, hi)
     rows = np.repeat(np.arange(n), [len(it.starts) for it in items])
     every = np.arange(n)
+    msg = "converged (stacked Levenberg-Marquardt)"
     with guess.single_threaded_blas():
-        params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
-        pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
-        params, cost, n2 = lm_batch(
-            stack, params[pick], max_iter=POLISH_ITER, tol=1e-9, rows=rows[pick]
-        )
-        best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
-        params, cost, n3 = lm_batch(
-            stack, params[best], max_iter=FINISH_ITER, tol=FINISH_TOL, rows=every, xtol=FINISH_XTOL
-        )
+        done = None
+        if compiled.enabled() and stack.free.size:
+            u0, lo_u, hi_u = start_coordinates(stack, p0)
+            done = compiled.multistart(
+                stack,
+                u0,
+                lo_u,
+                hi_u,
+                rows,
+                n,
+                (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
+                (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
+            )
+        if done is not None:
+            params = stack.params_batch(done.u)
+            n_eval = done.n_before + int(done.n_finish.max())
+        else:
+            params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
+            pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
+            params, cost, n2 = lm_batch(
+                stack, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL, rows=rows[pick]
+            )
+            best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
+            params, cost, n3 = lm_batch(
+                stack,
+                params[best],
+                max_iter=FINISH_ITER,
+                tol=FINISH_TOL,
+                rows=every,
+                xtol=FINISH_XTOL,
+            )
+            n_eval = n1 + n2 + n3
+        moved = np.zeros(0, np.int64)
         if named is not None:
             ordered = np.array([order_arcs(circ, p, stack.vary) for p in params])
             moved = np.flatnonzero(np.any(ordered != params, axis=1))
@@ -245,6 +271,17 @@ def _solve_group(
                     xtol=FINISH_XTOL,
                 )
                 params[moved] = p_m
-        return solutions_at(
-            stack, params, every, n1 + n2 + n3, "converged (stacked Levenberg-Marquardt)"
-        )
+        if done is None:
+            return solutions_at(stack, params, every, n_eval, msg)
+        # the compiled solve evaluated residuals and Jacobian where it stopped
+        sols = [
+            Solution(params[k], done.u[k], float(done.cost[k]), done.residual[k],
+                     done.jac_t[k].T, n_eval, True, msg)
+            for k in range(n)
+        ]
+        if moved.size:
+            for k, sol in zip(
+                moved, solutions_at(stack, params[moved], moved, n_eval, msg), strict=True
+            ):
+                sols[k] = sol
+        return sols

@@ -228,6 +228,42 @@ def test_fits_with_either_engine_agree(kind):
     assert agree == len(truths)
 
 
+@pytest.mark.parametrize("kind", ["blocking", "full-cell"])
+def test_compiled_multistart_is_the_staged_solve(kind):
+    # one compiled call against the scout, polish and convergence run as separate
+    # lm_batch calls; its residuals and Jacobian against the numpy engine's at its answer
+    gen = blocking_cell if kind == "blocking" else full_cell
+    rng = np.random.default_rng(31)
+    circuit, named = resolve(kind)
+    for _ in range(6):
+        s = gen(rng).spectrum
+        problem, _, _ = fitting.make_problem(s, circuit, named, "modulus")
+        p0 = np.clip(
+            np.array(guess.candidates(circuit, s.frequency, s.z)), problem.lower, problem.upper
+        )
+        u0, lo, hi = fitting.start_coordinates(problem, p0)
+        done = compiled.multistart(
+            problem, u0, lo, hi, None, 1,
+            (fitting.SCOUT_ITER, fitting.POLISH, fitting.POLISH_ITER, fitting.FINISH_ITER),
+            (fitting.POLISH_TOL, fitting.FINISH_TOL, fitting.FINISH_XTOL),
+        )
+        params, cost, _ = lm_batch(problem, p0, max_iter=fitting.SCOUT_ITER, tol=0.0)
+        order = np.argsort(cost, kind="stable")[: fitting.POLISH]
+        params, cost, _ = lm_batch(
+            problem, params[order], max_iter=fitting.POLISH_ITER, tol=fitting.POLISH_TOL
+        )
+        params, cost, _ = lm_batch(
+            problem, params[[np.argmin(cost)]], max_iter=fitting.FINISH_ITER,
+            tol=fitting.FINISH_TOL, xtol=fitting.FINISH_XTOL,
+        )
+        assert done.cost[0] == pytest.approx(cost[0], rel=1e-8)
+        np.testing.assert_allclose(problem.params_batch(done.u)[0], params[0], rtol=1e-5)
+        r, j = problem.residual_jac_batch(done.u)
+        np.testing.assert_allclose(done.residual[0], r[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(done.jac_t[0].T, j[0], rtol=1e-9, atol=1e-9 * np.abs(j).max())
+        assert done.cost[0] == pytest.approx(0.5 * r[0] @ r[0], rel=1e-12)
+
+
 def test_compiled_single_fit_is_the_stacked_fit():
     rng = np.random.default_rng(23)
     spectra = [blocking_cell(rng).spectrum for _ in range(4)]
