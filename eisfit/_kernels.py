@@ -102,7 +102,7 @@ def _element(code, p, s, w, lw):  # pragma: no cover - compiled
 _N_PARAMS = np.array([1, 1, 1, 2, 1, 2, 2, 2, 3, 2, 3, 2], dtype=np.int64)
 
 
-@_jit
+@_jit_sums
 def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - compiled
     """Run the circuit program at every frequency: Z in ``zs[0]``, dZ/dp in ``gz`` (P, N).
 
@@ -121,11 +121,12 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
                     gz[b, i] = 1.0
             elif a == 3:  # CPE, with the phase factor computed once
                 q, n_exp = p[b], p[b + 1]
-                phase = np.cos(_HALF_PI * n_exp) - 1j * np.sin(_HALF_PI * n_exp)
+                inv_q = 1.0 / q
+                phase = (np.cos(_HALF_PI * n_exp) - 1j * np.sin(_HALF_PI * n_exp)) * inv_q
                 for i in range(n):
-                    z = np.exp(-n_exp * log_omega[i]) * phase / q
+                    z = np.exp(-n_exp * log_omega[i]) * phase
                     zs[sp, i] = z
-                    gz[b, i] = -z / q
+                    gz[b, i] = -z * inv_q
                     gz[b + 1, i] = -z * (log_omega[i] + 1j * _HALF_PI)
             else:
                 n_par = _N_PARAMS[a]
@@ -142,12 +143,19 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
             sp += 1
         elif op == 1:  # p(R, CPE) = R / (1 + R Q (jω)^n), R at a, CPE at b
             r, q, n_exp = p[a], p[b], p[b + 1]
-            phase = np.cos(_HALF_PI * n_exp) + 1j * np.sin(_HALF_PI * n_exp)
+            c, s = np.cos(_HALF_PI * n_exp), np.sin(_HALF_PI * n_exp)
+            rq = r * q
+            inv_r2 = 1.0 / (r * r)
             for i in range(n):
-                jwn = np.exp(n_exp * log_omega[i]) * phase
-                z = r / (1.0 + r * q * jwn)
+                e = np.exp(n_exp * log_omega[i])
+                jwn = e * c + 1j * (e * s)
+                # r / (1 + rq jwn), the division written out in real arithmetic
+                d_re = 1.0 + rq * jwn.real
+                d_im = rq * jwn.imag
+                m = r / (d_re * d_re + d_im * d_im)
+                z = d_re * m - 1j * (d_im * m)
                 z2 = z * z
-                gz[a, i] = z2 / (r * r)
+                gz[a, i] = z2 * inv_r2
                 dq = -z2 * jwn
                 gz[b, i] = dq
                 gz[b + 1, i] = dq * q * (log_omega[i] + 1j * _HALF_PI)
@@ -179,7 +187,7 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
             sp = base + 1
 
 
-@_jit
+@_jit_sums
 def _residual_jacobian(ops, data, work, free, log_free, u, r, jt):  # pragma: no cover - compiled
     """Weighted residuals r (2N,) and their Jacobian, transposed, jt (F, 2N), at u; returns
     half the sum of squares. ``data``: (ω, ln ω, Z', Z'', w_re, w_im) of the spectrum;
@@ -343,8 +351,8 @@ def lm(
             if better:
                 u[:] = u_new
                 cost = c_new
-                r[:] = r_new
-                jt[:, :] = jt_new
+                r, r_new = r_new, r  # the new residuals and Jacobian: swap, not copy
+                jt, jt_new = jt_new, jt
                 lam = max(lam / 3.0, 1e-12)
                 # a small gain means convergence only when the step was close to Gauss–Newton
                 if gain < tol and lam < 1e-2 and (xtol < 0 or step_max < xtol):
