@@ -125,9 +125,9 @@ def _tail_exponent(f, z_re, z_im, below, coarse, n_fine):  # pragma: no cover - 
 
 @_jit
 def _spike_columns(omega, log_omega, mod, n_exp, u):  # pragma: no cover - compiled
-    """The unpenalised columns (2N, 4) for a CPE spike of exponent ``n_exp``: R_inf, the CPE
-    (jω)^-n and ∓ its derivative d/dn, weighted by 1/|Z|, each scaled to unit norm; returns
-    the scales."""
+    """The unpenalised columns for a CPE spike of exponent ``n_exp``, as the rows of ``u``
+    (4, 2N): R_inf, the CPE (jω)^-n and ∓ its derivative d/dn, weighted by 1/|Z|, each scaled
+    to unit norm; returns the scales."""
     m = omega.size
     c = np.cos(_HALF_PI * n_exp)
     s = np.sin(_HALF_PI * n_exp)
@@ -137,28 +137,34 @@ def _spike_columns(omega, log_omega, mod, n_exp, u):  # pragma: no cover - compi
         # d(jω)^-n / dn = -(jω)^-n (ln ω + jπ/2)
         d_re = -(cpe_re * log_omega[i] - cpe_im * _HALF_PI)
         d_im = -(cpe_re * _HALF_PI + cpe_im * log_omega[i])
-        u[i, 0], u[m + i, 0] = 1.0 / mod[i], 0.0
-        u[i, 1], u[m + i, 1] = cpe_re / mod[i], cpe_im / mod[i]
-        u[i, 2], u[m + i, 2] = -d_re / mod[i], -d_im / mod[i]
-        u[i, 3], u[m + i, 3] = d_re / mod[i], d_im / mod[i]
-    scale = np.empty(u.shape[1])
-    for j in range(u.shape[1]):
+        u[0, i], u[0, m + i] = 1.0 / mod[i], 0.0
+        u[1, i], u[1, m + i] = cpe_re / mod[i], cpe_im / mod[i]
+        u[2, i], u[2, m + i] = -d_re / mod[i], -d_im / mod[i]
+        u[3, i], u[3, m + i] = d_re / mod[i], d_im / mod[i]
+    return _unit_rows(u)
+
+
+@_jit_sums
+def _unit_rows(u):  # pragma: no cover - compiled
+    """Scale every row of ``u`` to unit norm; returns the norms."""
+    scale = np.empty(u.shape[0])
+    for j in range(u.shape[0]):
         v = 0.0
-        for i in range(2 * m):
-            v += u[i, j] * u[i, j]
+        for i in range(u.shape[1]):
+            v += u[j, i] * u[j, i]
         scale[j] = np.sqrt(v)
-        for i in range(2 * m):
-            u[i, j] /= scale[j]
+        for i in range(u.shape[1]):
+            u[j, i] /= scale[j]
     return scale
 
 
 @_jit_sums
 def _solve(u, kern, b, ata_kk, atb_k):  # pragma: no cover - compiled
-    """The non-negative solution for unpenalised columns ``u`` beside the grid's columns
-    ``kern``, whose part of the normal equations (``ata_kk`` with the penalty, ``atb_k``) is
-    formed once."""
-    nu = u.shape[1]
-    nt = kern.shape[1]
+    """The non-negative solution for unpenalised columns (the rows of ``u``) beside the
+    grid's columns (the rows of ``kern``), whose part of the normal equations (``ata_kk`` with
+    the penalty, ``atb_k``) is formed once."""
+    nu = u.shape[0]
+    nt = kern.shape[0]
     rows = b.size
     ata = np.empty((nu + nt, nu + nt))
     atb = np.empty(nu + nt)
@@ -166,18 +172,18 @@ def _solve(u, kern, b, ata_kk, atb_k):  # pragma: no cover - compiled
         for k in range(j + 1):
             v = 0.0
             for i in range(rows):
-                v += u[i, j] * u[i, k]
+                v += u[j, i] * u[k, i]
             ata[j, k] = v
             ata[k, j] = v
         for k in range(nt):
             v = 0.0
             for i in range(rows):
-                v += u[i, j] * kern[i, k]
+                v += u[j, i] * kern[k, i]
             ata[j, nu + k] = v
             ata[nu + k, j] = v
         v = 0.0
         for i in range(rows):
-            v += u[i, j] * b[i]
+            v += u[j, i] * b[i]
         atb[j] = v
     ata[nu:, nu:] = ata_kk
     atb[nu:] = atb_k
@@ -459,7 +465,7 @@ def drt_seed(
         if not spike or f[i] >= start:
             r_ref = max(r_ref, mod[i])
     # the grid's columns dlnτ / (1 + jωτ), weighted by R_ref / |Z|, and the data
-    kern = np.empty((2 * m, n_tau))
+    kern = np.empty((n_tau, 2 * m))  # a row per column of the least squares
     b = np.empty(2 * m)
     for i in range(m):
         b[i] = z_re[i] / mod[i]
@@ -467,20 +473,20 @@ def drt_seed(
         for k in range(n_tau):
             wt = omega[i] * tau[k]
             v = dln * r_ref / mod[i] / (1.0 + wt * wt)
-            kern[i, k] = v
-            kern[m + i, k] = -wt * v
+            kern[k, i] = v
+            kern[k, m + i] = -wt * v
     ata_kk = np.empty((n_tau, n_tau))
     atb_k = np.empty(n_tau)
     for j in range(n_tau):
         for k in range(j + 1):
             v = 0.0
             for i in range(2 * m):
-                v += kern[i, j] * kern[i, k]
+                v += kern[j, i] * kern[k, i]
             ata_kk[j, k] = v
             ata_kk[k, j] = v
         v = 0.0
         for i in range(2 * m):
-            v += kern[i, j] * b[i]
+            v += kern[j, i] * b[i]
         atb_k[j] = v
     # the penalty λ (DᵀD + 1e-6 I), D the first difference of neighbouring γ
     for j in range(n_tau):
@@ -491,21 +497,19 @@ def drt_seed(
     tail_n = np.nan
     if spike:
         tail_n = _tail_exponent(f, z_re, z_im, start, coarse, n_fine)
-        u = np.empty((2 * m, 4))
+        u = np.empty((4, 2 * m))
     else:
-        u = np.empty((2 * m, 1))
+        u = np.empty((1, 2 * m))
         for i in range(m):
-            u[i, 0] = 1.0 / mod[i]
-            u[m + i, 0] = 0.0
+            u[0, i] = 1.0 / mod[i]
+            u[0, m + i] = 0.0
     for attempt in range(3):
         if spike:
             scale = _spike_columns(omega, log_omega, mod, tail_n, u)
         else:
-            scale = np.empty(1)
-            scale[0] = np.sqrt((u[:m, 0] ** 2).sum())
-            u[:m, 0] /= scale[0]
+            scale = _unit_rows(u)
         x = _solve(u, kern, b, ata_kk, atb_k)
-        xu = x[: u.shape[1]] / scale
+        xu = x[: u.shape[0]] / scale
         if not spike or attempt == 2:
             break
         # the columns ±dZ/dn linearise the CPE about n: move n by their share and solve again
@@ -513,7 +517,7 @@ def drt_seed(
         if not np.isfinite(step) or abs(step) < 1e-3:
             break
         tail_n = min(max(tail_n + step, 0.3), 1.0)
-    gamma = x[u.shape[1] :] * r_ref
+    gamma = x[u.shape[0] :] * r_ref
     areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
     tail_c = xu[1] if spike else np.nan
     return xu[0], tau, gamma, tail_n, tail_c, areas, taus
