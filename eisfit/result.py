@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from dataclasses import dataclass, field
@@ -486,6 +487,51 @@ def _fmt_err(value: float, err: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- building
+@dataclass(frozen=True)
+class _Layout:
+    """What :func:`build_result` reads of a circuit, worked out once per circuit string.
+
+    Attributes
+    ----------
+    names
+        Parameter names, impedance.py order.
+    kinds
+        ``positive`` or ``exponent`` for each parameter.
+    elements
+        (element name, element symbol, index of its first parameter) of each element.
+    arcs
+        (kind, R name, C or CPE name, parameter indices) of each top-level R‖CPE (``rq``)
+        and R‖C (``rc``) arc, in circuit order.
+    cpe_pairs
+        The index pair {Q, n} of every CPE.
+    """
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    elements: tuple[tuple[str, str, int], ...]
+    arcs: tuple[tuple[str, str, str, tuple[int, ...]], ...]
+    cpe_pairs: frozenset[frozenset[int]]
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(text: str) -> _Layout:
+    """The :class:`_Layout` of the circuit string ``text``."""
+    circuit = Circuit(text)
+    return _Layout(
+        names=tuple(circuit.parameter_names),
+        kinds=tuple(circuit.parameter_kinds),
+        elements=tuple((e.name, e.element.name, e.start) for e in circuit.elements),
+        arcs=tuple(
+            (a.kind, a.names[0], a.names[1], tuple(a.indices))
+            for a in guess.structure(circuit).arcs
+            if a.kind in ("rq", "rc")
+        ),
+        cpe_pairs=frozenset(
+            frozenset(e.indices) for e in circuit.elements if e.element.name == "CPE"
+        ),
+    )
+
+
 def build_result(
     spectrum: Spectrum,
     circuit: Circuit,
@@ -497,99 +543,104 @@ def build_result(
     notes: list[str],
     original: Spectrum | None = None,
 ) -> FitResult:
-    """Turn a solver solution into a :class:`FitResult` (statistics, roles, checks)."""
-    names = circuit.parameter_names
+    """Turn a solver solution into a :class:`FitResult` (statistics, roles, checks).
+
+    The parameter vectors hold a handful of numbers, so they are read as Python floats once
+    and the checks run on those; the matrices (covariance, correlation) stay numpy arrays.
+    """
+    layout = _layout(circuit.text)
+    names = layout.names
     p = sol.params
+    values = p.tolist()
     free = problem.free
-    n_free = int(free.size)
+    free_idx = free.tolist()
+    n_free = len(free_idx)
     r = sol.residual
     n_res = r.size
     chisqr = float(r @ r)
     dof = max(n_res - n_free, 1)
     redchi = chisqr / dof
-    with np.errstate(divide="ignore"):
-        neg2ll = n_res * np.log(max(chisqr, 1e-300) / n_res)
+    neg2ll = n_res * np.log(max(chisqr, 1e-300) / n_res)
     aic = float(neg2ll + 2 * n_free)
     bic = float(neg2ll + np.log(n_res) * n_free)
 
     cov_u = covariance(sol, n_free)
-    # covariance in natural units: dp = p du for log-scaled parameters
-    scale = np.where(problem.log[free], p[free], 1.0)
-    cov_p = None if cov_u is None else cov_u * np.outer(scale, scale)
+    cov_p = None
+    if cov_u is not None:
+        # covariance in natural units: dp = p du for log-scaled parameters
+        scale = np.where(problem.log[free], p[free], 1.0)
+        cov_p = cov_u * (scale[:, None] * scale)
 
+    lower, upper, vary = problem.lower.tolist(), problem.upper.tolist(), problem.vary.tolist()
     params = {
-        n: ParameterRecord(
-            n, float(p[i]), float(problem.lower[i]), float(problem.upper[i]), bool(problem.vary[i])
-        )
+        n: ParameterRecord(n, float(values[i]), float(lower[i]), float(upper[i]), bool(vary[i]))
         for i, n in enumerate(names)
     }
-    covariance_ok = (
-        cov_p is not None and np.all(np.isfinite(cov_p)) and np.all(np.diag(cov_p) >= 0)
-    )
-    if covariance_ok:
-        sd = np.sqrt(np.diag(cov_p))
-        for k, i in enumerate(free):
-            params[names[i]].stderr = float(sd[k])
+    stderr: list[float | None] = [None] * n_free
+    corr = None
+    if cov_p is not None and np.isfinite(cov_p).all() and (cov_p.diagonal() >= 0).all():
+        sd = np.sqrt(cov_p.diagonal())
+        stderr = sd.tolist()
         with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov_p / np.outer(sd, sd)
-        free_names = tuple(names[i] for i in free)
+            corr = cov_p / (sd[:, None] * sd)
         corr.setflags(write=False)
-        for a, i in enumerate(free):
-            params[names[i]].correlation = (free_names, corr, a)
+        free_names = tuple(names[i] for i in free_idx)
+        for a, i in enumerate(free_idx):
+            record = params[names[i]]
+            record.stderr = stderr[a]
+            record.correlation = (free_names, corr, a)
     else:
         cov_p = None
         notes = [*notes, "the covariance matrix could not be estimated: no standard errors"]
 
     # ---------------------------------------------------------------- flags
     flags: dict[str, list[str]] = {}
-    lo_u, hi_u = problem.internal_bounds()
-    for k, i in enumerate(free):
+    lo_u, hi_u = (b.tolist() for b in problem.internal_bounds())
+    u = sol.u.tolist()
+    for k, i in enumerate(free_idx):
         span = hi_u[k] - lo_u[k]
-        tol = 1e-4 * (span if np.isfinite(span) else 1.0)
-        if sol.u[k] - lo_u[k] <= tol or hi_u[k] - sol.u[k] <= tol:
+        tol = 1e-4 * (span if math.isfinite(span) else 1.0)
+        if u[k] - lo_u[k] <= tol or hi_u[k] - u[k] <= tol:
             flags.setdefault(names[i], []).append("at_bound")
-        se = params[names[i]].stderr
-        if se is not None and np.isfinite(se) and abs(p[i]) > 0 and se > abs(p[i]):
+        se = stderr[k]
+        if se is not None and math.isfinite(se) and abs(values[i]) > 0 and se > abs(values[i]):
             flags.setdefault(names[i], []).append("relative_error_over_100%")
 
     warnings_: list[str] = list(notes)
     if not sol.success:
         warnings_.append(f"the solver did not converge: {sol.message}")
+    roles = named.roles if named is not None else {}
     for n, fl in flags.items():
         if "at_bound" in fl:
             i = names.index(n)
-            side = (
-                "lower" if abs(p[i] - problem.lower[i]) <= abs(problem.upper[i] - p[i]) else "upper"
-            )
-            bound = problem.lower[i] if side == "lower" else problem.upper[i]
-            if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
-                owner = (named.roles if named is not None else {}).get(n.split("_")[0])
+            side = "lower" if abs(values[i] - lower[i]) <= abs(upper[i] - values[i]) else "upper"
+            bound = lower[i] if side == "lower" else upper[i]
+            if layout.kinds[i] == "exponent" and bound == 1.0:
+                owner = roles.get(n.split("_")[0])
                 what = f"the {owner} CPE" if owner else "the CPE"
                 warnings_.append(
-                    f"{n} = {p[i]:.3g} sits at its upper bound 1: {what} exponent is pinned at "
-                    "an ideal capacitor, so its bound, not the data, sets it"
+                    f"{n} = {values[i]:.3g} sits at its upper bound 1: {what} exponent is pinned "
+                    "at an ideal capacitor, so its bound, not the data, sets it"
                 )
             else:
-                warnings_.append(f"{n} = {p[i]:.3g} sits at its {side} bound {bound:.3g}")
+                warnings_.append(f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}")
         if "relative_error_over_100%" in fl:
             warnings_.append(f"{n} is not determined by the data (standard error above 100 %)")
 
     # ---------------------------------------------------------------- roles
     # each role's resistance is a sum of parameters plus a constant: kept as (indices, constant)
-    roles = named.roles if named is not None else {}
     terms: dict[str, tuple[tuple[int, ...], float]] = {}
-    st = guess.structure(circuit)
     intercept_parts: list[int] = []
-    for e in circuit.elements:
-        role = roles.get(e.name)
+    for name, symbol, start in layout.elements:
+        role = roles.get(name)
         if role is None:
             continue
-        if e.element.name == "R" and role != "intercept":
-            terms[role] = ((e.start,), 0.0)
-        elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
-            terms[role] = ((e.start,), 0.0)
-        elif role == "intercept" and e.element.name == "R":
-            intercept_parts.append(e.start)
+        if symbol == "R" and role != "intercept":
+            terms[role] = ((start,), 0.0)
+        elif symbol in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
+            terms[role] = ((start,), 0.0)
+        elif role == "intercept" and symbol == "R":
+            intercept_parts.append(start)
     if intercept_parts:
         intercept = (tuple(intercept_parts), -float(external_resistance))
         if named is not None and named.hidden_role:
@@ -598,7 +649,7 @@ def build_result(
             terms[named.hidden_role] = intercept
         else:
             terms["total"] = intercept
-        value = float(sum(p[i] for i in intercept_parts))
+        value = float(sum(values[i] for i in intercept_parts))
         if value - external_resistance <= 0:
             warnings_.append(
                 f"the high-frequency intercept {value:.4g} "
@@ -613,33 +664,36 @@ def build_result(
             )
     res: dict[str, float] = {}
     res_err: dict[str, float] = {}
-    slot = {int(i): k for k, i in enumerate(free)}
+    slot = {i: k for k, i in enumerate(free_idx)}
     for role, (idx, const) in terms.items():
-        res[role] = float(sum(p[i] for i in idx) + const)
-        coef = np.zeros(len(free))
-        for i in idx:
-            if int(i) in slot:
-                coef[slot[int(i)]] += 1.0
-        if not coef.any():
+        res[role] = float(sum(values[i] for i in idx) + const)
+        slots = [slot[i] for i in idx if i in slot]
+        if not slots:
             res_err[role] = 0.0
         elif cov_p is None:
             res_err[role] = math.nan
+        elif len(slots) == 1:
+            # one free parameter (fixed ones add no error): the sum below reduces to its own
+            # standard error, sqrt(cov[k, k]), with a zero variance giving +0.0
+            se = stderr[slots[0]]
+            res_err[role] = se if se > 0 else 0.0
         else:
+            coef = np.zeros(n_free)
+            for k in slots:
+                coef[k] += 1.0
             res_err[role] = float(math.sqrt(max(coef @ cov_p @ coef, 0.0)))
 
     # ---------------------------------------------------------------- arcs
     arc_terms = []
     f_lo, f_hi = spectrum.frequency_range
-    for a in st.arcs:
-        if a.kind not in ("rq", "rc"):
-            continue
-        role = roles.get(a.names[0], a.names[0])
+    for kind, r_name, c_name, indices in layout.arcs:
+        role = roles.get(r_name, r_name)
         if role == "intercept":
             continue  # an arc above the window, reported as part of the intercept
-        arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, tuple(a.indices)))
-        r_val, tau = arc_tau(p, a.indices)
+        arc_terms.append((f"{r_name}‖{c_name}", role, indices))
+        r_val, tau = arc_tau(p, indices)
         f_apex = 1 / (2 * math.pi * tau)
-        n_val = arc_n(p, a.indices)
+        n_val = arc_n(p, indices)
         if f_apex > f_hi:
             warnings_.append(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
@@ -650,7 +704,7 @@ def build_result(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies below the lowest measured "
                 f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated"
             )
-        if a.kind == "rq" and n_val < 0.5:
+        if kind == "rq" and n_val < 0.5:
             warnings_.append(
                 f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
                 "strongly depressed and may stand for more than one process"
@@ -675,21 +729,8 @@ def build_result(
     # (Q carries the unit S s^n, so a change of n moves Q at fixed apex): a property of the
     # parametrisation, not of the data. Their standard errors and the arc's C_eff and apex say
     # whether the arc is determined; the pair is left out of the warnings (kept in correl).
-    cpe_pairs = {tuple(sorted(e.param_names)) for e in circuit.elements if e.element.name == "CPE"}
-    seen = set()
-    for k, par in params.items():
-        for other, c in (par.correl or {}).items():
-            key = tuple(sorted((k, other)))
-            if key in seen or not np.isfinite(c):
-                continue
-            seen.add(key)
-            if key in cpe_pairs:
-                continue
-            if abs(c) > CORRELATION_LIMIT:
-                warnings_.append(
-                    f"{key[0]} and {key[1]} are correlated ({c:+.3f}): the data do not "
-                    "determine them separately"
-                )
+    if corr is not None:
+        warnings_.extend(_correlation_warnings(corr, free_idx, layout))
 
     return FitResult(
         spectrum=spectrum,
@@ -714,6 +755,34 @@ def build_result(
         role_terms=terms,
         arc_terms=tuple(arc_terms),
     )
+
+
+def _correlation_warnings(corr: np.ndarray, free_idx: list[int], layout: _Layout) -> list[str]:
+    """Warnings for the pairs of free parameters correlated beyond :data:`CORRELATION_LIMIT`.
+
+    Each pair is judged once, at its first finite entry in row order (``corr[a, b]`` above the
+    diagonal, else ``corr[b, a]``), and the warnings come in that order; the {Q, n} pair of
+    one CPE is left out.
+    """
+    rows = corr.tolist()
+    names = layout.names
+    out = []
+    hit_rows, hit_cols = np.nonzero(np.abs(corr) > CORRELATION_LIMIT)
+    for a, b in zip(hit_rows.tolist(), hit_cols.tolist(), strict=True):
+        c = rows[a][b]
+        if a == b or not math.isfinite(c):
+            continue
+        if b < a and math.isfinite(rows[b][a]):
+            continue  # judged at its entry above the diagonal
+        i, j = free_idx[a], free_idx[b]
+        if frozenset((i, j)) in layout.cpe_pairs:
+            continue
+        first, second = sorted((names[i], names[j]))
+        out.append(
+            f"{first} and {second} are correlated ({c:+.3f}): the data do not "
+            "determine them separately"
+        )
+    return out
 
 
 def _tau(values: Any, idx: tuple[int, ...]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -125,9 +126,9 @@ class Spectrum:
         """Angular frequency 2πf in rad/s."""
         return 2 * np.pi * self.frequency
 
-    @property
+    @functools.cached_property
     def frequency_range(self) -> tuple[float, float]:
-        """(lowest, highest) frequency in Hz."""
+        """(lowest, highest) frequency in Hz (computed once: the frequencies are read-only)."""
         return float(self.frequency.min()), float(self.frequency.max())
 
     def with_meta(self, **changes: Any) -> Spectrum:

@@ -16,6 +16,7 @@ import uncertainties
 
 import eisfit
 from eisfit.named import named_circuits
+from eisfit.result import CORRELATION_LIMIT, _correlation_warnings, _layout
 from eisfit.synthetic import blocking_cell, full_cell
 
 
@@ -100,3 +101,47 @@ def test_unpickled_results_share_their_circuits(results):
     )
     # the process's own variant object, not a copy
     assert any(hidden.named is v for v in variants)
+
+
+def test_correlation_warnings_follow_the_records(results):
+    # each pair of free parameters correlated beyond the limit is reported once, in parameter
+    # order, except the Q and n of one CPE (correlated by the parametrisation)
+    assert any(" are correlated (" in w for r in results for w in r.warnings)
+    for r in results:
+        cpe = {tuple(sorted(e.param_names)) for e in r.circuit.elements if e.element.name == "CPE"}
+        expected, seen = [], set()
+        for name, record in r.records.items():
+            for other, c in (record.correl or {}).items():
+                key = tuple(sorted((name, other)))
+                if key in seen or not np.isfinite(c):
+                    continue
+                seen.add(key)
+                if key not in cpe and abs(c) > CORRELATION_LIMIT:
+                    expected.append(f"{key[0]} and {key[1]} are correlated ({c:+.3f})")
+        got = [w.split(":")[0] for w in r.warnings if " are correlated (" in w]
+        assert got == expected
+
+
+def test_a_pair_is_judged_at_its_first_finite_correlation():
+    layout = _layout("R0-p(R1,CPE1)")
+    corr = np.array(
+        [
+            [1.0, np.nan, 0.5, 0.1],
+            [-0.99, 1.0, 0.2, 0.3],
+            [0.5, 0.2, 1.0, 0.999],
+            [0.1, 0.3, 0.999, 1.0],
+        ]
+    )
+    # R0-R1 is NaN above the diagonal, so its entry below decides; CPE1's Q and n are left out
+    assert _correlation_warnings(corr, [0, 1, 2, 3], layout) == [
+        "R0 and R1 are correlated (-0.990): the data do not determine them separately"
+    ]
+
+
+def test_single_parameter_roles_carry_that_parameter_error(results):
+    for r in results:
+        names = list(r.records)
+        for role, (idx, _) in r.role_terms.items():
+            free = [i for i in idx if r.records[names[i]].vary]
+            if len(free) == 1:
+                assert r.resistance_stderr[role] == r.stderr[names[free[0]]]
