@@ -55,6 +55,7 @@ class Problem:
         self.free = np.flatnonzero(self.vary)
         self._key: bytes | None = None
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ transforms
     def to_internal(self, p: np.ndarray) -> np.ndarray:
@@ -78,9 +79,12 @@ class Problem:
         return p
 
     def internal_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds of the free parameters in solver coordinates."""
-        lo, hi = self.internal_batch(np.stack([self.lower, self.upper]))
-        return lo, hi
+        """Lower and upper bounds of the free parameters in solver coordinates (computed once:
+        a problem's bounds do not change; not to be written to)."""
+        if self._bounds is None:
+            lo, hi = self.internal_batch(np.stack([self.lower, self.upper]))
+            self._bounds = (lo, hi)
+        return self._bounds
 
     # ------------------------------------------------------------------ residuals
     @property

@@ -377,9 +377,10 @@ def prepare(
         if warning:
             notes.append(warning)
     has_inductor = any(e.element.name in ("L", "La") for e in circuit.elements)
-    if not drop_inductive or has_inductor:
+    inductive = spectrum.z.imag > 0
+    if not drop_inductive or has_inductor or not inductive.any():
         return spectrum, notes
-    if np.all(spectrum.z.imag > 0):
+    if np.all(inductive):
         raise FitError(
             f"{spectrum.source or 'spectrum'}: all {len(spectrum)} points have Im(Z) > 0 "
             f"(inductive), which {circuit.text!r} cannot fit: check the sign convention of the "

@@ -10,6 +10,7 @@ fit keeps the one that ends best.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -344,9 +345,15 @@ def _as_arc(node) -> Arc | None:
 
 
 def structure(circuit: Circuit) -> Structure:
-    """Classify the top-level series parts of ``circuit``."""
+    """Classify the top-level series parts of ``circuit`` (computed once per circuit string;
+    the Structure returned is shared: read it, do not change it)."""
+    return _structure_of(circuit.text)
+
+
+@functools.lru_cache(maxsize=256)
+def _structure_of(text: str) -> Structure:
     s = Structure()
-    for node in circuit.top_level():
+    for node in Circuit(text).top_level():
         arc = _as_arc(node)
         if arc is not None:
             s.arcs.append(arc)
@@ -512,8 +519,7 @@ def candidates(
     if not assignments:
         assignments.append([])
 
-    out: list[np.ndarray] = []
-    seen: set[bytes] = set()
+    vectors: list[np.ndarray] = []
     for assign in assignments:
         for dif in diffusion_options:
             p = base.copy()
@@ -529,12 +535,18 @@ def candidates(
                 p[e.start] = r_w
                 if e.element.n_params > 1:
                     p[e.start + 1] = tau_w
-            key = np.round(np.log(np.abs(p) + 1e-300), 1).tobytes()
-            if key not in seen:
-                seen.add(key)
-                out.append(p)
+            vectors.append(p)
+    # starts that agree to 0.1 in every log-parameter are one start
+    keys = np.round(np.log(np.abs(np.array(vectors)) + 1e-300), 1)
+    out: list[np.ndarray] = []
+    seen: set[bytes] = set()
+    for p, key in zip(vectors, keys, strict=True):
+        k = key.tobytes()
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
             if len(out) >= max_candidates:
-                return out
+                break
     return out
 
 
