@@ -2,9 +2,10 @@
 
 Run:  python bench/bench_fit.py [--n-blocking 30] [--n-full 15] [--seed 1]
 
-Every process setting is the same for both (BLAS limited to one thread before numpy loads), and
-every timed call runs with the garbage collector paused, as ``timeit`` does, so one tool's
-garbage is not collected on the other's clock.
+Every process setting is the same for both (BLAS limited to one thread before numpy loads).
+Each tool fits its spectra back to back with the garbage collector paused, as ``timeit`` times
+a loop: the collector runs once before each tool's run, so one tool's garbage is not collected
+on the other's clock, and every call is timed on its own for the median.
 eisfit gets no starting values; it is timed fitting one spectrum at a time (``eisfit.fit``) and
 fitting all spectra of a kind at once (``eisfit.fit_stack``, the path ``eisfit batch`` takes:
 the time per spectrum is the stack's time divided by the number of spectra), with each of its
@@ -65,36 +66,35 @@ def success(kind: str, resistances: dict, truth: dict) -> bool:
     return el and abs(s_got / s_true - 1) < 0.02 and each
 
 
-def timed(fn, *args, **kwargs):
-    """(seconds, result) of one call, with the garbage collector paused."""
+def timed_run(fn, items):
+    """(seconds of each call, results) of ``fn(item)`` for every item, back to back with the
+    garbage collector paused (collected once before)."""
+    times, out = [], []
     gc.collect()
     gc.disable()
     try:
-        t0 = time.perf_counter()
-        out = fn(*args, **kwargs)
-        return time.perf_counter() - t0, out
+        for item in items:
+            t0 = time.perf_counter()
+            out.append(fn(item))
+            times.append(time.perf_counter() - t0)
     finally:
         gc.enable()
+    return times, out
 
 
-def impedance_py_fit(circuit: str, f, z, start, kind: str):
+def impedance_py_fit(circuit: str, f, z, start, kind: str) -> dict:
+    """impedance.py's fit from ``start``: the resistances of the roles (NaN when it fails)."""
     from impedance.models.circuits import CustomCircuit
 
     model = CustomCircuit(circuit, initial_guess=list(start))
-
-    def run() -> bool:
-        try:
-            model.fit(f, z, weight_by_modulus=True, maxfev=20000)
-            return True
-        except Exception:  # impedance.py raises RuntimeError when curve_fit gives up
-            return False
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dt, ok = timed(run)
-    p = model.parameters_ if ok else np.full(len(start), np.nan)
-    res = {role: p[i] for role, i in ROLES[kind].items()}
-    return dt, res
+        try:
+            model.fit(f, z, weight_by_modulus=True, maxfev=20000)
+            p = model.parameters_
+        except Exception:  # impedance.py raises RuntimeError when curve_fit gives up
+            p = np.full(len(start), np.nan)
+    return {role: p[i] for role, i in ROLES[kind].items()}
 
 
 def engines() -> list[tuple[str, bool]]:
@@ -122,29 +122,38 @@ def main() -> None:
         if not sub:
             continue
         n = len(sub)
-        t_g, ok_g, t_u, ok_u = [], 0, [], 0
+        goods = []
         for s in sub:
-            sp = s.spectrum
             good = np.asarray(s.params) * np.exp(
                 rng.uniform(np.log(0.5), np.log(2.0), len(s.params))
             )
             # CPE exponents are bounded by 1: keep the perturbed start valid
             kinds = eisfit.Circuit(s.circuit).parameter_kinds
-            good = np.where(np.array(kinds) == "exponent", np.minimum(good, 0.99), good)
-            dt, res_g = impedance_py_fit(s.circuit, sp.frequency, sp.z, good, kind)
-            t_g.append(dt)
-            ok_g += success(kind, res_g, s.resistances)
-            dt, res_u = impedance_py_fit(s.circuit, sp.frequency, sp.z, TYPED[kind], kind)
-            t_u.append(dt)
-            ok_u += success(kind, res_u, s.resistances)
+            goods.append(np.where(np.array(kinds) == "exponent", np.minimum(good, 0.99), good))
+        t_g, res_g = timed_run(
+            lambda c, kind=kind: impedance_py_fit(
+                c[0].circuit, c[0].spectrum.frequency, c[0].spectrum.z, c[1], kind
+            ),
+            list(zip(sub, goods, strict=True)),
+        )
+        ok_g = sum(success(kind, r, s.resistances) for r, s in zip(res_g, sub, strict=True))
+        t_u, res_u = timed_run(
+            lambda c, kind=kind: impedance_py_fit(
+                c.circuit, c.spectrum.frequency, c.spectrum.z, TYPED[kind], kind
+            ),
+            sub,
+        )
+        ok_u = sum(success(kind, r, s.resistances) for r, s in zip(res_u, sub, strict=True))
         for engine, on in engines():
             with compiled.use(on):
-                t_e, ok_e = [], 0
-                for s in sub:
-                    dt, r = timed(eisfit.fit, s.spectrum, kind)
-                    t_e.append(dt)
-                    ok_e += success(kind, dict(r.resistances), s.resistances)
-                dt, stacked = timed(fit_stack, [s.spectrum for s in sub], kind)
+                t_e, fits = timed_run(lambda c, kind=kind: eisfit.fit(c.spectrum, kind), sub)
+                ok_e = sum(
+                    success(kind, dict(r.resistances), s.resistances)
+                    for r, s in zip(fits, sub, strict=True)
+                )
+                (dt,), (stacked,) = timed_run(
+                    lambda spectra, kind=kind: fit_stack(spectra, kind), [[s.spectrum for s in sub]]
+                )
             t_s = dt / n
             ok_s = sum(
                 success(kind, dict(r.resistances), s.resistances)
