@@ -14,23 +14,14 @@ Imported only through :mod:`eisfit.compiled`. The arrays are C-contiguous float6
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from . import validate as _validate
+from ._kernels import _jit, _jit_sums
 
 __all__ = ["drt_seed", "fnnls"]
 
 _HALF_PI = 0.5 * np.pi
-
-
-def _jit(fn):
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-
-
-def _jit_sums(fn):
-    # as _jit, and sums may be reassociated (vectorised): the normal equations' dot products
-    return numba.njit(
-        cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"}
-    )(fn)
 
 
 @_jit
@@ -328,62 +319,10 @@ def fnnls(ata, atb):  # pragma: no cover - compiled
     return x
 
 
-@_jit
-def _prominent_maxima(x, prominence):  # pragma: no cover - compiled
-    """:func:`eisfit.validate._prominent_maxima`."""
-    n = x.size
-    out = np.empty(n, np.int64)
-    count = 0
-    i = 1
-    while i < n - 1:
-        if x[i - 1] < x[i]:
-            ahead = i + 1
-            while ahead < n - 1 and x[ahead] == x[i]:
-                ahead += 1
-            if x[ahead] < x[i]:
-                peak = (i + ahead - 1) // 2
-                left = x[peak]
-                j = peak
-                while j > 0 and x[j - 1] <= x[peak]:
-                    j -= 1
-                    left = min(left, x[j])
-                right = x[peak]
-                j = peak
-                while j < n - 1 and x[j + 1] <= x[peak]:
-                    j += 1
-                    right = min(right, x[j])
-                if x[peak] - max(left, right) >= prominence:
-                    out[count] = peak
-                    count += 1
-                i = ahead
-        i += 1
-    return out[:count]
-
-
-@_jit
-def _peak_bounds(gamma, idx, floor):  # pragma: no cover - compiled
-    """:func:`eisfit.validate._split`: (K, 2) index bounds of each peak."""
-    k_count = idx.size
-    out = np.empty((k_count, 2), np.int64)
-    for k in range(k_count):
-        i = idx[k]
-        if k == 0:
-            lo = i
-            while lo > 0 and gamma[lo - 1] >= floor * gamma[i]:
-                lo -= 1
-        else:
-            j = idx[k - 1]
-            lo = j + np.argmin(gamma[j : i + 1]) + 1
-        if k == k_count - 1:
-            hi = i
-            while hi < gamma.size - 1 and gamma[hi + 1] >= floor * gamma[i]:
-                hi += 1
-        else:
-            j = idx[k + 1]
-            hi = i + np.argmin(gamma[i : j + 1])
-        out[k, 0] = lo
-        out[k, 1] = hi
-    return out
+# the peak search of eisfit.validate, compiled: the same functions, so both engines find the
+# same peaks
+_prominent_maxima = _jit(_validate._prominent_maxima)
+_peak_bounds = _jit(_validate._split)
 
 
 @_jit

@@ -192,7 +192,8 @@ def test_prominent_maxima_are_scipys_peaks(values, prominence):
     from scipy.signal import find_peaks
 
     x = np.array(values, float)
-    assert _prominent_maxima(x, prominence) == list(find_peaks(x, prominence=prominence)[0])
+    expected = find_peaks(x, prominence=prominence)[0]
+    assert _prominent_maxima(x, prominence).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("n_true", [0.5, 0.72, 0.85, 0.97, 1.0])
