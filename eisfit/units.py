@@ -457,6 +457,7 @@ def parse_resistance(
                 f"{name} {original!r} has an unknown unit {unit!r}: use {_RESISTANCE_HINT}"
             )
     ohm = _pow10(number, exponent)
+    _check_finite(ohm, name, original)  # e.g. 1e308 GOhm overflows to inf
     if ohm < 0:
         raise GeometryError(f"{name} must not be negative, got {original!r}")
     return ohm

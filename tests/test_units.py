@@ -233,6 +233,7 @@ def test_temperature_errors(text: str, message: str) -> None:
         ("-1 Ohm", r"resistance must not be negative, got '-1 Ohm'"),
         ("1 V", r"resistance '1 V' has an unknown unit 'V': use Ohm, mOhm, kOhm"),
         ("nan Ohm", r"resistance 'nan Ohm' is not a finite number"),
+        ("1e308 GOhm", r"resistance '1e308 GOhm' is not a finite number"),
     ],
 )
 def test_resistance_errors(text: str, message: str) -> None:
