@@ -125,17 +125,9 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     p0 = np.array(starts, float)
     p0[:, ~problem.vary] = problem.fixed[~problem.vary]
     p0 = np.clip(p0, problem.lower, problem.upper)
-    if compiled.enabled() and problem.free.size:
-        done = compiled.multistart(
-            problem,
-            *start_coordinates(problem, p0),
-            None,
-            1,
-            (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
-            (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
-        )
-        if done is not None:
-            return _converged(problem, done, 0)
+    done = compiled_multistart(problem, p0)
+    if done is not None:
+        return _converged(problem, done, 0)
     params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
     order = np.argsort(cost)[:POLISH]
     params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
@@ -143,6 +135,28 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     sol = _converge(problem, params[best], FINISH_NFEV)
     sol.nfev += n1 + n2
     return sol
+
+
+def compiled_multistart(
+    problem: Problem, p0: np.ndarray, rows: np.ndarray | None = None, n_spectra: int = 1
+) -> compiled.Converged | None:
+    """The scout, polish and convergence of :func:`fit` from the starts ``p0`` (K, n_params;
+    natural units, within the bounds) in one compiled call (:func:`eisfit.compiled.multistart`;
+    ``rows``: each start's spectrum in a stack of ``n_spectra``); None where the compiled
+    engine is off or cannot run the circuit."""
+    if not (compiled.enabled() and problem.free.size):
+        return None
+    u0, lo, hi = start_coordinates(problem, p0)
+    return compiled.multistart(
+        problem,
+        u0,
+        lo,
+        hi,
+        rows,
+        n_spectra,
+        (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
+        (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
+    )
 
 
 def _converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:

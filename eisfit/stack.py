@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import compiled, guess
+from . import guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solutions_at, start_coordinates
+from .engine import Problem, Solution, lm_batch, solutions_at
 from .exceptions import FitError
 from .fitting import (
     FINISH_ITER,
@@ -36,6 +36,7 @@ from .fitting import (
     SCOUT_ITER,
     Solved,
     check_external,
+    compiled_multistart,
     hidden_choice,
     hidden_needed,
     make_problem,
@@ -213,6 +214,25 @@ def _best_per_row(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list
     return [order[a : min(b, a + keep)] for a, b in zip(first, last, strict=True)]
 
 
+def _staged(
+    stack: Problem, p0: np.ndarray, rows: np.ndarray, n: int
+) -> tuple[np.ndarray, int]:
+    """The scout, polish and convergence of each of the ``n`` spectra as batched
+    Levenberg–Marquardt calls (the numpy engine): best parameters (n, n_params) and the
+    evaluations made."""
+    params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
+    pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
+    params, cost, n2 = lm_batch(
+        stack, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL, rows=rows[pick]
+    )
+    best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
+    params, cost, n3 = lm_batch(
+        stack, params[best], max_iter=FINISH_ITER, tol=FINISH_TOL, rows=np.arange(n),
+        xtol=FINISH_XTOL,
+    )
+    return params, n1 + n2 + n3
+
+
 def _solve_group(
     items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
 ) -> list[Solution]:
@@ -225,38 +245,12 @@ def _solve_group(
     every = np.arange(n)
     msg = "converged (stacked Levenberg-Marquardt)"
     with guess.single_threaded_blas():
-        done = None
-        if compiled.enabled() and stack.free.size:
-            u0, lo_u, hi_u = start_coordinates(stack, p0)
-            done = compiled.multistart(
-                stack,
-                u0,
-                lo_u,
-                hi_u,
-                rows,
-                n,
-                (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
-                (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
-            )
+        done = compiled_multistart(stack, p0, rows, n)
         if done is not None:
             params = stack.params_batch(done.u)
             n_eval = done.n_before + int(done.n_finish.max())
         else:
-            params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
-            pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
-            params, cost, n2 = lm_batch(
-                stack, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL, rows=rows[pick]
-            )
-            best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
-            params, cost, n3 = lm_batch(
-                stack,
-                params[best],
-                max_iter=FINISH_ITER,
-                tol=FINISH_TOL,
-                rows=every,
-                xtol=FINISH_XTOL,
-            )
-            n_eval = n1 + n2 + n3
+            params, n_eval = _staged(stack, p0, rows, n)
         moved = np.zeros(0, np.int64)
         if named is not None:
             ordered = np.array([order_arcs(circ, p, stack.vary) for p in params])
