@@ -135,8 +135,8 @@ def use(on: bool) -> Iterator[None]:
             os.environ["EISFIT_COMPILED"] = env
 
 
-#: Fits from which the compiled engine pays for loading its kernels (about 0.5 s in each
-#: process, about 10 s once per environment to compile them), at about 7 ms saved a fit.
+#: Fits from which the compiled engine pays for loading its kernels (about 0.6 s in each
+#: process, about 22 s once per environment to compile them), at about 10 ms saved a fit.
 WORTHWHILE_FITS = 100
 
 
