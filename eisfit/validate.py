@@ -669,6 +669,9 @@ def _peaks(
     return tuple(out)
 
 
+# _prominent_maxima and _split are compiled into the DRT seed of eisfit/_drt_kernels.py. numba's
+# disk cache of that module does not notice a change here: after editing them, touch
+# _drt_kernels.py (or delete eisfit/__pycache__/*.nbi) so the seed is compiled again.
 def _prominent_maxima(x: np.ndarray, prominence: float) -> np.ndarray:
     """Indices of the local maxima of ``x`` standing out by at least ``prominence``.
 
