@@ -274,6 +274,33 @@ def test_compiled_single_fit_is_the_stacked_fit():
             assert r.resistances[role] == pytest.approx(value, rel=1e-9)
 
 
+def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
+    # spectra whose compiled convergence is still creeping at its iteration limit: the stack
+    # hands them to the trust-region solve as eisfit.fit does, and ends where it ends
+    from eisfit import stack as stack_module
+
+    spectra = []
+    for seed, index in [(1, 11), (2, 7), (5, 0), (21, 4)]:
+        rng = np.random.default_rng(seed)
+        spectra.append([blocking_cell(rng) for _ in range(index + 1)][index].spectrum)
+    calls = []
+    solve = stack_module.solve
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(stack_module, "solve", counted)
+    stacked = fit_stack(spectra, "blocking")
+    assert calls  # the path is taken
+    for s, r in zip(spectra, stacked, strict=True):
+        single = eisfit.fit(s, "blocking")
+        assert r.success == single.success
+        assert r.chisqr == pytest.approx(single.chisqr, rel=1e-9)
+        for role, value in single.resistances.items():
+            assert r.resistances[role] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
 def test_switch_by_context_and_environment():
     assert compiled.available()
     before = os.environ.get("EISFIT_COMPILED")
