@@ -150,10 +150,10 @@ def _unit_rows(u):  # pragma: no cover - compiled
 
 
 @_jit_sums
-def _solve(u, kern, b, ata_kk, atb_k):  # pragma: no cover - compiled
+def _solve(u, kern, b, ata_kk, atb_k, x0):  # pragma: no cover - compiled
     """The non-negative solution for unpenalised columns (the rows of ``u``) beside the
     grid's columns (the rows of ``kern``), whose part of the normal equations (``ata_kk`` with
-    the penalty, ``atb_k``) is formed once."""
+    the penalty, ``atb_k``) is formed once; started from ``x0``."""
     nu = u.shape[0]
     nt = kern.shape[0]
     rows = b.size
@@ -178,7 +178,7 @@ def _solve(u, kern, b, ata_kk, atb_k):  # pragma: no cover - compiled
         atb[j] = v
     ata[nu:, nu:] = ata_kk
     atb[nu:] = atb_k
-    return fnnls(ata, atb)
+    return fnnls(ata, atb, x0)
 
 
 @_jit
@@ -224,8 +224,10 @@ def _backward(idx, m, low, y, s, t):  # pragma: no cover - compiled
 
 
 @_jit_sums
-def fnnls(ata, atb):  # pragma: no cover - compiled
-    """NNLS from aᵀa and aᵀb by the active-set method of Bro and de Jong."""
+def fnnls(ata, atb, x0):  # pragma: no cover - compiled
+    """NNLS from aᵀa and aᵀb by the active-set method of Bro and de Jong, started from the
+    feasible ``x0`` (≥ 0; zeros for a cold start): a solve of a slightly changed problem
+    starts from the passive set of the last one."""
     n = atb.size
     x = np.zeros(n)
     s = np.zeros(n)
@@ -233,7 +235,6 @@ def fnnls(ata, atb):  # pragma: no cover - compiled
     t = np.zeros(n)
     idx = np.zeros(n, np.int64)
     low = np.zeros((n, n))
-    m = 0
     passive = np.zeros(n, np.bool_)
     scale = 0.0
     for i in range(n):
@@ -242,7 +243,18 @@ def fnnls(ata, atb):  # pragma: no cover - compiled
             col += abs(ata[j, i])
         scale = max(scale, col)
     tol = 10.0 * 2.220446049250313e-16 * scale * n
-    w = atb.copy()
+    m = 0
+    for j in range(n):
+        if x0[j] > 0.0 and _append(ata, idx, m, low, j):
+            passive[j] = True
+            x[j] = x0[j]
+            m += 1
+    if m:
+        _forward(atb, idx, low, y, 0, m)
+        _backward(idx, m, low, y, s, t)
+        m = _settle(ata, atb, idx, low, y, s, t, x, passive, m)
+    w = np.zeros(n)
+    _gradient(ata, atb, idx, m, x, passive, w)
     # a column that is numerically a combination of the passive ones cannot enter (its
     # Cholesky pivot is not positive, or the grown least squares gives it no positive value):
     # it waits until the passive set changes
@@ -269,54 +281,72 @@ def fnnls(ata, atb):  # pragma: no cover - compiled
             continue
         blocked[:] = False
         passive[j_max] = True
-        for _inner in range(3 * n):
-            s_min = np.inf
-            for i in range(m):
-                s_min = min(s_min, s[idx[i]])
-            if s_min > 0.0:
-                break
-            # step from x towards s until the first variable reaches zero
-            alpha = np.inf
-            stop = -1
-            for i in range(m):
-                j = idx[i]
-                if s[j] <= 0.0:
-                    a = x[j] / (x[j] - s[j])
-                    if a < alpha:
-                        alpha, stop = a, j
-            for i in range(m):
-                j = idx[i]
-                x[j] += alpha * (s[j] - x[j])
-            x[stop] = 0.0  # exactly, whatever the rounding of the step
-            # drop the variables at zero and factor the rest again (a tolerance here would
-            # drop small but positive variables and cycle)
-            kept = 0
-            for i in range(m):
-                j = idx[i]
-                if x[j] <= 0.0:
-                    passive[j] = False
-                    x[j] = 0.0
-                    s[j] = 0.0
-                else:
-                    idx[kept] = j
-                    kept += 1
-            m = 0
-            for i in range(kept):
-                _append(ata, idx, m, low, idx[i])
-                m += 1
-            _forward(atb, idx, low, y, 0, m)
-            _backward(idx, m, low, y, s, t)
-        for i in range(m):
-            x[idx[i]] = s[idx[i]]
-        # the gradient is needed only off the passive set
-        for j in range(n):
-            if passive[j]:
-                continue
-            v = atb[j]
-            for i in range(m):
-                v -= ata[j, idx[i]] * x[idx[i]]
-            w[j] = v
+        m = _settle(ata, atb, idx, low, y, s, t, x, passive, m)
+        _gradient(ata, atb, idx, m, x, passive, w)
     return x
+
+
+@_jit
+def _settle(ata, atb, idx, low, y, s, t, x, passive, m):  # pragma: no cover - compiled
+    """Move from the feasible ``x`` towards the passive set's least squares ``s``, dropping
+    the variables that reach zero, until ``s`` is positive; then x = s. Returns the size of
+    the passive set."""
+    n = atb.size
+    for _inner in range(3 * n):
+        s_min = np.inf
+        for i in range(m):
+            s_min = min(s_min, s[idx[i]])
+        if s_min > 0.0:
+            break
+        # step from x towards s until the first variable reaches zero
+        alpha = np.inf
+        stop = -1
+        for i in range(m):
+            j = idx[i]
+            if s[j] <= 0.0:
+                a = x[j] / (x[j] - s[j])
+                if a < alpha:
+                    alpha, stop = a, j
+        for i in range(m):
+            j = idx[i]
+            x[j] += alpha * (s[j] - x[j])
+        x[stop] = 0.0  # exactly, whatever the rounding of the step
+        # drop the variables at zero (a tolerance here would drop small but positive
+        # variables and cycle); the factor's rows before the first dropped one stay valid
+        kept = 0
+        first = m
+        for i in range(m):
+            j = idx[i]
+            if x[j] <= 0.0:
+                passive[j] = False
+                x[j] = 0.0
+                s[j] = 0.0
+                if first == m:
+                    first = i
+            else:
+                idx[kept] = j
+                kept += 1
+        m = first
+        for i in range(first, kept):
+            _append(ata, idx, m, low, idx[i])
+            m += 1
+        _forward(atb, idx, low, y, first, m)
+        _backward(idx, m, low, y, s, t)
+    for i in range(m):
+        x[idx[i]] = s[idx[i]]
+    return m
+
+
+@_jit_sums
+def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
+    """w = aᵀb − aᵀa x off the passive set (the passive entries are not needed)."""
+    for j in range(atb.size):
+        if passive[j]:
+            continue
+        v = atb[j]
+        for i in range(m):
+            v -= ata[j, idx[i]] * x[idx[i]]
+        w[j] = v
 
 
 # the peak search of eisfit.validate, compiled: the same functions, so both engines find the
@@ -442,12 +472,14 @@ def drt_seed(
         for i in range(m):
             u[0, i] = 1.0 / mod[i]
             u[0, m + i] = 0.0
+    x = np.zeros(u.shape[0] + n_tau)
     for attempt in range(3):
         if spike:
             scale = _spike_columns(omega, log_omega, mod, tail_n, u)
         else:
             scale = _unit_rows(u)
-        x = _solve(u, kern, b, ata_kk, atb_k)
+        # each re-linearised solve starts from the last solution
+        x = _solve(u, kern, b, ata_kk, atb_k, x)
         xu = x[: u.shape[0]] / scale
         if not spike or attempt == 2:
             break

@@ -380,7 +380,7 @@ def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         from scipy.optimize import nnls as scipy_nnls
 
         return scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
-    return kernels.fnnls(ata, atb)
+    return kernels.fnnls(ata, atb, np.zeros(atb.size))
 
 
 #: What :func:`drt_seed` returns: r_inf, τ, γ, tail exponent, tail coefficient, peaks.

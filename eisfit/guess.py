@@ -26,9 +26,9 @@ START_N = 0.9
 #: not the best-smoothed distribution: a fixed λ near the middle of what generalised
 #: cross-validation picks on blocking-cell spectra (1e-3 to 1e-1) seeds as well at half the cost.
 SEED_LAMBDA = 0.03
-#: τ grid points per decade of that DRT: peak positions need no finer grid, and half the
-#: points of :func:`eisfit.validate.drt`'s default seed as well at a third of the cost.
-SEED_PER_DECADE = 5
+#: τ grid points per decade of that DRT (:func:`eisfit.validate.drt`'s default): a coarser grid
+#: is cheaper but merges a small arc partly above the window into its neighbour.
+SEED_PER_DECADE = 10
 #: How starting values are seeded: ``"auto"`` (the regularised DRT of :mod:`eisfit.validate`
 #: for circuits with a blocking spike, whose noise it keeps out of the arcs; the light NNLS of
 #: :func:`decompose` otherwise, which seeds overlapping full-cell arcs better), ``"drt"`` or
