@@ -42,6 +42,10 @@ FINISH_NFEV = 200
 #: Levenberg–Marquardt iterations at most for the last convergence, where it is compiled or
 #: stacked (in place of the trust-region finish).
 FINISH_ITER = 300
+#: Compiled Levenberg–Marquardt iterations more for a convergence still moving after
+#: FINISH_ITER (a parameter creeping along a flat valley), before the trust-region solve
+#: takes over: a few hundred more usually settle it in a millisecond or two.
+CREEP_ITER = 5000
 #: Relative cost decrease below which that convergence stops...
 FINISH_TOL = 1e-10
 #: ... and the step below this in every solver coordinate (log units for positive parameters).
@@ -165,9 +169,7 @@ def _converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
     params = problem.params_batch(done.u[k : k + 1])[0]
     n = done.n_before + int(done.n_finish[k])
     if done.n_finish[k] > FINISH_ITER:
-        sol = solve(problem, params, max_nfev=FINISH_NFEV)
-        sol.nfev += n
-        return sol
+        return converge_creeping(problem, params, n, FINISH_NFEV)
     msg = "converged (compiled Levenberg-Marquardt)"
     return Solution(
         params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True, msg
@@ -180,8 +182,7 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
     parameters that drift towards a bound in log space in fewer numpy calls.
 
     A compiled convergence still moving after :data:`FINISH_ITER` iterations (a parameter
-    creeping along a flat valley, about 2 % of fits) goes on with the trust-region solve, whose
-    verdict on convergence the result reports.
+    creeping along a flat valley, about 2 % of fits) goes on as :func:`converge_creeping`.
     """
     if compiled.enabled() and compiled.program(problem.circuit) is not None and problem.free.size:
         params, _, n = lm_batch(
@@ -190,10 +191,24 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
         if n <= FINISH_ITER:  # stopped by its tolerances, not by the iteration limit
             msg = "converged (compiled Levenberg-Marquardt)"
             return solutions_at(problem, params, None, n, msg)[0]
-        sol = solve(problem, params[0], max_nfev=max_nfev)
-        sol.nfev += n
-        return sol
+        return converge_creeping(problem, params[0], n, max_nfev)
     return solve(problem, p0, max_nfev=max_nfev)
+
+
+def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
+    """Go on from ``params``, where a compiled convergence was still moving at its iteration
+    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations, then, if it
+    still moves, the trust-region solve (``max_nfev`` evaluations), whose verdict on
+    convergence the result reports. ``n_eval``: the evaluations made so far."""
+    p, _, n = lm_batch(
+        problem, params[None, :], max_iter=CREEP_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
+    )
+    if n <= CREEP_ITER:
+        msg = "converged (compiled Levenberg-Marquardt)"
+        return solutions_at(problem, p, None, n_eval + n, msg)[0]
+    sol = solve(problem, p[0], max_nfev=max_nfev)
+    sol.nfev += n_eval + n
+    return sol
 
 
 def order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 from . import guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solutions_at, solve
+from .engine import Problem, Solution, lm_batch, solutions_at
 from .exceptions import FitError
 from .fitting import (
     FINISH_ITER,
@@ -38,6 +38,7 @@ from .fitting import (
     Solved,
     check_external,
     compiled_multistart,
+    converge_creeping,
     hidden_choice,
     hidden_needed,
     make_problem,
@@ -247,16 +248,15 @@ def _solve_group(
     msg = "converged (stacked Levenberg-Marquardt)"
     with guess.single_threaded_blas():
         done = compiled_multistart(stack, p0, rows, n)
-        trf: dict[int, Solution] = {}
+        alone: dict[int, Solution] = {}
         if done is not None:
             params = stack.params_batch(done.u)
             n_eval = done.n_before + int(done.n_finish.max())
-            # a convergence still moving at its iteration limit goes on with the trust-region
-            # solve, whose verdict the result reports, as in eisfit.fit
+            # a convergence still moving at its iteration limit goes on alone, as in eisfit.fit
             for k in np.flatnonzero(done.n_finish > FINISH_ITER):
-                sol = solve(items[k].problem, params[k], max_nfev=FINISH_NFEV)
-                sol.nfev += done.n_before + int(done.n_finish[k])
-                trf[int(k)] = sol
+                n_k = done.n_before + int(done.n_finish[k])
+                sol = converge_creeping(items[k].problem, params[k], n_k, FINISH_NFEV)
+                alone[int(k)] = sol
                 params[k] = sol.params
         else:
             params, n_eval = _staged(stack, p0, rows, n)
@@ -278,7 +278,7 @@ def _solve_group(
             return solutions_at(stack, params, every, n_eval, msg)
         # the compiled solve evaluated residuals and Jacobian where it stopped
         sols = [
-            trf.get(k)
+            alone.get(k)
             or Solution(params[k], done.u[k], float(done.cost[k]), done.residual[k],
                         done.jac_t[k].T, n_eval, True, msg)
             for k in range(n)

@@ -275,23 +275,28 @@ def test_compiled_single_fit_is_the_stacked_fit():
             assert r.resistances[role] == pytest.approx(value, rel=1e-9)
 
 
-def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
-    # spectra whose compiled convergence is still creeping at its iteration limit: the stack
-    # hands them to the trust-region solve as eisfit.fit does, and ends where it ends
-    from eisfit import stack as stack_module
-
+def _creeping_spectra() -> list:
+    """Blocking-cell spectra whose compiled convergence is still creeping at its limit."""
     spectra = []
     for seed, index in [(1, 11), (2, 7), (5, 0), (21, 4)]:
         rng = np.random.default_rng(seed)
         spectra.append([blocking_cell(rng) for _ in range(index + 1)][index].spectrum)
+    return spectra
+
+
+def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
+    # the stack hands them on one by one, as eisfit.fit does, and ends where it ends
+    from eisfit import stack as stack_module
+
+    spectra = _creeping_spectra()
     calls = []
-    solve = stack_module.solve
+    creep = stack_module.converge_creeping
 
     def counted(*args, **kwargs):
         calls.append(1)
-        return solve(*args, **kwargs)
+        return creep(*args, **kwargs)
 
-    monkeypatch.setattr(stack_module, "solve", counted)
+    monkeypatch.setattr(stack_module, "converge_creeping", counted)
     stacked = fit_stack(spectra, "blocking")
     assert calls  # the path is taken
     for s, r in zip(spectra, stacked, strict=True):
@@ -300,6 +305,29 @@ def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
         assert r.chisqr == pytest.approx(single.chisqr, rel=1e-9)
         for role, value in single.resistances.items():
             assert r.resistances[role] == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+def test_creeping_convergence_ends_as_low_as_the_trust_region_solve():
+    # scipy's trust-region solve from the same point is the reference
+    from eisfit.engine import solve
+
+    circuit, named = resolve("blocking")
+    compared = 0
+    for s in _creeping_spectra():
+        problem, _, _ = fitting.make_problem(s, circuit, named, "modulus")
+        p0 = np.clip(
+            np.array(guess.candidates(circuit, s.frequency, s.z)), problem.lower, problem.upper
+        )
+        done = fitting.compiled_multistart(problem, p0)
+        if done.n_finish[0] <= fitting.FINISH_ITER:
+            continue
+        compared += 1
+        at = problem.params_batch(done.u)[0]
+        ours = fitting.converge_creeping(problem, at, 0, fitting.FINISH_NFEV)
+        reference = solve(problem, at, max_nfev=2000)
+        assert ours.success
+        assert ours.cost <= reference.cost * (1 + 1e-6)
+    assert compared >= 2
 
 
 def test_switch_by_context_and_environment():
