@@ -148,6 +148,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 progress=progress,
                 joint=args.joint,
                 kk=not args.no_kk,
+                stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:
         if client is not None:

@@ -33,9 +33,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import html
+import itertools
 import math
 import re
 import sys
+from array import array
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -50,6 +53,7 @@ from .joint import JointResult, fit_joint
 from .output import write_atomic
 from .result import FitResult, arc_tau
 from .spectrum import Spectrum
+from .store import ResultStore, ResultView
 from .units import ZERO_CELSIUS_K
 
 __all__ = [
@@ -295,6 +299,35 @@ def _is_interface(role: str) -> bool:
     return role.endswith(_INTERFACE_SUFFIX)
 
 
+class _RolePoints:
+    """One role's analysed values over a series: spectrum index, nominal value and standard
+    error (the units of :meth:`Series.arrhenius`), and the quantity of the last one."""
+
+    __slots__ = ("index", "nominal", "stderr", "quantity")
+
+    def __init__(self) -> None:
+        self.index = array("q")
+        self.nominal = array("d")
+        self.stderr = array("d")
+        self.quantity = "conductivity"
+
+    def add(self, index: int, nominal: float, stderr: float, quantity: str) -> None:
+        self.index.append(index)
+        self.nominal.append(nominal)
+        self.stderr.append(stderr)
+        self.quantity = quantity
+
+
+@dataclasses.dataclass(frozen=True)
+class _Points:
+    """What one pass over a series' results collects: resistance roles and capacitance roles
+    in order of first appearance, and each role's :class:`_RolePoints`."""
+
+    roles: list[str]
+    capacitance_roles: list[str]
+    points: dict[str, _RolePoints]
+
+
 class Series:
     """Fits of a temperature series, ordered by temperature, and their Arrhenius analysis.
 
@@ -302,9 +335,11 @@ class Series:
 
     Attributes
     ----------
-    results : list of FitResult
+    results : list of FitResult, or ResultView
         One per spectrum fitted, in ascending temperature (input order among equal
-        temperatures).
+        temperatures). A series fitted with ``fit_series(..., stream=True)`` keeps its results
+        in a temporary file and reads them when asked for (a :class:`~eisfit.store.ResultView`
+        of a sealed :class:`~eisfit.store.ResultStore`, a read-only sequence).
     temperatures_K : numpy.ndarray
         Temperature of each result in K.
     labels : list of str
@@ -335,12 +370,17 @@ class Series:
         if not (len(results) == len(temperatures_K) == len(labels)):
             raise SeriesError("results, temperatures_K and labels must have the same length")
         order = sorted(range(len(results)), key=lambda i: float(temperatures_K[i]))
-        self.results: list[FitResult] = [results[i] for i in order]
+        self.results: Sequence[FitResult]
+        if isinstance(results, ResultStore | ResultView):
+            self.results = results.view(order)  # reordered, nothing read
+        else:
+            self.results = [results[i] for i in order]
         self.temperatures_K = np.array([float(temperatures_K[i]) for i in order])
         self.labels: list[str] = [labels[i] for i in order]
         self.failures: list[dict[str, str]] = [dict(f) for f in failures]
         self.geometry = geometry
         self.warnings: list[str] = list(warnings)
+        self._points_cache: tuple[Any, Any, _Points] | None = None
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -357,12 +397,16 @@ class Series:
     @property
     def roles(self) -> list[str]:
         """Resistance roles present in at least one fit, in order of first appearance."""
-        seen: dict[str, None] = {}
+        cached = self._cached_points()
+        if cached is not None:
+            seen = dict.fromkeys(cached.roles)
+        else:
+            seen = {}
+            for r in self.results:
+                for k in r.resistances:
+                    seen.setdefault(k, None)
         preferred = ("series", "bulk", "grain_boundary", "electrolyte", "interface",
                      "anode_interface", "cathode_interface", "diffusion", "total")
-        for r in self.results:
-            for k in r.resistances:
-                seen.setdefault(k, None)
         return [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
 
     # ------------------------------------------------------------------ physics
@@ -379,10 +423,50 @@ class Series:
             return self.geometry.conductivity(r), "conductivity"
         return 1.0 / r, "conductance"
 
+    def _collect_points(self, roles: Sequence[str] | None) -> _Points:
+        """The value :meth:`arrhenius` analyses for each role, from one pass over the results.
+
+        ``roles=None`` collects every role met (and the roles and capacitance roles in order of
+        first appearance); otherwise only those named.
+        """
+        points: dict[str, _RolePoints] = {}
+        seen: dict[str, None] = {}
+        caps: dict[str, None] = {}
+        for i, r in enumerate(self.results):
+            if roles is None:
+                seen.update(dict.fromkeys(r.resistances))
+                caps.update(dict.fromkeys(r.capacitances))
+            for role in r.resistances if roles is None else roles:
+                q = self._quantity(r, role)
+                if q is None:
+                    continue
+                pts = points.get(role)
+                if pts is None:
+                    pts = points[role] = _RolePoints()
+                pts.add(i, _nom(q[0]), _sd(q[0]), q[1])
+        return _Points(list(seen), list(caps), points)
+
+    def _cached_points(self) -> _Points | None:
+        """Every role's points, collected once, for results read from a sealed store (a
+        streamed series, whose every pass over the results reads them from disk); None for
+        results held in memory, which may be changed and are cheap to walk."""
+        results = self.results
+        if not (isinstance(results, ResultView) and results.store.sealed):
+            return None
+        c = self._points_cache
+        if c is None or c[0] is not results or c[1] is not self.geometry:
+            c = self._points_cache = (results, self.geometry, self._collect_points(None))
+        return c[2]
+
+    def _role_points(self, role: str) -> _RolePoints:
+        cached = self._cached_points()
+        points = cached.points if cached is not None else self._collect_points([role]).points
+        return points.get(role) or _RolePoints()
+
     def missing(self, role: str) -> list[str]:
         """Labels of the spectra whose fit has no positive resistance for ``role``."""
-        return [lab for lab, r in zip(self.labels, self.results, strict=True)
-                if self._quantity(r, role) is None]
+        have = set(self._role_points(role).index)
+        return [lab for i, lab in enumerate(self.labels) if i not in have]
 
     def arrhenius(
         self, role: str = "bulk", form: str = "ln(sigma*T)", *, min_points: int = 2
@@ -412,17 +496,11 @@ class Series:
         ArrheniusError
             Fewer than ``min_points`` usable points.
         """
-        temps, values, errs, quantity = [], [], [], "conductivity"
-        skipped = []
-        for lab, t, r in zip(self.labels, self.temperatures_K, self.results, strict=True):
-            q = self._quantity(r, role)
-            if q is None:
-                skipped.append(lab)
-                continue
-            temps.append(t)
-            values.append(_nom(q[0]))
-            errs.append(_sd(q[0]))
-            quantity = q[1]
+        pts = self._role_points(role)
+        temps = [self.temperatures_K[i] for i in pts.index]
+        values, errs, quantity = list(pts.nominal), list(pts.stderr), pts.quantity
+        have = set(pts.index)
+        skipped = [lab for i, lab in enumerate(self.labels) if i not in have]
         if len(values) < min_points:
             have = ", ".join(self.roles) or "none"
             raise ArrheniusError(
@@ -586,12 +664,12 @@ class Series:
 
     def _spectrum_dicts(self) -> Iterator[dict[str, Any]]:
         """The ``spectra`` entries of :meth:`to_dict`, built one at a time."""
-        warnings = self._all_spectrum_warnings()
+        extra = self._spectrum_warnings()
         for i, r in enumerate(self.results):
             d = r.to_dict(self.geometry)
             d["temperature_K"] = float(self.temperatures_K[i])
             d["from_intercept"] = self._from_intercept(r)
-            d["warnings"] = warnings[i]
+            d["warnings"] = list(r.warnings) + extra.get(i, [])
             yield d
 
     def _summary_dict(self) -> dict[str, Any]:
@@ -647,12 +725,16 @@ class Series:
         import pandas as pd
 
         roles = self.roles
-        cap_roles: list[str] = []
-        for r in self.results:
-            for k in r.capacitances:
-                if k not in cap_roles:
-                    cap_roles.append(k)
-        warnings = self._all_spectrum_warnings()
+        cached = self._cached_points()
+        if cached is not None:
+            cap_roles = list(cached.capacitance_roles)
+        else:
+            cap_roles = []
+            for r in self.results:
+                for k in r.capacitances:
+                    if k not in cap_roles:
+                        cap_roles.append(k)
+        extra = self._spectrum_warnings()
         rows = []
         for i, (lab, t, r) in enumerate(
             zip(self.labels, self.temperatures_K, self.results, strict=True)
@@ -689,7 +771,7 @@ class Series:
                         row[f"sigma_{role}_joint_S_per_cm"] = _nom(self.geometry.conductivity(rj))
             row["from_intercept"] = "; ".join(self._from_intercept(r))
             row["chi_square"] = r.chi_square
-            row["warnings"] = "; ".join(warnings[i])
+            row["warnings"] = "; ".join([*r.warnings, *extra.get(i, [])])
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -728,12 +810,14 @@ class Series:
         lines.append("[[Resistances]] (Ohm)")
         head = f"    {'file':<24} {'T/K':>8} " + " ".join(f"{r:>16}" for r in roles)
         lines.append(head + f" {'chi2':>9}")
+        fit_warnings = []  # collected in the same pass: a streamed series reads from disk
         for lab, t, r in zip(self.labels, self.temperatures_K, self.results, strict=True):
             cells = " ".join(
                 f"{r.resistances[k]:>16.5g}" if k in r.resistances else f"{'-':>16}"
                 for k in roles
             )
             lines.append(f"    {lab[:24]:<24} {t:>8.2f} {cells} {r.chi_square:>9.2g}")
+            fit_warnings.extend(f"{lab}: {w}" for w in r.warnings)
         arr = self.arrhenius_all()
         lines.append("[[Arrhenius]]")
         if not arr:
@@ -781,8 +865,7 @@ class Series:
         warns = list(self.warnings)
         for i, w in self._spectrum_warnings().items():
             warns.extend(f"{self.labels[i]}: {x}" for x in w)
-        for lab, r in zip(self.labels, self.results, strict=True):
-            warns.extend(f"{lab}: {w}" for w in r.warnings)
+        warns.extend(fit_warnings)
         lines.append("[[Warnings]]")
         if warns:
             lines.extend(f"    - {w}" for w in warns)
@@ -835,49 +918,69 @@ class Series:
 
 
 # --------------------------------------------------------------------------- fit_series
-def _load(
-    items: Sequence[Any],
-) -> tuple[list[tuple[int, str, Spectrum]], list[dict[str, str]]]:
-    """Read every input: (item index, label, spectrum) for each spectrum, and failures."""
+def _check_item_type(k: int, item: Any) -> None:
+    if not isinstance(item, Spectrum | str | Path):
+        raise SeriesError(
+            f"item {k}: expected a file path or a Spectrum, got {type(item).__name__}"
+        )
+
+
+def _spectrum_label(k: int, spectrum: Spectrum) -> str:
+    """What a series calls input ``k`` given as a Spectrum: its file name, else its source."""
+    source = spectrum.source or f"spectrum {k}"
+    return Path(source).name or source
+
+
+def _read_items(
+    items: Sequence[Any], failures: list[dict[str, str]]
+) -> Iterator[tuple[int, str, Spectrum]]:
+    """Read the inputs one at a time: (item index, label, spectrum) for each spectrum; a file
+    that does not read goes to ``failures`` (``{"source", "error"}``)."""
     from .io import read_all
 
-    loaded: list[tuple[int, str, Spectrum]] = []
-    failures: list[dict[str, str]] = []
     for k, item in enumerate(items):
         if isinstance(item, Spectrum):
-            source = item.source or f"spectrum {k}"
-            loaded.append((k, Path(source).name or source, item))
+            yield k, _spectrum_label(k, item), item
             continue
-        if not isinstance(item, str | Path):
-            raise SeriesError(
-                f"item {k}: expected a file path or a Spectrum, got {type(item).__name__}"
-            )
+        _check_item_type(k, item)
         try:
             spectra = read_all(item)
         except Exception as exc:  # a bad file goes to failures; the rest go on
             failures.append({"source": Path(item).name or str(item), "error": one_line(exc)})
             continue
         for i, s in enumerate(spectra):
-            loaded.append((k, _label(str(item), i, len(spectra)), s))
-    return loaded, failures
+            yield k, _label(str(item), i, len(spectra)), s
 
 
-def _resolve_temperatures(
-    temperatures: Any, items: Sequence[Any], loaded: list[tuple[int, str, Spectrum]]
-) -> list[float]:
-    out: list[float] = []
-    if isinstance(temperatures, str) and temperatures in ("filename", "metadata"):
-        mode = temperatures
-        table = None
-    elif isinstance(temperatures, str | Path):
-        p = Path(temperatures)
-        if not p.is_file():
-            raise SeriesError(
-                f"temperatures {str(temperatures)!r}: expected 'filename', 'metadata', a CSV "
-                "table or a list of temperatures in K"
-            )
-        mode, table = "table", read_temperature_table(p)
-    else:
+def _load(
+    items: Sequence[Any],
+) -> tuple[list[tuple[int, str, Spectrum]], list[dict[str, str]]]:
+    """Read every input: (item index, label, spectrum) for each spectrum, and failures."""
+    failures: list[dict[str, str]] = []
+    return list(_read_items(items, failures)), failures
+
+
+@dataclasses.dataclass(frozen=True)
+class _TemperatureSource:
+    """Where a series' temperatures come from: ``mode`` is ``"filename"``, ``"metadata"``,
+    ``"table"`` (``table``: entry -> K) or ``"list"`` (``values``: K per input)."""
+
+    mode: str
+    table: dict[str, float] | None = None
+    values: list[float] | None = None
+
+    @classmethod
+    def parse(cls, temperatures: Any, n_items: int) -> _TemperatureSource:
+        if isinstance(temperatures, str) and temperatures in ("filename", "metadata"):
+            return cls(temperatures)
+        if isinstance(temperatures, str | Path):
+            p = Path(temperatures)
+            if not p.is_file():
+                raise SeriesError(
+                    f"temperatures {str(temperatures)!r}: expected 'filename', 'metadata', a "
+                    "CSV table or a list of temperatures in K"
+                )
+            return cls("table", table=read_temperature_table(p))
         try:
             values = [float(t) for t in temperatures]
         except (TypeError, ValueError):
@@ -885,16 +988,25 @@ def _resolve_temperatures(
                 "temperatures must be 'filename', 'metadata', a CSV table or a list of numbers "
                 "in K"
             ) from None
-        if len(values) != len(items):
+        if len(values) != n_items:
             raise SeriesError(
-                f"{len(values)} temperatures given for {len(items)} inputs: give one per input"
+                f"{len(values)} temperatures given for {n_items} inputs: give one per input"
             )
-        for k, lab, _s in loaded:
-            out.append(_check_kelvin(values[k], lab, "from the list"))
-        return out
-    for _k, lab, s in loaded:
-        source = s.source or lab
-        if mode == "filename":
+        return cls("list", values=values)
+
+    def of(self, k: int, lab: str, source: str, spectrum: Spectrum | None) -> float:
+        """Temperature (K) of spectrum ``lab`` of input ``k`` read from file ``source``.
+
+        ``spectrum`` is needed for ``"metadata"`` only.
+
+        Raises
+        ------
+        SeriesError
+            No temperature, or an implausible one, for this spectrum.
+        """
+        if self.mode == "list":
+            return _check_kelvin((self.values or [])[k], lab, "from the list")
+        if self.mode == "filename":
             t = temperature_from_name(source)
             if t is None:
                 raise SeriesError(
@@ -902,8 +1014,8 @@ def _resolve_temperatures(
                     "298K), or use temperatures='metadata' or a table"
                 )
             how = "from the file name"
-        elif mode == "metadata":
-            t = s.temperature
+        elif self.mode == "metadata":
+            t = spectrum.temperature if spectrum is not None else None
             if t is None:
                 raise SeriesError(
                     f"{lab}: the file records no temperature; take it from the file name "
@@ -911,21 +1023,129 @@ def _resolve_temperatures(
                 )
             how = "from the file's metadata"
         else:
-            t = _lookup(table or {}, source)
+            t = _lookup(self.table or {}, source)
             if t is None:
                 raise SeriesError(f"{lab}: not listed in the temperature table")
             how = "from the table"
-        out.append(_check_kelvin(t, lab, how))
-    return out
+        return _check_kelvin(t, lab, how)
+
+    def of_spectrum(self, k: int, lab: str, spectrum: Spectrum) -> float:
+        """:meth:`of` for a spectrum read (or given): its file is its source, else its label."""
+        return self.of(k, lab, spectrum.source or lab, spectrum)
+
+
+def _resolve_temperatures(
+    temperatures: Any, items: Sequence[Any], loaded: list[tuple[int, str, Spectrum]]
+) -> list[float]:
+    source = _TemperatureSource.parse(temperatures, len(items))
+    return [source.of_spectrum(k, lab, s) for k, lab, s in loaded]
+
+
+def _check_temperatures_ahead(items: Sequence[Any], source: _TemperatureSource) -> int | None:
+    """Raise, before any fitting, the :class:`SeriesError` that reading every input and
+    resolving its temperatures would raise, without keeping the spectra.
+
+    File names, a table or a list give the temperature from the path alone; a file is read only
+    when its temperature is in doubt (to know whether it reads at all, which makes it a failure
+    rather than an error, and to name its spectrum). For ``"metadata"`` every file is read once
+    here (and again for fitting).
+
+    Returns
+    -------
+    int or None
+        The number of spectra when every input was read here, else None.
+    """
+    from .io import read_all
+
+    count = 0 if source.mode == "metadata" else None
+    for k, item in enumerate(items):
+        if isinstance(item, Spectrum):
+            source.of_spectrum(k, _spectrum_label(k, item), item)
+            count = None if count is None else count + 1
+            continue
+        if source.mode != "metadata":
+            try:
+                source.of(k, Path(item).name, str(Path(item)), None)
+                continue
+            except SeriesError:
+                pass  # in doubt: read the file to raise what fitting it would
+        try:
+            spectra = read_all(item)
+        except Exception:  # reported as a failure when the series is fitted
+            continue
+        for i, s in enumerate(spectra):
+            source.of_spectrum(k, _label(str(item), i, len(spectra)), s)
+        count = None if count is None else count + len(spectra)
+    return count
+
+
+class _Inputs:
+    """The spectra of a series with their labels and temperatures, read up front (in memory)
+    or one at a time as fitting consumes them (streamed).
+
+    ``records`` yields (label, temperature in K, spectrum) in input order; ``failures`` (files
+    that do not read) and ``warnings`` (duplicate temperatures) fill as it is consumed;
+    ``count`` is the number of spectra when known.
+    """
+
+    def __init__(self, items: Sequence[Any], temperatures: Any, stream: bool) -> None:
+        self.failures: list[dict[str, str]] = []
+        self.warnings: list[str] = []
+        self._seen: dict[float, str] = {}
+        self.count: int | None
+        if not stream:
+            loaded, self.failures = _load(items)
+            temps = _resolve_temperatures(temperatures, items, loaded)
+            self.count = len(loaded)
+            for (_k, lab, _s), t in zip(loaded, temps, strict=True):
+                self._note(lab, t)
+            self.records = iter(
+                [(lab, t, s) for (_k, lab, s), t in zip(loaded, temps, strict=True)]
+            )
+            return
+        for k, item in enumerate(items):
+            _check_item_type(k, item)
+        source = _TemperatureSource.parse(temperatures, len(items))
+        self.count = _check_temperatures_ahead(items, source)
+        self.records = self._stream(items, source)
+
+    def _note(self, lab: str, t: float) -> None:
+        key = round(t, 6)
+        if key in self._seen:
+            self.warnings.append(f"{lab} and {self._seen[key]} have the same temperature "
+                                 f"({t:.2f} K)")
+        else:
+            self._seen[key] = lab
+
+    def _stream(
+        self, items: Sequence[Any], source: _TemperatureSource
+    ) -> Iterator[tuple[str, float, Spectrum]]:
+        for k, lab, s in _read_items(items, self.failures):
+            t = source.of_spectrum(k, lab, s)
+            self._note(lab, t)
+            yield lab, t, s
+
+    def at_least(self, n: int) -> int:
+        """The number of spectra if it is below ``n``, else at least ``n``: reads ahead (and
+        keeps) up to ``n`` spectra of a streamed series to know."""
+        if self.count is not None:
+            return self.count
+        head = list(itertools.islice(self.records, n))
+        self.records = itertools.chain(head, self.records)
+        if len(head) < n:
+            self.count = len(head)
+        return len(head)
+
+
+def _not_converged(result: FitResult) -> bool:
+    return any("did not converge" in w for w in result.warnings)
 
 
 def _suspicious(result: FitResult, median_chi2: float) -> bool:
     # an undetermined parameter is common and honest (a series resistance of an Ohm under a
     # kOhm arc); only a fit that ends far above its neighbours' misfit, or did not converge,
     # may have missed the optimum
-    if result.chi_square > 2.0 * median_chi2:
-        return True
-    return any("did not converge" in w for w in result.warnings)
+    return result.chi_square > 2.0 * median_chi2 or _not_converged(result)
 
 
 def _predict(
@@ -1004,29 +1224,65 @@ def refit_from_neighbours(
     list of FitResult
         In the order given.
     """
+    out = list(results)
+    refits = _neighbour_refits(
+        out, temperatures_K, circuit, weighting=weighting,
+        external_resistance=external_resistance, kk=kk, walk=walk,
+    )
+    for i, r in refits.items():
+        out[i] = r
+    return out
+
+
+def _neighbour_refits(
+    results: Sequence[FitResult],
+    temperatures_K: Sequence[float],
+    circuit: Any,
+    *,
+    weighting: str,
+    external_resistance: float,
+    kk: bool,
+    walk: bool | None,
+) -> dict[int, FitResult]:
+    """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
+
+    Reads each result only when it is refitted or a neighbour of one (after one pass for the
+    χ² median), so ``results`` may be a :class:`~eisfit.store.ResultStore`.
+    """
     from .fitting import fit
     from .named import resolve
 
-    out = list(results)
-    if len(out) < 3:
-        return out
+    n = len(results)
+    if n < 3:
+        return {}
     if walk is None:
-        walk = len(out) <= WALK_MAX_SPECTRA
+        walk = n <= WALK_MAX_SPECTRA
     full, _ = resolve(circuit)
-    median = float(np.median([r.chi_square for r in out]))
+    chi2 = np.empty(n)
+    not_converged = np.zeros(n, bool)
+    for i, r in enumerate(results):
+        chi2[i] = r.chi_square
+        not_converged[i] = _not_converged(r)
+    median = float(np.median(chi2))
     temps = [float(t) for t in temperatures_K]
-    order = sorted(range(len(out)), key=lambda i: temps[i])
+    order = sorted(range(n), key=lambda i: temps[i])
+    refits: dict[int, FitResult] = {}
+
+    def current(j: int) -> FitResult:
+        return refits[j] if j in refits else results[j]
+
     for k, i in enumerate(order):
-        r = out[i]
-        if not walk and not _suspicious(r, median):
+        # what _suspicious(results[i], median) says, from the numbers of the first pass
+        if not walk and not (chi2[i] > 2.0 * median or not_converged[i]):
             continue
         before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
         after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
         near = (before if len(before) >= 2 else after)[:2]
         if len(near) < 2:
             continue
+        r = results[i]
         try:
-            start = _predict(full, temps[i], [(temps[j], out[j]) for j in near])
+            start = _predict(full, temps[i], [(temps[j], current(j)) for j in near])
             if start is None:
                 continue
             refit = fit(
@@ -1040,8 +1296,8 @@ def refit_from_neighbours(
                 f"refitted from its neighbours' parameters carried to {temps[i]:.2f} K: "
                 f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
             )
-            out[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
-    return out
+            refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
+    return refits
 
 
 def fit_series(
@@ -1058,6 +1314,7 @@ def fit_series(
     client: Any = None,
     kk: bool = False,
     neighbours: bool | str = True,
+    stream: bool = False,
 ) -> Series:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1102,6 +1359,17 @@ def fit_series(
     joint_options
         Keyword arguments for :meth:`Series.fit_joint` (``processes``, ``shared_capacitance``,
         ``series_resistance``, ``form``).
+    stream
+        Keep memory flat however many spectra there are (what ``eisfit batch`` does): files
+        are read one at a time as the fits consume them, and each result is written to a
+        temporary file (:class:`~eisfit.store.ResultStore`, about 5 KB on disk per spectrum)
+        instead of being kept, so the series holds a few hundred bytes per spectrum in memory
+        (label, temperature, the numbers of its Arrhenius analysis) rather than about 15 KB.
+        ``Series.results`` is then a read-only sequence that unpickles each result when read
+        (tens of µs each). Results, errors, failures and warnings are those of the default
+        (False, everything in memory). Temperatures from file names, a table or a list are
+        checked from the paths before fitting; with ``"metadata"`` every file is read twice
+        (once to check the temperatures, once to fit).
 
     Returns
     -------
@@ -1128,27 +1396,22 @@ def fit_series(
         raise SeriesError("no spectra given")
     if not isinstance(temperatures, str | Path) and len(given) != len(items):
         raise SeriesError("a list of temperatures needs files, not folders")
-    loaded, failures = _load(items)
-    temps = _resolve_temperatures(temperatures, items, loaded)
-    warnings: list[str] = []
-    seen: dict[float, str] = {}
-    for (_k, lab, _s), t in zip(loaded, temps, strict=True):
-        key = round(t, 6)
-        if key in seen:
-            warnings.append(f"{lab} and {seen[key]} have the same temperature ({t:.2f} K)")
-        else:
-            seen[key] = lab
-    spectra = (
-        s.with_meta(temperature=t, label=lab)
-        for (_k, lab, s), t in zip(loaded, temps, strict=True)
-    )
+    inputs = _Inputs(items, temperatures, bool(stream))
+    fitting: deque[tuple[str, float]] = deque()  # label and K of each spectrum sent to fit
+
+    def spectra() -> Iterator[Spectrum]:
+        for lab, t, s in inputs.records:
+            fitting.append((lab, t))
+            yield s.with_meta(temperature=t, label=lab)
+
     # stacks of up to STACK spectra, but never fewer stacks than workers: a series of ten
     # temperatures still keeps every worker busy
     stack = STACK
     if client is None and isinstance(workers, int) and workers >= 1:
-        stack = max(1, min(STACK, math.ceil(len(loaded) / workers)))
+        n = inputs.at_least((STACK - 1) * workers + 1)  # enough to tell whether stack < STACK
+        stack = max(1, min(STACK, math.ceil(n / workers)))
     outcomes: Iterable[FitResult | Failure] = fit_many(
-        spectra,
+        spectra(),
         circuit,
         weighting=weighting,
         external_resistance=external_resistance,
@@ -1158,21 +1421,41 @@ def fit_series(
         stack=stack,
     )
     if progress:
-        outcomes = _with_progress(outcomes, len(loaded))
-    results, r_temps, r_labels = [], [], []
-    for (_k, lab, _s), t, out in zip(loaded, temps, outcomes, strict=True):
+        # a streamed series of many files counts its spectra against the number of inputs
+        outcomes = _with_progress(
+            outcomes, inputs.count if inputs.count is not None else len(items)
+        )
+    results: list[FitResult] | ResultStore = ResultStore() if stream else []
+    r_temps: list[float] = []
+    r_labels: list[str] = []
+    fit_failures: list[dict[str, str]] = []
+    for out in outcomes:
+        lab, t = fitting.popleft()
         if isinstance(out, Failure):
-            failures.append({"source": lab, "error": out.error})
+            fit_failures.append({"source": lab, "error": out.error})
             continue
         results.append(out)
         r_temps.append(t)
         r_labels.append(lab)
+    if fitting:  # pragma: no cover - fit_many yields one outcome per spectrum
+        raise RuntimeError("fewer fit outcomes than spectra")
     if (neighbours and workers == 1 and client is None) or neighbours == "always":
-        results = refit_from_neighbours(
-            results, r_temps, circuit, weighting=weighting,
-            external_resistance=external_resistance, kk=kk,
-        )
-    series = Series(results, r_temps, r_labels, failures, geometry, warnings)
+        if isinstance(results, ResultStore):
+            refits = _neighbour_refits(
+                results, r_temps, circuit, weighting=weighting,
+                external_resistance=external_resistance, kk=kk, walk=None,
+            )
+            for i, r in refits.items():
+                results.replace(i, r)
+        else:
+            results = refit_from_neighbours(
+                results, r_temps, circuit, weighting=weighting,
+                external_resistance=external_resistance, kk=kk,
+            )
+    if isinstance(results, ResultStore):
+        results.seal()
+    failures = inputs.failures + fit_failures  # files that do not read, then fits that fail
+    series = Series(results, r_temps, r_labels, failures, geometry, inputs.warnings)
     if joint_options and not joint:
         raise SeriesError("joint_options given without joint=True")
     if joint:

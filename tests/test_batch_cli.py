@@ -250,3 +250,19 @@ def test_batch_runs_the_kk_check_unless_told_not_to(tmp_path, capsys):
     kk_lines = [w for s in with_kk["spectra"] for w in s["warnings"] if "Kramers" in w]
     assert len(kk_lines) == 3
     assert not [w for s in without["spectra"] for w in s["warnings"] if "Kramers" in w]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_json_is_the_in_memory_series_text(with_corrupt, workers, capsys):
+    # the command streams (spectra read as fitted, results kept on disk): same text as a
+    # series fitted in memory
+    rc = run(["batch", str(with_corrupt), "--json", "--workers", str(workers),
+              "--thickness", "1mm", "--diameter", "10mm"])
+    assert rc == 1
+    from eisfit import compiled
+    from eisfit.geometry import Geometry
+
+    with compiled.use_for(len(list(with_corrupt.iterdir()))):  # the engine the command picks
+        series = fit_series(with_corrupt, workers=workers, kk=True,
+                            geometry=Geometry(thickness="1mm", diameter="10mm"))
+    assert capsys.readouterr().out == "".join(series.json_chunks(allow_nan=True)) + "\n"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ from eisfit.series import (
     temperature_from_name,
 )
 from eisfit.spectrum import Spectrum
+from eisfit.store import ResultView
 from eisfit.synthetic import add_noise, arc_q, frequencies
 
 K_B = 8.617333262e-5  # eV/K, CODATA
@@ -382,3 +386,135 @@ def test_streamed_json_is_the_whole_objects_text(tmp_path, small_series_dir, joi
     assert path.read_text() == expected + "\n"
     empty = Series([], [], [], failures=s.failures)
     assert "".join(empty.json_chunks()) == json.dumps(empty.to_dict(), indent=2)
+
+
+# --------------------------------------------------------------------------- streamed series
+MULTI = Path(__file__).resolve().parent / "data" / "io" / "multitrace_two_channels.csv"
+
+
+def _same_series(a: Series, b: Series) -> None:
+    """Every output of two series is the same text and the same numbers."""
+    assert "".join(a.json_chunks(allow_nan=True)) == "".join(b.json_chunks(allow_nan=True))
+    assert a.report() == b.report()
+    assert a.labels == b.labels and a.failures == b.failures and a.warnings == b.warnings
+    np.testing.assert_array_equal(a.temperatures_K, b.temperatures_K)
+    assert a.roles == b.roles
+    arr_a, arr_b = a.arrhenius_all(), b.arrhenius_all()
+    assert list(arr_a) == list(arr_b)
+    for role in arr_a:
+        assert json.dumps(arr_a[role].to_dict()) == json.dumps(arr_b[role].to_dict())
+        assert arr_a[role].warnings == arr_b[role].warnings
+        assert a.missing(role) == b.missing(role)
+    fa, fb = a.to_frame(), b.to_frame()
+    assert fa.to_csv() == fb.to_csv()
+
+
+@pytest.fixture(scope="module")
+def mixed_dir(tmp_path_factory, small_series_dir):
+    """The small series, a corrupt file, a file whose fit fails (3 points), a file holding two
+    spectra, and a second file at an existing temperature."""
+    folder, _ = small_series_dir
+    d = tmp_path_factory.mktemp("mixed")
+    files = sorted(folder.iterdir())
+    for p in files:
+        shutil.copy(p, d / p.name)
+    shutil.copy(files[1], d / f"copy_{files[1].name}")
+    (d / "broken_20C.csv").write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n1e6,12,abc\n")
+    (d / "tiny_21C.csv").write_text(
+        "freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n1e5,100,5\n1e3,150,30\n10,400,20\n"
+    )
+    shutil.copy(MULTI, d / "multi_35C.csv")
+    return d
+
+
+@pytest.mark.parametrize(("workers", "joint"), [(1, False), (2, False), (1, True)])
+def test_streamed_series_equals_in_memory(mixed_dir, workers, joint):
+    geometry = eisfit.Geometry(**GEOMETRY)
+    kw = dict(geometry=geometry, workers=workers, joint=joint, kk=True)
+    mem = fit_series(mixed_dir, **kw)
+    streamed = fit_series(mixed_dir, stream=True, **kw)
+    assert isinstance(mem.results, list)
+    assert isinstance(streamed.results, ResultView) and streamed.results.store.sealed
+    _same_series(mem, streamed)
+    # the corrupt file, then the fit that failed; the two-spectrum file's labels
+    assert [f["source"] for f in streamed.failures] == ["broken_20C.csv", "tiny_21C.csv"]
+    assert {"multi_35C.csv[0]", "multi_35C.csv[1]"} <= set(streamed.labels)
+    assert any("same temperature" in w for w in streamed.warnings)
+    if workers == 1:  # the neighbour walk replaced fits in the store as in the list
+        notes = [lab for lab, r in zip(mem.labels, mem.results, strict=True)
+                 if any("refitted from its neighbours" in w for w in r.warnings)]
+        notes_s = [lab for lab, r in zip(streamed.labels, streamed.results, strict=True)
+                   if any("refitted from its neighbours" in w for w in r.warnings)]
+        assert notes == notes_s
+    with tempfile.TemporaryDirectory() as tmp:
+        a = mem.to_json(Path(tmp) / "a.json", allow_nan=True).read_bytes()
+        b = streamed.to_json(Path(tmp) / "b.json", allow_nan=True).read_bytes()
+        assert a == b
+        assert (mem.to_csv(Path(tmp) / "a.csv").read_bytes()
+                == streamed.to_csv(Path(tmp) / "b.csv").read_bytes())
+
+
+def test_streamed_series_from_spectra_lists_and_metadata(small_series_dir):
+    folder, _ = small_series_dir
+    files = sorted(folder.iterdir())
+    kelvin = [temperature_from_name(p.name) for p in files]
+    spectra = [Spectrum(*_arrays(p), temperature=k) for p, k in zip(files, kelvin, strict=True)]
+    for given, temps in ((spectra, "metadata"), (files, kelvin), (files[::-1], kelvin[::-1]),
+                         (files, "metadata")):
+        try:
+            mem = fit_series(given, temperatures=temps)
+        except SeriesError as exc:
+            with pytest.raises(SeriesError, match=re.escape(str(exc))):
+                fit_series(given, temperatures=temps, stream=True)
+            continue
+        _same_series(mem, fit_series(given, temperatures=temps, stream=True))
+
+
+def test_streamed_series_arrhenius_follows_a_new_geometry(small_series_dir):
+    folder, _ = small_series_dir
+    mem, streamed = fit_series(folder), fit_series(folder, stream=True)
+    assert streamed.arrhenius("bulk").quantity == "conductance"
+    geometry = eisfit.Geometry(**GEOMETRY)
+    mem.geometry = streamed.geometry = geometry
+    assert streamed.arrhenius("bulk").quantity == "conductivity"
+    _same_series(mem, streamed)
+
+
+def _no_fitting(*args, **kwargs):
+    raise AssertionError("fitting started before the temperatures were checked")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_temperature_errors_come_before_any_fitting(tmp_path, monkeypatch, stream):
+    monkeypatch.setattr("eisfit.series.fit_many", _no_fitting)
+    f = frequencies(1e6, 1, 5)
+    z = Circuit("R0-CPE1").impedance(f, [100, 1e-6, 0.9])
+    good = write_csv(tmp_path / "a_25C.csv", f, z)
+    nameless = write_csv(tmp_path / "nameless.csv", f, z)
+    multi = tmp_path / "multi.csv"
+    shutil.copy(MULTI, multi)
+    twice = write_csv(tmp_path / "b_25C_30C.csv", f, z)
+    cold = write_csv(tmp_path / "c_25K.csv", f, z)
+    unreadable = tmp_path / "junk.csv"
+    unreadable.write_text("not data\n")
+    cases = [
+        ([good, nameless], "filename", "nameless.csv: no temperature in the file name"),
+        ([good, multi], "filename", r"multi.csv\[0\]: no temperature in the file name"),
+        ([good, twice], "filename", "b_25C_30C.csv: the name holds several temperatures"),
+        ([good, cold], "filename", r"c_25K.csv: temperature 25 K \(from the file name\)"),
+        ([good, nameless], [300.0, 80.0], r"nameless.csv: temperature 80 K \(from the list\)"),
+        ([good, nameless], "metadata", "a_25C.csv: the file records no temperature"),
+        ([good, {"x": 1}], "filename", "item 1: expected a file path or a Spectrum, got dict"),
+        ([good, nameless], [300.0], "1 temperatures given for 2 inputs"),
+    ]
+    for given, temps, message in cases:
+        with pytest.raises(SeriesError, match=message):
+            fit_series(given, circuit="blocking-spike", temperatures=temps, stream=stream)
+    table = tmp_path / "t.csv"
+    table.write_text("file,temperature_C\na_25C.csv,25\n")
+    with pytest.raises(SeriesError, match="nameless.csv: not listed in the temperature table"):
+        fit_series([good, nameless], circuit="blocking-spike", temperatures=table, stream=stream)
+    # a file that does not read is a failure, not an error, whatever its name
+    monkeypatch.undo()
+    s = fit_series([good, unreadable], circuit="blocking-spike", stream=stream)
+    assert [f["source"] for f in s.failures] == ["junk.csv"] and len(s) == 1
