@@ -255,32 +255,17 @@ def _solve(a, g, step):  # pragma: no cover - compiled
 
 
 @_jit_sums
-def lm(
-    ops,
-    depth,
-    n_params,
-    omega,
-    log_omega,
-    z_re,
-    z_im,
-    w_re,
-    w_im,
-    fixed,
-    free,
-    log_free,
-    lo,
-    hi,
-    rows,
-    u_all,
-    cost_out,
-    n_out,
-    max_iter,
-    tol,
-    xtol,
-):  # pragma: no cover - compiled
+def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: no cover - compiled
     """Levenberg–Marquardt for each row of ``u_all`` (updated in place), with its cost in
     ``cost_out`` and its evaluations, the first counted, in ``n_out``; returns the most
-    evaluations any candidate made."""
+    evaluations any candidate made.
+
+    ``problem``: (circuit program, stack depth, number of parameters, ω, ln ω, Z', Z'', weights
+    of Z' and Z'' (one row per spectrum), parameter values, free indices, which are fitted in
+    log, lower and upper bounds in solver coordinates); ``rows``: each candidate's spectrum.
+    """
+    ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
+    fixed, free, log_free, lo, hi = problem[9:]
     k_count, n_free = u_all.shape
     n = omega.shape[1]
     zs = np.empty((depth, n), np.complex128)
@@ -390,30 +375,7 @@ def _best_of_each(rows, cost, n_rows, keep):  # pragma: no cover - compiled
 
 @_jit_sums
 def multistart(
-    ops,
-    depth,
-    n_params,
-    omega,
-    log_omega,
-    z_re,
-    z_im,
-    w_re,
-    w_im,
-    fixed,
-    free,
-    log_free,
-    lo,
-    hi,
-    rows,
-    u_all,
-    n_rows,
-    stages,
-    tolerances,
-    u_out,
-    cost_out,
-    r_out,
-    jt_out,
-    n_out,
+    problem, rows, u_all, n_rows, stages, tolerances, u_out, cost_out, r_out, jt_out, n_out
 ):  # pragma: no cover - compiled
     """The solve of :func:`eisfit.fit` for ``n_rows`` spectra: every candidate (row of
     ``u_all``, spectrum ``rows``) is scouted, the best of each spectrum are polished and the
@@ -428,25 +390,18 @@ def multistart(
     k_count = u_all.shape[0]
     cost = np.empty(k_count)
     n_eval = np.empty(k_count, np.int64)
-    n1 = lm(
-        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
-        lo, hi, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0,
-    )
+    n1 = lm(problem, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0)
     pick = _best_of_each(rows, cost, n_rows, keep)
     u_pol = u_all[pick]
     rows_pol = rows[pick]
     cost_pol = np.empty(pick.size)
     n_pol = np.empty(pick.size, np.int64)
-    n2 = lm(
-        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
-        lo, hi, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0,
-    )
+    n2 = lm(problem, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0)
     best = _best_of_each(rows_pol, cost_pol, n_rows, 1)
     u_out[:, :] = u_pol[best]
-    lm(
-        ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free,
-        lo, hi, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1], tolerances[2],
-    )
+    lm(problem, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1], tolerances[2])
+    ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
+    fixed, free, log_free = problem[9], problem[10], problem[11]
     n = omega.shape[1]
     work = (fixed.copy(), np.empty((depth, n), np.complex128),
             np.empty((n_params, n), np.complex128), np.empty((depth, 2), np.int64))

@@ -197,10 +197,11 @@ def _floats(a: np.ndarray) -> np.ndarray:
 
 def _arguments(
     problem: Problem, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray | None, k_count: int
-) -> tuple | None:
-    """The kernels' arguments describing ``problem`` (program, data, parameters, bounds and
-    each candidate's spectrum), every array C-contiguous and of one dtype so that one
-    compiled version serves every call; None when the circuit cannot be compiled."""
+) -> tuple[tuple, np.ndarray] | None:
+    """The kernels' description of ``problem`` (program, data, parameters and bounds, as
+    :func:`eisfit._kernels.lm` documents) and each candidate's spectrum, every array
+    C-contiguous and of one dtype so that one compiled version serves every call; None when
+    the circuit cannot be compiled."""
     prog = program(problem.circuit)
     if prog is None:
         return None
@@ -231,8 +232,7 @@ def _arguments(
         np.ascontiguousarray(problem.log[problem.free], dtype=np.bool_),
         _floats(lo),
         _floats(hi),
-        np.ascontiguousarray(rows, dtype=np.int64),
-    )
+    ), np.ascontiguousarray(rows, dtype=np.int64)
 
 
 def lm(
