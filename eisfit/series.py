@@ -299,6 +299,39 @@ def _is_interface(role: str) -> bool:
     return role.endswith(_INTERFACE_SUFFIX)
 
 
+class _PointsCollector:
+    """Builds a :class:`_Points` one result at a time: each role's value as
+    :meth:`Series.arrhenius` analyses it (see :meth:`Series._collect_points`)."""
+
+    def __init__(self, series: Series, roles: Sequence[str] | None) -> None:
+        self._series = series
+        self._key = (series.results, series.geometry)  # what the points are computed from
+        self._roles = roles
+        self._points: dict[str, _RolePoints] = {}
+        self._seen: dict[str, None] = {}
+        self._caps: dict[str, None] = {}
+
+    def add(self, index: int, result: FitResult) -> None:
+        if self._roles is None:
+            self._seen.update(dict.fromkeys(result.resistances))
+            self._caps.update(dict.fromkeys(result.capacitances))
+        for role in result.resistances if self._roles is None else self._roles:
+            q = self._series._quantity(result, role)
+            if q is None:
+                continue
+            pts = self._points.get(role)
+            if pts is None:
+                pts = self._points[role] = _RolePoints()
+            pts.add(index, _nom(q[0]), _sd(q[0]), q[1])
+
+    def points(self) -> _Points:
+        return _Points(list(self._seen), list(self._caps), self._points)
+
+    def cache_entry(self) -> tuple[Any, Any, _Points]:
+        """(results, geometry, points): what :meth:`Series._cached_points` keeps."""
+        return (*self._key, self.points())
+
+
 class _RolePoints:
     """One role's analysed values over a series: spectrum index, nominal value and standard
     error (the units of :meth:`Series.arrhenius`), and the quantity of the last one."""
@@ -423,44 +456,49 @@ class Series:
             return self.geometry.conductivity(r), "conductivity"
         return 1.0 / r, "conductance"
 
-    def _collect_points(self, roles: Sequence[str] | None) -> _Points:
+    def _collect_points(self, roles: Sequence[str] | None) -> _PointsCollector:
         """The value :meth:`arrhenius` analyses for each role, from one pass over the results.
 
         ``roles=None`` collects every role met (and the roles and capacitance roles in order of
         first appearance); otherwise only those named.
         """
-        points: dict[str, _RolePoints] = {}
-        seen: dict[str, None] = {}
-        caps: dict[str, None] = {}
+        collector = _PointsCollector(self, roles)
         for i, r in enumerate(self.results):
-            if roles is None:
-                seen.update(dict.fromkeys(r.resistances))
-                caps.update(dict.fromkeys(r.capacitances))
-            for role in r.resistances if roles is None else roles:
-                q = self._quantity(r, role)
-                if q is None:
-                    continue
-                pts = points.get(role)
-                if pts is None:
-                    pts = points[role] = _RolePoints()
-                pts.add(i, _nom(q[0]), _sd(q[0]), q[1])
-        return _Points(list(seen), list(caps), points)
+            collector.add(i, r)
+        return collector
+
+    def _caches_points(self) -> bool:
+        """True for results read from a sealed store (a streamed series, whose every pass over
+        the results reads them from disk): every role's points are then collected once. Results
+        held in memory may be changed and are cheap to walk."""
+        results = self.results
+        return isinstance(results, ResultView) and results.store.sealed
 
     def _cached_points(self) -> _Points | None:
-        """Every role's points, collected once, for results read from a sealed store (a
-        streamed series, whose every pass over the results reads them from disk); None for
-        results held in memory, which may be changed and are cheap to walk."""
-        results = self.results
-        if not (isinstance(results, ResultView) and results.store.sealed):
+        """Every role's points (collected once, see :meth:`_caches_points`), or None."""
+        if not self._caches_points():
             return None
         c = self._points_cache
-        if c is None or c[0] is not results or c[1] is not self.geometry:
-            c = self._points_cache = (results, self.geometry, self._collect_points(None))
+        if c is None or c[0] is not self.results or c[1] is not self.geometry:
+            c = self._points_cache = self._collect_points(None).cache_entry()
         return c[2]
+
+    def _points_to_collect(self) -> _PointsCollector | None:
+        """A collector for a pass over the results that can fill the points cache on the way
+        (the batch JSON's pass), or None when the cache is not used or already full."""
+        if not self._caches_points():
+            return None
+        c = self._points_cache
+        if c is not None and c[0] is self.results and c[1] is self.geometry:
+            return None
+        return _PointsCollector(self, None)
 
     def _role_points(self, role: str) -> _RolePoints:
         cached = self._cached_points()
-        points = cached.points if cached is not None else self._collect_points([role]).points
+        if cached is not None:
+            points = cached.points
+        else:
+            points = self._collect_points([role]).points().points
         return points.get(role) or _RolePoints()
 
     def missing(self, role: str) -> list[str]:
@@ -665,12 +703,17 @@ class Series:
     def _spectrum_dicts(self) -> Iterator[dict[str, Any]]:
         """The ``spectra`` entries of :meth:`to_dict`, built one at a time."""
         extra = self._spectrum_warnings()
+        collector = self._points_to_collect()  # the Arrhenius summary's pass, done on the way
         for i, r in enumerate(self.results):
+            if collector is not None:
+                collector.add(i, r)
             d = r.to_dict(self.geometry)
             d["temperature_K"] = float(self.temperatures_K[i])
             d["from_intercept"] = self._from_intercept(r)
             d["warnings"] = list(r.warnings) + extra.get(i, [])
             yield d
+        if collector is not None:
+            self._points_cache = collector.cache_entry()
 
     def _summary_dict(self) -> dict[str, Any]:
         """Every key of :meth:`to_dict` after ``spectra``."""

@@ -518,3 +518,20 @@ def test_temperature_errors_come_before_any_fitting(tmp_path, monkeypatch, strea
     monkeypatch.undo()
     s = fit_series([good, unreadable], circuit="blocking-spike", stream=stream)
     assert [f["source"] for f in s.failures] == ["junk.csv"] and len(s) == 1
+
+
+def test_streamed_json_reads_each_result_once(small_series_dir, monkeypatch):
+    # the batch JSON's pass over the results also collects what the Arrhenius summary needs
+    folder, _ = small_series_dir
+    s = fit_series(folder, geometry=eisfit.Geometry(**GEOMETRY), stream=True)
+    store = s.results.store
+    reads = []
+    read = store._read
+    monkeypatch.setattr(store, "_read", lambda i: reads.append(i) or read(i))
+    text = "".join(s.json_chunks())
+    assert sorted(reads) == list(range(len(s)))
+    assert "".join(s.json_chunks()).endswith(text[-200:])  # the summary, now from the cache
+    s.arrhenius_all()
+    s.geometry = None  # the cache follows the geometry
+    assert s.arrhenius("bulk").quantity == "conductance"
+    assert len(reads) == 3 * len(s)
