@@ -339,14 +339,14 @@ def _settle(ata, atb, idx, low, y, s, t, x, passive, m):  # pragma: no cover - c
 
 @_jit_sums
 def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
-    """w = aᵀb − aᵀa x off the passive set (the passive entries are not needed)."""
-    for j in range(atb.size):
-        if passive[j]:
-            continue
-        v = atb[j]
-        for i in range(m):
-            v -= ata[j, idx[i]] * x[idx[i]]
-        w[j] = v
+    """w = aᵀb − aᵀa x (only the entries off the passive set are read), a row of the
+    symmetric aᵀa at a time so the sums run over contiguous memory."""
+    w[:] = atb
+    for i in range(m):
+        row = ata[idx[i]]
+        xi = x[idx[i]]
+        for j in range(atb.size):
+            w[j] -= row[j] * xi
 
 
 # the peak search of eisfit.validate, compiled: the same functions, so both engines find the
