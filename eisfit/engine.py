@@ -8,12 +8,21 @@ difference step ever meets a parameter of 1e-11.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
 
 from .circuit import Circuit
+
+
+@functools.lru_cache(maxsize=256)
+def _log_scaled(text: str) -> np.ndarray:
+    """Which parameters of the circuit ``text`` are fitted in log space (read-only)."""
+    log = np.array([k == "positive" for k in Circuit(text).parameter_kinds])
+    log.setflags(write=False)
+    return log
 
 
 @dataclass
@@ -50,8 +59,7 @@ class Problem:
     fixed: np.ndarray
 
     def __post_init__(self) -> None:
-        kinds = self.circuit.parameter_kinds
-        self.log = np.array([k == "positive" for k in kinds])
+        self.log = _log_scaled(self.circuit.text)
         self.free = np.flatnonzero(self.vary)
         self._key: bytes | None = None
         self._cache: tuple[np.ndarray, np.ndarray] | None = None

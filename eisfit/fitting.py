@@ -52,7 +52,27 @@ FINISH_TOL = 1e-10
 FINISH_XTOL = 1e-6
 
 
+#: Bounds worked out per circuit and named circuit: (named, lower, upper) by (text, id(named));
+#: keeping ``named`` in the value keeps its id from being reused while it is cached.
+_BOUNDS: dict[tuple[str, int], tuple[NamedCircuit | None, np.ndarray, np.ndarray]] = {}
+
+
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of every parameter (fresh copies the caller may change)."""
+    key = (circuit.text, id(named))
+    hit = _BOUNDS.get(key)
+    if hit is None or hit[0] is not named:
+        hit = (named, *_default_bounds(circuit, named))
+        if len(_BOUNDS) >= 64:
+            _BOUNDS.pop(next(iter(_BOUNDS)))
+        _BOUNDS[key] = hit
+    return hit[1].copy(), hit[2].copy()
+
+
+def _default_bounds(
+    circuit: Circuit, named: NamedCircuit | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Element defaults (exponents at least 0.3), then the named circuit's bounds."""
     b = circuit.default_bounds
     lo = np.array([x[0] for x in b], float)
     hi = np.array([x[1] for x in b], float)
@@ -212,20 +232,21 @@ def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfe
 
 
 def order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:
-    """Sort same-kind arcs by time constant, fastest first, so roles follow frequency."""
-    arcs = [a for a in guess.structure(circuit).arcs if a.kind == "rq"]
-    if len(arcs) < 2 or not all(vary[list(a.indices)].all() for a in arcs):
+    """Sort same-kind arcs by time constant, fastest first, so roles follow frequency
+    (``params`` itself when they are in order already)."""
+    arcs = [list(a.indices) for a in guess.structure(circuit).arcs if a.kind == "rq"]
+    if len(arcs) < 2:
         return params
-
-    def tau(a: guess.Arc) -> float:
-        r, q, n = params[list(a.indices)]
-        return float((r * q) ** (1 / n))
-
-    blocks = [params[list(a.indices)].copy() for a in arcs]
-    order = np.argsort([tau(a) for a in arcs])
+    p, free = params.tolist(), vary.tolist()
+    if not all(free[i] for a in arcs for i in a):
+        return params
+    taus = [(p[r] * p[q]) ** (1 / p[n]) for r, q, n in arcs]
+    order = sorted(range(len(arcs)), key=taus.__getitem__)
+    if order == list(range(len(arcs))):
+        return params
     out = params.copy()
     for slot, src in zip(arcs, order, strict=True):
-        out[list(slot.indices)] = blocks[src]
+        out[slot] = params[arcs[src]]
     return out
 
 
