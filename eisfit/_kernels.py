@@ -279,6 +279,7 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
     jtj = np.empty((n_free, n_free))
     a = np.empty((n_free, n_free))
     g = np.empty(n_free)
+    grad = np.empty(n_free)
     step = np.empty(n_free)
     u_new = np.empty(n_free)
     width = hi - lo
@@ -290,18 +291,22 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
         cost = _residual_jacobian(ops, data, work, free, log_free, u, r, jt)
         lam = 1e-3
         n_eval = 1
+        fresh = True  # the normal equations need forming (after the first or an accepted step)
         for _ in range(max_iter):
-            for i in range(n_free):
-                s = 0.0
-                for m in range(2 * n):
-                    s += jt[i, m] * r[m]
-                g[i] = s
-                for k in range(i + 1):
+            if fresh:
+                for i in range(n_free):
                     s = 0.0
                     for m in range(2 * n):
-                        s += jt[i, m] * jt[k, m]
-                    jtj[i, k] = s
-                    jtj[k, i] = s
+                        s += jt[i, m] * r[m]
+                    grad[i] = s
+                    for k in range(i + 1):
+                        s = 0.0
+                        for m in range(2 * n):
+                            s += jt[i, m] * jt[k, m]
+                        jtj[i, k] = s
+                        jtj[k, i] = s
+                fresh = False
+            g[:] = grad  # the active set below zeroes entries of g
             d_max = 0.0
             for i in range(n_free):
                 d_max = max(d_max, jtj[i, i])
@@ -338,6 +343,7 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
                 cost = c_new
                 r, r_new = r_new, r  # the new residuals and Jacobian: swap, not copy
                 jt, jt_new = jt_new, jt
+                fresh = True
                 lam = max(lam / 3.0, 1e-12)
                 # a small gain means convergence only when the step was close to Gauss–Newton
                 if gain < tol and lam < 1e-2 and (xtol < 0 or step_max < xtol):
