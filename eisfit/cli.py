@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -270,6 +271,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("eisfit: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (e.g. `eisfit batch ... --json | head`): stop
+        # quietly, with stdout pointed at the null device so flushing it at exit cannot fail
+        # again, and the status of a process stopped by SIGPIPE
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a file descriptor
+            pass
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -125,3 +125,18 @@ def test_a_one_spectrum_fit_loads_only_what_it_needs(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_a_closed_pipe_stops_quietly(pellet):
+    # `eisfit fit ... --json | head`: the reader goes away before the output is written
+    code = "import sys; from eisfit.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "fit", str(pellet), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""
