@@ -151,7 +151,7 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
     p0 = np.clip(p0, problem.lower, problem.upper)
     done = compiled_multistart(problem, p0)
     if done is not None:
-        return _converged(problem, done, 0)
+        return converged(problem, done, 0)
     params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
     order = np.argsort(cost)[:POLISH]
     params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
@@ -183,9 +183,9 @@ def compiled_multistart(
     )
 
 
-def _converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
-    """The Solution of spectrum ``k`` of a compiled multistart; a convergence still moving at
-    its iteration limit goes on with the trust-region solve (see :func:`_converge`)."""
+def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
+    """The Solution of spectrum ``k`` of a compiled multistart (``problem``: that spectrum's);
+    a convergence still moving at its iteration limit goes on as :func:`converge_creeping`."""
     params = problem.params_batch(done.u[k : k + 1])[0]
     n = done.n_before + int(done.n_finish[k])
     if done.n_finish[k] > FINISH_ITER:
@@ -309,12 +309,18 @@ def _run(
         given = np.isfinite(values)
         for p in start_list:
             p[given] = values[given]
-    sol = _multistart(problem, start_list)
-    if named is not None:
-        ordered = order_arcs(circuit, sol.params, problem.vary)
-        if not np.array_equal(ordered, sol.params):
-            sol = _converge(problem, ordered, 50)
-    return problem, sol
+    return problem, in_arc_order(problem, named, _multistart(problem, start_list))
+
+
+def in_arc_order(problem: Problem, named: NamedCircuit | None, sol: Solution) -> Solution:
+    """``sol``, or, when the arcs of a named circuit came out of time-constant order, the
+    convergence from them put in order (:func:`order_arcs`), so roles follow frequency."""
+    if named is None:
+        return sol
+    ordered = order_arcs(problem.circuit, sol.params, problem.vary)
+    if np.array_equal(ordered, sol.params):
+        return sol
+    return _converge(problem, ordered, 50)
 
 
 def fit(

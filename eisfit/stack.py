@@ -28,7 +28,6 @@ from .engine import Problem, Solution, lm_batch, solutions_at
 from .exceptions import FitError
 from .fitting import (
     FINISH_ITER,
-    FINISH_NFEV,
     FINISH_TOL,
     FINISH_XTOL,
     POLISH,
@@ -38,11 +37,11 @@ from .fitting import (
     Solved,
     check_external,
     compiled_multistart,
-    converge_creeping,
+    converged,
     hidden_choice,
     hidden_needed,
+    in_arc_order,
     make_problem,
-    order_arcs,
     prepare,
     reduced_start,
 )
@@ -238,54 +237,20 @@ def _staged(
 def _solve_group(
     items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
 ) -> list[Solution]:
-    """The steps of :func:`eisfit.fit`'s solve for a stack of spectra of equal length."""
+    """The steps of :func:`eisfit.fit`'s solve for a stack of spectra of equal length: the
+    scout, polish and convergence of every spectrum at once, then each spectrum's arcs put in
+    time-constant order as :func:`eisfit.fit` does."""
     stack = _stacked_problem(items)
     n = len(items)
-    lo, hi = stack.lower, stack.upper
-    p0 = np.clip(np.concatenate([np.array(it.starts, float) for it in items]), lo, hi)
+    p0 = np.concatenate([np.array(it.starts, float) for it in items])
+    p0 = np.clip(p0, stack.lower, stack.upper)
     rows = np.repeat(np.arange(n), [len(it.starts) for it in items])
-    every = np.arange(n)
-    msg = "converged (stacked Levenberg-Marquardt)"
     with guess.single_threaded_blas():
         done = compiled_multistart(stack, p0, rows, n)
-        alone: dict[int, Solution] = {}
         if done is not None:
-            params = stack.params_batch(done.u)
-            n_eval = done.n_before + int(done.n_finish.max())
-            # a convergence still moving at its iteration limit goes on alone, as in eisfit.fit
-            for k in np.flatnonzero(done.n_finish > FINISH_ITER):
-                n_k = done.n_before + int(done.n_finish[k])
-                sol = converge_creeping(items[k].problem, params[k], n_k, FINISH_NFEV)
-                alone[int(k)] = sol
-                params[k] = sol.params
+            sols = [converged(it.problem, done, k) for k, it in enumerate(items)]
         else:
             params, n_eval = _staged(stack, p0, rows, n)
-        moved = np.zeros(0, np.int64)
-        if named is not None:
-            ordered = np.array([order_arcs(circ, p, stack.vary) for p in params])
-            moved = np.flatnonzero(np.any(ordered != params, axis=1))
-            if moved.size:
-                p_m, _, _ = lm_batch(
-                    stack,
-                    ordered[moved],
-                    max_iter=FINISH_ITER,
-                    tol=FINISH_TOL,
-                    rows=moved,
-                    xtol=FINISH_XTOL,
-                )
-                params[moved] = p_m
-        if done is None:
-            return solutions_at(stack, params, every, n_eval, msg)
-        # the compiled solve evaluated residuals and Jacobian where it stopped
-        sols = [
-            alone.get(k)
-            or Solution(params[k], done.u[k], float(done.cost[k]), done.residual[k],
-                        done.jac_t[k].T, n_eval, True, msg)
-            for k in range(n)
-        ]
-        if moved.size:
-            for k, sol in zip(
-                moved, solutions_at(stack, params[moved], moved, n_eval, msg), strict=True
-            ):
-                sols[k] = sol
-        return sols
+            msg = "converged (stacked Levenberg-Marquardt)"
+            sols = solutions_at(stack, params, np.arange(n), n_eval, msg)
+        return [in_arc_order(it.problem, named, sol) for it, sol in zip(items, sols, strict=True)]

@@ -286,17 +286,15 @@ def _creeping_spectra() -> list:
 
 def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
     # the stack hands them on one by one, as eisfit.fit does, and ends where it ends
-    from eisfit import stack as stack_module
-
     spectra = _creeping_spectra()
     calls = []
-    creep = stack_module.converge_creeping
+    creep = fitting.converge_creeping
 
     def counted(*args, **kwargs):
         calls.append(1)
         return creep(*args, **kwargs)
 
-    monkeypatch.setattr(stack_module, "converge_creeping", counted)
+    monkeypatch.setattr(fitting, "converge_creeping", counted)
     stacked = fit_stack(spectra, "blocking")
     assert calls  # the path is taken
     for s, r in zip(spectra, stacked, strict=True):
