@@ -11,6 +11,7 @@ resistance from the high-frequency intercept.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -52,27 +53,20 @@ FINISH_TOL = 1e-10
 FINISH_XTOL = 1e-6
 
 
-#: Bounds worked out per circuit and named circuit: (named, lower, upper) by (text, id(named));
-#: keeping ``named`` in the value keeps its id from being reused while it is cached.
-_BOUNDS: dict[tuple[str, int], tuple[NamedCircuit | None, np.ndarray, np.ndarray]] = {}
-
-
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of every parameter (fresh copies the caller may change)."""
-    key = (circuit.text, id(named))
-    hit = _BOUNDS.get(key)
-    if hit is None or hit[0] is not named:
-        hit = (named, *_default_bounds(circuit, named))
-        if len(_BOUNDS) >= 64:
-            _BOUNDS.pop(next(iter(_BOUNDS)))
-        _BOUNDS[key] = hit
-    return hit[1].copy(), hit[2].copy()
+    overrides = () if named is None else tuple((k, tuple(v)) for k, v in named.bounds.items())
+    lo, hi = _default_bounds(circuit.text, overrides)
+    return lo.copy(), hi.copy()
 
 
+@functools.lru_cache(maxsize=256)
 def _default_bounds(
-    circuit: Circuit, named: NamedCircuit | None
+    text: str, overrides: tuple[tuple[str, tuple[float, float]], ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Element defaults (exponents at least 0.3), then the named circuit's bounds."""
+    """Element defaults of the circuit ``text`` (exponents at least 0.3), then a named
+    circuit's bounds ``overrides`` (parameter name, (lower, upper))."""
+    circuit = Circuit(text)
     b = circuit.default_bounds
     lo = np.array([x[0] for x in b], float)
     hi = np.array([x[1] for x in b], float)
@@ -80,12 +74,11 @@ def _default_bounds(
     for i, k in enumerate(kinds):
         if k == "exponent":
             lo[i] = max(lo[i], 0.3)
-    if named is not None:
-        names = circuit.parameter_names
-        for pname, (a, c) in named.bounds.items():
-            if pname in names:
-                i = names.index(pname)
-                lo[i], hi[i] = a, c
+    names = circuit.parameter_names
+    for pname, (a, c) in overrides:
+        if pname in names:
+            i = names.index(pname)
+            lo[i], hi[i] = a, c
     return lo, hi
 
 
