@@ -19,7 +19,7 @@ first compiled call.
 
 Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
 does not depend on what else is in a stack. The compiled functions are cached on disk by numba
-after the first call in a Python environment (about 10 s, once).
+after the first call in a Python environment (about 22 s, once).
 
 Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
 the numpy engine even when numba is installed.
@@ -327,29 +327,18 @@ def multistart(
         return None
     n = np.shape(problem.z)[-1]
     n_free = u.shape[1]
-    out = Converged(
+    arrays = (
         np.empty((n_spectra, n_free)),
         np.empty(n_spectra),
         np.empty((n_spectra, 2 * n)),
         np.empty((n_spectra, n_free, 2 * n)),
         np.empty(n_spectra, np.int64),
-        0,
     )
-    out.n_before = int(
-        kernels.multistart(
-            *args,
-            u,
-            n_spectra,
-            np.array(stages, np.int64),
-            np.array(tolerances, float),
-            out.u,
-            out.cost,
-            out.residual,
-            out.jac_t,
-            out.n_finish,
-        )
+    stage_array = np.array(stages, np.int64)
+    n_before = kernels.multistart(
+        *args, u, n_spectra, stage_array, np.array(tolerances, float), *arrays
     )
-    return out
+    return Converged(*arrays, int(n_before))
 
 
 def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -424,7 +413,7 @@ def drt_seed(
     peaks : list of (float, float)
         Each peak's resistance (Ohm) and time constant (s), from low to high τ.
     """
-    from .validate import TAIL_N_FINE, TAIL_N_GRID
+    from .validate import SPIKE_ANGLE, TAIL_N_FINE, TAIL_N_GRID
 
     kernels = _kernels("_drt_kernels")
     if kernels is None:
@@ -443,7 +432,7 @@ def drt_seed(
         float(min_peak_fraction),
         TAIL_N_GRID,
         TAIL_N_FINE,
-        60.0,
+        SPIKE_ANGLE,
     )
     spike = bool(np.isfinite(tail_n))
     return (

@@ -252,7 +252,13 @@ def _difference(k: int, order: int) -> np.ndarray:
     return d
 
 
-def spike_start(frequency: np.ndarray, z: np.ndarray, angle: float = 60.0) -> float | None:
+#: Degrees: a Nyquist segment steeper than this belongs to a blocking-electrode spike.
+SPIKE_ANGLE = 60.0
+
+
+def spike_start(
+    frequency: np.ndarray, z: np.ndarray, angle: float = SPIKE_ANGLE
+) -> float | None:
     """Highest frequency (Hz) of a blocking-electrode spike, or None if there is none.
 
     Walking up from the lowest frequency, the spike is the run of points where -Z'' keeps
