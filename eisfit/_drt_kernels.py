@@ -25,17 +25,6 @@ _HALF_PI = 0.5 * np.pi
 
 
 @_jit
-def _round_half_even(x):  # pragma: no cover - compiled
-    """Python's ``round(x)``: halves go to the even neighbour (grid spans are often exact
-    halves for round frequencies)."""
-    r = np.floor(x)
-    d = x - r  # exact
-    if d > 0.5 or (d == 0.5 and r % 2 == 1):
-        r += 1
-    return int(r)
-
-
-@_jit
 def _spike_start(f, z_re, z_im, angle):  # pragma: no cover - compiled
     """:func:`eisfit.validate.spike_start` for ascending ``f``; NaN when there is no spike."""
     n = f.size
@@ -349,8 +338,9 @@ def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
             w[j] -= row[j] * xi
 
 
-# the peak search of eisfit.validate, compiled: the same functions, so both engines find the
-# same peaks
+# the τ grid and the peak search of eisfit.validate, compiled: the same functions, so both
+# engines use the same grid and find the same peaks
+_grid_size = _jit(_validate.grid_size)
 _prominent_maxima = _jit(_validate._prominent_maxima)
 _peak_bounds = _jit(_validate._split)
 
@@ -425,8 +415,7 @@ def drt_seed(
     if spike:
         # a decade past the start of the spike keeps the low-frequency side of the last arc
         hi = min(hi, np.log10(1 / (2 * np.pi * start)) + 1)
-    n_tau = _round_half_even(per_decade * (hi - lo)) + 1
-    n_tau = min(max(n_tau, 3 * per_decade), 15 * per_decade)
+    n_tau = _grid_size(lo, hi, per_decade)
     tau = 10.0 ** np.linspace(lo, hi, n_tau)
     dln = np.log(tau[1] / tau[0])
     r_ref = 0.0

@@ -355,8 +355,9 @@ def tail_costs(n: np.ndarray, log_w: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def grid_size(lo: float, hi: float, per_decade: int) -> int:
     """Points of a τ grid from 10^lo to 10^hi s: ``per_decade`` a decade, at least
-    3 × ``per_decade`` and at most 15 × ``per_decade``."""
-    return int(np.clip(round(per_decade * (hi - lo)) + 1, 3 * per_decade, 15 * per_decade))
+    3 × ``per_decade`` and at most 15 × ``per_decade``. Compiled by numba for the DRT seed
+    (whose ``round`` also sends halves to the even neighbour), as :func:`_prominent_maxima`."""
+    return int(min(max(round(per_decade * (hi - lo)) + 1, 3 * per_decade), 15 * per_decade))
 
 
 @functools.lru_cache(maxsize=32)
@@ -675,9 +676,10 @@ def _peaks(
     return tuple(out)
 
 
-# _prominent_maxima and _split are compiled into the DRT seed of eisfit/_drt_kernels.py. numba's
-# disk cache of that module does not notice a change here: after editing them, touch
-# _drt_kernels.py (or delete eisfit/__pycache__/*.nbi) so the seed is compiled again.
+# grid_size, _prominent_maxima and _split are compiled into the DRT seed of
+# eisfit/_drt_kernels.py. numba's disk cache of that module does not notice a change here:
+# after editing them, touch _drt_kernels.py (or delete eisfit/__pycache__/*.nbi) so the seed is
+# compiled again.
 def _prominent_maxima(x: np.ndarray, prominence: float) -> np.ndarray:
     """Indices of the local maxima of ``x`` standing out by at least ``prominence``.
 
