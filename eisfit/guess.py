@@ -210,9 +210,6 @@ def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
     :data:`SEED_LAMBDA` on a grid of :data:`SEED_PER_DECADE` points a decade; with the compiled
     engine the whole of it is one compiled call (:func:`eisfit.compiled.drt_seed`).
     """
-    from .spectrum import Spectrum
-    from .validate import drt
-
     f = np.asarray(frequency, float)
     z = np.asarray(z, complex)
     seed = None
@@ -224,6 +221,9 @@ def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
         coef = np.array([] if tail_c is None else [tail_c])
         exponents = np.array([] if tail_n is None else [tail_n])
     else:
+        from .spectrum import Spectrum
+        from .validate import drt
+
         with single_threaded_blas():
             d = drt(
                 Spectrum(f, z, min_points=1),
