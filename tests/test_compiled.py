@@ -80,7 +80,12 @@ def test_large_arguments_stay_finite():
 
 def _problem(kind: str, seed: int):
     gen = blocking_cell if kind == "blocking" else full_cell
-    s = gen(np.random.default_rng(seed)).spectrum
+    return _problem_of(gen(np.random.default_rng(seed)).spectrum, kind)
+
+
+def _problem_of(s, kind: str):
+    """The fit problem of spectrum ``s`` with the named circuit ``kind``, and its automatic
+    starting vectors within the bounds."""
     circ, named = resolve(kind)
     problem, _, _ = fitting.make_problem(s, circ, named, "modulus")
     starts = np.clip(
@@ -235,19 +240,9 @@ def test_compiled_multistart_is_the_staged_solve(kind):
     # lm_batch calls; its residuals and Jacobian against the numpy engine's at its answer
     gen = blocking_cell if kind == "blocking" else full_cell
     rng = np.random.default_rng(31)
-    circuit, named = resolve(kind)
     for _ in range(6):
-        s = gen(rng).spectrum
-        problem, _, _ = fitting.make_problem(s, circuit, named, "modulus")
-        p0 = np.clip(
-            np.array(guess.candidates(circuit, s.frequency, s.z)), problem.lower, problem.upper
-        )
-        u0, lo, hi = fitting.start_coordinates(problem, p0)
-        done = compiled.multistart(
-            problem, u0, lo, hi, None, 1,
-            (fitting.SCOUT_ITER, fitting.POLISH, fitting.POLISH_ITER, fitting.FINISH_ITER),
-            (fitting.POLISH_TOL, fitting.FINISH_TOL, fitting.FINISH_XTOL),
-        )
+        problem, p0 = _problem_of(gen(rng).spectrum, kind)
+        done = fitting.compiled_multistart(problem, p0)
         params, cost, _ = lm_batch(problem, p0, max_iter=fitting.SCOUT_ITER, tol=0.0)
         order = np.argsort(cost, kind="stable")[: fitting.POLISH]
         params, cost, _ = lm_batch(
@@ -309,13 +304,9 @@ def test_creeping_convergence_ends_as_low_as_the_trust_region_solve():
     # scipy's trust-region solve from the same point is the reference
     from eisfit.engine import solve
 
-    circuit, named = resolve("blocking")
     compared = 0
     for s in _creeping_spectra():
-        problem, _, _ = fitting.make_problem(s, circuit, named, "modulus")
-        p0 = np.clip(
-            np.array(guess.candidates(circuit, s.frequency, s.z)), problem.lower, problem.upper
-        )
+        problem, p0 = _problem_of(s, "blocking")
         done = fitting.compiled_multistart(problem, p0)
         if done.n_finish[0] <= fitting.FINISH_ITER:
             continue
