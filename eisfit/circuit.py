@@ -326,12 +326,14 @@ class Circuit:
         self.text = text
         self.elements: tuple[ElementNode, ...] = tuple(parser.elements)
         self.n_params = parser.n_params
+        # the tree does not change: the names are spelled once, not on every fit
+        self._names = tuple(n for e in self.elements for n in e.param_names)
 
     # ---------------------------------------------------------------- description
     @property
     def parameter_names(self) -> list[str]:
         """Parameter names in impedance.py's order (``R0``, ``CPE1_0``, ``CPE1_1``...)."""
-        return [n for e in self.elements for n in e.param_names]
+        return list(self._names)
 
     @property
     def parameter_units(self) -> list[str]:
