@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 from dataclasses import dataclass, field
@@ -487,51 +486,6 @@ def _fmt_err(value: float, err: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- building
-@dataclass(frozen=True)
-class _Layout:
-    """What :func:`build_result` reads of a circuit, worked out once per circuit string.
-
-    Attributes
-    ----------
-    names
-        Parameter names, impedance.py order.
-    kinds
-        ``positive`` or ``exponent`` for each parameter.
-    elements
-        (element name, element symbol, index of its first parameter) of each element.
-    arcs
-        (kind, R name, C or CPE name, parameter indices) of each top-level R‖CPE (``rq``)
-        and R‖C (``rc``) arc, in circuit order.
-    cpe_pairs
-        The index pair {Q, n} of every CPE.
-    """
-
-    names: tuple[str, ...]
-    kinds: tuple[str, ...]
-    elements: tuple[tuple[str, str, int], ...]
-    arcs: tuple[tuple[str, str, str, tuple[int, ...]], ...]
-    cpe_pairs: frozenset[frozenset[int]]
-
-
-@functools.lru_cache(maxsize=256)
-def _layout(text: str) -> _Layout:
-    """The :class:`_Layout` of the circuit string ``text``."""
-    circuit = Circuit(text)
-    return _Layout(
-        names=tuple(circuit.parameter_names),
-        kinds=tuple(circuit.parameter_kinds),
-        elements=tuple((e.name, e.element.name, e.start) for e in circuit.elements),
-        arcs=tuple(
-            (a.kind, a.names[0], a.names[1], tuple(a.indices))
-            for a in guess.structure(circuit).arcs
-            if a.kind in ("rq", "rc")
-        ),
-        cpe_pairs=frozenset(
-            frozenset(e.indices) for e in circuit.elements if e.element.name == "CPE"
-        ),
-    )
-
-
 def build_result(
     spectrum: Spectrum,
     circuit: Circuit,
@@ -548,8 +502,7 @@ def build_result(
     The parameter vectors hold a handful of numbers, so they are read as Python floats once
     and the checks run on those; the matrices (covariance, correlation) stay numpy arrays.
     """
-    layout = _layout(circuit.text)
-    names = layout.names
+    names = circuit.parameter_names
     p = sol.params
     values = p.tolist()
     free = problem.free
@@ -615,7 +568,7 @@ def build_result(
             i = names.index(n)
             side = "lower" if abs(values[i] - lower[i]) <= abs(upper[i] - values[i]) else "upper"
             bound = lower[i] if side == "lower" else upper[i]
-            if layout.kinds[i] == "exponent" and bound == 1.0:
+            if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
                 owner = roles.get(n.split("_")[0])
                 what = f"the {owner} CPE" if owner else "the CPE"
                 warnings_.append(
@@ -631,16 +584,16 @@ def build_result(
     # each role's resistance is a sum of parameters plus a constant: kept as (indices, constant)
     terms: dict[str, tuple[tuple[int, ...], float]] = {}
     intercept_parts: list[int] = []
-    for name, symbol, start in layout.elements:
-        role = roles.get(name)
+    for e in circuit.elements:
+        role = roles.get(e.name)
         if role is None:
             continue
-        if symbol == "R" and role != "intercept":
-            terms[role] = ((start,), 0.0)
-        elif symbol in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
-            terms[role] = ((start,), 0.0)
-        elif role == "intercept" and symbol == "R":
-            intercept_parts.append(start)
+        if e.element.name == "R" and role != "intercept":
+            terms[role] = ((e.start,), 0.0)
+        elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
+            terms[role] = ((e.start,), 0.0)
+        elif role == "intercept" and e.element.name == "R":
+            intercept_parts.append(e.start)
     if intercept_parts:
         intercept = (tuple(intercept_parts), -float(external_resistance))
         if named is not None and named.hidden_role:
@@ -686,14 +639,16 @@ def build_result(
     # ---------------------------------------------------------------- arcs
     arc_terms = []
     f_lo, f_hi = spectrum.frequency_range
-    for kind, r_name, c_name, indices in layout.arcs:
-        role = roles.get(r_name, r_name)
+    for a in guess.structure(circuit).arcs:
+        if a.kind not in ("rq", "rc"):
+            continue
+        role = roles.get(a.names[0], a.names[0])
         if role == "intercept":
             continue  # an arc above the window, reported as part of the intercept
-        arc_terms.append((f"{r_name}‖{c_name}", role, indices))
-        r_val, tau = arc_tau(p, indices)
+        arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, a.indices))
+        r_val, tau = arc_tau(p, a.indices)
         f_apex = 1 / (2 * math.pi * tau)
-        n_val = arc_n(p, indices)
+        n_val = arc_n(p, a.indices)
         if f_apex > f_hi:
             warnings_.append(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
@@ -704,7 +659,7 @@ def build_result(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies below the lowest measured "
                 f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated"
             )
-        if kind == "rq" and n_val < 0.5:
+        if a.kind == "rq" and n_val < 0.5:
             warnings_.append(
                 f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
                 "strongly depressed and may stand for more than one process"
@@ -730,7 +685,7 @@ def build_result(
     # parametrisation, not of the data. Their standard errors and the arc's C_eff and apex say
     # whether the arc is determined; the pair is left out of the warnings (kept in correl).
     if corr is not None:
-        warnings_.extend(_correlation_warnings(corr, free_idx, layout))
+        warnings_.extend(_correlation_warnings(corr, free_idx, circuit))
 
     return FitResult(
         spectrum=spectrum,
@@ -757,7 +712,7 @@ def build_result(
     )
 
 
-def _correlation_warnings(corr: np.ndarray, free_idx: list[int], layout: _Layout) -> list[str]:
+def _correlation_warnings(corr: np.ndarray, free_idx: list[int], circuit: Circuit) -> list[str]:
     """Warnings for the pairs of free parameters correlated beyond :data:`CORRELATION_LIMIT`.
 
     Each pair is judged once, at its first finite entry in row order (``corr[a, b]`` above the
@@ -765,7 +720,8 @@ def _correlation_warnings(corr: np.ndarray, free_idx: list[int], layout: _Layout
     one CPE is left out.
     """
     rows = corr.tolist()
-    names = layout.names
+    names = circuit.parameter_names
+    cpe_pairs = {frozenset(e.indices) for e in circuit.elements if e.element.name == "CPE"}
     out = []
     hit_rows, hit_cols = np.nonzero(np.abs(corr) > CORRELATION_LIMIT)
     for a, b in zip(hit_rows.tolist(), hit_cols.tolist(), strict=True):
@@ -775,7 +731,7 @@ def _correlation_warnings(corr: np.ndarray, free_idx: list[int], layout: _Layout
         if b < a and math.isfinite(rows[b][a]):
             continue  # judged at its entry above the diagonal
         i, j = free_idx[a], free_idx[b]
-        if frozenset((i, j)) in layout.cpe_pairs:
+        if frozenset((i, j)) in cpe_pairs:
             continue
         first, second = sorted((names[i], names[j]))
         out.append(

@@ -15,8 +15,9 @@ import pytest
 import uncertainties
 
 import eisfit
+from eisfit.circuit import Circuit
 from eisfit.named import named_circuits
-from eisfit.result import CORRELATION_LIMIT, _correlation_warnings, _layout
+from eisfit.result import CORRELATION_LIMIT, _correlation_warnings
 from eisfit.synthetic import blocking_cell, full_cell
 
 
@@ -123,7 +124,7 @@ def test_correlation_warnings_follow_the_records(results):
 
 
 def test_a_pair_is_judged_at_its_first_finite_correlation():
-    layout = _layout("R0-p(R1,CPE1)")
+    circuit = Circuit("R0-p(R1,CPE1)")
     corr = np.array(
         [
             [1.0, np.nan, 0.5, 0.1],
@@ -133,7 +134,7 @@ def test_a_pair_is_judged_at_its_first_finite_correlation():
         ]
     )
     # R0-R1 is NaN above the diagonal, so its entry below decides; CPE1's Q and n are left out
-    assert _correlation_warnings(corr, [0, 1, 2, 3], layout) == [
+    assert _correlation_warnings(corr, [0, 1, 2, 3], circuit) == [
         "R0 and R1 are correlated (-0.990): the data do not determine them separately"
     ]
 
