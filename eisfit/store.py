@@ -1,11 +1,11 @@
 """Fit results kept on disk: a sequence that holds thousands of results in little memory.
 
 A :class:`ResultStore` pickles each :class:`~eisfit.result.FitResult` (or any picklable object)
-into an anonymous temporary file as it is appended, and keeps only the byte offsets in memory
-(8 bytes per result). Reading an item unpickles it from the file; iterating reads one item at
-a time, so a batch of 10,000 fits (about 15 KB each in memory) costs a few hundred KB of RAM
-instead of about 150 MB. The file is removed by the operating system when the store is closed
-or garbage-collected, or when the process ends.
+into an anonymous temporary file as it is appended, and keeps only each item's byte offset and
+length in memory (16 bytes per result). Reading an item unpickles it from the file; iterating
+reads one item at a time, so a batch of 10,000 fits (about 15 KB each in memory) costs a few
+hundred KB of RAM instead of about 150 MB. The file is removed by the operating system when
+the store is closed or garbage-collected, or when the process ends.
 
 :func:`eisfit.fit_series` fills one when asked to stream (``stream=True``, what ``eisfit batch``
 does); :class:`~eisfit.series.Series` then holds a :class:`ResultView` of it in temperature
@@ -37,7 +37,65 @@ from typing import Any, overload
 __all__ = ["ResultStore", "ResultView"]
 
 
-class ResultStore(Sequence[Any]):
+def _position(index: int, n: int) -> int:
+    """``index`` (negative counts from the end) as a position in ``range(n)``.
+
+    Raises
+    ------
+    IndexError
+        ``index`` out of range.
+    """
+    i = int(index)
+    if i < 0:
+        i += n
+    if not 0 <= i < n:
+        raise IndexError(f"index {index} out of range for {n} results")
+    return i
+
+
+class _StoredItems(Sequence[Any]):
+    """Reading shared by :class:`ResultStore` and :class:`ResultView`: the items of a store at
+    some of its positions (:meth:`_store_and_positions`), read only when asked for."""
+
+    def _store_and_positions(self) -> tuple[ResultStore, Sequence[int]]:
+        """The store read from, and the position in it of each item, in order."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._store_and_positions()[1])
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ResultView: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        store, positions = self._store_and_positions()
+        if isinstance(index, slice):
+            return ResultView(store, positions[index])
+        return store._read(positions[_position(index, len(positions))])
+
+    def __iter__(self) -> Iterator[Any]:
+        store, positions = self._store_and_positions()
+        for i in positions:
+            yield store._read(i)
+
+    def view(self, indices: Iterable[int]) -> ResultView:
+        """The items at ``indices`` (in that order, negative counting from the end), without
+        reading them: e.g. the results sorted by temperature.
+
+        Raises
+        ------
+        IndexError
+            An index out of range.
+        """
+        store, positions = self._store_and_positions()
+        n = len(positions)
+        return ResultView(store, (positions[_position(k, n)] for k in indices))
+
+
+class ResultStore(_StoredItems):
     """An append-only sequence of picklable objects kept in an anonymous temporary file.
 
     Only the byte offset and length of each item stay in memory (16 bytes per item). Items
@@ -59,18 +117,25 @@ class ResultStore(Sequence[Any]):
             self.append(item)
 
     # ------------------------------------------------------------------ filling
-    def _write(self, obj: Any) -> tuple[int, int]:
+    def _write(self, obj: Any, pickled: bool = False) -> tuple[int, int]:
+        """Pickle ``obj`` (already a pickle when ``pickled``) to the end of the file; its
+        (offset, length) in bytes."""
         if self._sealed:
             raise TypeError("this ResultStore is sealed (read-only)")
         if self._file is None:
             raise ValueError("this ResultStore is closed")
-        blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = obj if pickled else pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             start = self._end
             self._file.seek(start)
             self._file.write(blob)
             self._end = start + len(blob)
         return start, len(blob)
+
+    def _append(self, obj: Any, pickled: bool = False) -> None:
+        start, size = self._write(obj, pickled)
+        self._offsets.append(start)
+        self._sizes.append(size)
 
     def append(self, obj: Any) -> None:
         """Pickle ``obj`` to the end of the file.
@@ -82,9 +147,7 @@ class ResultStore(Sequence[Any]):
         ValueError
             After :meth:`close`.
         """
-        start, size = self._write(obj)
-        self._offsets.append(start)
-        self._sizes.append(size)
+        self._append(obj)
 
     def extend(self, objs: Iterable[Any]) -> None:
         """:meth:`append` every object of ``objs``, one at a time."""
@@ -96,7 +159,7 @@ class ResultStore(Sequence[Any]):
 
         The new pickle goes to the end of the file; the old bytes stay there unused.
         """
-        i = self._index(index)
+        i = _position(index, len(self._offsets))
         start, size = self._write(obj)
         self._offsets[i] = start
         self._sizes[i] = size
@@ -120,51 +183,22 @@ class ResultStore(Sequence[Any]):
         return self._end
 
     # ------------------------------------------------------------------ reading
-    def _index(self, index: int) -> int:
-        n = len(self._offsets)
-        i = int(index)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"index {index} out of range for {n} results")
-        return i
-
-    def _read(self, i: int) -> Any:
-        if self._file is None:
-            raise ValueError("this ResultStore is closed")
-        with self._lock:
-            self._file.seek(self._offsets[i])
-            blob = self._file.read(self._sizes[i])
-        return pickle.loads(blob)
+    def _store_and_positions(self) -> tuple[ResultStore, Sequence[int]]:
+        return self, range(len(self._offsets))
 
     def __len__(self) -> int:
         return len(self._offsets)
 
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
+    def _blob(self, i: int) -> bytes:
+        """The pickle of item ``i`` (0 <= i < len)."""
+        if self._file is None:
+            raise ValueError("this ResultStore is closed")
+        with self._lock:
+            self._file.seek(self._offsets[i])
+            return self._file.read(self._sizes[i])
 
-    @overload
-    def __getitem__(self, index: slice) -> ResultView: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return ResultView(self, range(len(self))[index])
-        return self._read(self._index(index))
-
-    def __iter__(self) -> Iterator[Any]:
-        for i in range(len(self)):
-            yield self._read(i)
-
-    def view(self, indices: Iterable[int]) -> ResultView:
-        """The items at ``indices`` (in that order, negative counting from the end), without
-        reading them: e.g. the results sorted by temperature.
-
-        Raises
-        ------
-        IndexError
-            An index out of range.
-        """
-        return ResultView(self, indices)
+    def _read(self, i: int) -> Any:
+        return pickle.loads(self._blob(i))
 
     def __repr__(self) -> str:
         state = "closed" if self._file is None else ("sealed" if self._sealed else "open")
@@ -194,27 +228,17 @@ class ResultStore(Sequence[Any]):
         """Pickle (and ``copy``) as the items' bytes: the copy owns a new temporary file."""
         if self._file is None:
             raise ValueError("a closed ResultStore cannot be pickled or copied")
-        blobs = []
-        with self._lock:
-            for start, size in zip(self._offsets, self._sizes, strict=True):
-                self._file.seek(start)
-                blobs.append(self._file.read(size))
-        return _restore_store, (blobs, self._sealed)
+        return _restore_store, ([self._blob(i) for i in range(len(self))], self._sealed)
 
 
 def _restore_store(blobs: list[bytes], sealed: bool) -> ResultStore:
     store = ResultStore()
-    with store._lock:
-        store._file.seek(0)
-        for blob in blobs:
-            store._offsets.append(store._end)
-            store._sizes.append(len(blob))
-            store._file.write(blob)
-            store._end += len(blob)
+    for blob in blobs:
+        store._append(blob, pickled=True)
     return store.seal() if sealed else store
 
 
-class ResultView(Sequence[Any]):
+class ResultView(_StoredItems):
     """Some items of a :class:`ResultStore` in a given order, read only when asked for.
 
     Made by :meth:`ResultStore.view` or by slicing; slicing a view gives a view. The view keeps
@@ -224,16 +248,8 @@ class ResultView(Sequence[Any]):
 
     def __init__(self, store: ResultStore, indices: Iterable[int]) -> None:
         n = len(store)
-        idx = array("q")
-        for k in indices:
-            i = int(k)
-            if i < 0:
-                i += n
-            if not 0 <= i < n:
-                raise IndexError(f"index {k} out of range for {n} results")
-            idx.append(i)
         self._store = store
-        self._indices = idx
+        self._indices = array("q", (_position(k, n) for k in indices))
 
     @property
     def store(self) -> ResultStore:
@@ -245,45 +261,11 @@ class ResultView(Sequence[Any]):
         """Position in :attr:`store` of each item of the view."""
         return tuple(self._indices)
 
-    def __len__(self) -> int:
-        return len(self._indices)
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> ResultView: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return ResultView(self._store, self._indices[index])
-        n = len(self._indices)
-        i = int(index)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
-            raise IndexError(f"index {index} out of range for {n} results")
-        return self._store._read(self._indices[i])
-
-    def __iter__(self) -> Iterator[Any]:
-        for i in self._indices:
-            yield self._store._read(i)
-
-    def view(self, indices: Iterable[int]) -> ResultView:
-        """The items of this view at ``indices`` (negative counting from the end)."""
-        n = len(self._indices)
-        return ResultView(self._store, (self._indices[int(k) + n if int(k) < 0 else int(k)]
-                                        for k in _checked(indices, n)))
+    def _store_and_positions(self) -> tuple[ResultStore, Sequence[int]]:
+        return self._store, self._indices
 
     def __repr__(self) -> str:
         return f"<ResultView {len(self)} of {len(self._store)} items>"
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return ResultView, (self._store, list(self._indices))
-
-
-def _checked(indices: Iterable[int], n: int) -> Iterator[int]:
-    for k in indices:
-        if not -n <= int(k) < n:
-            raise IndexError(f"index {k} out of range for {n} results")
-        yield int(k)
