@@ -96,37 +96,32 @@ def _is_interface(role: str) -> bool:
     return role.endswith(_INTERFACE_SUFFIX)
 
 
-class _PointsCollector:
-    """Builds a :class:`_Points` one result at a time: each role's value as
-    :meth:`Series.arrhenius` analyses it (see :meth:`Series._collect_points`)."""
+class _Points:
+    """What one pass over a series' results collects, one result at a time (:meth:`add`):
+    each role's values as :meth:`Series.arrhenius` analyses them, and the resistance and
+    capacitance roles in order of first appearance.
 
-    def __init__(self, series: Series, roles: Sequence[str] | None) -> None:
-        self._series = series
-        self._key = (series.results, series.geometry)  # what the points are computed from
-        self._roles = roles
-        self._points: dict[str, _RolePoints] = {}
-        self._seen: dict[str, None] = {}
-        self._caps: dict[str, None] = {}
+    ``key`` is what the values were computed from (the series' results and geometry), so that
+    :meth:`Series._cached_points` knows when they no longer hold.
+    """
+
+    def __init__(self, series: Series, roles: Sequence[str] | None = None) -> None:
+        self.key = (series.results, series.geometry)
+        self._quantity = series._quantity
+        self._only = roles  # None: every role met
+        self.points: dict[str, _RolePoints] = {}
+        self.roles: dict[str, None] = {}
+        self.capacitance_roles: dict[str, None] = {}
 
     def add(self, index: int, result: FitResult) -> None:
-        if self._roles is None:
-            self._seen.update(dict.fromkeys(result.resistances))
-            self._caps.update(dict.fromkeys(result.capacitances))
-        for role in result.resistances if self._roles is None else self._roles:
-            q = self._series._quantity(result, role)
-            if q is None:
-                continue
-            pts = self._points.get(role)
-            if pts is None:
-                pts = self._points[role] = _RolePoints()
-            pts.add(index, _nom(q[0]), _sd(q[0]), q[1])
-
-    def points(self) -> _Points:
-        return _Points(list(self._seen), list(self._caps), self._points)
-
-    def cache_entry(self) -> tuple[Any, Any, _Points]:
-        """(results, geometry, points): what :meth:`Series._cached_points` keeps."""
-        return (*self._key, self.points())
+        if self._only is None:
+            self.roles.update(dict.fromkeys(result.resistances))
+            self.capacitance_roles.update(dict.fromkeys(result.capacitances))
+        for role in result.resistances if self._only is None else self._only:
+            q = self._quantity(result, role)
+            if q is not None:
+                pts = self.points.setdefault(role, _RolePoints())
+                pts.add(index, _nom(q[0]), _sd(q[0]), q[1])
 
 
 class _RolePoints:
@@ -146,16 +141,6 @@ class _RolePoints:
         self.nominal.append(nominal)
         self.stderr.append(stderr)
         self.quantity = quantity
-
-
-@dataclasses.dataclass(frozen=True)
-class _Points:
-    """What one pass over a series' results collects: resistance roles and capacitance roles
-    in order of first appearance, and each role's :class:`_RolePoints`."""
-
-    roles: list[str]
-    capacitance_roles: list[str]
-    points: dict[str, _RolePoints]
 
 
 class Series:
@@ -210,7 +195,7 @@ class Series:
         self.failures: list[dict[str, str]] = [dict(f) for f in failures]
         self.geometry = geometry
         self.warnings: list[str] = list(warnings)
-        self._points_cache: tuple[Any, Any, _Points] | None = None
+        self._points_cache: _Points | None = None
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -229,7 +214,7 @@ class Series:
         """Resistance roles present in at least one fit, in order of first appearance."""
         cached = self._cached_points()
         if cached is not None:
-            seen = dict.fromkeys(cached.roles)
+            seen = cached.roles
         else:
             seen = {}
             for r in self.results:
@@ -253,16 +238,16 @@ class Series:
             return self.geometry.conductivity(r), "conductivity"
         return 1.0 / r, "conductance"
 
-    def _collect_points(self, roles: Sequence[str] | None) -> _PointsCollector:
+    def _collect_points(self, roles: Sequence[str] | None) -> _Points:
         """The value :meth:`arrhenius` analyses for each role, from one pass over the results.
 
         ``roles=None`` collects every role met (and the roles and capacitance roles in order of
         first appearance); otherwise only those named.
         """
-        collector = _PointsCollector(self, roles)
+        points = _Points(self, roles)
         for i, r in enumerate(self.results):
-            collector.add(i, r)
-        return collector
+            points.add(i, r)
+        return points
 
     def _caches_points(self) -> bool:
         """True for results read from a sealed store (a streamed series, whose every pass over
@@ -271,32 +256,32 @@ class Series:
         results = self.results
         return isinstance(results, ResultView) and results.store.sealed
 
+    def _fresh_points(self) -> _Points | None:
+        """The points cache when it holds for the present results and geometry, else None."""
+        c = self._points_cache
+        if c is None or c.key[0] is not self.results or c.key[1] is not self.geometry:
+            return None
+        return c
+
     def _cached_points(self) -> _Points | None:
         """Every role's points (collected once, see :meth:`_caches_points`), or None."""
         if not self._caches_points():
             return None
-        c = self._points_cache
-        if c is None or c[0] is not self.results or c[1] is not self.geometry:
-            c = self._points_cache = self._collect_points(None).cache_entry()
-        return c[2]
+        c = self._fresh_points()
+        if c is None:
+            c = self._points_cache = self._collect_points(None)
+        return c
 
-    def _points_to_collect(self) -> _PointsCollector | None:
-        """A collector for a pass over the results that can fill the points cache on the way
+    def _points_to_collect(self) -> _Points | None:
+        """Points to fill in a pass over the results, made for the points cache on the way
         (the batch JSON's pass), or None when the cache is not used or already full."""
-        if not self._caches_points():
+        if not self._caches_points() or self._fresh_points() is not None:
             return None
-        c = self._points_cache
-        if c is not None and c[0] is self.results and c[1] is self.geometry:
-            return None
-        return _PointsCollector(self, None)
+        return _Points(self)
 
     def _role_points(self, role: str) -> _RolePoints:
-        cached = self._cached_points()
-        if cached is not None:
-            points = cached.points
-        else:
-            points = self._collect_points([role]).points().points
-        return points.get(role) or _RolePoints()
+        points = self._cached_points() or self._collect_points([role])
+        return points.points.get(role) or _RolePoints()
 
     def missing(self, role: str) -> list[str]:
         """Labels of the spectra whose fit has no positive resistance for ``role``."""
@@ -510,7 +495,7 @@ class Series:
             d["warnings"] = list(r.warnings) + extra.get(i, [])
             yield d
         if collector is not None:
-            self._points_cache = collector.cache_entry()
+            self._points_cache = collector
 
     def _summary_dict(self) -> dict[str, Any]:
         """Every key of :meth:`to_dict` after ``spectra``."""
