@@ -290,14 +290,6 @@ def _read_items(
             yield k, _label(str(item), i, len(spectra)), s
 
 
-def _load(
-    items: Sequence[Any],
-) -> tuple[list[tuple[int, str, Spectrum]], list[dict[str, str]]]:
-    """Read every input: (item index, label, spectrum) for each spectrum, and failures."""
-    failures: list[dict[str, str]] = []
-    return list(_read_items(items, failures)), failures
-
-
 @dataclasses.dataclass(frozen=True)
 class _TemperatureSource:
     """Where a series' temperatures come from: ``mode`` is ``"filename"``, ``"metadata"``,
@@ -372,13 +364,6 @@ class _TemperatureSource:
         return self.of(k, lab, spectrum.source or lab, spectrum)
 
 
-def _resolve_temperatures(
-    temperatures: Any, items: Sequence[Any], loaded: list[tuple[int, str, Spectrum]]
-) -> list[float]:
-    source = _TemperatureSource.parse(temperatures, len(items))
-    return [source.of_spectrum(k, lab, s) for k, lab, s in loaded]
-
-
 def _check_temperatures_ahead(items: Sequence[Any], source: _TemperatureSource) -> int | None:
     """Raise, before any fitting, the :class:`SeriesError` that reading every input and
     resolving its temperatures would raise, without keeping the spectra.
@@ -431,21 +416,16 @@ class _Inputs:
         self.warnings: list[str] = []
         self._seen: dict[float, str] = {}
         self.count: int | None
-        if not stream:
-            loaded, self.failures = _load(items)
-            temps = _resolve_temperatures(temperatures, items, loaded)
-            self.count = len(loaded)
-            for (_k, lab, _s), t in zip(loaded, temps, strict=True):
-                self._note(lab, t)
-            self.records = iter(
-                [(lab, t, s) for (_k, lab, s), t in zip(loaded, temps, strict=True)]
-            )
-            return
         for k, item in enumerate(items):
             _check_item_type(k, item)
         source = _TemperatureSource.parse(temperatures, len(items))
-        self.count = _check_temperatures_ahead(items, source)
-        self.records = self._stream(items, source)
+        if stream:
+            self.count = _check_temperatures_ahead(items, source)
+            self.records = self._stream(items, source)
+        else:  # every spectrum read, and its temperature resolved, before any fitting
+            records = list(self._stream(items, source))
+            self.count = len(records)
+            self.records = iter(records)
 
     def _note(self, lab: str, t: float) -> None:
         key = round(t, 6)
