@@ -883,18 +883,15 @@ def fit_series(
     if fitting:  # pragma: no cover - fit_many yields one outcome per spectrum
         raise RuntimeError("fewer fit outcomes than spectra")
     if (neighbours and workers == 1 and client is None) or neighbours == "always":
-        if isinstance(results, ResultStore):
-            refits = _neighbour_refits(
-                results, r_temps, circuit, weighting=weighting,
-                external_resistance=external_resistance, kk=kk, walk=None,
-            )
-            for i, r in refits.items():
+        refits = _neighbour_refits(
+            results, r_temps, circuit, weighting=weighting,
+            external_resistance=external_resistance, kk=kk, walk=None,
+        )
+        for i, r in refits.items():
+            if isinstance(results, ResultStore):
                 results.replace(i, r)
-        else:
-            results = refit_from_neighbours(
-                results, r_temps, circuit, weighting=weighting,
-                external_resistance=external_resistance, kk=kk,
-            )
+            else:
+                results[i] = r
     if isinstance(results, ResultStore):
         results.seal()
     failures = inputs.failures + fit_failures  # files that do not read, then fits that fail
