@@ -329,18 +329,18 @@ def _as_arc(node) -> Arc | None:
         if sym == "Zarc":
             return Arc("zarc", tuple(node.indices), (node.name,))
         return None
-    if isinstance(node, Parallel) and len(node.children) == 2:
-        a, b = node.children
-        if not (isinstance(a, ElementNode) and isinstance(b, ElementNode)):
-            return None
-        if b.element.name == "R":
-            a, b = b, a
-        if a.element.name != "R":
-            return None
-        if b.element.name == "CPE":
-            return Arc("rq", (a.start, b.start, b.start + 1), (a.name, b.name))
-        if b.element.name == "C":
-            return Arc("rc", (a.start, b.start), (a.name, b.name))
+    if not isinstance(node, Parallel):
+        return None
+    if node.rq_arc is not None:
+        r, q = node.rq_arc
+        return Arc("rq", (r.start, q.start, q.start + 1), (r.name, q.name))
+    if len(node.children) != 2 or not all(isinstance(e, ElementNode) for e in node.children):
+        return None
+    r, c = node.children
+    if r.element.name != "R":
+        r, c = c, r
+    if r.element.name == "R" and c.element.name == "C":
+        return Arc("rc", (r.start, c.start), (r.name, c.name))
     return None
 
 
