@@ -24,6 +24,7 @@ from .engine import Problem, Solution, lm_batch, solutions_at, solve, start_coor
 from .exceptions import FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
+from .search import Search, search_further
 from .spectrum import Spectrum
 from .weighting import weights
 
@@ -137,16 +138,17 @@ def _apply_user(
     return start, vary, values
 
 
-def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
-    """Scout every start with a few batched Levenberg–Marquardt steps, then converge the best."""
+def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH) -> Solution:
+    """Scout every start with a few batched Levenberg–Marquardt steps, then converge the best
+    (``polish``: how many of the best scouted starts are polished)."""
     p0 = np.array(starts, float)
     p0[:, ~problem.vary] = problem.fixed[~problem.vary]
     p0 = np.clip(p0, problem.lower, problem.upper)
-    done = compiled_multistart(problem, p0)
+    done = compiled_multistart(problem, p0, polish=polish)
     if done is not None:
         return converged(problem, done, 0)
     params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
-    order = np.argsort(cost)[:POLISH]
+    order = np.argsort(cost)[:polish]
     params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
     best = int(np.argmin(cost))
     sol = _converge(problem, params[best], FINISH_NFEV)
@@ -155,7 +157,11 @@ def _multistart(problem: Problem, starts: list[np.ndarray]) -> Solution:
 
 
 def compiled_multistart(
-    problem: Problem, p0: np.ndarray, rows: np.ndarray | None = None, n_spectra: int = 1
+    problem: Problem,
+    p0: np.ndarray,
+    rows: np.ndarray | None = None,
+    n_spectra: int = 1,
+    polish: int = POLISH,
 ) -> compiled.Converged | None:
     """The scout, polish and convergence of :func:`fit` from the starts ``p0`` (K, n_params;
     natural units, within the bounds) in one compiled call (:func:`eisfit.compiled.multistart`;
@@ -171,7 +177,7 @@ def compiled_multistart(
         hi,
         rows,
         n_spectra,
-        (SCOUT_ITER, POLISH, POLISH_ITER, FINISH_ITER),
+        (SCOUT_ITER, polish, POLISH_ITER, FINISH_ITER),
         (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
     )
 
@@ -292,17 +298,31 @@ def _run(
     params: lmfit.Parameters | None,
     fixed: Mapping[str, float] | None,
     starts: list[np.ndarray] | None = None,
-) -> tuple[Problem, Solution]:
+) -> tuple[Problem, Solution, Search | None]:
     problem, user_start, values = make_problem(spectrum, circuit, named, weighting, params, fixed)
     if user_start is not None:
-        start_list = [user_start]
-    else:
-        start_list = list(starts or []) + guess.candidates(circuit, spectrum.frequency, spectrum.z)
-        # a user may give some values only: keep them in every start
-        given = np.isfinite(values)
-        for p in start_list:
-            p[given] = values[given]
-    return problem, in_arc_order(problem, named, _multistart(problem, start_list))
+        return problem, in_arc_order(problem, named, _multistart(problem, [user_start])), None
+    start_list = list(starts or []) + guess.candidates(circuit, spectrum.frequency, spectrum.z)
+    # a user may give some values only: keep them in every start
+    given = np.isfinite(values)
+    for p in start_list:
+        p[given] = values[given]
+    first = in_arc_order(problem, named, _multistart(problem, start_list))
+    sol, search = best_minimum(problem, named, first)
+    return problem, sol, search
+
+
+def best_minimum(
+    problem: Problem, named: NamedCircuit | None, solution: Solution
+) -> tuple[Solution, Search]:
+    """``solution``, or a lower minimum when it ends well above the data's floor
+    (:func:`eisfit.search.search_further`, with this module's multistart), its arcs in
+    time-constant order; and the record of the search. :func:`fit` and
+    :func:`eisfit.fit_stack` end every fit with it."""
+    best, search = search_further(problem, solution, _multistart)
+    if best is not solution:
+        best = in_arc_order(problem, named, best)
+    return best, search
 
 
 def in_arc_order(problem: Problem, named: NamedCircuit | None, sol: Solution) -> Solution:
@@ -392,9 +412,9 @@ def fit(
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
     extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
-    problem, sol = _run(spec, circ, named, weighting, params, fixed, starts=extra)
+    problem, sol, search = _run(spec, circ, named, weighting, params, fixed, starts=extra)
     solved = Solved(
-        spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum
+        spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum, search
     )
     return finish(solved, hidden=params is None)
 
@@ -467,6 +487,9 @@ class Solved:
         Warnings gathered before the fit (Kramers–Kronig, dropped points).
     original
         The spectrum as given.
+    search
+        What the search beyond the automatic starts did (None for a fit from the user's
+        starting values).
     """
 
     spectrum: Spectrum
@@ -478,6 +501,7 @@ class Solved:
     external_resistance: float
     notes: list[str]
     original: Spectrum
+    search: Search | None = None
 
     def result(
         self, named: NamedCircuit | None = None, notes: list[str] | None = None
@@ -491,9 +515,13 @@ class Solved:
             self.problem,
             self.solution,
             self.external_resistance,
-            self.notes if notes is None else notes,
+            [*(self.notes if notes is None else notes), *self._search_notes()],
             original=self.original,
         )
+
+    def _search_notes(self) -> list[str]:
+        warning = None if self.search is None else self.search.warning()
+        return [] if warning is None else [warning]
 
 
 def finish(solved: Solved, *, hidden: bool = True) -> FitResult:
@@ -539,8 +567,12 @@ def _reduced_fit(full: Solved) -> Solved:
     hidden = full.named.hidden_variant()
     assert hidden is not None  # named.hidden_role implies a hidden circuit
     start = reduced_start(full.circuit, hidden.parsed, full.solution.params)
-    p2, s2 = _run(full.spectrum, hidden.parsed, hidden, full.weighting, None, None, [start])
-    return dataclasses.replace(full, circuit=hidden.parsed, named=hidden, problem=p2, solution=s2)
+    p2, s2, search = _run(
+        full.spectrum, hidden.parsed, hidden, full.weighting, None, None, [start]
+    )
+    return dataclasses.replace(
+        full, circuit=hidden.parsed, named=hidden, problem=p2, solution=s2, search=search
+    )
 
 
 def hidden_needed(result: FitResult, named: NamedCircuit) -> tuple[bool, bool] | None:

@@ -227,6 +227,56 @@ def _has_capacitive_tail(f: np.ndarray, z: np.ndarray) -> bool:
     return bool(mim[0] > 0 and np.all(np.diff(mim[: k + 1]) < 0))
 
 
+def voigt_design(
+    w: np.ndarray,
+    tau: np.ndarray,
+    wt_re: np.ndarray,
+    wt_im: np.ndarray,
+    *,
+    inductance: bool,
+    capacitance: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weighted design matrix of a Voigt chain ``R_0 + Σ R_k/(1+jωτ_k) [+ jωL] [+ 1/(jωC)]``.
+
+    Parameters
+    ----------
+    w
+        Angular frequencies ω (rad/s), shape (N,).
+    tau
+        Time constants τ_k of the Voigt elements (s), shape (M,).
+    wt_re, wt_im
+        Weights of the real and imaginary rows (1/Ohm), shape (N,).
+    inductance, capacitance
+        Add a column for a series inductance L (H) and for the inverse of a series capacitance
+        1/C (1/F).
+
+    Returns
+    -------
+    a : ndarray
+        (2N, 1 + M [+1] [+1]): columns R_0, R_1..R_M, [L], [1/C]; the real rows, then the
+        imaginary rows, each weighted.
+    x_wt, d : ndarray
+        ωτ (N, M) and 1/(1 + (ωτ)²), for evaluating the chain afterwards.
+    """
+    n = w.size
+    # Voigt element with R = 1: 1/(1 + jx) = (1 - jx)/(1 + x²), x = ωτ; real arithmetic only
+    x_wt = np.multiply.outer(w, tau)
+    d = 1 / (1 + x_wt * x_wt)
+    n_vk = tau.size + 1  # R0 and the Voigt elements
+    a = np.zeros((2 * n, n_vk + int(inductance) + int(capacitance)))
+    a_re, a_im = a[:n], a[n:]
+    a_re[:, 0] = wt_re
+    a_re[:, 1:n_vk] = d * wt_re[:, None]
+    a_im[:, 1:n_vk] = -(x_wt * d) * wt_im[:, None]
+    j = n_vk
+    if inductance:
+        a_im[:, j] = w * wt_im
+        j += 1
+    if capacitance:
+        a_im[:, j] = -wt_im / w
+    return a, x_wt, d
+
+
 def _solve(
     f: np.ndarray,
     z: np.ndarray,
@@ -247,24 +297,10 @@ def _solve(
     tau = tau_grid(f, m)
     inv = 1 / np.abs(z)
     n = f.size
-    # Voigt element with R = 1: 1/(1 + jx) = (1 - jx)/(1 + x²), x = ωτ; real arithmetic only
-    x_wt = np.multiply.outer(w, tau)
-    d = 1 / (1 + x_wt * x_wt)
-    # columns: R0, R_1..R_M, [L], [1/C]; rows weighted by 1/|Z|: the real parts, then the
-    # imaginary parts, in one array
+    a, x_wt, d = voigt_design(w, tau, inv, inv, inductance=inductance, capacitance=capacitance)
     n_vk = m + 1  # R0 and the Voigt elements
-    n_col = n_vk + int(inductance) + int(capacitance)
-    a = np.zeros((2 * n, n_col))
+    n_col = a.shape[1]
     a_re, a_im = a[:n], a[n:]
-    a_re[:, 0] = inv
-    a_re[:, 1:n_vk] = d * inv[:, None]
-    a_im[:, 1:n_vk] = -(x_wt * d) * inv[:, None]
-    j = n_vk
-    if inductance:
-        a_im[:, j] = w * inv
-        j += 1
-    if capacitance:
-        a_im[:, j] = -inv / w
     b = np.empty(2 * n)
     b_re, b_im = b[:n], b[n:]
     np.multiply(z.real, inv, out=b_re)

@@ -35,6 +35,7 @@ from .fitting import (
     POLISH_TOL,
     SCOUT_ITER,
     Solved,
+    best_minimum,
     check_external,
     compiled_multistart,
     converged,
@@ -47,6 +48,7 @@ from .fitting import (
 )
 from .named import NamedCircuit, resolve
 from .result import FitResult
+from .search import Search
 from .spectrum import Spectrum
 from .weighting import check_weighting
 
@@ -138,7 +140,7 @@ def fit_stack(
     pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]] = []
     reduced: list[_Item] = []
     hidden = named.hidden_variant() if named is not None and named.hidden_role else None
-    for it, sol in zip(items, sols, strict=True):
+    for it, (sol, search) in zip(items, sols, strict=True):
         full = Solved(
             it.spectrum,
             circ,
@@ -149,6 +151,7 @@ def fit_stack(
             external_resistance,
             it.notes,
             it.original,
+            search,
         )
         try:
             result = full.result()
@@ -167,11 +170,16 @@ def fit_stack(
         pending.append((it, full, result, need))
         reduced.append(_Item(it.index, it.original, spec, it.notes, p2, starts))
     if hidden is not None and reduced:
-        for (it, full, result, need), red, s2 in zip(
+        for (it, full, result, need), red, (s2, search2) in zip(
             pending, reduced, _solve_all(reduced, hidden.parsed, hidden), strict=True
         ):
             part = dataclasses.replace(
-                full, circuit=hidden.parsed, named=hidden, problem=red.problem, solution=s2
+                full,
+                circuit=hidden.parsed,
+                named=hidden,
+                problem=red.problem,
+                solution=s2,
+                search=search2,
             )
             try:
                 out[it.index] = hidden_choice(result, need, full, part)
@@ -180,12 +188,15 @@ def fit_stack(
     return out  # type: ignore[return-value]
 
 
-def _solve_all(items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None) -> list[Solution]:
-    """Solutions for every item, stacking those with the same number of points."""
+def _solve_all(
+    items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
+) -> list[tuple[Solution, Search]]:
+    """Solutions for every item (with the record of their search beyond the first minimum),
+    stacking those with the same number of points."""
     groups: dict[int, list[int]] = {}
     for k, it in enumerate(items):
         groups.setdefault(len(it.spectrum), []).append(k)
-    sols: list[Solution | None] = [None] * len(items)
+    sols: list[tuple[Solution, Search] | None] = [None] * len(items)
     for ks in groups.values():
         for k, sol in zip(ks, _solve_group([items[k] for k in ks], circ, named), strict=True):
             sols[k] = sol
@@ -236,7 +247,7 @@ def _staged(
 
 def _solve_group(
     items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
-) -> list[Solution]:
+) -> list[tuple[Solution, Search]]:
     """The steps of :func:`eisfit.fit`'s solve for a stack of spectra of equal length: the
     scout, polish and convergence of every spectrum at once, then each spectrum's arcs put in
     time-constant order as :func:`eisfit.fit` does."""
@@ -253,4 +264,7 @@ def _solve_group(
             params, n_eval = _staged(stack, p0, rows, n)
             msg = "converged (stacked Levenberg-Marquardt)"
             sols = solutions_at(stack, params, np.arange(n), n_eval, msg)
-        return [in_arc_order(it.problem, named, sol) for it, sol in zip(items, sols, strict=True)]
+        return [
+            best_minimum(it.problem, named, in_arc_order(it.problem, named, sol))
+            for it, sol in zip(items, sols, strict=True)
+        ]
