@@ -73,7 +73,24 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
     return with_geometry(result, geometry), comparison
 
 
+def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:
+    """The spectrum with the temperature ``eisfit batch`` gives it by default, and a warning.
+
+    As in batch, a temperature in the file name wins over one in the file's metadata. A name
+    with none keeps the metadata's; a name batch refuses (two temperatures, an implausible one)
+    keeps it too, with a warning, since a single fit needs no temperature.
+    """
+    from .series_inputs import SeriesError, series_temperature_from_name
+
+    try:
+        t = series_temperature_from_name(s.source or path)
+    except SeriesError as exc:
+        return s, f"temperature not taken from the file name: {exc}"
+    return (s if t is None else s.with_meta(temperature=t)), None
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    from .comparison import with_warnings
     from .io import read_all
     from .output import check_writable, write_atomic
 
@@ -87,8 +104,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     results, comparisons, failures = [], [], []
     with compiled.use_for(len(spectra)):
         for s in spectra:
+            s, temperature_warning = _with_name_temperature(s, args.path)
             try:
                 r, comparison = _fit_one(s, args, geometry, external)
+                r = with_warnings(r, [temperature_warning])
             except EisfitError as exc:
                 if len(spectra) == 1:
                     raise

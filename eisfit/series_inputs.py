@@ -7,9 +7,11 @@
 This module owns what :func:`eisfit.series.fit_series` reads before any fitting: the files named
 and the files inside named folders (:func:`expand_paths`), each file's spectra with their labels
 (``name[i]`` for a file holding several), and each spectrum's temperature in K from its file name
-(:func:`temperature_from_name`: ``LATP_-10C.csv``, ``pellet_25degC.mpt``, ``cell_298K``,
-``run_T=25`` meaning 25 °C), from its metadata, from a CSV table (:func:`read_temperature_table`:
-a ``file`` column and ``temperature_C`` or ``temperature_K``), or from a list in K. Implausible
+(:func:`temperature_from_name`: ``LATP_-10C.csv``, ``pellet_25degC.mpt``,
+``pellet-140deg.txt``, ``LRC_0_  -72°C.txt``, ``cell_298K``, ``run_T=25`` and ``T25`` meaning
+25 °C; ``_C01``, ``Li6PS5Cl`` and ``cycle_1C_rate`` hold none), from its metadata, from a CSV
+table (:func:`read_temperature_table`: a ``file`` column and ``temperature_C`` or
+``temperature_K``), or from a list in K. Implausible
 temperatures (a value in °C given as K) are refused with :class:`SeriesError`, before any fit
 when the series is streamed; files that do not read become failures of the series, and spectra
 at the same temperature a warning.
@@ -34,6 +36,7 @@ from .units import ZERO_CELSIUS_K
 
 __all__ = [
     "temperature_from_name",
+    "series_temperature_from_name",
     "read_temperature_table",
     "expand_paths",
     "SeriesError",
@@ -45,24 +48,61 @@ class SeriesError(EisfitError, ValueError):
 
 
 # --------------------------------------------------------------------------- temperatures
-_NUM = r"(?P<num>\d+(?:[.p]\d+)?)"
-# a number with a unit: the sign is a minus only after a separator or at the start
-# ("LATP_-10C" is -10 °C, "pellet-25C" is 25 °C); "T25C" and "T=25C" are accepted
-_WITH_UNIT = re.compile(
-    r"(?:(?<=[^A-Za-z0-9.])|^|(?<=[Tt]))"
-    r"(?:(?P<neg>(?:(?<=[^A-Za-z0-9.])|^)[-\u2212]))?"
-    + _NUM
-    + r"\s?(?P<unit>degC|deg\.C|°C|\u2103|C|K)(?![A-Za-z])"
+# A number: digits with an optional decimal point, or "p" for it ("25p5C" is 25.5 °C).
+_NUMBER = re.compile(r"\d+(?:[.p]\d+)?")
+# A unit right after a number, after an underscore ("25_C"), or after a space when it is °C,
+# deg or K ("140 °C"; "sample 3 C" is not 3 °C): °C (also typed as º, or ℃), deg, degC,
+# deg.C, C, K; never followed by a letter or digit ("_C01", "5Cl", "3C4" are not temperatures).
+_UNIT = re.compile(
+    r"(?:_|\s(?=[°º\u2103DdK]))?"
+    r"(?P<unit>[°º]\s?C|\u2103|(?i:deg)(?:\.?\s?C)?|C|K)(?![A-Za-z0-9])"
 )
-_T_EQUALS = re.compile(
-    r"(?:(?<=[^A-Za-z0-9])|^)[Tt]\s*=\s*(?P<neg>[-\u2212])?"
-    + _NUM
-    + r"(?![\d.]|\s?(?:[°\u2103CKdD]))"
-)
+# "rate" beside a bare "1C" makes it a C-rate ("cycle_1C_rate", "rate_2C", "0.5C-rate")
+_RATE_AFTER = re.compile(r"[-_ ]?(?i:c-?rate|rate)(?![A-Za-z])")
+_RATE_BEFORE = re.compile(r"(?:^|[^A-Za-z])(?i:(?:c-?)?rate)[-_ ]?$")
+_T_EQUALS_BEFORE = re.compile(r"(?:^|[^A-Za-z0-9])[Tt]\s*=\s*$")
 
 
 def _number(text: str) -> float:
     return float(text.replace("p", "."))
+
+
+def _is_separator(stem: str, i: int) -> bool:
+    """Whether position ``i`` of ``stem`` is before the start or holds neither a letter, a digit
+    nor a decimal point."""
+    return i < 0 or not (stem[i].isalnum() or stem[i] == ".")
+
+
+def _temperatures_in(stem: str) -> list[float]:
+    """Every temperature (K) written in ``stem``, in order; see :func:`temperature_from_name`."""
+    found: list[float] = []
+    for m in _NUMBER.finditer(stem):
+        i, j = m.span()
+        prev = stem[i - 1] if i > 0 else ""
+        word_t = prev in "Tt" and prev != "" and _is_separator(stem, i - 2)  # "T25", "_T25C"
+        if (prev.isalnum() and not word_t) or prev == ".":
+            continue  # part of a word, formula or date: "Li6PS5Cl", "CHD048", "17.07.2015"
+        negative = prev == "\u2212" or (prev == "-" and (i < 2 or not stem[i - 2].isalnum()))
+        start = i - 1 if negative else i
+        value = _number(m.group())
+        unit = _UNIT.match(stem, j)
+        if unit is not None:
+            u = unit.group("unit")
+            if u == "C" and (
+                _RATE_AFTER.match(stem, unit.end()) or _RATE_BEFORE.search(stem[:start])
+            ):
+                continue  # a C-rate
+            value = -value if negative else value
+            found.append(value if u == "K" else value + ZERO_CELSIUS_K)
+            continue
+        follows = stem[j : j + 1]
+        if follows.isalnum():
+            continue
+        if _T_EQUALS_BEFORE.search(stem[:start]):  # "T=25", "T = -5"
+            found.append((-value if negative else value) + ZERO_CELSIUS_K)
+        elif word_t and prev == "T" and not re.fullmatch(r"\d", m.group()):
+            found.append(value + ZERO_CELSIUS_K)  # "T25"; "T1", "T2" number trials
+    return found
 
 
 def temperature_from_name(name: str) -> float | None:
@@ -76,13 +116,31 @@ def temperature_from_name(name: str) -> float | None:
     Returns
     -------
     float or None
-        Temperature in K. ``25C``, ``25degC``, ``25°C`` and ``T=25`` are °C; ``298K`` is K.
-        A minus sign counts after a separator (``_-10C``), not after a letter or digit.
+        Temperature in K. A number followed by ``C``, ``°C`` (or ``º``, ``℃``), ``deg``,
+        ``degC`` or ``deg.C`` is in °C, one followed by ``K`` in K; an underscore may come
+        between them (``25_C``), and ``p`` may stand for the decimal point
+        (``25p5C``); a space may come before ``°C``, ``deg`` or ``K`` only (``sample 3 C``
+        is not 3 °C). ``T=25`` and ``T25`` (a word starting with ``T`` and a number of two digits
+        or more) are °C.
+
+        The number must start a word: after the start of the name or a character that is
+        neither a letter, a digit nor a ``.`` (``Li6PS5Cl``, ``CHD048``, ``17.07.2015`` hold no
+        temperature), or after a ``T`` that starts a word (``T25C``). The unit must end the word:
+        ``_C01``, ``3C4`` and ``5Cl`` are not temperatures.
+
+        A minus (``-``) is a sign when it starts the name or follows a character that is neither
+        a letter nor a digit (``_-10C``, ``LRC_0_  -72°C``, ``-25C``); after a letter or digit it
+        is a separator (``pellet-140deg`` is 140 °C, ``2015-25C`` is 25 °C). ``−`` (U+2212) is
+        always a sign.
+
+        Not read as temperatures: ``T1`` to ``T9`` (trial or time-point numbers), a bare ``C``
+        beside the word ``rate`` (``cycle_1C_rate``, ``rate_2C``, ``0.5C-rate`` are C-rates),
+        ``25c`` (lower case), ``25°`` (no unit), and ``100k`` (kilo).
 
     Raises
     ------
     SeriesError
-        When the name holds two different temperatures.
+        When the name holds two different temperatures (``PDAC_2065C_500C``).
 
     Examples
     --------
@@ -90,19 +148,14 @@ def temperature_from_name(name: str) -> float | None:
     263.15
     >>> temperature_from_name("pellet_298K.mpt")
     298.0
-    >>> temperature_from_name("Li6PS5Cl_run3.csv") is None
+    >>> temperature_from_name("pellet-140deg.txt")
+    413.15
+    >>> temperature_from_name("Li6PS5Cl_run3_C01.csv") is None
     True
     """
     stem = Path(str(name)).name
     stem = re.sub(r"\.[A-Za-z][A-Za-z0-9]*$", "", stem)
-    found: list[float] = []
-    for m in _WITH_UNIT.finditer(stem):
-        value = _number(m.group("num")) * (-1 if m.group("neg") else 1)
-        found.append(value if m.group("unit") == "K" else value + ZERO_CELSIUS_K)
-    for m in _T_EQUALS.finditer(stem):
-        value = _number(m.group("num")) * (-1 if m.group("neg") else 1)
-        found.append(value + ZERO_CELSIUS_K)
-    distinct = sorted(set(round(t, 6) for t in found))
+    distinct = sorted(set(round(t, 6) for t in _temperatures_in(stem)))
     if len(distinct) > 1:
         shown = ", ".join(f"{t:g} K" for t in distinct)
         raise SeriesError(
@@ -110,6 +163,34 @@ def temperature_from_name(name: str) -> float | None:
             "give them in a table (--temperatures TABLE.csv)"
         )
     return distinct[0] if distinct else None
+
+
+def series_temperature_from_name(name: str, label: str | None = None) -> float | None:
+    """The temperature a series takes from a file name (``temperatures='filename'``, the
+    default of :func:`eisfit.series.fit_series` and ``eisfit batch``), in K.
+
+    Parameters
+    ----------
+    name
+        The file name or path.
+    label
+        What error messages call the spectrum (default: the file name).
+
+    Returns
+    -------
+    float or None
+        :func:`temperature_from_name`, in K; None when the name holds no temperature.
+
+    Raises
+    ------
+    SeriesError
+        The name holds several temperatures, or one at or below 0 K or below the plausible
+        minimum (a value in °C written as K).
+    """
+    t = temperature_from_name(name)
+    if t is None:
+        return None
+    return _check_kelvin(t, label or Path(str(name)).name, "from the file name")
 
 
 def read_temperature_table(path: str | Path) -> dict[str, float]:
@@ -337,14 +418,14 @@ class _TemperatureSource:
         if self.mode == "list":
             return _check_kelvin((self.values or [])[k], lab, "from the list")
         if self.mode == "filename":
-            t = temperature_from_name(source)
+            t = series_temperature_from_name(source, lab)
             if t is None:
                 raise SeriesError(
                     f"{lab}: no temperature in the file name (write it as 25C, 25degC or "
                     "298K), or use temperatures='metadata' or a table"
                 )
-            how = "from the file name"
-        elif self.mode == "metadata":
+            return t  # checked there
+        if self.mode == "metadata":
             t = spectrum.temperature if spectrum is not None else None
             if t is None:
                 raise SeriesError(
