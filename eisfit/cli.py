@@ -116,11 +116,21 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             results.append(r)
             comparisons.append(comparison)
     if args.json:
+        # every object is built before anything is printed: stdout gets one whole document
         objs = []
         for r, comparison in zip(results, comparisons, strict=True):
-            d = r.to_dict(geometry)
-            if comparison is not None:
-                d["model_choice"] = comparison.to_dict()
+            try:
+                d = r.to_dict(geometry)
+                if comparison is not None:
+                    d["model_choice"] = comparison.to_dict()
+            except Exception as exc:  # a fit that cannot be reported is a failed spectrum
+                from .batch import one_line
+
+                if len(spectra) == 1:
+                    raise EisfitError(f"the fit could not be reported: {one_line(exc)}") from None
+                index = r.spectrum.meta.get("spectrum_index")
+                failures.append({"spectrum": index, "error": one_line(exc)})
+                continue
             objs.append(d)
         out: Any = objs[0] if len(objs) == 1 and not failures else objs
         if failures:

@@ -8,10 +8,11 @@ input (raised as :class:`~eisfit.exceptions.EisfitError`, printed by ``cli.main`
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from . import compiled
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
@@ -103,6 +104,94 @@ def _plot_names(labels: list[str]) -> list[str]:
     return names
 
 
+#: A JSON string or a bracket: what :func:`write_json_document` tracks of the text it wrote.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def write_json_document(series: Any, stream: IO[str]) -> str | None:
+    """Write the batch JSON of ``series`` to ``stream`` as one complete document, whatever fails.
+
+    The document is written one spectrum at a time (:meth:`Series.json_chunks`), so a batch
+    of thousands never holds its whole JSON. When building a piece fails part-way (a spectrum
+    that cannot be reported, the Arrhenius summary), the document is closed where it stands:
+    the spectra not written, or the summary, are listed under ``failures`` beside the
+    series' own failures; the summary (``arrhenius``...) is still written when it can be, and
+    ``arrhenius`` is empty when it cannot.
+
+    Parameters
+    ----------
+    series
+        A fitted :class:`~eisfit.series.Series`.
+    stream
+        A text stream (standard output).
+
+    Returns
+    -------
+    str or None
+        None when the whole document was written; else the one-line reason it stopped early.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After closing the document, when the user interrupted the writing.
+    OSError
+        When writing to ``stream`` itself fails (nothing more can be written then).
+    """
+    from .batch import one_line
+
+    stack: list[str] = []  # the brackets open in the text written so far
+    written = 0  # spectra written in full
+    chunks = series.json_chunks(allow_nan=True)
+    stop: BaseException | None = None
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            break
+        except (Exception, KeyboardInterrupt) as exc:  # whatever stops it, the document closes
+            stop = exc
+            break
+        stream.write(chunk)
+        for token in _JSON_TOKEN.findall(chunk):
+            if token in ("[", "{"):
+                stack.append(token)
+            elif token in ("]", "}"):
+                stack.pop()
+                if token == "}" and len(stack) == 2:
+                    written += 1
+    if stop is None:
+        stream.write("\n")
+        return None
+    reason = one_line(stop) if isinstance(stop, Exception) else "interrupted"
+    failures = [dict(f) for f in series.failures]
+    rest: dict[str, Any] = {"arrhenius": {}}
+    if len(stack) == 2 or not stack:
+        # stopped in the spectra: the one being built and those after it are not reported;
+        # the summary (Arrhenius, joint fit) stands on the fits, and is written if it can be
+        failures.extend({"source": lab, "error": f"not reported: {reason}"}
+                        for lab in list(series.labels)[written:])
+        if isinstance(stop, Exception):
+            try:
+                rest = dict(series._summary_dict())
+            except Exception as exc:
+                failures.append({"source": "arrhenius",
+                                 "error": f"summary not reported: {one_line(exc)}"})
+    else:
+        failures.append({"source": "arrhenius", "error": f"summary not reported: {reason}"})
+    rest["failures"] = failures
+    summary = json.dumps(rest, indent=2, allow_nan=True)
+    if not stack:
+        stream.write('{\n  "spectra": [],' + summary[1:])
+    else:
+        if len(stack) == 2:
+            stream.write("\n  ]")
+        stream.write("," + summary[1:])
+    stream.write("\n")
+    if isinstance(stop, KeyboardInterrupt):
+        raise stop
+    return reason
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
     from .batch import dask_client, default_workers
@@ -153,9 +242,13 @@ def run_batch(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
+    stopped = None
     if args.json:
         # one spectrum at a time: a batch of thousands never holds its whole JSON
-        series.write_json(sys.stdout, allow_nan=True)
+        stopped = write_json_document(series, sys.stdout)
+        if stopped is not None:
+            print(f"eisfit: the JSON output stopped early (the rest is listed under failures): "
+                  f"{stopped}", file=sys.stderr)
     else:
         print(series.report())
     if out is not None:
@@ -190,4 +283,4 @@ def run_batch(args: argparse.Namespace) -> int:
         print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
     if args.joint and series.joint_error is not None:
         print(f"eisfit: joint fit not made: {series.joint_error}", file=sys.stderr)
-    return 1 if series.failures else 0
+    return 1 if series.failures or stopped is not None else 0

@@ -111,6 +111,8 @@ class FitResult:
         Akaike and Bayesian information criteria.
     resistances
         Role -> resistance (Ohm) as plain floats; ``resistance_stderr`` holds their errors.
+        NaN for a role that is not determined (:attr:`undetermined`: the high-frequency
+        intercept less an external resistance that is not below it), with a warning.
     capacitances, apex_hz
         Role -> effective capacitance (F) and apex frequency (Hz) of each arc.
     arcs
@@ -174,6 +176,9 @@ class FitResult:
         u = list(self.uvars.values())
         out: dict[str, Any] = {}
         for role, (idx, const) in self.role_terms.items():
+            if not self._determined(role):
+                out[role] = ufloat(math.nan, math.nan)
+                continue
             terms = [u[i] for i in idx]
             out[role] = (sum(terms[1:], terms[0]) + const) if terms else float(const)
         return out
@@ -269,6 +274,21 @@ class FitResult:
         return (z - self.impedance()) / np.abs(z)
 
     # ------------------------------------------------------------------ physics
+    def _determined(self, role: str) -> bool:
+        """False for a role whose resistance is not determined (NaN in :attr:`resistances`:
+        e.g. the high-frequency intercept less an external resistance that exceeds it)."""
+        return math.isfinite(self.resistances.get(role, math.nan))
+
+    @property
+    def undetermined(self) -> list[str]:
+        """Roles whose resistance is not determined (reported as NaN, ``null`` in JSON).
+
+        A role taken from the high-frequency intercept less the external resistance is not
+        determined when the external resistance is not below the intercept (the fit's warnings
+        say so); ``total`` too when it includes that role.
+        """
+        return [role for role in self.resistances if not self._determined(role)]
+
     def conductivity(self, geometry: Any) -> dict[str, Any]:
         """Conductivity (S/cm) for each resistance role, as ufloats.
 
@@ -281,13 +301,19 @@ class FitResult:
         -------
         dict
             Role -> σ = L / (R A) with its standard error, for ``bulk``, ``grain_boundary``
-            (apparent), ``total`` and ``electrolyte`` where the fit has them.
+            (apparent), ``total`` and ``electrolyte`` where the fit has them; a role whose
+            resistance is not determined (not a positive number, see :attr:`undetermined`)
+            gets NaN ± NaN.
         """
         out = {}
         for role in ("bulk", "grain_boundary", "electrolyte", "total"):
             r = self.resistance_ufloat(role)
-            if r is not None and uncertainties.nominal_value(r) > 0:
+            if r is None:
+                continue
+            if uncertainties.nominal_value(r) > 0:
                 out[role] = geometry.conductivity(r)
+            else:
+                out[role] = ufloat(math.nan, math.nan)
         return out
 
     def resistance_ufloat(self, role: str) -> Any:
@@ -305,11 +331,19 @@ class FitResult:
         return ufloat(self.resistances[role], err)
 
     def asr(self, geometry: Any) -> dict[str, Any]:
-        """Area-specific resistance R·A (Ohm cm²) per role; per interface for symmetric cells."""
-        out = {}
+        """Area-specific resistance R·A (Ohm cm²) per role; per interface for symmetric cells.
+
+        A role whose resistance is not determined (not a positive number, see
+        :attr:`undetermined`) gets NaN ± NaN.
+        """
+        out: dict[str, Any] = {}
         n_if = self.named.interfaces if self.named is not None else 1
         for role in self.resistances:
-            value = geometry.asr(self.resistance_ufloat(role))
+            r = self.resistance_ufloat(role)
+            if not uncertainties.nominal_value(r) > 0:
+                out[role] = ufloat(math.nan, math.nan)
+                continue
+            value = geometry.asr(r)
             if role.endswith("interface") and n_if > 1:
                 value = value / n_if
             out[role] = value
@@ -404,6 +438,9 @@ class FitResult:
         if self.resistances:
             lines.append("[[Resistances]]")
             for role, v in self.resistances.items():
+                if not math.isfinite(v):
+                    lines.append(f"    {role:<18} = not determined")
+                    continue
                 lines.append(
                     f"    {role:<18} = {_fmt_err(v, self.resistance_stderr.get(role))} Ohm"
                 )
@@ -420,7 +457,11 @@ class FitResult:
             lines.append("[[Conductivity]]")
             lines.append(f"    geometry     = {geometry}")
             for role, s in self.conductivity(geometry).items():
-                text = _fmt_err(uncertainties.nominal_value(s), uncertainties.std_dev(s))
+                value = uncertainties.nominal_value(s)
+                if not math.isfinite(value):
+                    lines.append(f"    {role:<18} = not determined")
+                    continue
+                text = _fmt_err(value, uncertainties.std_dev(s))
                 lines.append(f"    {role:<18} = {text} S/cm")
         lines.append("[[Warnings]]")
         if self.warnings:
@@ -594,20 +635,20 @@ def build_result(
             terms[role] = ((e.start,), 0.0)
         elif role == "intercept" and e.element.name == "R":
             intercept_parts.append(e.start)
+    # roles taken from the high-frequency intercept less the external resistance: not
+    # determined when the external resistance is not below the intercept
+    intercept_role: str | None = None
+    intercept_value = math.nan
     if intercept_parts:
         intercept = (tuple(intercept_parts), -float(external_resistance))
         if named is not None and named.hidden_role:
             if external_resistance > 0:
                 terms["series"] = ((), float(external_resistance))
-            terms[named.hidden_role] = intercept
+            intercept_role = named.hidden_role
         else:
-            terms["total"] = intercept
-        value = float(sum(values[i] for i in intercept_parts))
-        if value - external_resistance <= 0:
-            warnings_.append(
-                f"the high-frequency intercept {value:.4g} "
-                f"Ohm is not above the external resistance {external_resistance:g} Ohm"
-            )
+            intercept_role = "total"
+        terms[intercept_role] = intercept
+        intercept_value = float(sum(values[i] for i in intercept_parts))
     if named is not None and named.total and "total" not in terms:
         parts = [terms[r] for r in named.total if r in terms]
         if parts:
@@ -615,6 +656,14 @@ def build_result(
                 tuple(i for idx, _ in parts for i in idx),
                 float(sum(c for _, c in parts)),
             )
+    undetermined: list[str] = []
+    if intercept_role is not None and not intercept_value - external_resistance > 0:
+        undetermined.append(intercept_role)
+        if intercept_role != "total" and named is not None and intercept_role in named.total:
+            undetermined.append("total")  # a sum that holds the role (NaN + x is NaN)
+        warnings_.append(
+            _intercept_warning(intercept_value, float(external_resistance), undetermined)
+        )
     res: dict[str, float] = {}
     res_err: dict[str, float] = {}
     slot = {i: k for k, i in enumerate(free_idx)}
@@ -635,6 +684,9 @@ def build_result(
             for k in slots:
                 coef[k] += 1.0
             res_err[role] = float(math.sqrt(max(coef @ cov_p @ coef, 0.0)))
+    for role in dict.fromkeys(undetermined):
+        res[role] = math.nan
+        res_err[role] = math.nan
 
     # ---------------------------------------------------------------- arcs
     arc_terms = []
@@ -710,6 +762,23 @@ def build_result(
         role_terms=terms,
         arc_terms=tuple(arc_terms),
     )
+
+
+def _intercept_warning(intercept_ohm: float, external_ohm: float, roles: list[str]) -> str:
+    """The warning of a fit whose high-frequency intercept (Ohm) is not above the external
+    resistance (Ohm): the ``roles`` taken from their difference are not determined."""
+    roles = list(dict.fromkeys(roles))
+    what = " and ".join(roles) + (" resistances are" if len(roles) > 1 else " resistance is")
+    if external_ohm > 0:
+        cause = (
+            f"the external resistance {external_ohm:g} Ohm exceeds the high-frequency "
+            f"intercept {intercept_ohm:.4g} Ohm"
+        )
+        hint = "; check --external-resistance"
+    else:
+        cause = f"the high-frequency intercept {intercept_ohm:.4g} Ohm is not positive"
+        hint = ""
+    return f"{cause}: the {what} not determined{hint}"
 
 
 def _correlation_warnings(corr: np.ndarray, free_idx: list[int], circuit: Circuit) -> list[str]:
