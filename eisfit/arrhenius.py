@@ -16,7 +16,7 @@ import sys
 import types
 import warnings as _warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ __all__ = [
     "ArrheniusTemperatureError",
     "ArrheniusResult",
     "arrhenius",
+    "ea_not_determined",
+    "not_determined",
     "transference_number",
     "K_B_EV",
     "EV_TO_KJ_PER_MOL",
@@ -55,6 +57,8 @@ MIN_TEMPERATURE_K = 150.0
 CURVATURE_P = 0.01
 #: Fewest points for the curvature test.
 CURVATURE_MIN_POINTS = 5
+#: An activation energy whose standard error is over this fraction of it is not determined.
+EA_UNDETERMINED_FRACTION = 0.5
 
 
 class ArrheniusError(EisfitError, ValueError):
@@ -112,6 +116,14 @@ class ArrheniusResult:
         2×2 covariance of (ln_prefactor, slope), slope = −Ea/k_B in K.
     temperature_K, values, stderr : numpy.ndarray
         The data fitted (``stderr`` is None when unweighted).
+    reason : str or None
+        Why Ea is not reported as a result (negative, not determined by the data, too few
+        points left): then ``Ea_eV``, its errors and the prefactor are NaN (``null`` in JSON).
+        None when Ea is a result.
+    used, excluded : tuple of dict or None
+        For a series (:meth:`eisfit.series.Series.arrhenius`): the points regressed
+        (``{"source", "temperature_K"}``) and those left out (``{"source", "temperature_K",
+        "reason"}``), in temperature order. None for values given directly.
     """
 
     Ea_eV: float
@@ -135,6 +147,14 @@ class ArrheniusResult:
     temperature_K: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     values: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     stderr: np.ndarray | None = field(default=None, repr=False)
+    reason: str | None = None
+    used: tuple[dict[str, Any], ...] | None = field(default=None, repr=False)
+    excluded: tuple[dict[str, Any], ...] | None = field(default=None, repr=False)
+
+    @property
+    def determined(self) -> bool:
+        """True when Ea is reported as a result (no :attr:`reason` against it)."""
+        return self.reason is None
 
     # ------------------------------------------------------------------ derived
     @property
@@ -187,8 +207,10 @@ class ArrheniusResult:
 
         Keys: ``Ea_eV``, ``Ea_stderr_eV``, ``Ea_kJ_per_mol``, ``ln_prefactor``, ``r2``,
         ``form``, ``T_min_K``, ``T_max_K``, ``n``, ``Ea_ci95_eV`` (2-list),
-        ``ln_prefactor_stderr`` and ``warnings`` (list). Values that are not finite (the standard
-        errors of a two-point fit) become None, so ``json.dumps`` writes ``null``.
+        ``ln_prefactor_stderr``, ``warnings`` (list); for a series also ``reason`` (why Ea is
+        not reported, with ``Ea_eV`` null; else null), ``used`` and ``excluded`` (the points
+        regressed and those left out, with their reasons). Values that are not finite (the
+        standard errors of a two-point fit) become None, so ``json.dumps`` writes ``null``.
 
         Examples
         --------
@@ -209,6 +231,17 @@ class ArrheniusResult:
             "Ea_ci95_eV": [_json_float(self.Ea_ci95_eV[0]), _json_float(self.Ea_ci95_eV[1])],
             "ln_prefactor_stderr": _json_float(self.ln_prefactor_stderr),
             "warnings": list(self.warnings),
+            **(
+                {"reason": self.reason}
+                if self.reason is not None or self.used is not None
+                else {}
+            ),
+            **({"used": [dict(u) for u in self.used]} if self.used is not None else {}),
+            **(
+                {"excluded": [dict(e) for e in self.excluded]}
+                if self.excluded is not None
+                else {}
+            ),
         }
 
     def to_frame(self) -> Any:
@@ -255,11 +288,22 @@ class ArrheniusResult:
         if math.isfinite(self.curvature_p):
             verdict = "yes" if self.curvature else "no"
             curv = f"{verdict} (quadratic term p = {self.curvature_p:.2g})"
-        return [
-            ("Ea", pm(self.Ea_eV, self.Ea_stderr_eV, ".4f", "eV")),
-            ("Ea", pm(self.Ea_kJ_per_mol, self.Ea_stderr_kJ_per_mol, ".2f", "kJ/mol")),
-            ("Ea 95 % CI", ci),
-            ("ln A", pm(self.ln_prefactor, self.ln_prefactor_stderr, ".4g")),
+        if self.reason is not None:
+            head = [("Ea", f"not determined: {self.reason}")]
+        else:
+            head = [
+                ("Ea", pm(self.Ea_eV, self.Ea_stderr_eV, ".4f", "eV")),
+                ("Ea", pm(self.Ea_kJ_per_mol, self.Ea_stderr_kJ_per_mol, ".2f", "kJ/mol")),
+                ("Ea 95 % CI", ci),
+            ]
+        if self.excluded:
+            head.append(("left out", "; ".join(
+                f"{e['source']} ({e['temperature_K']:.2f} K): {e['reason']}"
+                for e in self.excluded
+            )))
+        if self.reason is None:
+            head.append(("ln A", pm(self.ln_prefactor, self.ln_prefactor_stderr, ".4g")))
+        return head + [
             ("r²", f"{self.r2:.5f}"),
             ("form", f"{self.form} against 1/T ({self.quantity})"),
             ("T range", f"{self.T_min_K:.2f}–{self.T_max_K:.2f} K ({self.n} points)"),
@@ -305,6 +349,69 @@ class ArrheniusResult:
             "<div class='eisfit-arr-table' style='display:none'>"
             f"<table><caption>Arrhenius fit</caption>{body}</table></div></div>"
         )
+
+
+# --------------------------------------------------------------------------- not determined
+def ea_not_determined(Ea_eV: float, Ea_stderr_eV: float, role: str = "") -> str | None:
+    """Why an activation energy from a regression is not a result, or None when it is.
+
+    Parameters
+    ----------
+    Ea_eV, Ea_stderr_eV
+        The activation energy and its standard error in eV (NaN: none).
+    role
+        The process, for the reason (``"bulk"``...).
+
+    Returns
+    -------
+    str or None
+        A reason when Ea is not finite, negative (a resistance that rises with T: no thermally
+        activated process does that), or has a standard error over
+        :data:`EA_UNDETERMINED_FRACTION` of itself; else None.
+
+    Examples
+    --------
+    >>> ea_not_determined(0.35, 0.01) is None
+    True
+    >>> ea_not_determined(-1.9, 1.0).startswith("Ea = -1.9")
+    True
+    """
+    what = f"the {role} resistance" if role else "the resistance"
+    se = f" ± {Ea_stderr_eV:.2g}" if math.isfinite(Ea_stderr_eV) else ""
+    if not math.isfinite(Ea_eV):
+        return "no activation energy could be computed"
+    if Ea_eV < 0:
+        return (
+            f"Ea = {Ea_eV:.3g}{se} eV is negative: {what} rises with T, which no thermally "
+            "activated process does (a fit in a local minimum, or another process in the role)"
+        )
+    if math.isfinite(Ea_stderr_eV) and Ea_stderr_eV > EA_UNDETERMINED_FRACTION * Ea_eV:
+        return (
+            f"Ea = {Ea_eV:.3g}{se} eV: its standard error is over "
+            f"{100 * EA_UNDETERMINED_FRACTION:.0f} % of it, so the data do not determine it"
+        )
+    return None
+
+
+def not_determined(result: ArrheniusResult, reason: str) -> ArrheniusResult:
+    """``result`` with its activation energy withdrawn: Ea, its errors and the prefactor NaN
+    (``null`` in JSON), ``reason`` saying why; the points, r² and warnings are kept."""
+    nan = math.nan
+    cov = np.full((2, 2), np.nan)
+    cov.setflags(write=False)
+    return replace(
+        result,
+        Ea_eV=nan,
+        Ea_stderr_eV=nan,
+        Ea_kJ_per_mol=nan,
+        Ea_ci95_eV=(nan, nan),
+        ln_prefactor=nan,
+        ln_prefactor_stderr=nan,
+        curvature=False,
+        curvature_p=nan,
+        covariance=cov,
+        reason=reason,
+    )
 
 
 # --------------------------------------------------------------------------- helpers

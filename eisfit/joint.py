@@ -47,7 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from . import guess
-from .arrhenius import EV_TO_KJ_PER_MOL, FORMS, K_B_EV
+from .arrhenius import EV_TO_KJ_PER_MOL, FORMS, K_B_EV, ea_not_determined
 from .circuit import Circuit
 from .engine import scaled_covariance
 from .exceptions import EisfitError
@@ -124,6 +124,11 @@ class JointProcess:
         known through the Arrhenius law and the shared capacitance, not from the arc itself.
     warnings : tuple of str
         Notes on this process.
+    reason : str or None
+        Why Ea is not reported as a result (negative, or a standard error over half of it):
+        then ``Ea_eV``, its errors and the prefactor are NaN (``null`` in JSON); the law's
+        resistances at each temperature stay. None when Ea is a result (always with
+        ``fit_joint(..., keep_all=True)``).
     """
 
     role: str
@@ -149,6 +154,21 @@ class JointProcess:
     apex_hz: np.ndarray = field(repr=False)
     above_window: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def determined(self) -> bool:
+        """True when Ea is reported as a result (no :attr:`reason` against it)."""
+        return self.reason is None
+
+    def ea_text(self, digits: int = 4) -> str:
+        """``Ea = 0.4162 ± 0.0010 eV (40.2 kJ/mol)``, or ``Ea not determined: reason``."""
+        if self.reason is not None:
+            return f"Ea not determined: {self.reason}"
+        return (
+            f"Ea = {self.Ea_eV:.{digits}f} ± {self.Ea_stderr_eV:.{digits}f} eV "
+            f"({self.Ea_kJ_per_mol:.1f} kJ/mol)"
+        )
 
     @property
     def Ea_stderr_kJ_per_mol(self) -> float:
@@ -185,6 +205,7 @@ class JointProcess:
             "apex_frequency_Hz": [_jf(x) for x in self.apex_hz],
             "above_window": [bool(x) for x in self.above_window],
             "warnings": list(self.warnings),
+            "reason": self.reason,
         }
 
 
@@ -271,7 +292,9 @@ class JointResult:
 
     def __repr__(self) -> str:
         ea = ", ".join(
-            f"{k}: Ea={p.Ea_eV:.3f}±{p.Ea_stderr_eV:.3f} eV" for k, p in self.processes.items()
+            f"{k}: Ea={p.Ea_eV:.3f}±{p.Ea_stderr_eV:.3f} eV" if p.determined
+            else f"{k}: Ea not determined"
+            for k, p in self.processes.items()
         )
         return f"<JointResult {len(self.labels)} spectra; {ea}; chi2={self.chi_square:.2g}>"
 
@@ -324,10 +347,7 @@ class JointResult:
                     f", C = {p.capacitance_F:.3g} ± {p.capacitance_stderr_F:.2g} F, "
                     f"n = {p.exponent:.3f} (shared)"
                 )
-            lines.append(
-                f"    {role:<18} Ea = {p.Ea_eV:.4f} ± {p.Ea_stderr_eV:.4f} eV "
-                f"({p.Ea_kJ_per_mol:.1f} kJ/mol), {p.form}{cap}"
-            )
+            lines.append(f"    {role:<18} {p.ea_text()}, {p.form}{cap}")
         if self.warnings:
             lines.extend(f"    - {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -552,6 +572,7 @@ def fit_joint(
     series_resistance: str = "shared",
     form: str = "ln(sigma*T)",
     max_nfev: int = 300,
+    keep_all: bool = False,
 ) -> JointResult:
     """Fit all spectra of a temperature series at once, arc resistances on Arrhenius laws.
 
@@ -584,6 +605,11 @@ def fit_joint(
         ``"ln(sigma)"`` (R ∝ exp(Ea/k_B T)).
     max_nfev
         Most evaluations of the stacked residual.
+    keep_all
+        Report every process's Ea. By default an Ea that comes out negative, or with a
+        standard error over half of it, is not reported as a result: NaN, with the
+        :attr:`JointProcess.reason` (the same rule as
+        :meth:`eisfit.series.Series.arrhenius`).
 
     Returns
     -------
@@ -969,6 +995,11 @@ def fit_joint(
             pnotes.append(f"Ea is negative ({ea:.3g} eV): the {pr.role} resistance rises with T")
         if not math.isfinite(ea_se):
             pnotes.append("Ea has no standard error")
+        why = None if keep_all else ea_not_determined(ea, ea_se, pr.role)
+        if why is not None:
+            pnotes.append(f"the {pr.role} Ea is not reported: {why}")
+        if why is not None:  # withdrawn: the law's resistances stay, its Ea is no result
+            ea = ea_se = ln_g0 = ln_g0_se = math.nan
         proc_out[pr.role] = JointProcess(
             role=pr.role,
             Ea_eV=ea,
@@ -993,6 +1024,7 @@ def fit_joint(
             apex_hz=_frozen(apex),
             above_window=_frozen(above),
             warnings=tuple(pnotes),
+            reason=why,
         )
         res_out[pr.role] = _frozen(rk)
         res_se_out[pr.role] = _frozen(rk_se)

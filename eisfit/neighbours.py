@@ -19,6 +19,7 @@ import numpy as np
 
 from .exceptions import EisfitError
 from .result import FitResult, arc_tau
+from .series_checks import Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
 
@@ -77,6 +78,11 @@ def _predict(
 
 #: Series up to this many spectra are walked in full; longer batches refit only poor fits.
 WALK_MAX_SPECTRA = 50
+#: A refit that stops breaking a physics check is kept when its χ² is at most this fraction
+#: above the fit it replaces.
+CHI2_TOLERANCE = 0.05
+#: A refit this far below the χ² of the fit it replaces is kept whatever the checks say.
+CLEARLY_LOWER = 0.5
 
 
 def refit_from_neighbours(
@@ -129,11 +135,15 @@ def _neighbour_refits(
     external_resistance: float,
     kk: bool,
     walk: bool | None,
+    poor: bool = True,
+    physics: bool = True,
 ) -> dict[int, FitResult]:
     """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
 
     Reads each result only when it is refitted or a neighbour of one (after one pass for the
-    χ² median), so ``results`` may be a :class:`~eisfit.store.ResultStore`.
+    χ² median and the physics checks), so ``results`` may be a
+    :class:`~eisfit.store.ResultStore`. ``poor=False`` leaves poor fits alone (only the walk,
+    when asked, and the physics violations are refitted); ``physics=False`` skips the checks.
     """
     from .fitting import fit
     from .named import resolve
@@ -146,11 +156,15 @@ def _neighbour_refits(
     full, _ = resolve(circuit)
     chi2 = np.empty(n)
     not_converged = np.zeros(n, bool)
+    temps = [float(t) for t in temperatures_K]
+    facts = Facts(temps)
     for i, r in enumerate(results):
         chi2[i] = r.chi_square
         not_converged[i] = _not_converged(r)
+        facts.set(i, r)
     median = float(np.median(chi2))
-    temps = [float(t) for t in temperatures_K]
+    # spectra that break a physics check of the series (see eisfit.series_checks)
+    bad = {v.index for v in violations(facts)} if physics else set()
     order = sorted(range(n), key=lambda i: temps[i])
     refits: dict[int, FitResult] = {}
 
@@ -159,28 +173,52 @@ def _neighbour_refits(
 
     for k, i in enumerate(order):
         # what _suspicious(results[i], median) says, from the numbers of the first pass
-        if not walk and not (chi2[i] > 2.0 * median or not_converged[i]):
+        is_poor = poor and (chi2[i] > 2.0 * median or not_converged[i])
+        if not (walk or is_poor or i in bad):
             continue
         before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
         after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
-        near = (before if len(before) >= 2 else after)[:2]
-        if len(near) < 2:
-            continue
+        pairs = [(before if len(before) >= 2 else after)[:2]]
+        if i in bad:  # from neighbours that obey the checks: either side, then below, above
+            b = [j for j in before if j not in bad]
+            a = [j for j in after if j not in bad]
+            pairs += [b[:1] + a[:1], b[:2], a[:2]]
         r = results[i]
         try:
-            start = _predict(full, temps[i], [(temps[j], current(j)) for j in near])
-            if start is None:
+            starts = []
+            for near in dict.fromkeys(tuple(q) for q in pairs if len(q) == 2):
+                start = _predict(full, temps[i], [(temps[j], current(j)) for j in near])
+                if start is not None:
+                    starts.append(start)
+            if not starts:
                 continue
             refit = fit(
                 r.original or r.spectrum, circuit, weighting=weighting,
-                external_resistance=external_resistance, kk=kk, starts=[start],
+                external_resistance=external_resistance, kk=kk, starts=starts,
             )
         except EisfitError:
             continue
-        if refit.chi_square < 0.99 * r.chi_square:
+        old = {v.key: v for v in violations(facts, i)} if physics else {}
+        trial = facts.copy()
+        trial.set(i, refit)
+        new = {v.key: v for v in violations(trial, i)} if physics else {}
+        lower = refit.chi_square < 0.99 * r.chi_square
+        fixed = [v for key, v in old.items() if key not in new]
+        keep = (
+            (lower and new.keys() <= old.keys())
+            or (bool(fixed) and new.keys() <= old.keys()
+                and refit.chi_square <= (1.0 + CHI2_TOLERANCE) * r.chi_square)
+            or refit.chi_square < CLEARLY_LOWER * r.chi_square
+        )
+        if keep:
             note = (
                 f"refitted from its neighbours' parameters carried to {temps[i]:.2f} K: "
                 f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
             )
+            if fixed:
+                note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
             refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
+            facts = trial
+            if not new:
+                bad.discard(i)
     return refits

@@ -47,7 +47,13 @@ from typing import IO, Any
 import numpy as np
 import uncertainties
 
-from .arrhenius import ArrheniusError, ArrheniusResult, arrhenius
+from .arrhenius import (
+    ArrheniusError,
+    ArrheniusResult,
+    arrhenius,
+    ea_not_determined,
+    not_determined,
+)
 from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import EisfitError
 from .joint import JointResult, fit_joint
@@ -57,6 +63,7 @@ from .neighbours import _predict as _predict
 from .neighbours import refit_from_neighbours as refit_from_neighbours
 from .output import write_atomic
 from .result import FitResult
+from .series_checks import Facts, Violation, violations
 from .series_inputs import (
     SeriesError,
     _Inputs,
@@ -102,7 +109,8 @@ class _Points:
     capacitance roles in order of first appearance.
 
     ``key`` is what the values were computed from (the series' results and geometry), so that
-    :meth:`Series._cached_points` knows when they no longer hold.
+    :meth:`Series._cached_points` knows when they no longer hold. ``facts`` are the numbers
+    the physics checks of the series read (:mod:`eisfit.series_checks`), for every role.
     """
 
     def __init__(self, series: Series, roles: Sequence[str] | None = None) -> None:
@@ -112,8 +120,17 @@ class _Points:
         self.points: dict[str, _RolePoints] = {}
         self.roles: dict[str, None] = {}
         self.capacitance_roles: dict[str, None] = {}
+        self.facts = Facts(series.temperatures_K, series.labels)
+        self._violations: list[Violation] | None = None
+
+    def violations(self) -> list[Violation]:
+        """The physics checks' verdict on the series (computed once)."""
+        if self._violations is None:
+            self._violations = violations(self.facts)
+        return self._violations
 
     def add(self, index: int, result: FitResult) -> None:
+        self.facts.set(index, result)
         if self._only is None:
             self.roles.update(dict.fromkeys(result.resistances))
             self.capacitance_roles.update(dict.fromkeys(result.capacitances))
@@ -169,6 +186,11 @@ class Series:
         The joint fit (:meth:`fit_joint`), or None when none was made.
     joint_error : str or None
         Why the joint fit asked for could not be made (one line), else None.
+    keep_all : bool
+        False (default): a point that breaks a physics check of the series
+        (:meth:`violations`) is left out of that role's Arrhenius regression, and an Ea that
+        comes out negative or not determined is reported as not determined, with the reason.
+        True: every point is regressed and every Ea reported.
     """
 
     def __init__(
@@ -179,7 +201,9 @@ class Series:
         failures: Sequence[dict[str, str]] = (),
         geometry: Any = None,
         warnings: Sequence[str] = (),
+        keep_all: bool = False,
     ) -> None:
+        self.keep_all = bool(keep_all)
         self.joint: JointResult | None = None
         self.joint_error: str | None = None
         if not (len(results) == len(temperatures_K) == len(labels)):
@@ -289,7 +313,12 @@ class Series:
         return [lab for i, lab in enumerate(self.labels) if i not in have]
 
     def arrhenius(
-        self, role: str = "bulk", form: str = "ln(sigma*T)", *, min_points: int = 2
+        self,
+        role: str = "bulk",
+        form: str = "ln(sigma*T)",
+        *,
+        min_points: int = 2,
+        keep_all: bool | None = None,
     ) -> ArrheniusResult:
         """Activation energy of one resistance role over the series.
 
@@ -301,6 +330,8 @@ class Series:
             ``"ln(sigma*T)"`` (default) or ``"ln(sigma)"``.
         min_points
             Fewest usable points (>= 2; two points give Ea without a standard error).
+        keep_all
+            Regress every point and report any Ea (default: the series' :attr:`keep_all`).
 
         Returns
         -------
@@ -309,35 +340,131 @@ class Series:
             1/R in S otherwise; for interface roles from the area-specific resistance per
             interface (Ohm cm², or R in Ohm without geometry) with ``quantity="resistance"``.
             Points are weighted by the fits' standard errors when every point has one. Spectra
-            without the role are skipped and named in the result's warnings.
+            without the role are skipped and named in the result's warnings. Unless
+            ``keep_all``, points that break a physics check of the series (:meth:`violations`)
+            are left out (``excluded``, with the reason; ``used`` lists the rest), and an Ea
+            that comes out negative or not determined (standard error over half of it, too few
+            points left) is withdrawn: NaN, with the ``reason``.
 
         Raises
         ------
         ArrheniusError
             Fewer than ``min_points`` usable points.
         """
-        pts = self._role_points(role)
-        temps = [self.temperatures_K[i] for i in pts.index]
-        values, errs, quantity = list(pts.nominal), list(pts.stderr), pts.quantity
+        keep = self.keep_all if keep_all is None else bool(keep_all)
+        points = self._cached_points() or self._collect_points([role])
+        pts = points.points.get(role) or _RolePoints()
         have = set(pts.index)
         skipped = [lab for i, lab in enumerate(self.labels) if i not in have]
-        if len(values) < min_points:
-            have = ", ".join(self.roles) or "none"
+        if len(pts.index) < min_points:
+            have_roles = ", ".join(self.roles) or "none"
             raise ArrheniusError(
-                f"role {role!r}: {len(values)} of {len(self)} spectra have it, at least "
-                f"{min_points} needed (roles in this series: {have})"
+                f"role {role!r}: {len(pts.index)} of {len(self)} spectra have it, at least "
+                f"{min_points} needed (roles in this series: {have_roles})"
             )
+        left_out = {} if keep else self._left_out(points).get(role, {})
+        rows = [k for k, i in enumerate(pts.index) if i not in left_out]
+        index = [pts.index[k] for k in rows]
+        temps = [float(self.temperatures_K[i]) for i in index]
+        values = [pts.nominal[k] for k in rows]
+        errs = [pts.stderr[k] for k in rows]
+        quantity = pts.quantity
+        used = tuple(
+            {"source": self.labels[i], "temperature_K": float(self.temperatures_K[i])}
+            for i in index
+        )
+        excluded = tuple(
+            {"source": self.labels[i], "temperature_K": float(self.temperatures_K[i]),
+             "reason": left_out[i]}
+            for i in pts.index if i in left_out
+        )
         notes = []
+        kk = points.facts.kk
+        notes.extend(
+            f"{self.labels[i]} fails the Kramers-Kronig check; used: its {role} resistance "
+            "obeys the series' physics checks" if not keep else
+            f"{self.labels[i]} fails the Kramers-Kronig check"
+            for i in index if kk[i]
+        )
+        if skipped:
+            notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
+        if excluded:
+            notes.append(
+                f"left out ({len(excluded)} of {len(pts.index)}, physics checks of the series; "
+                "keep_all=True keeps them): " + ", ".join(e["source"] for e in excluded)
+            )
+        if len(values) < min_points:
+            return self._too_few(role, temps, values, quantity, form, min_points, notes,
+                                 used, excluded)
         e = np.array(errs)
         stderr = e if np.all(np.isfinite(e)) and np.all(e > 0) else None
         if stderr is None:
-            notes.append("some fits have no standard error: the regression is unweighted")
-        if skipped:
-            notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
-        res = arrhenius(temps, values, stderr, form=form, quantity=quantity, min_points=min_points)
-        if notes:
-            res = dataclasses.replace(res, warnings=tuple(res.warnings) + tuple(notes))
+            notes.insert(0, "some fits have no standard error: the regression is unweighted")
+        res = arrhenius(temps, values, stderr, form=form, quantity=quantity,
+                        min_points=min_points)
+        res = dataclasses.replace(
+            res, warnings=tuple(res.warnings) + tuple(notes), used=used, excluded=excluded
+        )
+        if not keep:
+            why = ea_not_determined(res.Ea_eV, res.Ea_stderr_eV, role)
+            if why is not None:
+                res = not_determined(res, why)
         return res
+
+    def _too_few(
+        self, role: str, temps: list[float], values: list[float], quantity: str, form: str,
+        min_points: int, notes: list[str], used: tuple[dict[str, Any], ...],
+        excluded: tuple[dict[str, Any], ...],
+    ) -> ArrheniusResult:
+        """The result of a role with too few points left after the physics checks: no Ea."""
+        nan = math.nan
+        t = np.array(temps, float)
+        v = np.array(values, float)
+        t.setflags(write=False)
+        v.setflags(write=False)
+        return ArrheniusResult(
+            Ea_eV=nan, Ea_stderr_eV=nan, Ea_kJ_per_mol=nan, Ea_ci95_eV=(nan, nan),
+            ln_prefactor=nan, ln_prefactor_stderr=nan, r2=nan, form=form,
+            T_min_K=float(t.min()) if t.size else nan,
+            T_max_K=float(t.max()) if t.size else nan,
+            n=len(values), quantity=quantity, warnings=tuple(notes),
+            temperature_K=t, values=v, stderr=None,
+            reason=(
+                f"{len(values)} point(s) left after leaving out {len(excluded)} that break the "
+                f"physics checks of the series, {min_points} needed (keep_all=True keeps them)"
+            ),
+            used=used, excluded=excluded,
+        )
+
+    def _left_out(self, points: _Points) -> dict[str, dict[int, str]]:
+        """Role -> {spectrum index: reason} of the points that break a physics check."""
+        out: dict[str, dict[int, str]] = {}
+        for v in points.violations():
+            if v.role == "*":
+                continue
+            role = out.setdefault(v.role, {})
+            role[v.index] = f"{role[v.index]}; {v.reason}" if v.index in role else v.reason
+        return out
+
+    def violations(self) -> list[dict[str, Any]]:
+        """What breaks the physics checks of the series (:mod:`eisfit.series_checks`).
+
+        Returns
+        -------
+        list of dict
+            ``{"source", "temperature_K", "role", "check", "reason"}`` in temperature order:
+            resistances that rise with T, a bulk capacitance that moves, arcs whose
+            capacitance jumps to another role's (role ``"*"`` and check ``"kk"``: a spectrum
+            that fails the Kramers–Kronig check). Points of a role listed here are left out
+            of its Arrhenius regression unless :attr:`keep_all`.
+        """
+        points = self._cached_points() or self._collect_points(None)
+        found = sorted(points.violations(), key=lambda v: (v.index, v.role, v.check))
+        return [
+            {"source": self.labels[v.index], "temperature_K": float(self.temperatures_K[v.index]),
+             "role": v.role, "check": v.check, "reason": v.reason}
+            for v in found
+        ]
 
     def arrhenius_all(self, form: str = "ln(sigma*T)") -> dict[str, ArrheniusResult]:
         """:meth:`arrhenius` for every thermally activated role with at least two points."""
@@ -404,6 +531,7 @@ class Series:
                 shared_capacitance=shared_capacitance,
                 series_resistance=series_resistance,
                 form=form,
+                keep_all=self.keep_all,
             )
         except EisfitError as exc:
             self.joint_error = one_line(exc)
@@ -648,13 +776,23 @@ class Series:
         if not arr:
             lines.append("    none (fewer than two temperatures for every role)")
         for role, a in arr.items():
-            err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
-            curved = ", CURVED (non-Arrhenius)" if a.curvature else ""
-            lines.append(
-                f"    {role:<18} Ea = {a.Ea_eV:.3f}{err} eV ({a.Ea_kJ_per_mol:.1f} kJ/mol), "
-                f"{a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}{curved}"
+            if not a.determined:
+                lines.append(
+                    f"    {role:<18} Ea not determined, {a.form}, {a.quantity}, n = {a.n}: "
+                    f"{a.reason}"
+                )
+            else:
+                err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
+                curved = ", CURVED (non-Arrhenius)" if a.curvature else ""
+                lines.append(
+                    f"    {role:<18} Ea = {a.Ea_eV:.3f}{err} eV ({a.Ea_kJ_per_mol:.1f} "
+                    f"kJ/mol), {a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}{curved}"
+                )
+            lines.extend(
+                f"        - left out {e['source']} ({e['temperature_K']:.2f} K): {e['reason']}"
+                for e in a.excluded or ()
             )
-            lines.extend(f"        - {w}" for w in a.warnings)
+            lines.extend(f"        - {w}" for w in a.warnings if not w.startswith("left out ("))
         if self.joint is not None or self.joint_error is not None:
             lines.append("[[Arrhenius, joint fit]]")
             if self.joint is None:
@@ -669,7 +807,9 @@ class Series:
                 for role, p in j.processes.items():
                     ind = arr.get(role)
                     versus = ""
-                    if ind is not None:
+                    if ind is not None and not ind.determined:
+                        versus = "; independent: not determined"
+                    elif ind is not None:
                         ie = f" ± {ind.Ea_stderr_eV:.4f}" if math.isfinite(ind.Ea_stderr_eV) else ""
                         versus = f"; independent {ind.Ea_eV:.4f}{ie} eV"
                     shared = ""
@@ -677,10 +817,7 @@ class Series:
                         shared = (
                             f"; shared C = {p.capacitance_F:.3g} F, n = {p.exponent:.3f}"
                         )
-                    lines.append(
-                        f"    {role:<18} Ea = {p.Ea_eV:.4f} ± {p.Ea_stderr_eV:.4f} eV "
-                        f"({p.Ea_kJ_per_mol:.1f} kJ/mol){versus}{shared}"
-                    )
+                    lines.append(f"    {role:<18} {p.ea_text()}{versus}{shared}")
                 lines.extend(f"        - {w}" for w in j.warnings)
         lines.append("[[Failures]]")
         if self.failures:
@@ -715,15 +852,19 @@ class Series:
                     cells.append(f"<td>{html.escape(text)}</td>")
                 body.append("<tr>" + "".join(cells) + "</tr>")
             arr = "".join(
-                f"<li>{html.escape(role)}: Ea = {a.Ea_eV:.3f} eV"
-                + (f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else "")
+                (
+                    f"<li>{html.escape(role)}: Ea = {a.Ea_eV:.3f} eV"
+                    + (f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else "")
+                    if a.determined
+                    else f"<li>{html.escape(role)}: Ea not determined "
+                    f"({html.escape(a.reason or '')})"
+                )
                 + f" ({html.escape(a.form)}, n = {a.n})</li>"
                 for role, a in self.arrhenius_all().items()
             )
             if self.joint is not None:
                 arr += "".join(
-                    f"<li>{html.escape(role)} (joint fit): Ea = {p.Ea_eV:.3f} ± "
-                    f"{p.Ea_stderr_eV:.3f} eV</li>"
+                    f"<li>{html.escape(role)} (joint fit): {html.escape(p.ea_text(3))}</li>"
                     for role, p in self.joint.processes.items()
                 )
             fails = "".join(
@@ -758,6 +899,7 @@ def fit_series(
     kk: bool = False,
     neighbours: bool | str = True,
     stream: bool = False,
+    keep_all: bool = False,
 ) -> Series:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -794,7 +936,18 @@ def fit_series(
         resistances on their Arrhenius line, effective capacitances interpolated); a refit is
         kept only when its χ² is lower. Series of more than :data:`WALK_MAX_SPECTRA` spectra
         refit only their poor fits. On by default for in-process fits; ``"always"`` also after
-        parallel ones.
+        parallel ones. Whatever the workers, a spectrum that breaks a physics check of the
+        series (:meth:`Series.violations`: a resistance that rises with T, a bulk capacitance
+        that moves, an arc whose capacitance jumps to another role's, a Kramers–Kronig
+        failure) is refitted with starts from its neighbours that obey them; that refit is kept
+        when it no longer breaks the check and its χ² is at most 5 % higher, or when its χ² is
+        lower without breaking anything new (False: no refits at all).
+    keep_all
+        Regress every point and report every Ea (:attr:`Series.keep_all`). By default points
+        that still break a physics check after the refits are left out of that role's
+        Arrhenius regression (listed with the reason), and an Ea that comes out negative or
+        not determined is reported as not determined, in the independent Arrhenius analysis
+        and in the joint fit.
     joint
         Also fit all spectra at once with Arrhenius-constrained resistances
         (:meth:`Series.fit_joint`), after the independent fits. A joint fit that cannot be made
@@ -882,10 +1035,13 @@ def fit_series(
         r_labels.append(lab)
     if fitting:  # pragma: no cover - fit_many yields one outcome per spectrum
         raise RuntimeError("fewer fit outcomes than spectra")
-    if (neighbours and workers == 1 and client is None) or neighbours == "always":
+    if neighbours:
+        in_process = workers == 1 and client is None
+        full = in_process or neighbours == "always"
         refits = _neighbour_refits(
             results, r_temps, circuit, weighting=weighting,
-            external_resistance=external_resistance, kk=kk, walk=None,
+            external_resistance=external_resistance, kk=kk,
+            walk=None if full else False, poor=full,
         )
         for i, r in refits.items():
             if isinstance(results, ResultStore):
@@ -895,7 +1051,8 @@ def fit_series(
     if isinstance(results, ResultStore):
         results.seal()
     failures = inputs.failures + fit_failures  # files that do not read, then fits that fail
-    series = Series(results, r_temps, r_labels, failures, geometry, inputs.warnings)
+    series = Series(results, r_temps, r_labels, failures, geometry, inputs.warnings,
+                    keep_all=keep_all)
     if joint_options and not joint:
         raise SeriesError("joint_options given without joint=True")
     if joint:

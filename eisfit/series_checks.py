@@ -1,0 +1,385 @@
+"""Physics checks of a temperature series: what every fit of a series must obey together.
+
+One fit can land in a local minimum that looks fine on its own (a low χ², arcs in their
+expected ranges) and still be impossible next to its neighbours in temperature. The checks
+here look at the whole series, role by role:
+
+* :func:`resistance_falls`: a thermally activated resistance (bulk, grain boundary, interface,
+  electrolyte, total...) falls as T rises. A point that is out of line with its neighbours in
+  the wrong direction by more than :data:`RISE_SIGMAS` standard errors *and* more than
+  :data:`RISE_FRACTION` of the resistance breaks it (the points outside the longest run that
+  falls with T, within that noise).
+* :func:`bulk_capacitance_steady`: the bulk capacitance is geometric (ε₀ε_r A/L) and barely
+  moves with T: within a factor :data:`BULK_C_FACTOR` of the series median.
+* :func:`capacitance_stays`: an arc keeps its role from one temperature to the next: its
+  effective capacitance does not jump more than :data:`JUMP_DECADES` decades from the series
+  median (a "grain_boundary" C of 1e-4 F among 1e-9 F ones is the electrode spike, or the
+  bulk, fitted in its place).
+* :func:`kk_failed`: a spectrum that fails the lin-KK check is suspicious (it is refitted from
+  its neighbours, and noted where it is used), though no refit can make it consistent.
+
+Each check returns ``{position: reason}``; :func:`violations` runs them all on the numbers a
+series keeps of each fit (:class:`Facts`). :mod:`eisfit.neighbours` refits the spectra that
+break them; :meth:`eisfit.series.Series.arrhenius` leaves out of a role's regression the
+points that still do (unless ``keep_all``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Violation",
+    "Facts",
+    "violations",
+    "resistance_falls",
+    "bulk_capacitance_steady",
+    "capacitance_stays",
+    "kk_failed",
+    "RISE_SIGMAS",
+    "RISE_FRACTION",
+    "BULK_C_FACTOR",
+    "JUMP_DECADES",
+]
+
+#: A rise of a thermally activated resistance counts when over this many standard errors...
+RISE_SIGMAS = 3.0
+#: ...and over this fraction of the resistance.
+RISE_FRACTION = 0.05
+#: The bulk effective capacitance stays within this factor of the series median.
+BULK_C_FACTOR = 3.0
+#: Any other arc's effective capacitance stays within this many decades of the series median.
+JUMP_DECADES = 1.5
+#: Fewest capacitances of a role for the capacitance checks (the median needs a majority).
+MIN_CAPACITANCES = 3
+#: Roles whose resistance is not thermally activated (cables and cell hardware).
+NOT_ACTIVATED = ("series",)
+#: The start of the Kramers-Kronig warning of :func:`eisfit.comparison.kk_warning`.
+KK_FAILS = "the spectrum fails the Kramers-Kronig check"
+#: Positions either side of a refitted spectrum that :func:`violations` looks at for it.
+WINDOW = 12
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule of one fit in a series.
+
+    Attributes
+    ----------
+    index : int
+        Position of the fit in the series (the order the :class:`Facts` were given in).
+    role : str
+        The role whose value breaks the rule (``"*"``: the spectrum as a whole).
+    check : str
+        ``"falls_with_T"``, ``"bulk_capacitance"``, ``"capacitance_jump"`` or ``"kk"``.
+    reason : str
+        One line saying what is wrong, with the numbers.
+    """
+
+    index: int
+    role: str
+    check: str
+    reason: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(role, check): what a refit must stop breaking."""
+        return self.role, self.check
+
+
+def kk_failed(warnings: Sequence[str]) -> bool:
+    """True when a fit's warnings hold the Kramers–Kronig failure of
+    :func:`eisfit.comparison.kk_warning` (a check that could not run is not a failure)."""
+    return any(w.startswith(KK_FAILS) for w in warnings)
+
+
+def _fmt_r(r: float, se: float) -> str:
+    return f"{r:.4g} ± {se:.2g} Ohm" if math.isfinite(se) else f"{r:.4g} Ohm"
+
+
+def resistance_falls(
+    temperatures_K: Any, resistance: Any, stderr: Any, role: str = "resistance"
+) -> dict[int, str]:
+    """Points at which a thermally activated resistance does not fall as T rises.
+
+    Two points conflict when the hotter one's resistance is above the colder one's by more
+    than :data:`RISE_SIGMAS` combined standard errors and more than :data:`RISE_FRACTION` of
+    the colder one's. The points outside every longest run of mutually consistent points (in
+    temperature order) break the rule: a single point that rises above its colder neighbour
+    and stays above its hotter one, or one that dips below its hotter neighbour, is out; of
+    two points that only conflict with each other neither is singled out.
+
+    Parameters
+    ----------
+    temperatures_K
+        Temperature of each point in K.
+    resistance
+        Resistance of each point in Ohm (NaN: no value, not checked).
+    stderr
+        Standard error of each resistance in Ohm (NaN or inf: unknown, never conflicts).
+    role
+        Name used in the reasons.
+
+    Returns
+    -------
+    dict
+        Position -> reason, for the points that break the rule.
+    """
+    t = np.asarray(temperatures_K, float)
+    r = np.asarray(resistance, float)
+    se = np.asarray(stderr, float)
+    have = np.flatnonzero(np.isfinite(r) & np.isfinite(t))
+    if have.size < 2:
+        return {}
+    order = have[np.argsort(t[have], kind="stable")]
+    tt, rr = t[order], r[order]
+    ss = np.where(np.isfinite(se[order]), np.abs(se[order]), np.inf)
+    m = order.size
+    # conflict[j, k] for j colder than k: the hotter k sits significantly above j
+    diff = rr[None, :] - rr[:, None]
+    with np.errstate(invalid="ignore"):
+        sigma = np.sqrt(ss[:, None] ** 2 + ss[None, :] ** 2)
+        conflict = (
+            (diff > RISE_SIGMAS * sigma)
+            & (diff > RISE_FRACTION * np.abs(rr[:, None]))
+            & (tt[None, :] > tt[:, None])
+        )
+    if not conflict.any():
+        return {}
+    ok = ~(conflict | conflict.T)
+    fwd = np.ones(m, int)  # longest consistent run ending at k
+    for k in range(1, m):
+        prev = ok[:k, k]
+        if prev.any():
+            fwd[k] = 1 + int(fwd[:k][prev].max())
+    bwd = np.ones(m, int)  # longest consistent run starting at k
+    for k in range(m - 2, -1, -1):
+        nxt = ok[k, k + 1 :]
+        if nxt.any():
+            bwd[k] = 1 + int(bwd[k + 1 :][nxt].max())
+    best = int(fwd.max())
+    out: dict[int, str] = {}
+    for k in np.flatnonzero(fwd + bwd - 1 < best):
+        others = np.flatnonzero(conflict[:, k] | conflict[k, :])
+        if others.size == 0:  # pragma: no cover - outside every run means a conflict
+            continue
+        j = int(others[np.argmin(np.abs(tt[others] - tt[k]))])
+        higher = "above" if tt[k] > tt[j] else "below"
+        rel = abs(rr[k] - rr[j]) / max(rr[j], rr[k])
+        out[int(order[k])] = (
+            f"{role} resistance {_fmt_r(rr[k], ss[k])} at {tt[k]:.2f} K is {higher} that at "
+            f"{tt[j]:.2f} K ({_fmt_r(rr[j], ss[j])}) by {100 * rel:.0f} % (over "
+            f"{RISE_SIGMAS:g} standard errors): a thermally activated resistance falls as T rises"
+        )
+    return out
+
+
+def bulk_capacitance_steady(capacitance: Any, role: str = "bulk") -> dict[int, str]:
+    """Points whose bulk effective capacitance is off the series median by more than a factor
+    :data:`BULK_C_FACTOR` (the geometric capacitance barely moves with T).
+
+    Parameters
+    ----------
+    capacitance
+        Effective capacitance of the bulk arc of each point in F (NaN: no arc, not checked).
+    role
+        Name used in the reasons.
+
+    Returns
+    -------
+    dict
+        Position -> reason. Empty with fewer than 3 capacitances.
+    """
+    c = np.asarray(capacitance, float)
+    have = np.flatnonzero(np.isfinite(c) & (c > 0))
+    if have.size < MIN_CAPACITANCES:
+        return {}
+    med = float(np.exp(np.median(np.log(c[have]))))
+    out = {}
+    for i in have:
+        ratio = c[i] / med
+        if ratio > BULK_C_FACTOR or ratio < 1.0 / BULK_C_FACTOR:
+            out[int(i)] = (
+                f"{role} capacitance {c[i]:.3g} F is {ratio:.3g} times the series median "
+                f"({med:.3g} F): the bulk (geometric) capacitance barely changes with T "
+                f"(a factor {BULK_C_FACTOR:g} allowed); another arc is fitted as the {role}"
+            )
+    return out
+
+
+def capacitance_stays(
+    capacitance: Any, role: str, other_medians: dict[str, float] | None = None
+) -> dict[int, str]:
+    """Points where an arc's effective capacitance jumps out of its role.
+
+    Parameters
+    ----------
+    capacitance
+        Effective capacitance of the arc of ``role`` at each point in F (NaN: not checked).
+    role
+        The arc's role.
+    other_medians
+        Role -> series median capacitance (F) of the other arcs, to name the role a jumping
+        capacitance belongs to.
+
+    Returns
+    -------
+    dict
+        Position -> reason for capacitances more than :data:`JUMP_DECADES` decades from the
+        series median. Empty with fewer than 3 capacitances.
+    """
+    c = np.asarray(capacitance, float)
+    have = np.flatnonzero(np.isfinite(c) & (c > 0))
+    if have.size < MIN_CAPACITANCES:
+        return {}
+    lmed = float(np.median(np.log10(c[have])))
+    out = {}
+    for i in have:
+        dec = math.log10(c[i]) - lmed
+        if abs(dec) <= JUMP_DECADES:
+            continue
+        like = ""
+        near = [
+            (abs(math.log10(c[i]) - math.log10(v)), k)
+            for k, v in (other_medians or {}).items()
+            if k != role and v > 0 and math.isfinite(v)
+        ]
+        if near:
+            d, k = min(near)
+            if d < abs(dec):
+                like = f", near the series' {k} capacitance ({(other_medians or {})[k]:.3g} F)"
+        out[int(i)] = (
+            f"{role} capacitance {c[i]:.3g} F is {abs(dec):.1f} decades "
+            f"{'above' if dec > 0 else 'below'} the series median ({10 ** lmed:.3g} F){like}: "
+            f"the arc fitted as {role} here is another process (roles swapped)"
+        )
+    return out
+
+
+class Facts:
+    """The numbers the checks read from each fit of a series: resistances with their standard
+    errors and effective capacitances per role, and the Kramers–Kronig verdict.
+
+    A few floats per role and spectrum, so that a streamed series of thousands keeps them in
+    memory and reads its results from disk once.
+
+    Parameters
+    ----------
+    temperatures_K
+        Temperature of each fit in K.
+    labels
+        Name of each fit, for the reasons (default ``spectrum i``).
+    """
+
+    def __init__(self, temperatures_K: Sequence[float], labels: Sequence[str] | None = None):
+        self.t = np.asarray([float(x) for x in temperatures_K], float)
+        n = self.t.size
+        self.labels = list(labels) if labels is not None else [f"spectrum {i}" for i in range(n)]
+        self.r: dict[str, np.ndarray] = {}
+        self.se: dict[str, np.ndarray] = {}
+        self.c: dict[str, np.ndarray] = {}
+        self.kk = np.zeros(n, bool)
+
+    def __len__(self) -> int:
+        return int(self.t.size)
+
+    def _column(self, table: dict[str, np.ndarray], role: str) -> np.ndarray:
+        col = table.get(role)
+        if col is None:
+            col = table[role] = np.full(self.t.size, np.nan)
+        return col
+
+    def set(self, i: int, result: Any) -> None:
+        """Take the numbers of fit ``i`` from a :class:`~eisfit.result.FitResult`."""
+        for table in (self.r, self.se, self.c):
+            for col in table.values():
+                col[i] = np.nan
+        for role, value in result.resistances.items():
+            v = float(value)
+            if v > 0 and math.isfinite(v):
+                self._column(self.r, role)[i] = v
+                se = result.resistance_stderr.get(role, math.nan)
+                self._column(self.se, role)[i] = math.nan if se is None else float(se)
+        for role, value in result.capacitances.items():
+            self._column(self.c, role)[i] = float(value)
+        self.kk[i] = kk_failed(result.warnings)
+
+    def copy(self) -> Facts:
+        """An independent copy (to try a refit in one position)."""
+        out = Facts.__new__(Facts)
+        out.t, out.labels, out.kk = self.t, self.labels, self.kk.copy()
+        out.r = {k: v.copy() for k, v in self.r.items()}
+        out.se = {k: v.copy() for k, v in self.se.items()}
+        out.c = {k: v.copy() for k, v in self.c.items()}
+        return out
+
+    def subset(self, positions: np.ndarray) -> Facts:
+        """The facts of some positions only (in that order)."""
+        out = Facts.__new__(Facts)
+        out.t, out.kk = self.t[positions], self.kk[positions]
+        out.labels = [self.labels[i] for i in positions]
+        out.r = {k: v[positions] for k, v in self.r.items()}
+        out.se = {k: v[positions] for k, v in self.se.items()}
+        out.c = {k: v[positions] for k, v in self.c.items()}
+        return out
+
+
+def _all(facts: Facts) -> list[Violation]:
+    out: list[Violation] = []
+    for role, r in facts.r.items():
+        if role in NOT_ACTIVATED:
+            continue
+        for i, why in resistance_falls(facts.t, r, facts.se[role], role).items():
+            out.append(Violation(i, role, "falls_with_T", why))
+    medians = {}
+    for role, c in facts.c.items():
+        ok = np.isfinite(c) & (c > 0)
+        if ok.any():
+            medians[role] = float(np.exp(np.median(np.log(c[ok]))))
+    for role, c in facts.c.items():
+        if role == "bulk":
+            found = bulk_capacitance_steady(c, role)
+            check = "bulk_capacitance"
+        else:
+            found = capacitance_stays(c, role, medians)
+            check = "capacitance_jump"
+        out.extend(Violation(i, role, check, why) for i, why in found.items())
+    out.extend(
+        Violation(int(i), "*", "kk", f"{KK_FAILS}: its fit may describe an artefact")
+        for i in np.flatnonzero(facts.kk)
+    )
+    return out
+
+
+def violations(facts: Facts, index: int | None = None) -> list[Violation]:
+    """Every rule broken in a series, or only those of the fit at position ``index``.
+
+    Parameters
+    ----------
+    facts
+        The numbers of every fit (:class:`Facts`).
+    index
+        Only the violations of this position, judged against the :data:`WINDOW` fits either
+        side of it in temperature (cheap enough to ask after each refit of a long series).
+
+    Returns
+    -------
+    list of Violation
+        In no particular order; ``role="*"`` for a whole spectrum (Kramers–Kronig).
+    """
+    if index is None:
+        return _all(facts)
+    order = np.argsort(facts.t, kind="stable")
+    k = int(np.flatnonzero(order == index)[0])
+    window = order[max(0, k - WINDOW) : k + WINDOW + 1]
+    local = _all(facts.subset(window))
+    return [
+        Violation(int(window[v.index]), v.role, v.check, v.reason)
+        for v in local
+        if window[v.index] == index
+    ]
