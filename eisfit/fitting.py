@@ -48,6 +48,10 @@ FINISH_ITER = 300
 #: FINISH_ITER (a parameter creeping along a flat valley), before the trust-region solve
 #: takes over: a few hundred more usually settle it in a millisecond or two.
 CREEP_ITER = 5000
+#: An arc whose apex lies more than this factor above the highest measured frequency leaves no
+#: visible curve in the window: a circuit none of whose arcs lies nearer is no better than its
+#: fallback without arcs.
+FAR_ABOVE = 10.0
 #: Relative cost decrease below which that convergence stops...
 FINISH_TOL = 1e-10
 #: ... and the step below this in every solver coordinate (log units for positive parameters).
@@ -525,12 +529,88 @@ class Solved:
 
 
 def finish(solved: Solved, *, hidden: bool = True) -> FitResult:
-    """The FitResult of a solution, with the hidden-arc treatment of a named circuit."""
+    """The FitResult of a solution, with the hidden-arc treatment of a named circuit and, where
+    its arcs do not fit their roles, the named circuit's fallbacks (:func:`with_fallbacks`)."""
     result = solved.result()
     named = solved.named
     if hidden and named is not None and named.hidden_role:
         result = _hidden_treatment(result, solved)
-    return result
+    return with_fallbacks(result, solved) if hidden else result
+
+
+def unfit_reason(result: FitResult, named: NamedCircuit) -> str | None:
+    """Why the arcs of ``result`` do not fit the roles of ``named``, or None when they do.
+
+    An arc with the effective capacitance of an electrode is never reported under another role
+    (a "grain boundary" of 0.4 mF is the electrode's spike bending), and a circuit whose arcs
+    all relax above the highest measured frequency, more than :data:`FAR_ABOVE` times above it
+    or with a resistance the data do not determine, has none that the data show (a determined
+    arc whose apex lies less far above bends the top of the window, and its fit stays).
+    """
+    for role, c in result.capacitances.items():
+        if named.electrode_like(role, c):
+            lo, hi = named.capacitance_F["electrode"]
+            f_apex = result.apex_hz.get(role, float("nan"))
+            return (
+                f"the {role} arc's effective capacitance {c:.2g} F (apex {f_apex:.3g} Hz) is in "
+                f"the electrode range ({lo:g}-{hi:g} F)"
+            )
+    f_hi = float(result.spectrum.frequency.max())
+    apexes = _apexes(result)
+    seen = [f <= f_hi or (f <= FAR_ABOVE * f_hi and sharp) for f, sharp in apexes]
+    if not guess.structure(named.parsed).arcs or any(seen):
+        return None
+    above = ", ".join(f"{f:.3g} Hz" for f, _ in apexes)
+    return (
+        f"no arc relaxes inside or near the measured window (highest frequency {f_hi:.3g} Hz"
+        + (f"; the fit puts its apex at {above}" if above else "")
+        + "): the high-frequency intercept is the electrolyte's resistance"
+    )
+
+
+def _apexes(result: FitResult) -> list[tuple[float, bool]]:
+    """Apex frequency (Hz) of every R‖CPE arc of the fitted circuit, whatever its role (an arc
+    counted into the intercept included), and whether the data determine its resistance to
+    30 %."""
+    records = list(result.records.values())
+    out = []
+    for arc in guess.structure(result.circuit).arcs:
+        if arc.kind == "rq":
+            r, q, n = (records[i].value for i in arc.indices)
+            err = records[arc.indices[0]].stderr
+            sharp = err is not None and bool(np.isfinite(err)) and err < 0.3 * r
+            out.append((1.0 / (2 * np.pi * (r * q) ** (1 / n)), sharp))
+    return out
+
+
+def with_fallbacks(result: FitResult, solved: Solved) -> FitResult:
+    """``result``, or, when its arcs do not fit their roles (:func:`unfit_reason`), the fit of
+    the first of the named circuit's fallbacks (``blocking`` → ``blocking-single`` →
+    ``blocking-spike``) to the same spectrum, which says which model was used and why."""
+    named = solved.named
+    if named is None or not named.fallbacks:
+        return result
+    reason = unfit_reason(result, named)
+    if reason is None:
+        return result
+    from .named import named_circuits
+
+    fallback = named_circuits()[named.fallbacks[0]]
+    problem, sol, search = _run(
+        solved.spectrum, fallback.parsed, fallback, solved.weighting, None, None
+    )
+    note = f"model: {fallback.name} fitted in place of {named.name}, since {reason}"
+    return finish(
+        dataclasses.replace(
+            solved,
+            circuit=fallback.parsed,
+            named=fallback,
+            problem=problem,
+            solution=sol,
+            search=search,
+            notes=[*solved.notes, note],
+        )
+    )
 
 
 def _unresolved(result: FitResult) -> bool:
@@ -609,10 +689,18 @@ def hidden_choice(
         if not (implausible and reduced_result.chisqr < 2 * result.chisqr):
             return result
     f_apex = result.apex_hz.get(role, float("nan"))
+    if f_apex > f_hi:
+        why = f"the full fit puts its apex at {f_apex:.3g} Hz"
+    elif implausible:
+        why = (
+            f"the arc the full fit gives the {role} role has the capacitance of a slower "
+            f"process ({result.capacitances[role]:.2g} F, apex {f_apex:.3g} Hz)"
+        )
+    else:
+        why = "the full fit cannot place it inside the window"
     note = (
-        f"the {role} arc relaxes above the highest measured frequency "
-        f"({f_hi:.3g} Hz; the full fit puts its apex at {f_apex:.3g} Hz): {role} resistance is "
-        f"the high-frequency intercept less the external resistance "
+        f"the {role} arc relaxes above the highest measured frequency ({f_hi:.3g} Hz; {why}): "
+        f"{role} resistance is the high-frequency intercept less the external resistance "
         f"({full.external_resistance:g} Ohm)"
     )
     if above and result.bic <= reduced_result.bic:

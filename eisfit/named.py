@@ -62,6 +62,10 @@ class NamedCircuit:
         window, and the circuit without that arc; None when the circuit has no such fallback.
     interfaces
         Number of identical interfaces in series (2 for a symmetric cell), for ASR per interface.
+    fallbacks
+        Named circuits with fewer arcs, tried in order when a fit of this one gives an arc the
+        capacitance of an electrode or leaves no arc inside the window (``blocking`` →
+        ``blocking-single`` → ``blocking-spike``).
     """
 
     name: str
@@ -76,6 +80,7 @@ class NamedCircuit:
     hidden_circuit: str | None = None
     interfaces: int = 1
     path: str = ""
+    fallbacks: tuple[str, ...] = ()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # a shipped circuit (or one of its variants) is pickled by name: unpickling shares the
@@ -91,6 +96,15 @@ class NamedCircuit:
     def parsed(self) -> Circuit:
         """The parsed :class:`~eisfit.circuit.Circuit` (parsed once)."""
         return Circuit(self.circuit)
+
+    def electrode_like(self, role: str, capacitance: float) -> bool:
+        """True when an arc of ``role`` (not the electrode's) has an effective capacitance
+        (F) in the electrode range of this circuit and above its own role's range."""
+        electrode = self.capacitance_F.get("electrode")
+        if electrode is None or role == "electrode" or not capacitance > 0:
+            return False
+        own = self.capacitance_F.get(role)
+        return capacitance >= electrode[0] and (own is None or capacitance > own[1])
 
     def role_of(self, element_name: str) -> str | None:
         """The role of an element (``R1`` -> ``bulk``), or None."""
@@ -187,6 +201,7 @@ def _parse(path: str, text: str) -> NamedCircuit:
         hidden_circuit=hidden.get("circuit"),
         interfaces=int(data.get("interfaces", 1)),
         path=path,
+        fallbacks=tuple(data.get("fallback", ())),
     )
 
 

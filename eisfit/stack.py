@@ -45,6 +45,7 @@ from .fitting import (
     make_problem,
     prepare,
     reduced_start,
+    with_fallbacks,
 )
 from .named import NamedCircuit, resolve
 from .result import FitResult
@@ -157,7 +158,7 @@ def fit_stack(
             result = full.result()
             need = None if hidden is None else hidden_needed(result, full.named)  # type: ignore[arg-type]
             if need is None:
-                out[it.index] = result
+                out[it.index] = with_fallbacks(result, full)
                 continue
             assert hidden is not None
             spec = it.spectrum
@@ -182,7 +183,7 @@ def fit_stack(
                 search=search2,
             )
             try:
-                out[it.index] = hidden_choice(result, need, full, part)
+                out[it.index] = with_fallbacks(hidden_choice(result, need, full, part), full)
             except Exception as exc:  # one bad spectrum must not stop the others
                 out[it.index] = Failure(label_of(it.original), one_line(exc))
     return out  # type: ignore[return-value]
