@@ -521,6 +521,7 @@ class Solved:
             self.external_resistance,
             [*(self.notes if notes is None else notes), *self._search_notes()],
             original=self.original,
+            search=self.search,
         )
 
     def _search_notes(self) -> list[str]:

@@ -121,6 +121,10 @@ class FitResult:
         Human-readable warnings; empty when nothing is suspicious.
     flags
         Parameter name -> list of flags (``at_bound``, ``relative_error_over_100%``).
+    search
+        What the search beyond the automatic starts did (:class:`eisfit.search.Search`: the
+        data's floor, the first and final reduced χ², the rounds); None for a fit from the
+        user's starting values.
     """
 
     spectrum: Spectrum
@@ -144,6 +148,7 @@ class FitResult:
     covariance: np.ndarray | None = None
     role_terms: dict[str, tuple[tuple[int, ...], float]] = field(default_factory=dict)
     arc_terms: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
+    search: Any = None
 
     # ------------------------------------------------------------------ uncertainties
     # The ufloats of the ``uncertainties`` package are built on first use and kept with the
@@ -389,6 +394,7 @@ class FitResult:
             "n_points": self.n_points,
             "weighting": self.weighting,
             "chi_square": _f(self.chi_square),
+            "floor_chi_square": None if self.search is None else _f(self.search.floor),
             "aic": _f(self.aic),
             "bic": _f(self.bic),
             "temperature_K": _f(self.spectrum.temperature),
@@ -537,6 +543,7 @@ def build_result(
     external_resistance: float,
     notes: list[str],
     original: Spectrum | None = None,
+    search: Any = None,
 ) -> FitResult:
     """Turn a solver solution into a :class:`FitResult` (statistics, roles, checks).
 
@@ -761,6 +768,7 @@ def build_result(
         covariance=cov_p,
         role_terms=terms,
         arc_terms=tuple(arc_terms),
+        search=search,
     )
 
 
