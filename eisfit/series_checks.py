@@ -170,7 +170,7 @@ def resistance_falls(
             continue
         j = int(others[np.argmin(np.abs(tt[others] - tt[k]))])
         higher = "above" if tt[k] > tt[j] else "below"
-        rel = abs(rr[k] - rr[j]) / max(rr[j], rr[k])
+        rel = abs(rr[k] - rr[j]) / min(rr[j], rr[k])
         out[int(order[k])] = (
             f"{role} resistance {_fmt_r(rr[k], ss[k])} at {tt[k]:.2f} K is {higher} that at "
             f"{tt[j]:.2f} K ({_fmt_r(rr[j], ss[j])}) by {100 * rel:.0f} % (over "
