@@ -81,6 +81,15 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "bulk capacitance shared by all temperatures; reported beside the independent fits "
         "(JSON: arrhenius_joint, joint_fit)",
     )
+    p.add_argument(
+        "--keep-all",
+        action="store_true",
+        help="regress every point and report every activation energy: by default spectra that "
+        "still break a physics check of the series after their neighbour refit (a resistance "
+        "that rises with T, a bulk capacitance that moves, swapped arcs) are left out of that "
+        "role's Arrhenius fit (JSON: excluded, with the reason), and a negative or undetermined "
+        "Ea is reported as null with a reason",
+    )
     p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=run_batch)
@@ -237,6 +246,7 @@ def run_batch(args: argparse.Namespace) -> int:
                 progress=progress,
                 joint=args.joint,
                 kk=not args.no_kk,
+                keep_all=args.keep_all,
                 stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:

@@ -743,6 +743,8 @@ def _draw_arrhenius(
         color = f"C{i % 10}"
         t = np.asarray(a.temperature_K, float)
         v = np.asarray(a.values, float)
+        if t.size == 0:  # every point left out by the physics checks of the series
+            continue
         sign = -1.0 if a.quantity == "resistance" else 1.0
         y = sign * np.log(v)
         if fit_form == "ln(sigma*T)":
@@ -753,7 +755,9 @@ def _draw_arrhenius(
         name = pretty_role(role) if role else ""
         if a.quantity == "resistance":
             name = f"{name} (1/ASR)" if name else "1/R"
-        lab = f"{name + ': ' if name else ''}Ea = {_pm(a.Ea_eV, a.Ea_stderr_eV)}"
+        ea = (f"Ea = {_pm(a.Ea_eV, a.Ea_stderr_eV)}" if getattr(a, "reason", None) is None
+              else "Ea not determined")
+        lab = f"{name + ': ' if name else ''}{ea}"
         ax.plot(1000.0 / tt, yy * scale, "-", lw=1.1, color=color, label=lab)
         se = getattr(a, "stderr", None)
         yerr = None if se is None else scale * np.asarray(se, float) / v
@@ -765,7 +769,8 @@ def _draw_arrhenius(
         if jp is not None:
             yj = jp.ln_prefactor + jp.slope_K / tt
             ax.plot(1000.0 / tt, yj * scale, "--", lw=1.0, color=color,
-                    label=f"{name} (joint): Ea = {_pm(jp.Ea_eV, jp.Ea_stderr_eV)}")
+                    label=f"{name} (joint): Ea = {_pm(jp.Ea_eV, jp.Ea_stderr_eV)}"
+                    if getattr(jp, "reason", None) is None else f"{name} (joint): not determined")
     ax.set_xlabel("1000 / T / K$^{-1}$")
     ax.set_ylabel(_arrhenius_ylabel(fit_form or "ln(sigma*T)", base, quantities))
     _style(ax)
@@ -777,7 +782,7 @@ def _draw_arrhenius(
             top = ax.secondary_xaxis("top", functions=(_inv_to_celsius, _celsius_to_inv))
             top.set_xlabel("T / °C", fontsize=LABEL_PT)
             top.tick_params(labelsize=TICK_PT, direction="in", length=3)
-        span = max(t_all) and (1000 / min(t_all) - 1000 / max(t_all))
+        span = bool(t_all) and max(t_all) and (1000 / min(t_all) - 1000 / max(t_all))
         if span:
             lo, hi = 1000 / max(t_all), 1000 / min(t_all)
             ax.set_xlim(lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo))

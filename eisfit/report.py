@@ -439,6 +439,11 @@ def _results_tables(
 def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
     rows = []
     for role, a in fits.items():
+        if not getattr(a, "determined", True):
+            rows.append([_e(_role(role)), _e(f"not determined: {a.reason}"), "–", "–", "–",
+                         f"{a.r2:.5f}" if math.isfinite(a.r2) else "–", f"{a.n}",
+                         _e(_t_range(a)), _e(a.quantity), "–"])
+            continue
         lo, hi = a.Ea_ci95_eV
         ci = f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) else "–"
         curv = "–" if not math.isfinite(a.curvature_p) else (
@@ -451,7 +456,7 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
             _e(fmt_pm(a.ln_prefactor, a.ln_prefactor_stderr)),
             f"{a.r2:.5f}",
             f"{a.n}",
-            _e(f"{a.T_min_K - ZERO_CELSIUS_K:.4g} to {a.T_max_K - ZERO_CELSIUS_K:.4g}"),
+            _e(_t_range(a)),
             _e(a.quantity),
             _e(curv),
         ])
@@ -460,17 +465,39 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
          "T / °C", "quantity", "curvature"],
         rows,
     )
+    left_out = [
+        [_e(_role(role)), _e(e["source"]), _e(f"{e['temperature_K']:.2f}"), _e(e["reason"])]
+        for role, a in fits.items()
+        for e in (getattr(a, "excluded", None) or ())
+    ]
+    if left_out:
+        out += "<h3>Points left out of the Arrhenius fits (physics checks)</h3>" + _table(
+            ["role", "file", "T / K", "reason"], left_out
+        )
     if joint is not None and getattr(joint, "processes", None):
         jrows = []
         for role, p in joint.processes.items():
             ind = fits.get(role)
-            diff = f"{p.Ea_eV - ind.Ea_eV:+.4f}" if ind is not None else "–"
-            jrows.append([_e(_role(role)), _e(fmt_pm(p.Ea_eV, p.Ea_stderr_eV)),
-                          _e(fmt_pm(ind.Ea_eV, ind.Ea_stderr_eV)) if ind else "–", diff])
+            ok = getattr(p, "determined", True)
+            ind_ok = ind is not None and getattr(ind, "determined", True)
+            diff = f"{p.Ea_eV - ind.Ea_eV:+.4f}" if ind_ok and ok else "–"
+            jrows.append([
+                _e(_role(role)),
+                _e(fmt_pm(p.Ea_eV, p.Ea_stderr_eV) if ok else f"not determined: {p.reason}"),
+                _e(fmt_pm(ind.Ea_eV, ind.Ea_stderr_eV) if ind_ok else "not determined")
+                if ind is not None else "–",
+                diff,
+            ])
         out += "<h3>Joint fit of the series</h3>" + _table(
             ["role", "Ea joint / eV", "Ea independent / eV", "joint − independent / eV"], jrows
         )
     return out
+
+
+def _t_range(a: Any) -> str:
+    if not math.isfinite(a.T_min_K):
+        return "–"
+    return f"{a.T_min_K - ZERO_CELSIUS_K:.4g} to {a.T_max_K - ZERO_CELSIUS_K:.4g}"
 
 
 def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
