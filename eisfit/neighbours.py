@@ -7,6 +7,14 @@ Arrhenius line, effective capacitances and exponents interpolated, so each arc's
 moves with its resistance). The automatic starts still compete, and the refit is kept only when
 its χ² is lower (:func:`refit_from_neighbours`). Series of more than :data:`WALK_MAX_SPECTRA`
 spectra refit only their poor fits (χ² over twice the series median, or no convergence).
+
+A spectrum that breaks a physics check of the series (:mod:`eisfit.series_checks`: a resistance
+that rises with T, a bulk capacitance that moves, swapped arcs, a Kramers–Kronig failure) is
+always refitted, with further starts from the nearest neighbours that obey the checks (one
+either side, two below, two above). Its refit is kept when it no longer breaks the check, breaks
+nothing new and its χ² is at most :data:`CHI2_TOLERANCE` higher (two arcs swapped fit equally
+well), when its χ² is lower without breaking anything new, or when its χ² is under
+:data:`CLEARLY_LOWER` times the old one.
 """
 
 from __future__ import annotations
@@ -102,7 +110,10 @@ def refit_from_neighbours(
     temperature, resistances on their Arrhenius line and effective capacitances interpolated,
     so every arc's time constant moves with its resistance. The first two spectra take theirs
     from the two after them. The automatic starts still compete, and the refit replaces the
-    independent fit only when its χ² is lower, with a warning saying so.
+    independent fit only when its χ² is lower, with a warning saying so. A fit that breaks a
+    physics check of the series is also refitted from the neighbours that obey them, and that
+    refit is kept when it stops breaking the check at a χ² at most :data:`CHI2_TOLERANCE`
+    higher (see the module's notes).
 
     Parameters
     ----------
