@@ -151,6 +151,8 @@ def main() -> None:
                     success(kind, dict(r.resistances), s.resistances)
                     for r, s in zip(fits, sub, strict=True)
                 )
+                # fits that ended above the data's floor and searched beyond their starts
+                searched = sum(bool(r.search and r.search.rounds) for r in fits) / n
                 (dt,), (stacked,) = timed_run(
                     lambda spectra, kind=kind: fit_stack(spectra, kind), [[s.spectrum for s in sub]]
                 )
@@ -173,6 +175,7 @@ def main() -> None:
                     ok_g / n,
                     np.median(t_u),
                     ok_u / n,
+                    searched,
                 )
             )
 
@@ -189,14 +192,14 @@ def main() -> None:
     print(
         "\n| cells | engine | n | eisfit.fit ms | ok | eisfit.fit_stack ms/spectrum | ok "
         "| impedance.py, good start ms | ok | ratio fit / stack "
-        "| typed start ms | ok | ratio fit / stack |"
+        "| typed start ms | ok | ratio fit / stack | searched |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for kind, engine, n, te, oe, ts, os_, tg, og, tu, ou in rows:
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for kind, engine, n, te, oe, ts, os_, tg, og, tu, ou, sr in rows:
         print(
             f"| {kind} | {engine} | {n} | {te * 1e3:.1f} | {oe:.0%} | {ts * 1e3:.1f} | {os_:.0%} "
             f"| {tg * 1e3:.1f} | {og:.0%} | {tg / te:.1f}x / {tg / ts:.1f}x "
-            f"| {tu * 1e3:.1f} | {ou:.0%} | {tu / te:.1f}x / {tu / ts:.1f}x |"
+            f"| {tu * 1e3:.1f} | {ou:.0%} | {tu / te:.1f}x / {tu / ts:.1f}x | {sr:.0%} |"
         )
 
 

@@ -200,14 +200,14 @@ def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
 
 
 def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
-    """The last convergence from ``p0``: compiled Levenberg–Marquardt to a tight tolerance
-    where numba is installed (as a stack converges), else a trust-region solve, which settles
-    parameters that drift towards a bound in log space in fewer numpy calls.
+    """The last convergence from ``p0``: Levenberg–Marquardt to a tight tolerance (compiled
+    where numba is installed), the same steps as a stack's convergence, so that a spectrum fitted
+    alone or in a stack, with either engine, ends at the same point.
 
     A compiled convergence still moving after :data:`FINISH_ITER` iterations (a parameter
     creeping along a flat valley, about 2 % of fits) goes on as :func:`converge_creeping`.
     """
-    if compiled.enabled() and compiled.program(problem.circuit) is not None and problem.free.size:
+    if problem.free.size:
         params, _, n = lm_batch(
             problem, p0[None, :], max_iter=FINISH_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
         )
@@ -561,10 +561,11 @@ def unfit_reason(result: FitResult, named: NamedCircuit) -> str | None:
     seen = [f <= f_hi or (f <= FAR_ABOVE * f_hi and sharp) for f, sharp in apexes]
     if not guess.structure(named.parsed).arcs or any(seen):
         return None
-    above = ", ".join(f"{f:.3g} Hz" for f, _ in apexes)
+    # the apex of an arc the data do not determine is not quoted: it is wherever the solver
+    # stopped along a flat valley
     return (
         f"no arc relaxes inside or near the measured window (highest frequency {f_hi:.3g} Hz"
-        + (f"; the fit puts its apex at {above}" if above else "")
+        + ("; the fit's arcs lie above it" if apexes else "")
         + "): the high-frequency intercept is the electrolyte's resistance"
     )
 

@@ -75,9 +75,9 @@ class Search:
             return None
         return (
             f"the circuit does not describe the data: its reduced chi-square is "
-            f"{self.ratio:.3g}x the Kramers-Kronig floor of the spectrum (a Voigt chain's), "
-            "after a search beyond the automatic starts; try another circuit (--circuit auto) "
-            "or check the spectrum"
+            f"{self.ratio:.3g}x the floor of the spectrum (the misfit of a free Voigt chain, as "
+            "in lin-KK), after a search beyond the automatic starts; try another circuit "
+            "(--circuit auto) or check the spectrum"
         )
 
 

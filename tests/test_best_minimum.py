@@ -143,7 +143,7 @@ def test_circuit_that_misses_an_arc_says_so():
     assert r.search.ratio > 3
     line = [w for w in r.warnings if "does not describe the data" in w]
     assert len(line) == 1
-    shown = float(re.search(r"is ([0-9.e+]+)x the Kramers-Kronig floor", line[0]).group(1))
+    shown = float(re.search(r"is ([0-9.e+]+)x the floor of the spectrum", line[0]).group(1))
     assert shown == pytest.approx(r.search.ratio, rel=0.01)
 
 
