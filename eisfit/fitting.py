@@ -324,9 +324,36 @@ def best_minimum(
     time-constant order; and the record of the search. :func:`fit` and
     :func:`eisfit.fit_stack` end every fit with it."""
     best, search = search_further(problem, solution, _multistart)
-    if best is not solution:
-        best = in_arc_order(problem, named, best)
+    if best is solution:
+        return best, search
+    best = in_arc_order(problem, named, best)
+    if named is not None:
+        reason = electrode_arc(problem.circuit, named, best.params)
+        if reason and not electrode_arc(problem.circuit, named, solution.params):
+            # the lower minimum gives an arc an electrode's capacitance: the fit that fits
+            # its roles stays, and the result says what it leaves out
+            search = dataclasses.replace(
+                search,
+                final=search.first,
+                better_unphysical=search.final,
+                unphysical_reason=reason,
+            )
+            best = solution
     return best, search
+
+
+def electrode_arc(circuit: Circuit, named: NamedCircuit, params: np.ndarray) -> str | None:
+    """Which arc of ``params`` (roles in time-constant order) has an electrode's effective
+    capacitance, as a phrase; None when no arc has."""
+    for arc in guess.structure(circuit).arcs:
+        if arc.kind != "rq":
+            continue
+        role = named.roles.get(arc.names[0], "")
+        r, q, n = (float(params[i]) for i in arc.indices)
+        c = (r * q) ** (1 / n) / r
+        if named.electrode_like(role, c):
+            return f"the {role} arc's effective capacitance is {c:.2g} F, an electrode's"
+    return None
 
 
 def in_arc_order(problem: Problem, named: NamedCircuit | None, sol: Solution) -> Solution:
@@ -525,8 +552,7 @@ class Solved:
         )
 
     def _search_notes(self) -> list[str]:
-        warning = None if self.search is None else self.search.warning()
-        return [] if warning is None else [warning]
+        return [] if self.search is None else self.search.warnings()
 
 
 def finish(solved: Solved, *, hidden: bool = True) -> FitResult:

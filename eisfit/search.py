@@ -57,17 +57,36 @@ class Search:
         Reduced χ² of the fit returned.
     rounds
         Rounds of search made (0: the first fit was at the floor).
+    better_unphysical
+        Reduced χ² of a lower minimum the search found but did not keep, because an arc there
+        does not fit its role (NaN when there was none).
+    unphysical_reason
+        Why that minimum was not kept.
     """
 
     floor: float
     first: float
     final: float
     rounds: int
+    better_unphysical: float = float("nan")
+    unphysical_reason: str = ""
 
     @property
     def ratio(self) -> float:
         """Reduced χ² of the fit returned over the floor."""
         return self.final / self.floor if self.floor > 0 else float("nan")
+
+    def warnings(self) -> list[str]:
+        """The warning lines: the fit stays well above the floor; a lower minimum was found
+        whose arcs do not fit their roles."""
+        out = [w for w in (self.warning(),) if w]
+        if np.isfinite(self.better_unphysical):
+            out.append(
+                f"a fit of this circuit with a {self.final / self.better_unphysical:.3g}x lower "
+                f"reduced chi-square exists, but there {self.unphysical_reason}: it is not "
+                "reported, and the circuit leaves part of the spectrum undescribed"
+            )
+        return out
 
     def warning(self) -> str | None:
         """The warning line when the fit stays well above the floor, else None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,17 @@ def series():
 def full():
     """The example Li|SSE|LFP full cell at 25 °C, fitted with the full-cell circuit."""
     return eisfit.fit(eisfit.read(DATA / "full_cell" / "Li_SSE_LFP_25C.csv"), "full-cell")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared folder of real instrument files (``$EISFIT_CORPUS`` or
+    ``<checkout>/../shared/eis-corpus``); the test skips when it is absent, and fails instead
+    under ``EISFIT_REQUIRE_CORPUS=1``."""
+    env = os.environ.get("EISFIT_CORPUS")
+    p = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "eis-corpus"
+    if not p.is_dir():
+        if os.environ.get("EISFIT_REQUIRE_CORPUS") == "1":
+            pytest.fail(f"EISFIT_REQUIRE_CORPUS=1 but the EIS corpus was not found at {p}")
+        pytest.skip(f"EIS corpus not found at {p}: set EISFIT_CORPUS to the shared eis-corpus")
+    return p

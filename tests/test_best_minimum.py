@@ -220,3 +220,19 @@ def test_shoulder_series(seed):
           f"{gb.Ea_eV:.4f} (true {ea['grain_boundary']:.4f})")
     assert bulk.Ea_eV == pytest.approx(ea["bulk"], abs=0.03)
     assert gb.Ea_eV == pytest.approx(ea["grain_boundary"], abs=0.02)
+
+
+# --------------------------------------------------------------------------- real spectra
+def test_a_lower_minimum_with_an_electrode_arc_is_named_not_reported(corpus_dir):
+    # an LPSCl pellet between blocking electrodes at -25 C: the lowest blocking minimum puts a
+    # 0.8 uF "grain boundary" at 0.04 Hz (the electrode); the fit keeps bulk and grain boundary
+    # with capacitances of their roles and says what it leaves out
+    path = corpus_dir / "jdhuang-csm__hybrid-drt"
+    path = path / "tutorials__data__PEIS_LPSCl_IonBlocking_-25C.txt"
+    r = eisfit.fit(eisfit.read(path), "blocking")
+    assert r.circuit_name == "blocking"
+    assert 1e-11 < r.capacitances["grain_boundary"] < 1e-8
+    assert 1e-14 < r.capacitances["bulk"] < 1e-10
+    line = [w for w in r.warnings if "lower reduced chi-square exists" in w]
+    assert len(line) == 1 and "an electrode's" in line[0]
+    assert r.search.better_unphysical < r.search.final
