@@ -93,9 +93,15 @@ def _reference_for(pair: dict, result: eisfit.FitResult) -> dict:
     return out
 
 
-@pytest.fixture(scope="module")
-def rows(corpus_dir: Path) -> list[dict]:
-    """eisfit's fit of every pair, compared with its reference (printed as a table)."""
+@pytest.fixture(scope="module", params=["compiled", "numpy"])
+def rows(request: pytest.FixtureRequest, corpus_dir: Path) -> list[dict]:
+    """eisfit's fit of every pair with each engine, compared with its reference (printed as a
+    table)."""
+    with compiled.use(request.param == "compiled"):
+        return _rows(corpus_dir)
+
+
+def _rows(corpus_dir: Path) -> list[dict]:
     doc = _load()
     out = []
     cache: dict[tuple[str, int], eisfit.Spectrum] = {}
