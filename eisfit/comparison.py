@@ -743,9 +743,22 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
             f"max {kk.trend_window}-point trend {100 * kk.max_trend:.2g} % "
             f"(threshold {100 * kk.trend_threshold:.2g} %)"
         )
+    worst = int(np.argmax(np.maximum(np.abs(kk.residuals_real), np.abs(kk.residuals_imag))))
+    parts.append(f"largest at {kk.frequency[worst]:.3g} Hz")
+    trend = kk.trend_threshold is not None and kk.max_trend >= kk.trend_threshold
+    if trend:
+        cause = (
+            "a smooth misfit over many points: the cell may have drifted during the sweep, or "
+            "the data hold artefacts"
+        )
+    else:
+        cause = (
+            "isolated points, not a trend: the data hold artefacts (a current-range switch, "
+            "noise or interference), not a drift"
+        )
     return (
-        f"the spectrum fails the Kramers-Kronig check (lin-KK: {', '.join(parts)}): the cell "
-        "may have drifted during the sweep or the data hold artefacts; treat the fit with care"
+        f"the spectrum fails the Kramers-Kronig check (lin-KK: {', '.join(parts)}): {cause}; "
+        "treat the fit with care"
     )
 
 

@@ -39,6 +39,11 @@ DEFAULT_TREND_THRESHOLD = 0.01
 #: Points in the running mean of the trend criterion (half a decade at 10 points/decade).
 DEFAULT_TREND_WINDOW = 5
 
+#: Voigt elements a decade the default largest M allows at least (as the floor's chain,
+#: :mod:`eisfit.floor`): on exact two-arc spectra with a CPE tail and 1.2-1.5 points a decade,
+#: 3 a decade leave at most ~2.4 % of |Z| (2 a decade: ~3 %, so valid spectra failed).
+MIN_PER_DECADE = 3
+
 _FIT_TYPES = ("complex", "real", "imag")
 
 
@@ -208,6 +213,32 @@ def tau_grid(frequency: np.ndarray, m: int) -> np.ndarray:
     return np.logspace(np.log10(t_min), np.log10(t_max), m)
 
 
+def default_max_elements(frequency: np.ndarray) -> int:
+    """The largest number of Voigt elements M that lin-KK tries by default.
+
+    The number of points, at most 50 (impedance.py's rule), but at least
+    :data:`MIN_PER_DECADE` elements a decade of the measured range, so a spectrum with few
+    points a decade (12 over 8 decades) or a very wide range (1 µHz-1 GHz) still gets a chain
+    fine enough to follow it; that floor is bounded by 1.5 times the number of points, which
+    keeps the least-squares problem over-determined (2 rows a point).
+
+    Parameters
+    ----------
+    frequency
+        Frequencies of the spectrum (Hz).
+
+    Returns
+    -------
+    int
+        The default ``max_elements``.
+    """
+    f = np.asarray(frequency, float)
+    n = f.size
+    decades = float(np.log10(f.max() / f.min())) if n > 1 else 0.0
+    by_range = min(int(np.ceil(MIN_PER_DECADE * decades)), (3 * n) // 2)
+    return max(min(n, 50), by_range)
+
+
 def _mu(r: np.ndarray) -> float:
     pos = np.abs(r[r >= 0]).sum()
     neg = np.abs(r[r < 0]).sum()
@@ -217,10 +248,16 @@ def _mu(r: np.ndarray) -> float:
 
 
 def _has_capacitive_tail(f: np.ndarray, z: np.ndarray) -> bool:
-    """True when -Z'' grows towards the lowest frequencies (a blocking-electrode spike)."""
+    """True when -Z'' grows towards the lowest frequencies (a blocking-electrode spike).
+
+    Looks at the lowest four points, or fewer where the points are sparse: only those within
+    a decade of the lowest frequency (at least two), so a spectrum with few points a decade
+    is judged on its tail and not on the arc above it.
+    """
     order = np.argsort(f)
     mim = -z.imag[order]
-    k = min(3, mim.size - 1)
+    lf = np.log10(f[order])
+    k = min(3, mim.size - 1, max(1, int(np.count_nonzero(lf[1:4] <= lf[0] + 1.0))))
     if k < 1:
         return False
     # the lowest-frequency points rise monotonically and are capacitive
@@ -277,6 +314,25 @@ def voigt_design(
     return a, x_wt, d
 
 
+def _lstsq(a: np.ndarray, b: np.ndarray, quick: bool = False) -> np.ndarray:
+    """Least-squares solution of ``a x ≈ b`` with the columns of ``a`` scaled to unit norm.
+
+    The columns of a lin-KK design matrix differ by many orders of magnitude (ωL at 1 GHz
+    against 1/(ωC) at 1 µHz, in units of |Z|): unscaled, the SVD's cut-off (``rcond``) drops
+    the small ones and a valid spectrum over more than ~7 decades fails. Scaled, the condition
+    number stays near that of the Voigt chain itself. ``quick``: QR with column pivoting
+    (LAPACK ``gelsy``) instead of the SVD's minimum-norm solution.
+    """
+    norm = np.sqrt(np.einsum("ij,ij->j", a, a))
+    norm[norm == 0] = 1.0
+    a_s = a / norm
+    if quick:
+        x = scipy.linalg.lstsq(a_s, b, lapack_driver="gelsy", check_finite=False)[0]
+    else:
+        x = np.linalg.lstsq(a_s, b, rcond=None)[0]
+    return x / norm
+
+
 def _solve(
     f: np.ndarray,
     z: np.ndarray,
@@ -306,20 +362,17 @@ def _solve(
     np.multiply(z.real, inv, out=b_re)
     np.multiply(z.imag, inv, out=b_im)
     if fit_type == "complex":
-        if quick:
-            x = scipy.linalg.lstsq(a, b, lapack_driver="gelsy", check_finite=False)[0]
-        else:
-            x = np.linalg.lstsq(a, b, rcond=None)[0]
+        x = _lstsq(a, b, quick)
     elif fit_type == "real":
         # real part: R0 and R_k only (L and C are purely imaginary); then L, C from the rest
         x = np.zeros(n_col)
-        x[:n_vk] = np.linalg.lstsq(a_re[:, :n_vk], b_re, rcond=None)[0]
+        x[:n_vk] = _lstsq(a_re[:, :n_vk], b_re)
         if n_col > n_vk:
             rest = b_im - a_im[:, :n_vk] @ x[:n_vk]
-            x[n_vk:] = np.linalg.lstsq(a_im[:, n_vk:], rest, rcond=None)[0]
+            x[n_vk:] = _lstsq(a_im[:, n_vk:], rest)
     else:  # imag: R_k, L, C from Z''; R0 from Z' with 1/|Z|² weights (Boukamp 1995, Eq. 7)
         x = np.zeros(n_col)
-        x[1:] = np.linalg.lstsq(a_im[:, 1:], b_im, rcond=None)[0]
+        x[1:] = _lstsq(a_im[:, 1:], b_im)
         zre = d @ x[1:n_vk]
         wts = inv * inv
         x[0] = np.sum(wts * (z.real - zre)) / np.sum(wts)
@@ -360,7 +413,9 @@ def kramers_kronig(
     c
         μ cut-off in (0, 1); 0.85 as in the paper. ``None`` uses exactly ``max_elements``.
     max_elements
-        Largest M tried (default: the number of points, at most 50 as in impedance.py).
+        Largest M tried (default :func:`default_max_elements`: the number of points, at most
+        50 as in impedance.py, raised to :data:`MIN_PER_DECADE` elements a decade of the range
+        where the points are too few or the range too wide for that).
     threshold
         Pass threshold on the largest |relative residual| (fraction of |Z|, e.g. 0.025 =
         2.5 %). Default :data:`DEFAULT_THRESHOLD` (2.5 %); see there for how it was chosen.
@@ -434,7 +489,7 @@ def kramers_kronig(
     if np.any(np.abs(z) == 0):
         raise SpectrumError("lin-KK needs |Z| > 0 at every point (modulus weighting)")
     cap = _has_capacitive_tail(f, z) if capacitance is None else bool(capacitance)
-    m_max = min(n, 50) if max_elements is None else int(max_elements)
+    m_max = default_max_elements(f) if max_elements is None else int(max_elements)
     if m_max < 1:
         raise SpectrumError(f"max_elements must be at least 1, got {max_elements}")
 
