@@ -24,6 +24,12 @@ if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is use
 #: Correlation above which a pair of parameters is reported as not separately determined.
 CORRELATION_LIMIT = 0.98
 
+#: An unmodelled series inductance L is reported when ωL at the highest fitted frequency is at
+#: least this fraction of |Z| there (and the data determine L: :data:`INDUCTANCE_SIGNIFICANCE`).
+INDUCTANCE_FRACTION = 0.02
+#: ... and when L is at least this many standard errors above zero.
+INDUCTANCE_SIGNIFICANCE = 5.0
+
 
 @dataclass(eq=False, slots=True)
 class ParameterRecord:
@@ -610,7 +616,12 @@ def build_result(
     warnings_: list[str] = list(notes)
     if not sol.success:
         warnings_.append(f"the solver did not converge: {sol.message}")
+    inductance = unmodelled_inductance(spectrum, circuit, problem, sol)
+    if inductance is not None:
+        warnings_.append(_inductance_warning(inductance))
     roles = named.roles if named is not None else {}
+    resistors = {names[e.start] for e in circuit.elements if e.element.name == "R"}
+    default_upper = [hi for _, hi in circuit.default_bounds]
     for n, fl in flags.items():
         if "at_bound" in fl:
             i = names.index(n)
@@ -622,6 +633,12 @@ def build_result(
                 warnings_.append(
                     f"{n} = {values[i]:.3g} sits at its upper bound 1: {what} exponent is pinned "
                     "at an ideal capacitor, so its bound, not the data, sets it"
+                )
+            elif side == "upper" and n in resistors:
+                warnings_.append(
+                    _resistance_bound_warning(
+                        n, values[i], bound, roles.get(n), bound >= default_upper[i]
+                    )
                 )
             else:
                 warnings_.append(f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}")
@@ -769,6 +786,87 @@ def build_result(
         role_terms=terms,
         arc_terms=tuple(arc_terms),
         search=search,
+    )
+
+
+def unmodelled_inductance(
+    spectrum: Spectrum, circuit: Circuit, problem: Problem, sol: Solution
+) -> float | None:
+    """The series inductance (H) that the fit's residuals hold and its circuit cannot model.
+
+    A lead inductance that leaves Im(Z) < 0 in the window still pulls the high-frequency
+    points up, and a circuit without an inductor answers with a larger series resistance and
+    a distorted first arc. The residual is projected on a series inductance alongside the fit's
+    own Jacobian (one Gauss–Newton step for an added ``L``, the score test of that element):
+    the estimate is returned when it is positive, at least :data:`INDUCTANCE_SIGNIFICANCE`
+    standard errors, and ωL at the highest fitted frequency is at least
+    :data:`INDUCTANCE_FRACTION` of |Z| there; None otherwise, or when the circuit has an
+    inductor.
+    """
+    if any(e.element.name in ("L", "La") for e in circuit.elements):
+        return None
+    r = np.asarray(sol.residual, float)
+    f = np.asarray(spectrum.frequency, float)
+    n = f.size
+    if r.size != 2 * n or np.ndim(problem.w_im) != 1:
+        return None
+    w = 2 * np.pi * f
+    top = int(np.argmax(f))
+    scale = float(np.abs(spectrum.z[top]) / w[top])  # L in units of |Z(f_max)|/ω_max
+    col = np.zeros(2 * n)
+    col[n:] = np.asarray(problem.w_im, float) * w * scale
+    jac = np.asarray(sol.jac, float)
+    a = np.column_stack([jac, col]) if jac.size else col[:, None]
+    if not np.all(np.isfinite(a)) or not np.all(np.isfinite(r)):
+        return None
+    step, _, rank, _ = np.linalg.lstsq(a, -r, rcond=None)
+    if rank < a.shape[1]:
+        return None
+    fraction = float(step[-1])  # ωL/|Z| at the highest fitted frequency
+    resid = r + a @ step
+    dof = r.size - a.shape[1]
+    if dof <= 0 or not fraction >= INDUCTANCE_FRACTION:
+        return None
+    try:
+        var = float(np.linalg.inv(a.T @ a)[-1, -1]) * float(resid @ resid) / dof
+    except np.linalg.LinAlgError:
+        return None
+    if var > 0 and fraction < INDUCTANCE_SIGNIFICANCE * math.sqrt(var):
+        return None
+    return fraction * scale
+
+
+def _resistance_bound_warning(
+    name: str, value: float, bound: float, role: str | None, default: bool
+) -> str:
+    """The warning of a resistance (Ohm) at its upper bound: out of range, not a result.
+
+    ``default``: the bound is the element's default (1e15 Ohm), not one the user set.
+    """
+    what = f"the {role} resistance" if role else "the resistance"
+    if default:
+        why = (
+            f"{what} is out of range: larger than the data can measure (its arc does not "
+            "close within the measured window); read it as a lower limit, or fit a circuit "
+            "without this resistor (a CPE alone for a blocking interface)"
+        )
+    else:
+        why = f"{what} is out of range: the data ask for more than the bound allows"
+    return f"{name} = {value:.3g} sits at its upper bound {bound:.3g}: {why}"
+
+
+def _inductance_warning(inductance_h: float) -> str:
+    """The warning of a fit whose data hold an unmodelled series inductance (H)."""
+    if inductance_h >= 1e-3:
+        size = f"{inductance_h * 1e3:.3g} mH"
+    elif inductance_h >= 1e-6:
+        size = f"{inductance_h * 1e6:.3g} µH"
+    else:
+        size = f"{inductance_h * 1e9:.3g} nH"
+    return (
+        f"an inductance of ~{size} is present and not modelled (leads, cell holder): it pulls "
+        "the high-frequency points up and inflates the series resistance; add an L element "
+        "(L0-... in front of the circuit)"
     )
 
 
