@@ -89,6 +89,33 @@ def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:
     return (s if t is None else s.with_meta(temperature=t)), None
 
 
+#: Formats matplotlib lists that need more than it has (the pgf backend runs LaTeX).
+_PLOT_FORMATS_REFUSED = ("pgf",)
+
+
+def _plot_format(path: str) -> str:
+    """The file format of ``--plot PATH`` from its suffix (png without one), before any fit.
+
+    Raises
+    ------
+    EisfitError
+        An empty name, or a suffix matplotlib cannot write.
+    """
+    if path.strip() == "":
+        raise EisfitError("--plot: an empty file name; give a file such as fit.png")
+    suffix = Path(path).suffix[1:].lower()
+    if not suffix:
+        return "png"
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = [f for f in FigureCanvasBase.get_supported_filetypes()
+               if f not in _PLOT_FORMATS_REFUSED]
+    if suffix not in formats:
+        raise EisfitError(f"--plot {path}: cannot write a '.{suffix}' plot; expected one of "
+                          + ", ".join("." + f for f in sorted(formats)))
+    return suffix
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .comparison import with_warnings
     from .io import read_all
@@ -98,8 +125,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         raise EisfitError("--cell applies only with --circuit auto")
     geometry = geometry_from_args(args)
     external = external_from_args(args)
-    if args.plot:
-        check_writable(args.plot, args.force)
+    plot_format = None
+    if args.plot is not None:  # checked before any fit: name, format, folder, no overwrite
+        plot_format = _plot_format(args.plot)
+        check_writable(args.plot, args.force, probe=True, what="--plot")
     spectra = read_all(args.path, args.format)
     results, comparisons, failures = [], [], []
     with compiled.use_for(len(spectra)):
@@ -144,13 +173,16 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             print()
         for f in failures:
             print(f"spectrum {f['spectrum']}: failed: {f['error']}", file=sys.stderr)
-    if args.plot and results:
+    if plot_format is not None and results:
+        from .batch import one_line
         from .plot import fit_figure
 
         fig = fit_figure(results[0])
-        write_atomic(args.plot, lambda t: fig.savefig(t, dpi=150,
-                                                      format=Path(args.plot).suffix[1:] or "png"),
-                     force=args.force)
+        try:
+            write_atomic(args.plot, lambda t: fig.savefig(t, dpi=150, format=plot_format),
+                         force=args.force)
+        except (ValueError, RuntimeError) as exc:  # matplotlib could not make the file
+            raise EisfitError(f"--plot {args.plot}: {one_line(exc)}") from None
         if not args.json:
             print(f"plot written to {args.plot}")
     return 1 if failures else 0

@@ -8,6 +8,7 @@ input (raised as :class:`~eisfit.exceptions.EisfitError`, printed by ``cli.main`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -22,6 +23,9 @@ __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 
 #: Files ``--out DIR`` always writes (plus ``nyquist_<file>.png`` per spectrum).
 OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
+#: Every output of ``--out DIR``: without ``--force`` a folder holding one is refused; with it,
+#: those a run does not write (an earlier run's plots of other spectra) are removed.
+OUTPUT_PATTERNS = (*OUTPUT_FILES, "report.html", "nyquist_*.png")
 #: The HTML report shows every spectrum's plots; past this many it is not written by ``batch``
 #: (``eisfit.report.write_report`` makes one for any selection).
 REPORT_MAX_SPECTRA = 100
@@ -203,8 +207,36 @@ def write_json_document(series: Any, stream: IO[str]) -> str | None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Handler of ``eisfit batch``; returns the exit code (0 all fitted, 1 some failed)."""
+    with contextlib.ExitStack() as stack:  # holds the --out folder's lock until the end
+        return _run_batch(args, stack)
+
+
+def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
+    """Write the ``--out`` files of ``series`` into ``folder`` (an OutputFolder), as a whole."""
+    from .plot import arrhenius_figure, fit_figure
+
+    plots = _plot_names(series.labels)
+    with_report = len(series.results) <= REPORT_MAX_SPECTRA
+    series.to_csv(folder.file("results.csv"))
+    series.to_json(folder.file("results.json"), allow_nan=True)
+    fig = arrhenius_figure(series)
+    folder.write("arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"))
+    for name, result in zip(plots, series.results, strict=True):
+        f = fit_figure(result)
+        folder.write(name, lambda t, f=f: f.savefig(t, dpi=120, format="png"))
+    if with_report:
+        from .report import write_report
+
+        write_report(series, folder.file("report.html"), drt=False, kk=not args.no_kk)
+    elif not args.json:
+        print(f"report.html not written: {len(series.results)} spectra (more than "
+              f"{REPORT_MAX_SPECTRA}); eisfit.report.write_report makes one for a selection")
+    folder.commit()
+
+
+def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from .batch import dask_client, default_workers
-    from .output import check_writable, write_atomic
+    from .output import OutputFolder
     from .series import expand_paths, fit_series
 
     geometry = geometry_from_args(args)
@@ -212,13 +244,12 @@ def run_batch(args: argparse.Namespace) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise EisfitError(f"--workers must be at least 1, got {workers}")
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            raise EisfitError(f"{out}: exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
-        for name in OUTPUT_FILES:
-            check_writable(out / name, args.force)
+    folder = None
+    if args.out is not None:
+        # checked, created and locked before any fitting: a second run into it is refused
+        folder = stack.enter_context(
+            OutputFolder(args.out, OUTPUT_PATTERNS, args.force, what="--out"))
+    out = folder.path if folder is not None else None
     temperatures = args.temperatures
     exclude = [out] if out is not None else []
     if temperatures not in ("filename", "metadata"):
@@ -261,32 +292,8 @@ def run_batch(args: argparse.Namespace) -> int:
                   f"{stopped}", file=sys.stderr)
     else:
         print(series.report())
-    if out is not None:
-        plots = _plot_names(series.labels)
-        with_report = len(series.results) <= REPORT_MAX_SPECTRA
-        report = ("report.html",) if with_report else ()
-        for name in (*OUTPUT_FILES, *report, *plots):
-            check_writable(out / name, args.force)
-        series.to_csv(out / "results.csv", force=args.force)
-        series.to_json(out / "results.json", force=args.force, allow_nan=True)
-        from .plot import arrhenius_figure, fit_figure
-
-        fig = arrhenius_figure(series)
-        write_atomic(
-            out / "arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"), args.force
-        )
-        for name, result in zip(plots, series.results, strict=True):
-            f = fit_figure(result)
-            write_atomic(out / name, lambda t, f=f: f.savefig(t, dpi=120, format="png"),
-                         args.force)
-        if with_report:
-            from .report import write_report
-
-            write_report(series, out / "report.html", force=args.force, drt=False,
-                         kk=not args.no_kk)
-        elif not args.json:
-            print(f"report.html not written: {len(series.results)} spectra (more than "
-                  f"{REPORT_MAX_SPECTRA}); eisfit.report.write_report makes one for a selection")
+    if folder is not None:
+        _write_outputs(folder, series, args)
         if not args.json:
             print(f"results written to {out}")
     for f in series.failures:
