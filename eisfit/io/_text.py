@@ -7,6 +7,7 @@ the lines into numeric columns and names the line of anything it cannot parse.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -196,23 +197,32 @@ def find_numeric_block(
     return None
 
 
+_BARE_UNIT = re.compile(r"^\s*[(\[][^()\[\]]*[)\]]\s*$")
+
+
 def header_names(line: str, sep: str, n_fields: int) -> list[str]:
     """Column names from a header line, matched to the data's field count where possible."""
     cands = []
     full = split_fields(line, sep)
+    if sep == " ":
+        # a quote standing alone ('"  Freq(Hz)  Ampl ... Range"') is not a name
+        full = [c for c in full if c.strip('"')]
     cands.append(full)
     cands.append([c for c in full if c != ""])
-    stripped = line.strip().strip('"')
+    stripped = line.strip().strip('"').strip()
     cands.append([c for c in re.split(r"\s{2,}|\t", stripped) if c.strip()])
     cands.append(_WS.split(stripped))
     for c in cands:
-        if len(c) == n_fields:
+        # a split that leaves a unit alone ('Freq', '(Hz)') names no column, whatever its count
+        if len(c) == n_fields and not any(_BARE_UNIT.match(x) for x in c):
             return [x.strip().strip('"') for x in c]
     # no candidate has the data's field count (e.g. names for columns left empty): take the
     # one with recognised names and the nearest count, collapsed names first
     best = None
     for c in (cands[1], cands[2], cands[3], cands[0]):
-        if sum(classify_column(x).quantity != "other" for x in c) >= 2:
+        if sum(classify_column(x).quantity != "other" for x in c) >= 2 and not any(
+            _BARE_UNIT.match(x) for x in c
+        ):
             d = abs(len(c) - n_fields)
             if best is None or d < best[0]:
                 best = (d, c)
@@ -235,8 +245,14 @@ def parse_columns(
     stop: int | None = None,
     stop_at_text: bool = False,
     what: str = "data row",
+    names_line: int | None = None,
+    absent_ok: Sequence[str] = (),
 ) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
     """Parse the needed columns of the rows ``lines[first:stop]``.
+
+    Every row must have one field per column name: a row with more fields, or with fewer
+    (other than trailing cells left empty after their separators, or the ``absent_ok``
+    columns), is an error, since its values would be read under the wrong names.
 
     Parameters
     ----------
@@ -257,6 +273,13 @@ def parse_columns(
     stop_at_text
         End the table at the first line whose first cell is not a number (instead of
         raising).
+    what
+        What a row is called in messages.
+    names_line
+        1-based line of the column names, for messages.
+    absent_ok
+        Trailing column names whose fields the rows may leave out altogether (a column the
+        instrument names but never fills).
 
     Returns
     -------
@@ -267,12 +290,25 @@ def parse_columns(
     Raises
     ------
     ReaderError
-        Naming the line and column of a missing or non-numeric cell.
+        Naming the line and column of a missing or non-numeric cell, or the line of a row whose
+        field count differs from the column names'.
     """
     idx = {n: i for i, n in reversed(list(enumerate(names)))}
     req = [(n, idx[n]) for n in required]
     opt = [(n, idx[n]) for n in optional if n in idx]
     need = max([i for _, i in req], default=-1)
+    # a row may leave its last cells empty only with as many separators as the names line
+    # (a lost field, or a name written twice, in a file whose lines end with a separator
+    # leaves an empty last cell too)
+    header_cells = (
+        tf.lines[names_line - 1].count(sep) + 1
+        if names_line is not None and sep != " " and 0 < names_line <= len(tf.lines)
+        else None
+    )
+    full_cells: set[int] = set()  # separators + 1 of the rows with one field per name
+    short_rows: list[tuple[int, int]] = []  # rows whose last cells are empty
+    widths: Counter[int] = Counter()  # field counts, when rows may leave out absent_ok columns
+    width_first: dict[int, int] = {}
     out: dict[str, list[float]] = {n: [] for n, _ in req + opt}
     line_numbers: list[int] = []
     lines = tf.lines
@@ -292,9 +328,22 @@ def parse_columns(
             hint = " (file truncated?)" if last else ""
             raise ReaderError(
                 tf.path,
-                f"expected at least {need + 1} fields in this {what}, found {len(cells)}{hint}",
+                f"expected at least {need + 1} fields in this {what} "
+                f"({_names_count(names, names_line)}), found {len(cells)}{hint}",
                 line=lineno,
             )
+        if len(cells) != len(names) and (
+            len(cells) > len(names) or not all(x in absent_ok for x in names[len(cells):])
+        ):
+            raw = line.count(sep) + 1 if sep != " " else len(cells)
+            if len(cells) > len(names) or raw < len(names) or raw != header_cells:
+                raise _field_count_error(tf, i, len(cells), sep, names, names_line, what)
+            short_rows.append((i, raw))  # and as many as the full rows: checked below
+        elif sep != " ":
+            full_cells.add(line.count(sep) + 1)
+        if absent_ok:
+            widths[len(cells)] += 1
+            width_first.setdefault(len(cells), i)
         for n, j in req:
             tok = cells[j]
             t = tok.strip().strip('"')
@@ -318,6 +367,20 @@ def parse_columns(
             out[n].append(v)
         line_numbers.append(lineno)
         i += 1
+    for k, raw in short_rows:
+        if full_cells and raw not in full_cells:
+            n = len(split_fields(lines[k], sep))
+            raise _field_count_error(tf, k, n, sep, names, names_line, what)
+    if len(widths) > 1:
+        # the rows leave the absent_ok columns out or not, all alike
+        common = widths.most_common(1)[0][0]
+        odd = min((k for k in widths if k != common), key=lambda k: width_first[k])
+        raise ReaderError(
+            tf.path,
+            f"this {what} has {odd} fields where the other rows have {common}: values would "
+            "be read under the wrong names",
+            line=width_first[odd] + 1,
+        )
     if (
         line_numbers
         and not tf.ends_with_newline
@@ -333,6 +396,40 @@ def parse_columns(
         )
     cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
     return cols, np.asarray(line_numbers, dtype=int), i
+
+
+def _names_count(names: Sequence[str], names_line: int | None) -> str:
+    where = f" on line {names_line}" if names_line is not None else ""
+    return f"{len(names)}, one per column name{where}"
+
+
+def _field_count_error(
+    tf: TextFile,
+    i: int,
+    n: int,
+    sep: str,
+    names: Sequence[str],
+    names_line: int | None,
+    what: str,
+) -> ReaderError:
+    """The error for row ``lines[i]``, whose ``n`` fields do not match the column names."""
+    m = len(names)
+    shown = ", ".join(repr(x) for x in names[:6]) + (", ..." if m > 6 else "")
+    if n > m:
+        diff = f"{n - m} more than the column names"
+        if sep == ",":
+            diff += " (decimal commas in a comma-separated file?)"
+    else:
+        diff = f"{m - n} fewer than the column names"
+        if i == len(tf.lines) - 1 and not tf.ends_with_newline:
+            diff += " (file truncated?)"
+    where = f" on line {names_line}" if names_line is not None else ""
+    return ReaderError(
+        tf.path,
+        f"this {what} has {n} fields, the column names{where} ({shown}) have {m}: {diff}; "
+        "values would be read under the wrong names",
+        line=i + 1,
+    )
 
 
 def has_impedance_names(names: Sequence[str]) -> bool:

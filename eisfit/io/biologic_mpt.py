@@ -212,7 +212,8 @@ def read_mpt_text(tf: TextFile) -> list[Spectrum]:
         raise ReaderError(path, "no data rows after the header", line=len(lines))
     _, dc = guess_separator(lines[first_data])
     cols, line_numbers, _ = parse_columns(
-        tf, n_header, names, required, optional, sep="\t", decimal_comma=dc
+        tf, n_header, names, required, optional, sep="\t", decimal_comma=dc,
+        names_line=n_header,
     )
     if line_numbers.size == 0:
         raise ReaderError(path, "no data rows after the header", line=n_header)

@@ -20,8 +20,10 @@ from ..exceptions import ReaderError
 from ..spectrum import Spectrum
 from ._text import TextFile, date_and_time, load_text
 from .normalise import (
+    MAX_PHASE_DEG,
     add_assumption,
     add_note,
+    check_range,
     make_spectrum,
     parse_number,
     polar_to_complex,
@@ -191,17 +193,28 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
             j += 1
             continue
         if line[:1] not in ("\t", " "):
-            break
-        cells = line.split()
-        if len(cells) < len(names):
-            # whitespace inside a row can merge nothing; fewer cells means a cut row
-            if len(cells) <= max(need):
+            first_cell = line.split()[0]
+            if _number(first_cell, dc) is not None:
+                # a row that lost its indentation would otherwise end the table silently
                 raise ReaderError(
                     path,
-                    f"ZCURVE row has {len(cells)} of {len(names)} fields"
-                    + (" (file truncated?)" if j == len(lines) - 1 else ""),
+                    f"ZCURVE row not indented (starts with {first_cell!r}): expected a tab "
+                    "before every row, or a new section name after the table",
                     line=j + 1,
                 )
+            break
+        cells = line.split()
+        if len(cells) != len(names):
+            # a cell never holds a blank: any other count puts values under the wrong names
+            cut = j == len(lines) - 1 and len(cells) < len(names)
+            shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+            raise ReaderError(
+                path,
+                f"ZCURVE row has {len(cells)} fields, the column names on line {i + 2} "
+                f"({shown}) have {len(names)}"
+                + (" (file truncated?)" if cut else ": values would be read under the wrong names"),
+                line=j + 1,
+            )
         vals = []
         for c in need:
             v = _number(cells[c], dc)
@@ -227,6 +240,12 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
     if not f:
         raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)
     fa, aa, ba = np.array(f), np.array(a), np.array(b)
+    if rn == "Zmod":
+        check_range(path, rn, aa, ln, low=0.0, expected="a modulus |Z| >= 0")
+        check_range(
+            path, im_n, ba, ln, low=-MAX_PHASE_DEG, high=MAX_PHASE_DEG,
+            expected="a phase within ±360°",
+        )
     z = polar_to_complex(aa, ba) if rn == "Zmod" else aa + 1j * ba
     if temps:
         t = np.array(temps)

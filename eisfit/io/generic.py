@@ -9,6 +9,7 @@ written to ``meta["assumptions"]``. Several spectra are told apart by a ``cycle 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ._text import (
     nonempty_fields,
     parse_columns,
     select_columns,
+    split_fields,
 )
 from .normalise import (
     add_assumption,
@@ -38,6 +40,30 @@ from .normalise import (
 from .registry import register
 
 _ERROR_CELLS = ("#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!", "")
+_FRACTION = re.compile(r"^\d+(?:[eE][-+]?\d+)?$")
+
+
+def _decimal_commas_split(lines: Sequence[str], first: int, sep: str, n_rows: int = 50) -> bool:
+    """Whether comma-separated rows look like numbers written with decimal commas, each split
+    in two at its comma (``999,040405,0,112362966``): an even field count, no decimal point,
+    and every second field an unsigned run of digits (a fractional part), in every row."""
+    if sep != ",":
+        return False
+    seen = 0
+    for line in lines[first:]:
+        if not line.strip():
+            continue
+        cells = split_fields(line, sep)
+        if not cells or not is_number(cells[0], False):
+            break
+        if len(cells) % 2 or any("." in c for c in cells):
+            return False
+        if not all(_FRACTION.match(c) for c in cells[1::2]):
+            return False
+        seen += 1
+        if seen >= n_rows:
+            break
+    return seen > 0
 
 
 def _repair_spreadsheet_error(names: list[str]) -> tuple[list[str], str | None]:
@@ -86,8 +112,13 @@ def read_table_text(
     allow_positional: bool = True,
     split_keys: Sequence[str] = ("z cycle", "cycle number", "loop_index", "loop"),
     im_sign_known: bool = True,
+    absent_ok: Sequence[str] = (),
 ) -> list[Spectrum]:
-    """Spectra from the first numeric table in a text file, at or after line ``start``."""
+    """Spectra from the first numeric table in a text file, at or after line ``start``.
+
+    Every row must have one field per column name (see :func:`~eisfit.io._text.parse_columns`;
+    ``absent_ok`` names trailing columns the rows may leave out).
+    """
     path = tf.path
     block = find_numeric_block(tf.lines, start)
     if block is None:
@@ -98,6 +129,14 @@ def read_table_text(
         )
     first, sep, dc = block
     n_fields = len(nonempty_fields(tf.lines[first], sep))
+    if _decimal_commas_split(tf.lines, first, sep):
+        raise ReaderError(
+            path,
+            f"the rows look like numbers with decimal commas in a comma-separated file "
+            f"({tf.lines[first].strip()[:40]!r}: every second field is the decimal part of "
+            "the one before): the columns cannot be told apart; save with another separator",
+            line=first + 1,
+        )
     names: list[str] | None = None
     hdr = first - 1
     while hdr >= start and not tf.lines[hdr].strip():
@@ -117,14 +156,16 @@ def read_table_text(
                 if classify_column(n).quantity in ("modulus", "phase") and n not in required
             ]
         cols, lines, _ = parse_columns(
-            tf, first, names, required, optional, sep=sep, decimal_comma=dc
+            tf, first, names, required, optional, sep=sep, decimal_comma=dc,
+            names_line=hdr + 1, absent_ok=absent_ok,
         )
         if repaired is not None and not _check_repair(path, cols, names, repaired, meta):
             # fall back to |Z| and phase
             names = [("#unused" if n == "-Im(Z)/Ohm" else n) for n in names]
             required, optional = select_columns(names, split_keys)
             cols, lines, _ = parse_columns(
-                tf, first, names, required, optional, sep=sep, decimal_comma=dc
+                tf, first, names, required, optional, sep=sep, decimal_comma=dc,
+                names_line=hdr + 1, absent_ok=absent_ok,
             )
         if dc:
             add_note(meta, "decimal comma")
@@ -142,6 +183,21 @@ def read_table_text(
             "Re(Z)/Im(Z) (e.g. 'freq/Hz', \"Z'\", \"-Z''\") or |Z| and phase columns",
             line=hdr + 1,
         )
+    if (
+        written is not None
+        and len(written) >= 2
+        and not any(is_number(c) for c in written)
+        and any(classify_column(c).quantity != "other" for c in written)
+    ):
+        # a line of names whose count differs from the rows' and that lacks a frequency or
+        # impedance: the rows are not read by position under it
+        raise ReaderError(
+            path,
+            f"{len(written)} column names {written!r} for the {n_fields} fields of the data "
+            f"rows (line {first + 1}), and no frequency and impedance columns among them: "
+            "the columns cannot be placed",
+            line=hdr + 1,
+        )
     if not allow_positional:
         raise ReaderError(
             path,
@@ -156,9 +212,20 @@ def read_table_text(
             line=first + 1,
         )
     names = ["freq/Hz", "Re(Z)/Ohm", "Im(Z)/Ohm"] + [f"column {i + 1}" for i in range(3, n_fields)]
-    cols, lines, _ = parse_columns(
-        tf, first, names, names[:3], sep=sep, decimal_comma=dc
-    )
+    for k in range(first + 1, len(tf.lines)):
+        cells = split_fields(tf.lines[k], sep)
+        if not cells or not is_number(cells[0], dc):
+            if tf.lines[k].strip():
+                break
+            continue
+        if len(cells) != n_fields:
+            raise ReaderError(
+                path,
+                f"this data row has {len(cells)} fields where the first (line {first + 1}) has "
+                f"{n_fields}, and there are no column names: the columns cannot be placed",
+                line=k + 1,
+            )
+    cols, lines, _ = parse_columns(tf, first, names, names[:3], sep=sep, decimal_comma=dc)
     f = cols["freq/Hz"]
     if (f < 0).any():
         raise ReaderError(

@@ -99,7 +99,7 @@ class Ivium:
                     path, f"primary_data announces {nrow} rows, found {k} (truncated?)", line=j
                 )
             vals = _FLOAT.findall(lines[j])
-            if len(vals) < 3 or len("".join(vals)) < len(re.sub(r"\s", "", lines[j])) - 1:
+            if len(vals) != ncol or len("".join(vals)) < len(re.sub(r"\s", "", lines[j])) - 1:
                 raise ReaderError(
                     path, f"primary_data row {k + 1}: expected {ncol} numbers, found "
                     f"{lines[j].strip()[:60]!r}", line=j + 1,

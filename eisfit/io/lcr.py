@@ -4,7 +4,8 @@ Header ``Time: hh:mm; Datum: dd.mm.yyyy``, ``Sample Area [sqmm]``, ``Sample Thic
 ``Voltage Level [V]`` (decimal commas), then ``F[Hz]  Z[Ohm]  Theta  Temperatur[°C]`` with
 double tabs. ``Z`` is ``|Z|`` and ``Theta`` the phase in degrees, which may wrap through
 ±180° where the meter runs out of range (the complex value is the same either way). The
-temperature column is empty: the temperature is taken from the file name.
+temperature column is empty (the rows leave it out): the temperature is taken from the file
+name.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from ..spectrum import Spectrum
 from ._text import load_text, parse_datetime
 from .generic import read_table_text
-from .normalise import add_assumption, temperature_from_text
+from .normalise import add_assumption, classify_column, temperature_from_text
 from .registry import register
 
 
@@ -62,4 +63,9 @@ class LcrText:
         if t is not None:
             meta["temperature"] = t
             add_assumption(meta, f"temperature {t - 273.15:g} °C taken from the file name")
-        return read_table_text(tf, meta, allow_positional=False)
+        # the meter names a temperature column it never fills: rows may leave it out
+        names = next((ln for ln in tf.lines[:40] if "F[Hz]" in ln), "")
+        unfilled = tuple(
+            n.strip() for n in names.split("\t") if classify_column(n).quantity == "temperature"
+        )
+        return read_table_text(tf, meta, allow_positional=False, absent_ok=unfilled)

@@ -485,6 +485,69 @@ def temperature_from_text(text: str) -> float | None:
 # ----------------------------------------------------------------------------- building spectra
 
 
+#: Highest frequency a reader accepts, Hz: no impedance instrument measures above it, and a
+#: larger value means columns were read out of place (decimal commas split into fields...).
+MAX_FREQUENCY_HZ = 1e10
+#: Largest |phase| accepted, degrees (a phase may wrap through ±180°, never beyond a turn).
+MAX_PHASE_DEG = 360.0
+
+
+def check_range(
+    path: str | Path,
+    name: str,
+    values: np.ndarray,
+    lines: Sequence[int] | np.ndarray | None,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    whole: bool = False,
+    expected: str,
+) -> None:
+    """Refuse a column whose values are not plausible for what it is read as.
+
+    Parameters
+    ----------
+    path
+        The file, for the message.
+    name
+        The column, as the file names it.
+    values
+        Its values, in the unit of ``low`` and ``high``.
+    lines
+        1-based file line of each value.
+    low, high
+        Inclusive bounds; NaN values are left to other checks.
+    whole
+        Values must be whole numbers (cycle and loop indices).
+    expected
+        What a plausible value is, for the message (``"a phase within ±360°"``).
+
+    Raises
+    ------
+    ReaderError
+        Naming the line of the first implausible value, the column and what was expected:
+        such a value means the columns were read out of place.
+    """
+    v = np.asarray(values, dtype=float)
+    bad = np.zeros(v.shape, bool)
+    if low is not None:
+        bad |= v < low
+    if high is not None:
+        bad |= v > high
+    if whole:
+        bad |= np.isfinite(v) & (v != np.round(v))
+    if not bad.any():
+        return
+    k = int(np.flatnonzero(bad)[0])
+    line = None if lines is None else int(np.asarray(lines)[k])
+    raise ReaderError(
+        path,
+        f"column {name!r} holds {v[k]:.6g}: expected {expected} (columns out of place, or "
+        "not the quantity the name says?)",
+        line=line,
+    )
+
+
 def make_spectrum(
     path: str | Path,
     frequency: Any,
@@ -543,6 +606,10 @@ def make_spectrum(
         )
     if f.size == 0:
         raise ReaderError(path, "no impedance data points (frequency > 0) found")
+    check_range(
+        path, "frequency", f, ln, high=MAX_FREQUENCY_HZ,
+        expected=f"a frequency up to {MAX_FREQUENCY_HZ:.0e} Hz",
+    )
     if f.size > 1:
         rep = np.zeros(f.size, bool)
         rep[1:] = (f[1:] == f[:-1]) & (zz[1:] == zz[:-1])
@@ -630,6 +697,10 @@ def spectra_from_columns(
         )
     fcol = by_q["frequency"]
     f = np.asarray(columns[fcol], float) * infos[fcol].factor
+    check_range(
+        path, fcol, f, lines, high=MAX_FREQUENCY_HZ,
+        expected=f"a frequency up to {MAX_FREQUENCY_HZ:.0e} Hz",
+    )
     if "re" in by_q and "im" in by_q:
         rcol, icol = by_q["re"], by_q["im"]
         re_ = np.asarray(columns[rcol], float) * infos[rcol].factor
@@ -653,6 +724,11 @@ def spectra_from_columns(
         mcol, pcol = by_q["modulus"], by_q["phase"]
         mod = np.asarray(columns[mcol], float) * infos[mcol].factor
         ph = np.asarray(columns[pcol], float) * infos[pcol].factor * infos[pcol].sign
+        check_range(path, mcol, mod, lines, low=0.0, expected="a modulus |Z| >= 0")
+        check_range(
+            path, pcol, ph, lines, low=-MAX_PHASE_DEG, high=MAX_PHASE_DEG,
+            expected="a phase within ±360°",
+        )
         z = polar_to_complex(mod, ph)
         add_note(m0, f"Z computed from {mcol!r} and {pcol!r}")
         wrapped = np.abs(ph) > 90
@@ -680,6 +756,10 @@ def spectra_from_columns(
     if split_vals is None and "loop" in by_q:
         split_vals = np.asarray(columns[by_q["loop"]], float)
         used_key = by_q["loop"]
+    if split_vals is not None and used_key is not None:
+        check_range(
+            path, used_key, split_vals, lines, whole=True, expected="a whole cycle or loop number"
+        )
     n_zero = int((f == 0).sum())
     if n_zero:
         add_note(m0, f"{n_zero} rows with frequency 0 (not impedance) dropped")

@@ -243,7 +243,7 @@ class PalmSensCsv:
                 optional.append(phase)
             cols, lines, _ = parse_columns(
                 tf, h + 1, names, required, optional, sep=sep, decimal_comma=dc,
-                stop=stop, stop_at_text=True,
+                stop=stop, stop_at_text=True, names_line=h + 1,
             )
             if not lines.size:
                 raise ReaderError(path, "no data rows after the column names", line=h + 2)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..exceptions import ReaderError
 from ..spectrum import Spectrum
-from ._text import load_text, parse_columns, parse_datetime, select_columns
+from ._text import is_number, load_text, parse_columns, parse_datetime, select_columns
 from .generic import read_table_text
 from .normalise import spectra_from_columns
 from .registry import register
@@ -128,6 +128,9 @@ class VersaStudio:
             if dline is None:
                 raise ReaderError(path, f"<{name}> has no 'Definition=' line", line=a + 1)
             names = [c.strip() for c in lines[dline].split("=", 1)[1].split(",")]
+            # the list ends with a number that names no column (", 0"): not a name
+            while names and is_number(names[-1]):
+                names.pop()
             required, optional = select_columns(names)
             if len(required) < 3:
                 continue
@@ -135,7 +138,8 @@ class VersaStudio:
             while first < b and "=" in lines[first]:
                 first += 1
             cols, ln_, _ = parse_columns(
-                tf, first, names, required, optional, sep=",", decimal_comma=False, stop=b
+                tf, first, names, required, optional, sep=",", decimal_comma=False, stop=b,
+                names_line=dline + 1,
             )
             if ln_.size == 0:
                 continue

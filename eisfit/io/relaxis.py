@@ -60,6 +60,6 @@ class RelaxIS:
         if len(required) < 3:
             raise ReaderError(path, f"column names not understood: {names}", line=i + 1)
         cols, ln_, _ = parse_columns(
-            tf, start, names, required, optional, sep="\t", decimal_comma=dc
+            tf, start, names, required, optional, sep="\t", decimal_comma=dc, names_line=i + 1
         )
         return spectra_from_columns(path, cols, [n for n in names if n in cols], meta, lines=ln_)

@@ -228,7 +228,8 @@ class ZahnerText:
             )
         required, optional = selected
         cols, lines, _ = parse_columns(
-            tf, first, names, required, optional, sep=sep, decimal_comma=dc, stop_at_text=True
+            tf, first, names, required, optional, sep=sep, decimal_comma=dc, stop_at_text=True,
+            names_line=h + 1,
         )
         if lines.size == 0:
             raise ReaderError(path, "no data rows after the column names", line=first + 1)

@@ -104,7 +104,8 @@ def _read_zplot2(tf: TextFile) -> list[Spectrum]:
             line=names_line + 1,
         )
     cols, ln_, _ = parse_columns(
-        tf, end + 1, names, required, optional, sep="\t", decimal_comma=False
+        tf, end + 1, names, required, optional, sep="\t", decimal_comma=False,
+        names_line=names_line + 1,
     )
     if ln_.size == 0:
         raise ReaderError(path, "no data rows after 'End Comments'", line=end + 1)
@@ -157,7 +158,8 @@ def _read_zplotw(tf: TextFile) -> list[Spectrum]:
     if len(required) < 3:
         raise ReaderError(path, f"column names not understood: {names}", line=names_idx + 1)
     cols, ln_, _ = parse_columns(
-        tf, data_start, names, required, optional, sep=sep, decimal_comma=False
+        tf, data_start, names, required, optional, sep=sep, decimal_comma=False,
+        names_line=names_idx + 1,
     )
     if count is not None and count != ln_.size:
         add_note(meta, f"count line says {count} points, the file holds {ln_.size}")
