@@ -235,7 +235,7 @@ def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
 
 
 def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    from .batch import dask_client, default_workers
+    from .batch import LOST, dask_client, default_workers
     from .output import OutputFolder
     from .series import expand_paths, fit_series
 
@@ -296,8 +296,11 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         _write_outputs(folder, series, args)
         if not args.json:
             print(f"results written to {out}")
+    for note in getattr(series, "worker_notes", ()):  # one line for every spectrum it lost
+        print(f"eisfit: {note}", file=sys.stderr)
     for f in series.failures:
-        print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
+        if not f["error"].startswith(LOST):
+            print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
     if args.joint and series.joint_error is not None:
         print(f"eisfit: joint fit not made: {series.joint_error}", file=sys.stderr)
     return 1 if series.failures or stopped is not None else 0

@@ -219,6 +219,9 @@ class Series:
         self.failures: list[dict[str, str]] = [dict(f) for f in failures]
         self.geometry = geometry
         self.warnings: list[str] = list(warnings)
+        #: One line for worker processes that died during the fits, and what became of their
+        #: spectra (also in ``warnings``; :func:`eisfit.batch.fit_many`); empty when none did.
+        self.worker_notes: list[str] = []
         self._points_cache: _Points | None = None
 
     # ------------------------------------------------------------------ basics
@@ -1006,6 +1009,7 @@ def fit_series(
     if client is None and isinstance(workers, int) and workers >= 1:
         n = inputs.at_least((STACK - 1) * workers + 1)  # enough to tell whether stack < STACK
         stack = max(1, min(STACK, math.ceil(n / workers)))
+    worker_notes: list[str] = []  # a worker process that died: what became of its spectra
     outcomes: Iterable[FitResult | Failure] = fit_many(
         spectra(),
         circuit,
@@ -1015,6 +1019,7 @@ def fit_series(
         client=client,
         kk=kk,
         stack=stack,
+        notes=worker_notes,
     )
     if progress:
         # a streamed series of many files counts its spectra against the number of inputs
@@ -1051,8 +1056,9 @@ def fit_series(
     if isinstance(results, ResultStore):
         results.seal()
     failures = inputs.failures + fit_failures  # files that do not read, then fits that fail
-    series = Series(results, r_temps, r_labels, failures, geometry, inputs.warnings,
-                    keep_all=keep_all)
+    series = Series(results, r_temps, r_labels, failures, geometry,
+                    inputs.warnings + worker_notes, keep_all=keep_all)
+    series.worker_notes = worker_notes
     if joint_options and not joint:
         raise SeriesError("joint_options given without joint=True")
     if joint:
