@@ -113,7 +113,10 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False) -> int:
                 f"{out}: already holds {shown}; pass --force to overwrite the demo's files, "
                 "or --out another folder"
             )
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EisfitError(f"{out}: cannot create the folder: {exc.strerror or exc}") from None
     truth = _truth()
     made_with = truth.get("Ea_eV", {})
 

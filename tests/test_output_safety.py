@@ -352,3 +352,9 @@ def test_plot_suffix_sets_the_format(pellet, tmp_path):
     assert cli.main(["fit", str(pellet), "--plot", str(tmp_path / "fit.SVG")]) == 0
     assert (tmp_path / "fit.SVG").read_text().lstrip().startswith("<?xml")
     assert time.perf_counter() - start < 20
+
+
+def test_demo_out_under_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("a regular file")
+    assert cli.main(["demo", "--out", str(tmp_path / "afile" / "demo")]) == 2
+    assert "cannot create the folder" in _one_line_error(capsys.readouterr().err)
