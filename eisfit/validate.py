@@ -76,6 +76,12 @@ TAIL_EXPONENTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GCV_RHO = 2.0
 #: λ values GCV searches (dimensionless; see :func:`drt`).
 LAMBDA_GRID = np.logspace(-6, 1, 71)
+#: Above this many points the DRT's least-squares rows are reduced, a block of points at a
+#: time, to the triangular factor of a QR decomposition (one row per column): the same
+#: solution, in memory that does not grow with the points beyond one block.
+REDUCE_ABOVE = 4096
+#: Points in one block of that reduction.
+BLOCK_POINTS = 8192
 
 
 def _ro(a: Any) -> np.ndarray:
@@ -400,11 +406,16 @@ def _solve(
     au = np.vstack([au_c.real, au_c.imag])
     uscale = np.linalg.norm(au, axis=0)
     au = au / uscale
-    kern = dln / (1 + np.outer(jw, tau))
-    ag_c = kern * (r_ref / mod[:, None])
-    ag = np.vstack([ag_c.real, ag_c.imag])
     b = np.concatenate([z.real / mod, z.imag / mod])
-    lam_used = _gcv_lambda(au, ag, g, b, LAMBDA_GRID) if lam is None else float(lam)
+    n_rows = b.size
+    kern = None
+    if f.size > REDUCE_ABOVE:
+        au, ag, b = _reduce_rows(au, b, jw, tau, dln * r_ref / mod)
+    else:
+        kern = dln / (1 + np.outer(jw, tau))
+        ag_c = kern * (r_ref / mod[:, None])
+        ag = np.vstack([ag_c.real, ag_c.imag])
+    lam_used = _gcv_lambda(au, ag, g, b, LAMBDA_GRID, n_rows) if lam is None else float(lam)
     nu, nt = au.shape[1], tau.size
     a = np.zeros((b.size + nt, nu + nt))
     a[: b.size, :nu] = au
@@ -423,7 +434,7 @@ def _solve(
         "lam": lam_used,
         "r_inf": float(xu[0]),
         "inductance": float(xu[1]) if inductance else 0.0,
-        "z_fit": uc @ xu + kern @ gamma,
+        "z_fit": uc @ xu + _kernel_times(jw, tau, dln, gamma, kern),
     }
     if n_cpe is not None:
         out["tail"] = float(xu[k])
@@ -434,11 +445,67 @@ def _solve(
     return out
 
 
+def _reduce_rows(
+    au: np.ndarray, b: np.ndarray, jw: np.ndarray, tau: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows ``[au, ag, b]`` of the DRT's least squares reduced to R of their QR.
+
+    ``ag`` (the weighted kernel ``scale_i / (1 + jω_i τ_k)``, real rows then imaginary rows)
+    is built :data:`BLOCK_POINTS` points at a time and folded into R, so memory is
+    O(block × columns) rather than O(points × columns). Since ``RᵀR`` equals the Gram matrix
+    of the rows, every least-squares solution, residual and GCV quantity is unchanged (GCV is
+    then given the original row count).
+
+    Returns
+    -------
+    au, ag, b
+        The reduced rows (as many as the columns of ``[au, ag, b]``).
+    """
+    from .guess import single_threaded_blas
+
+    n, nu, nt = jw.size, au.shape[1], tau.size
+    r = np.zeros((0, nu + nt + 1))
+    with single_threaded_blas():  # threaded BLAS is slower on blocks this narrow
+        for s in range(0, n, BLOCK_POINTS):
+            e = min(n, s + BLOCK_POINTS)
+            kc = (1 / (1 + np.outer(jw[s:e], tau))) * scale[s:e, None]
+            blk = np.empty((r.shape[0] + 2 * (e - s), nu + nt + 1), order="F")
+            c = r.shape[0]
+            blk[:c] = r
+            blk[c : c + e - s, :nu], blk[c + e - s :, :nu] = au[s:e], au[n + s : n + e]
+            blk[c : c + e - s, nu:-1], blk[c + e - s :, nu:-1] = kc.real, kc.imag
+            blk[c : c + e - s, -1], blk[c + e - s :, -1] = b[s:e], b[n + s : n + e]
+            r = qr(blk, mode="r", overwrite_a=True, check_finite=False)[0][: nu + nt + 1]
+    return r[:, :nu], r[:, nu:-1], r[:, -1]
+
+
+def _kernel_times(
+    jw: np.ndarray, tau: np.ndarray, dln: float, gamma: np.ndarray, kern: np.ndarray | None
+) -> np.ndarray:
+    """``Σ_k γ_k Δlnτ / (1 + jωτ_k)`` at every ω (``kern`` when built, else in blocks)."""
+    if kern is not None:
+        return kern @ gamma
+    out = np.empty(jw.size, complex)
+    for s in range(0, jw.size, BLOCK_POINTS):
+        e = min(jw.size, s + BLOCK_POINTS)
+        out[s:e] = (dln / (1 + np.outer(jw[s:e], tau))) @ gamma
+    return out
+
+
 def _gcv_lambda(
-    au: np.ndarray, ag: np.ndarray, g: np.ndarray, b: np.ndarray, grid: np.ndarray
+    au: np.ndarray,
+    ag: np.ndarray,
+    g: np.ndarray,
+    b: np.ndarray,
+    grid: np.ndarray,
+    n_rows: int | None = None,
 ) -> float:
-    """λ minimising GCV of ``min |[au ag] x - b|² + λ|g x_g|²`` (no constraints)."""
-    m = b.size
+    """λ minimising GCV of ``min |[au ag] x - b|² + λ|g x_g|²`` (no constraints).
+
+    ``n_rows``: the number of rows of the original problem when ``au``, ``ag`` and ``b`` are
+    its reduced rows (see :func:`_reduce_rows`).
+    """
+    m = b.size if n_rows is None else n_rows
     if au.shape[1]:
         q, r, _ = qr(au, mode="economic", pivoting=True)
         rank = int(np.sum(np.abs(np.diag(r)) > 1e-10 * abs(r[0, 0])))

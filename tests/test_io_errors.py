@@ -66,7 +66,11 @@ BAD_FILES: list[tuple[str, str | bytes, str]] = [
      r"cv\.csv, line 1: column names .* not understood"),
     ("f.mpt", "EC-Lab ASCII FILE\nNb header lines : 3\nfreq/Hz\ttime/s\n1\t2\n3\t4\n",
      r"f\.mpt: no impedance columns"),
-    ("neg.txt", _negative_frequency(), r"neg\.txt, line 4: point 2"),
+    (
+        "neg.txt",
+        _negative_frequency(),
+        r"neg\.txt, line 4: column .freq/Hz. \(field 1\): found .-10000\.0., a negative frequency",
+    ),
     ("cv.DTA", "EXPLAIN\nTAG\tCV\nCURVE\tTABLE\n\tPt\tT\n\t#\ts\n\t0\t1\n",
      r"cv\.DTA: no 'ZCURVE<tab>TABLE'"),
     ("g.DTA",

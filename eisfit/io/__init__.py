@@ -18,10 +18,11 @@ from pathlib import Path
 
 from ..exceptions import EisfitError, ReaderError, SpectrumError, UnsupportedFormatError
 from ..spectrum import Spectrum
-from ._text import os_error
+from ._text import check_regular, os_error
 from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, register
 
 __all__ = [
+    "MAX_POINTS",
     "read",
     "read_all",
     "formats",
@@ -34,12 +35,35 @@ __all__ = [
 ]
 
 
+#: Most points a spectrum read from a file may have. Instruments write tens to a few thousand
+#: points a spectrum; beyond this, a fit's and the DRT's memory and time grow with no gain.
+#: Raise it (``eisfit.io.MAX_POINTS = 10**6``) to read such a file anyway, then thin it.
+MAX_POINTS = 100_000
+
+
+def _check_points(p: Path, spectra: list[Spectrum]) -> None:
+    """Refuse a spectrum with more than :data:`MAX_POINTS` points, saying how to thin it."""
+    cap = MAX_POINTS
+    for i, s in enumerate(spectra):
+        n = len(s)
+        if n > cap:
+            k = -(-n // cap)
+            raise ReaderError(
+                p,
+                f"spectrum {i} has {n} points, more than the cap of {cap} "
+                f"(eisfit.io.MAX_POINTS); decimate it, e.g. keep every {k}th data row of the "
+                f"file, or raise eisfit.io.MAX_POINTS and thin the spectrum with "
+                f"s.mask(np.arange(len(s)) % {k} == 0)",
+            )
+
+
 def formats() -> dict[str, str]:
     """Registered format names with a one-line description each."""
     return {name: info.description for name, info in sorted(readers().items())}
 
 
 def _head(path: Path) -> bytes:
+    check_regular(path)
     try:
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
@@ -90,7 +114,8 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
     ------
     ReaderError
         If the file cannot be read as impedance data (the message names the file and the
-        line or byte offset).
+        line or byte offset), is not a regular file (a pipe or device), or holds a spectrum of
+        more than :data:`MAX_POINTS` points.
     UnsupportedFormatError
         If the format is not recognised or not supported.
 
@@ -101,6 +126,7 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
     [21, 21, 21, 21]
     """
     p = Path(path)
+    check_regular(p)  # before any reader opens it: a pipe would block, a device never end
     info = _choose(p, format)
     try:
         spectra = info.read(p)
@@ -124,6 +150,7 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
         ) from exc
     if not spectra:
         raise ReaderError(p, f"no impedance spectrum found ({info.name} format)")
+    _check_points(p, spectra)
     out = []
     for i, s in enumerate(spectra):
         m = dict(s.meta)

@@ -6,7 +6,11 @@ the lines into numeric columns and names the line of anything it cannot parse.
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +63,37 @@ def os_error(path: Path, exc: OSError) -> ReaderError:
     return ReaderError(path, f"cannot be read ({exc.strerror or exc})")
 
 
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_regular(path: str | Path) -> None:
+    """Refuse, before anything opens it, a path that is not a regular file.
+
+    A named pipe would block ``open`` until a writer comes, and a device such as
+    ``/dev/zero`` never ends; neither has a size the byte cap could check.
+
+    Raises
+    ------
+    ReaderError
+        If the path does not exist, is a folder, or is a pipe, device or socket.
+    """
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as exc:
+        raise os_error(p, exc) from None
+    if stat.S_ISDIR(mode):
+        raise ReaderError(p, "is a folder, expected a file")
+    if not stat.S_ISREG(mode):
+        kind = next((k for test, k in _NOT_REGULAR if test(mode)), "a special file")
+        raise ReaderError(p, f"is {kind}, not a regular file: expected an impedance data file")
+
+
 def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
     """Read a file's bytes, turning OS errors into :class:`ReaderError`.
 
@@ -71,13 +106,19 @@ def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
         error saying so.
     """
     p = Path(path)
+    check_regular(p)
     try:
         size = p.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise ReaderError(p, f"file is {size} bytes; more than {MAX_TEXT_BYTES} is refused")
-        data = p.read_bytes()
+        with open(p, "rb") as fh:
+            # the cap holds for the bytes read too (a file that grows, or one in /proc whose
+            # size says 0)
+            data = fh.read(MAX_TEXT_BYTES + 1)
     except OSError as exc:
         raise os_error(p, exc) from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise ReaderError(p, f"file is more than {MAX_TEXT_BYTES} bytes; that is refused")
     if expected is not None and not data:
         raise ReaderError(p, f"file is empty (0 bytes), expected {expected}", offset=0)
     return data
@@ -309,8 +350,11 @@ def parse_columns(
     short_rows: list[tuple[int, int]] = []  # rows whose last cells are empty
     widths: Counter[int] = Counter()  # field counts, when rows may leave out absent_ok columns
     width_first: dict[int, int] = {}
-    out: dict[str, list[float]] = {n: [] for n, _ in req + opt}
-    line_numbers: list[int] = []
+    # values are checked as they are read, so a bad one early in a large file is reported at
+    # once; they are kept as packed doubles (8 bytes each, not a float object's 32)
+    freq = {n for n, _ in req if classify_column(n).quantity == "frequency"}
+    out: dict[str, array] = {n: array("d") for n, _ in req + opt}
+    line_numbers = array("q")
     lines = tf.lines
     end = len(lines) if stop is None else min(stop, len(lines))
     i = first
@@ -355,7 +399,10 @@ def parse_columns(
                     f"column {n!r} (field {j + 1}): expected a number, found {tok!r}",
                     line=lineno,
                 )
-            out[n].append(float(t))
+            v = float(t)
+            if not math.isfinite(v) or (v < 0 and n in freq):
+                raise _value_error(tf.path, n, j, tok, lineno, math.isfinite(v))
+            out[n].append(v)
         for n, j in opt:
             v = float("nan")
             if j < len(cells):
@@ -396,6 +443,17 @@ def parse_columns(
         )
     cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
     return cols, np.asarray(line_numbers, dtype=int), i
+
+
+def _value_error(
+    path: Path, name: str, j: int, tok: str, lineno: int, finite: bool
+) -> ReaderError:
+    """The error for a cell that is a number but not a usable one."""
+    if finite:
+        found = f"found {tok.strip()!r}, a negative frequency: expected a frequency >= 0 Hz"
+    else:
+        found = f"found {tok.strip()!r}, beyond the range of a double: expected a finite number"
+    return ReaderError(path, f"column {name!r} (field {j + 1}): {found}", line=lineno)
 
 
 def _names_count(names: Sequence[str], names_line: int | None) -> str:

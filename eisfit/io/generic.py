@@ -263,23 +263,22 @@ def _split_and_build(
     f = cols[fname]
     zero = f == 0
     if zero.any() and (~zero).sum() > 0:
-        group = np.cumsum(zero).astype(float)
-        group[zero] = -1
-        ids = [g for g in dict.fromkeys(group[~zero].tolist())]
-        if len(ids) > 1:
-            out = []
-            for k, g in enumerate(ids):
-                sel = group == g
-                sub = {n: v[sel] for n, v in cols.items()}
-                m = dict(meta)
-                m["assumptions"] = list(meta.get("assumptions", []))
-                add_note(m, "spectra separated by rows with frequency 0")
-                m["loop"] = k
-                out += spectra_from_columns(
-                    path, sub, names, m, lines=lines[sel], split_keys=(),
-                    im_sign_known=im_sign_known,
-                )
-            return out
+        # the k-th run of rows between zero rows is spectrum k (its "loop"); one pass over the
+        # rows, so a file of many short sweeps costs time in proportion to its rows
+        keep = ~zero
+        runs = np.cumsum(zero)[keep]
+        loop = np.cumsum(np.r_[False, runs[1:] != runs[:-1]])
+        if loop[-1] > 0:
+            m = dict(meta)
+            for key in ("assumptions", "notes"):
+                if key in meta:
+                    m[key] = list(meta[key])
+            add_note(m, "spectra separated by rows with frequency 0")
+            sub = {n: v[keep] for n, v in cols.items()}
+            return spectra_from_columns(
+                path, sub, names, m, lines=lines[keep], split_keys=(), extra_groups=loop,
+                im_sign_known=im_sign_known,
+            )
     return spectra_from_columns(
         path, cols, names, meta, lines=lines, split_keys=(), im_sign_known=im_sign_known
     )
