@@ -10,7 +10,8 @@ Grammar (whitespace ignored)::
 The element type is the registered symbol the name starts with (longest match, so ``CPE1`` is
 a CPE and ``Wo1`` a Wo). Parameters are named as impedance.py names them: ``R0`` for a
 one-parameter element, ``CPE1_0`` and ``CPE1_1`` for a two-parameter one, in the order the
-elements appear in the string.
+elements appear in the string. A circuit string holds at most :data:`MAX_LENGTH` characters
+and nests ``p(...)`` at most :data:`MAX_DEPTH` deep.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from typing import Any
 import numpy as np
 
 from . import elements as _el
-from .exceptions import CircuitSyntaxError
+from .exceptions import ArgumentError, CircuitSyntaxError
+
+#: Deepest nesting of ``p(...)`` accepted; real cells need two or three levels.
+MAX_DEPTH = 32
+#: Longest circuit string accepted, in characters.
+MAX_LENGTH = 10_000
 
 
 # --------------------------------------------------------------------------- tree
@@ -109,6 +115,9 @@ class _Parser:
         self.n_params = 0
         self.names: dict[str, int] = {}
         self.elements: list[ElementNode] = []
+        self.depth = 0  # p(...) levels open
+        # an element's symbol is at most this long: the longest-match scan stays linear
+        self.longest_symbol = max(map(len, _el.ELEMENTS))
 
     def error(self, message: str, position: int | None = None) -> CircuitSyntaxError:
         return CircuitSyntaxError(self.text, self.pos if position is None else position, message)
@@ -129,6 +138,13 @@ class _Parser:
         self.pos += 1
 
     def parse(self) -> Node:
+        if len(self.text) > MAX_LENGTH:
+            raise CircuitSyntaxError(
+                self.text,
+                MAX_LENGTH,
+                f"the circuit string is {len(self.text)} characters long; at most "
+                f"{MAX_LENGTH} are accepted",
+            )
         if not self.text.strip():
             raise CircuitSyntaxError(self.text, 0, "the circuit string is empty")
         node = self.series()
@@ -162,6 +178,9 @@ class _Parser:
             self.pos = end
             if self.peek() != "(":
                 raise self.error("expected '(' after 'p'")
+            if self.depth >= MAX_DEPTH:
+                raise self.error(f"p(...) nested more than {MAX_DEPTH} deep", start)
+            self.depth += 1
             self.pos += 1
             branches = [self.series()]
             while self.peek() == ",":
@@ -170,24 +189,25 @@ class _Parser:
             self.expect(")", "',' or ')' to close p(...)")
             if len(branches) < 2:
                 raise self.error("p(...) needs at least two branches separated by ','", start)
+            self.depth -= 1
             return Parallel(tuple(branches))
         self.pos = end
         return self.element(word, start)
 
     def element(self, word: str, start: int) -> ElementNode:
         symbol = ""
-        for i in range(len(word), 0, -1):
+        for i in range(min(len(word), self.longest_symbol), 0, -1):
             head = word[:i]
-            rest = word[i:]
-            if head in _el.ELEMENTS and (not rest or not rest[0].islower()):
+            if head in _el.ELEMENTS and (i == len(word) or not word[i].islower()):
                 symbol = head
                 break
+        shown = repr(word) if len(word) <= 40 else f"{word[:37]!r}..."
         if not symbol:
             known = ", ".join(sorted(_el.ELEMENTS))
-            raise self.error(f"unknown element {word!r}; known elements: {known}", start)
+            raise self.error(f"unknown element {shown}; known elements: {known}", start)
         if word in self.names:
             raise self.error(
-                f"element name {word!r} is used twice (first at character "
+                f"element name {shown} is used twice (first at character "
                 f"{self.names[word] + 1}); give each element its own number",
                 start,
             )
@@ -320,7 +340,7 @@ class Circuit:
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
-            raise TypeError(f"a circuit must be given as a string, got {type(text).__name__}")
+            raise ArgumentError(f"a circuit must be given as a string, got {type(text).__name__}")
         parser = _Parser(text)
         self.tree: Node = parser.parse()
         self.text = text

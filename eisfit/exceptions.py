@@ -66,9 +66,28 @@ class CircuitSyntaxError(EisfitError, ValueError):
         self.circuit = circuit
         self.position = position
         self.reason = message
-        #: The circuit with a caret under the mistake (two lines), for displays that have room.
-        self.pointer = f"{circuit}\n{' ' * position}^"
-        super().__init__(f"circuit {circuit!r}, character {position + 1}: {message}")
+        shown, at = _excerpt(circuit, position)
+        #: The circuit (an excerpt around the mistake when it is long) with a caret under the
+        #: mistake (two lines), for displays that have room.
+        self.pointer = f"{shown}\n{' ' * at}^"
+        super().__init__(f"circuit {shown!r}, character {position + 1}: {message}")
+
+
+#: Circuit strings longer than this are shown as an excerpt around the mistake in messages.
+EXCERPT_CHARS = 100
+
+
+def _excerpt(text: str, position: int) -> tuple[str, int]:
+    """``text``, or for a long one the :data:`EXCERPT_CHARS` around ``position`` marked with
+    ``...``; and where ``position`` falls in what is returned."""
+    if len(text) <= EXCERPT_CHARS:
+        return text, position
+    half = EXCERPT_CHARS // 2
+    start = max(0, min(position - half, len(text) - EXCERPT_CHARS))
+    end = start + EXCERPT_CHARS
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(text) else ""
+    return f"{head}{text[start:end]}{tail}", position - start + len(head)
 
 
 class FitError(EisfitError, RuntimeError):
@@ -77,3 +96,8 @@ class FitError(EisfitError, RuntimeError):
 
 class GeometryError(EisfitError, ValueError):
     """A length, area or temperature is missing its unit or is not physical."""
+
+
+class ArgumentError(EisfitError, TypeError):
+    """A library call got an argument of the wrong type (``read(format=123)``,
+    ``fit(params={"R0": 1})``...); a :class:`TypeError` too."""

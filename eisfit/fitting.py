@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ import numpy as np
 from . import compiled, guess
 from .circuit import Circuit
 from .engine import Problem, Solution, lm_batch, solutions_at, solve, start_coordinates
-from .exceptions import FitError
+from .exceptions import ArgumentError, FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
 from .search import Search, search_further
@@ -427,7 +428,9 @@ def fit(
     True
     """
     if not isinstance(spectrum, Spectrum):
-        raise TypeError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
+        raise ArgumentError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
+    check_arguments(circuit, weighting, external_resistance)
+    _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
         check_external(external_resistance)
         if params is not None or fixed:
@@ -442,7 +445,7 @@ def fit(
     check_external(external_resistance)
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
-    extra = [np.array(x, float) for x in starts or [] if len(x) == circ.n_params]
+    extra = _check_starts(starts, circ)
     problem, sol, search = _run(spec, circ, named, weighting, params, fixed, starts=extra)
     solved = Solved(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum, search
@@ -451,9 +454,104 @@ def fit(
 
 
 def check_external(external_resistance: float) -> None:
-    """Refuse a negative or non-finite external resistance (Ohm)."""
+    """Refuse an external resistance (Ohm) that is not a number, or is negative or not finite.
+
+    Raises
+    ------
+    ArgumentError
+        Not a real number.
+    FitError
+        Negative or not finite.
+    """
+    if isinstance(external_resistance, bool) or not isinstance(external_resistance, numbers.Real):
+        hint = (
+            " (parse a string such as '2 kOhm' with eisfit.units.parse_resistance)"
+            if isinstance(external_resistance, str)
+            else ""
+        )
+        raise ArgumentError(
+            "external_resistance must be a number in Ohm, got "
+            f"{type(external_resistance).__name__}{hint}"
+        )
     if external_resistance < 0 or not np.isfinite(external_resistance):
-        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance}")
+        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance:g}")
+
+
+def check_arguments(circuit: object, weighting: object, external_resistance: object) -> None:
+    """Check the types of the arguments :func:`fit`, ``fit_stack`` and ``fit_series`` share.
+
+    Raises
+    ------
+    ArgumentError
+        ``circuit`` is not a name, a circuit string, a Circuit or a NamedCircuit, or
+        ``weighting`` is not a string, or ``external_resistance`` is not a number (Ohm).
+    FitError
+        ``external_resistance`` is negative or not finite.
+    """
+    if not isinstance(circuit, str | Circuit | NamedCircuit):
+        raise ArgumentError(
+            "circuit must be a name, a circuit string, a Circuit or a NamedCircuit, got "
+            f"{type(circuit).__name__}"
+        )
+    if not isinstance(weighting, str):
+        raise ArgumentError(
+            "weighting must be 'modulus', 'proportional' or 'unit', got "
+            f"{type(weighting).__name__}"
+        )
+    check_external(external_resistance)  # type: ignore[arg-type]
+
+
+def _check_user_values(params: object, fixed: object) -> None:
+    """Refuse ``params`` that are not lmfit Parameters and ``fixed`` that is not a mapping of
+    parameter names to numbers."""
+    if params is not None:
+        import lmfit
+
+        if not isinstance(params, lmfit.Parameters):
+            raise ArgumentError(
+                f"params must be lmfit.Parameters, got {type(params).__name__}; to hold values "
+                "fixed give fixed={'R0': 1.83} instead"
+            )
+    if fixed is None:
+        return
+    if not isinstance(fixed, Mapping):
+        raise ArgumentError(
+            f"fixed must map parameter names to values, e.g. {{'R0': 1.83}}; got "
+            f"{type(fixed).__name__}"
+        )
+    for k, v in fixed.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ArgumentError(f"fixed[{k!r}] must be a number, got {type(v).__name__}")
+
+
+def _check_starts(starts: Sequence[np.ndarray] | None, circuit: Circuit) -> list[np.ndarray]:
+    """The user's extra starting vectors as float arrays, each of the circuit's length."""
+    if starts is None:
+        return []
+    if isinstance(starts, str | bytes | Mapping) or not isinstance(starts, Sequence | np.ndarray):
+        raise ArgumentError(
+            f"starts must be a list of starting vectors, got {type(starts).__name__}"
+        )
+    out = []
+    for k, x in enumerate(starts):
+        try:
+            v = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ArgumentError(
+                f"starts[{k}] must be a vector of numbers, got {type(x).__name__}"
+            ) from None
+        if v.ndim == 0:
+            raise ArgumentError(
+                "starts must be a list of starting vectors; for one vector give starts=[x]"
+            )
+        if v.ndim != 1 or v.size != circuit.n_params:
+            got = f"{v.size} values" if v.ndim == 1 else f"an array of shape {v.shape}"
+            raise FitError(
+                f"starts[{k}] has {got}; circuit {circuit.text!r} takes {circuit.n_params} "
+                f"({', '.join(circuit.parameter_names)})"
+            )
+        out.append(v)
+    return out
 
 
 def prepare(

@@ -25,7 +25,7 @@ __all__ = ["Geometry"]
 def _reject_number(value: Any, name: str) -> None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         raise GeometryError(
-            f"{name} {value!r} is a bare number: give it as a string with a unit such as "
+            f"{name} {value:g} is a bare number: give it as a string with a unit such as "
             f"'1.2 mm', or use Geometry.from_si(thickness_m, area_m2) for values in metres"
         )
 
@@ -253,7 +253,9 @@ class Geometry:
         50.0
         """
         if isinstance(interfaces, bool) or not isinstance(interfaces, numbers.Integral):
-            raise GeometryError(f"interfaces must be a positive integer, got {interfaces!r}")
+            number = isinstance(interfaces, numbers.Real) and not isinstance(interfaces, bool)
+            got = f"{interfaces:g}" if number else repr(interfaces)
+            raise GeometryError(f"interfaces must be a positive integer, got {got}")
         if interfaces < 1:
             raise GeometryError(f"interfaces must be a positive integer, got {interfaces}")
         r = _as_resistance(resistance_ohm)

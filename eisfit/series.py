@@ -55,8 +55,10 @@ from .arrhenius import (
     not_determined,
 )
 from .batch import STACK, Failure, fit_many, one_line
-from .exceptions import EisfitError
+from .exceptions import ArgumentError, EisfitError
+from .fitting import check_arguments
 from .joint import JointResult, fit_joint
+from .named import resolve
 from .neighbours import WALK_MAX_SPECTRA as WALK_MAX_SPECTRA
 from .neighbours import _neighbour_refits
 from .neighbours import _predict as _predict
@@ -732,8 +734,19 @@ class Series:
         return pd.DataFrame(rows)
 
     def to_csv(self, path: str | Path, force: bool = False) -> Path:
-        """Write :meth:`to_frame` as CSV atomically; refuse to overwrite unless ``force``."""
+        """Write :meth:`to_frame` as CSV atomically; refuse to overwrite unless ``force``.
+
+        A text cell that a spreadsheet would run as a formula (one starting with ``=``, ``+``,
+        ``-``, ``@``, a tab or a carriage return, e.g. a file named ``=cmd|...``) is written
+        with a ``'`` in front, as OWASP advises against CSV injection; numbers are written as
+        numbers.
+        """
+        import pandas as pd
+
         frame = self.to_frame()
+        for col in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[col]):
+                frame[col] = frame[col].map(_defuse_formula)
         return write_atomic(path, lambda t: frame.to_csv(t, index=False), force=force)
 
     def to_json(self, path: str | Path, force: bool = False, allow_nan: bool = False) -> Path:
@@ -886,6 +899,18 @@ class Series:
             return f"<pre>{html.escape(repr(self))}</pre>"
 
 
+#: First characters of a text cell that a spreadsheet reads as the start of a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse_formula(value: Any) -> Any:
+    """A text cell that would start a spreadsheet formula, with a ``'`` in front (OWASP's rule
+    against CSV injection); anything else as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 # --------------------------------------------------------------------------- fit_series
 def fit_series(
     paths_or_spectra: str | Path | Spectrum | Iterable[str | Path | Spectrum],
@@ -981,10 +1006,22 @@ def fit_series(
         (probably °C), a bad table, or no spectrum at all. Files that do not read and spectra
         that do not fit go into ``Series.failures`` instead.
     """
+    check_arguments(circuit, weighting, external_resistance)
+    if isinstance(circuit, str) and circuit == "auto":
+        raise SeriesError(
+            "circuit 'auto' chooses a model for one spectrum (eisfit fit); a series fits one "
+            "circuit: give its name, e.g. 'blocking'"
+        )
+    resolve(circuit)  # a circuit that does not parse fails the series, not each spectrum
     if isinstance(paths_or_spectra, str | Path | Spectrum):
         given: list[Any] = [paths_or_spectra]
-    else:
+    elif isinstance(paths_or_spectra, Iterable) and not isinstance(paths_or_spectra, bytes):
         given = list(paths_or_spectra)
+    else:
+        raise ArgumentError(
+            "paths_or_spectra must be a file, a folder, a Spectrum or a list of them, got "
+            f"{type(paths_or_spectra).__name__}"
+        )
     items: list[Any] = []
     for it in given:
         if isinstance(it, str | Path) and Path(it).is_dir():

@@ -16,6 +16,21 @@ from .exceptions import SpectrumError
 MIN_POINTS = 3
 
 
+def _one_dimensional(a: np.ndarray, name: str, where: str) -> np.ndarray:
+    """``a`` as a 1-D array: a single row or column is taken as it is; any other shape with
+    more than one dimension is refused rather than flattened."""
+    if a.ndim == 0:
+        return a.reshape(1)
+    if a.ndim > 1:
+        if sum(n > 1 for n in a.shape) > 1:
+            raise SpectrumError(
+                f"{where}{name} must be one-dimensional (one value per point), got an array of "
+                f"shape {a.shape}"
+            )
+        return a.reshape(-1)
+    return a
+
+
 def _freeze(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(meta or {}))
 
@@ -61,13 +76,15 @@ class Spectrum:
         source = (meta or {}).get("source")
         where = f"{source}: " if source else ""
         try:
-            f = np.array(frequency, dtype=np.float64).ravel()
+            f = np.array(frequency, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise SpectrumError(f"{where}frequency must be numeric ({exc})") from None
         try:
-            zz = np.array(z, dtype=np.complex128).ravel()
+            zz = np.array(z, dtype=np.complex128)
         except (TypeError, ValueError) as exc:
             raise SpectrumError(f"{where}z must be numeric or complex ({exc})") from None
+        f = _one_dimensional(f, "frequency", where)
+        zz = _one_dimensional(zz, "z", where)
         if f.shape != zz.shape:
             raise SpectrumError(
                 f"{where}frequency and z must have the same length, got {f.size} and {zz.size}"
@@ -88,6 +105,18 @@ class Spectrum:
         if badz.any():
             i = int(np.flatnonzero(badz)[0])
             raise SpectrumError(f"{where}z[{i}] is {zz[i]}: expected a finite number")
+        zero = zz == 0
+        if zero.all():
+            raise SpectrumError(
+                f"{where}Z is 0 Ohm at every point: expected measured impedances (an empty or "
+                "unconnected channel?)"
+            )
+        if zero.any():
+            i = int(np.flatnonzero(zero)[0])
+            raise SpectrumError(
+                f"{where}z[{i}] is 0 Ohm (at {f[i]:g} Hz): expected a measured, non-zero "
+                "impedance"
+            )
         m = dict(meta or {})
         if temperature is not None:
             m["temperature"] = float(temperature)

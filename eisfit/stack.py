@@ -25,7 +25,7 @@ from . import guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
 from .engine import Problem, Solution, lm_batch, solutions_at
-from .exceptions import FitError
+from .exceptions import ArgumentError, FitError
 from .fitting import (
     FINISH_ITER,
     FINISH_TOL,
@@ -36,7 +36,7 @@ from .fitting import (
     SCOUT_ITER,
     Solved,
     best_minimum,
-    check_external,
+    check_arguments,
     compiled_multistart,
     converged,
     hidden_choice,
@@ -116,18 +116,23 @@ def fit_stack(
     ...  for r, t in zip(results, truths)]
     [True, True, True, True]
     """
-    check_external(external_resistance)
+    check_arguments(circuit, weighting, external_resistance)
     if isinstance(circuit, str) and circuit == "auto":
         raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
     circ, named = resolve(circuit)
     check_weighting(weighting)  # a bad weighting fails for the whole stack
+    if isinstance(spectra, Spectrum | str | bytes) or not isinstance(spectra, Iterable):
+        raise ArgumentError(
+            f"fit_stack takes a list of spectra, got {type(spectra).__name__} "
+            "(eisfit.fit fits one spectrum)"
+        )
     spectra = list(spectra)
     out: list[FitResult | Failure | None] = [None] * len(spectra)
     items: list[_Item] = []
     for i, s in enumerate(spectra):
         try:
             if not isinstance(s, Spectrum):
-                raise TypeError(f"fit needs a Spectrum, got {type(s).__name__}")
+                raise ArgumentError(f"fit needs a Spectrum, got {type(s).__name__}")
             spec, notes = prepare(s, circ, drop_inductive=drop_inductive, kk=kk)
             problem, _, _ = make_problem(spec, circ, named, weighting)
             starts = guess.candidates(circ, spec.frequency, spec.z)

@@ -14,9 +14,17 @@ Problems raise :class:`~eisfit.exceptions.ReaderError` naming the file and the l
 
 from __future__ import annotations
 
+import numbers
+import os
 from pathlib import Path
 
-from ..exceptions import EisfitError, ReaderError, SpectrumError, UnsupportedFormatError
+from ..exceptions import (
+    ArgumentError,
+    EisfitError,
+    ReaderError,
+    SpectrumError,
+    UnsupportedFormatError,
+)
 from ..spectrum import Spectrum
 from ._text import check_regular, os_error
 from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, register
@@ -62,6 +70,24 @@ def formats() -> dict[str, str]:
     return {name: info.description for name, info in sorted(readers().items())}
 
 
+def _path_and_format(path: object, format: object) -> Path:
+    """``path`` as a Path, after checking the types of a reading call's arguments.
+
+    Raises
+    ------
+    ArgumentError
+        ``path`` is not a string or path, or ``format`` is neither None nor a string.
+    """
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise ArgumentError(f"path must be a string or a pathlib.Path, got {type(path).__name__}")
+    if format is not None and not isinstance(format, str):
+        raise ArgumentError(
+            f"format must be a format name such as 'biologic-mpt' (see eisfit.io.formats()) "
+            f"or None, got {type(format).__name__}"
+        )
+    return Path(path)
+
+
 def _head(path: Path) -> bytes:
     check_regular(path)
     try:
@@ -79,7 +105,7 @@ def detect_format(path: str | Path) -> str:
     UnsupportedFormatError
         If no reader recognises the file.
     """
-    p = Path(path)
+    p = _path_and_format(path, None)
     info, _ = detect(_head(p), p)
     return info.name
 
@@ -125,7 +151,7 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
     >>> [len(s) for s in spectra]                 # doctest: +SKIP
     [21, 21, 21, 21]
     """
-    p = Path(path)
+    p = _path_and_format(path, format)
     check_regular(p)  # before any reader opens it: a pipe would block, a device never end
     info = _choose(p, format)
     try:
@@ -137,7 +163,8 @@ def read_all(path: str | Path, format: str | None = None) -> list[Spectrum]:
             raise type(exc)(p, reason, line=exc.line, offset=exc.offset) from None
         raise
     except SpectrumError as exc:
-        raise ReaderError(p, str(exc)) from None
+        # the reader's spectrum already names the file: name it once
+        raise ReaderError(p, str(exc).removeprefix(f"{p}: ")) from None
     except EisfitError as exc:
         raise ReaderError(p, str(exc)) from None
     except MemoryError:
@@ -186,6 +213,8 @@ def read(
     ReaderError
         If the file cannot be read, or holds several spectra and ``spectrum`` is not given, or
         ``spectrum`` is out of range.
+    ArgumentError
+        ``path``, ``format`` or ``spectrum`` of the wrong type (a :class:`TypeError` too).
 
     Examples
     --------
@@ -193,7 +222,7 @@ def read(
     >>> s.meta["format"]                          # doctest: +SKIP
     'biologic-mpt'
     """
-    p = Path(path)
+    p = _path_and_format(path, format)
     spectra = read_all(p, format)
     n = len(spectra)
     if spectrum is None:
@@ -204,8 +233,11 @@ def read(
                 f"read(path, spectrum=i) with i in 0..{n - 1}",
             )
         return spectra[0]
-    if isinstance(spectrum, bool) or not isinstance(spectrum, int):
-        raise ReaderError(p, f"spectrum must be an integer index, got {spectrum!r}")
+    if isinstance(spectrum, bool) or not isinstance(spectrum, numbers.Integral):
+        raise ArgumentError(
+            f"{p}: spectrum must be an integer index, got {type(spectrum).__name__}"
+        )
+    spectrum = int(spectrum)
     if not -n <= spectrum < n:
         raise ReaderError(
             p, f"spectrum={spectrum} is out of range: the file holds {n} spectra (0..{n - 1})"

@@ -600,7 +600,7 @@ def make_spectrum(
         line = None if ln is None else int(ln[i])
         raise ReaderError(
             path,
-            f"point {i}: frequency {f[i]!r} Hz, Z {zz[i]!r} Ohm: expected a finite frequency > 0 "
+            f"point {i}: frequency {f[i]:g} Hz, Z {zz[i]:g} Ohm: expected a finite frequency > 0 "
             "and a finite impedance",
             line=line,
         )
@@ -628,8 +628,8 @@ def make_spectrum(
         m["assumptions"] = list(m["assumptions"])
     try:
         return Spectrum(f, zz, m, min_points=1)
-    except SpectrumError as exc:
-        raise ReaderError(path, str(exc)) from None
+    except SpectrumError as exc:  # its message names the file already: name it once
+        raise ReaderError(path, str(exc).removeprefix(f"{m['source']}: ")) from None
 
 
 def _groups(keys: np.ndarray) -> list[np.ndarray]:
