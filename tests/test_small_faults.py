@@ -155,6 +155,12 @@ def test_geometry_messages_show_numbers_not_numpy_reprs():
         g.asr(10.0, interfaces=np.float64(2.5))
 
 
+def test_a_numpy_spectrum_index_is_taken_and_a_float_named_as_a_number(cell_file):
+    assert len(eisfit.read(cell_file, spectrum=np.int64(0))) == FREQ.size
+    with pytest.raises(ReaderError, match=r"integer index, got 0 \(float64\)$"):
+        eisfit.read(cell_file, spectrum=np.float64(0.0))
+
+
 # --------------------------------------------------------------------------- argument types
 @pytest.mark.parametrize(
     ("call", "message"),

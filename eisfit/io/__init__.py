@@ -214,7 +214,7 @@ def read(
         If the file cannot be read, or holds several spectra and ``spectrum`` is not given, or
         ``spectrum`` is out of range.
     ArgumentError
-        ``path``, ``format`` or ``spectrum`` of the wrong type (a :class:`TypeError` too).
+        ``path`` or ``format`` of the wrong type (a :class:`TypeError` too).
 
     Examples
     --------
@@ -234,9 +234,9 @@ def read(
             )
         return spectra[0]
     if isinstance(spectrum, bool) or not isinstance(spectrum, numbers.Integral):
-        raise ArgumentError(
-            f"{p}: spectrum must be an integer index, got {type(spectrum).__name__}"
-        )
+        number = isinstance(spectrum, numbers.Real) and not isinstance(spectrum, bool)
+        got = f"{spectrum:g} ({type(spectrum).__name__})" if number else repr(spectrum)
+        raise ReaderError(p, f"spectrum must be an integer index, got {got}")
     spectrum = int(spectrum)
     if not -n <= spectrum < n:
         raise ReaderError(
