@@ -567,6 +567,11 @@ def prepare(
     FitError
         When every point is inductive and the circuit has no inductor.
     """
+    from .io import over_cap
+
+    why = over_cap(len(spectrum))
+    if why:
+        raise FitError(f"{spectrum.source or 'spectrum'}: the spectrum has {why}")
     notes: list[str] = []
     if kk:
         from .comparison import kk_warning

@@ -488,13 +488,10 @@ def kramers_kronig(
         raise SpectrumError(f"lin-KK needs at least 4 points, got {n}")
     from . import io as _io
 
-    if n > _io.MAX_POINTS:
+    why = _io.over_cap(n)
+    if why:
         # its design matrix is 2N x M and each of the M tried is a solve: refuse, say how to thin
-        k = -(-n // _io.MAX_POINTS)
-        raise SpectrumError(
-            f"lin-KK: the spectrum has {n} points, more than the cap of {_io.MAX_POINTS} "
-            f"(eisfit.io.MAX_POINTS); decimate it, e.g. s.mask(np.arange(len(s)) % {k} == 0)"
-        )
+        raise SpectrumError(f"lin-KK: the spectrum has {why}")
     if np.any(np.abs(z) == 0):
         raise SpectrumError("lin-KK needs |Z| > 0 at every point (modulus weighting)")
     cap = _has_capacitive_tail(f, z) if capacitance is None else bool(capacitance)

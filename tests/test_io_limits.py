@@ -221,3 +221,23 @@ def test_drt_memory_bounded_on_a_long_spectrum() -> None:
     assert np.max(np.abs(r.residuals)) < 0.05
     # the dense design matrix alone was 2N x (M + columns) doubles: ~2 GB at its peak
     assert peak < 1e9, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_a_fit_of_a_spectrum_over_the_cap_is_refused(monkeypatch):
+    # a spectrum built in Python, not read from a file: the fit refuses it before any matrix is
+    # sized by its points
+    import eisfit
+    import eisfit.io
+
+    monkeypatch.setattr(eisfit.io, "MAX_POINTS", 50)
+    f = np.logspace(6, -1, 60)
+    z = eisfit.Circuit("R0-p(R1,CPE1)-CPE2").impedance(f, [10, 1e3, 1e-9, 0.9, 1e-6, 0.9])
+    s = eisfit.Spectrum(f, z)
+    for call in (lambda: eisfit.fit(s, "blocking"), lambda: eisfit.fit_stack([s], "blocking")):
+        try:
+            out = call()
+        except eisfit.EisfitError as exc:
+            message = str(exc)
+        else:
+            message = str(out[0].error)
+        assert "60 points, more than the cap of 50 (eisfit.io.MAX_POINTS)" in message

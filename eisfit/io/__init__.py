@@ -31,6 +31,7 @@ from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, regis
 
 __all__ = [
     "MAX_POINTS",
+    "over_cap",
     "read",
     "read_all",
     "formats",
@@ -49,20 +50,26 @@ __all__ = [
 MAX_POINTS = 100_000
 
 
+def over_cap(n: int) -> str | None:
+    """Why a spectrum of ``n`` points is refused (more than :data:`MAX_POINTS`, read at call
+    time), saying how to thin it; None when it is within the cap."""
+    cap = MAX_POINTS
+    if n <= cap:
+        return None
+    k = -(-n // cap)
+    return (
+        f"{n} points, more than the cap of {cap} (eisfit.io.MAX_POINTS); decimate it, e.g. keep "
+        f"every {k}th data row of the file, or raise eisfit.io.MAX_POINTS and thin the spectrum "
+        f"with s.mask(np.arange(len(s)) % {k} == 0)"
+    )
+
+
 def _check_points(p: Path, spectra: list[Spectrum]) -> None:
     """Refuse a spectrum with more than :data:`MAX_POINTS` points, saying how to thin it."""
-    cap = MAX_POINTS
     for i, s in enumerate(spectra):
-        n = len(s)
-        if n > cap:
-            k = -(-n // cap)
-            raise ReaderError(
-                p,
-                f"spectrum {i} has {n} points, more than the cap of {cap} "
-                f"(eisfit.io.MAX_POINTS); decimate it, e.g. keep every {k}th data row of the "
-                f"file, or raise eisfit.io.MAX_POINTS and thin the spectrum with "
-                f"s.mask(np.arange(len(s)) % {k} == 0)",
-            )
+        why = over_cap(len(s))
+        if why:
+            raise ReaderError(p, f"spectrum {i} has {why}")
 
 
 def formats() -> dict[str, str]:
