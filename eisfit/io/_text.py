@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -34,10 +35,6 @@ class TextFile:
     ----------
     path
         The file.
-    raw
-        Its bytes.
-    text
-        Decoded text.
     encoding
         The encoding used.
     lines
@@ -47,8 +44,6 @@ class TextFile:
     """
 
     path: Path
-    raw: bytes
-    text: str
     encoding: str
     lines: list[str]
     ends_with_newline: bool
@@ -112,9 +107,7 @@ def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
         if size > MAX_TEXT_BYTES:
             raise ReaderError(p, f"file is {size} bytes; more than {MAX_TEXT_BYTES} is refused")
         with open(p, "rb") as fh:
-            # the cap holds for the bytes read too (a file that grows, or one in /proc whose
-            # size says 0)
-            data = fh.read(MAX_TEXT_BYTES + 1)
+            data = _read_capped(fh, size)
     except OSError as exc:
         raise os_error(p, exc) from None
     if len(data) > MAX_TEXT_BYTES:
@@ -122,6 +115,26 @@ def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
     if expected is not None and not data:
         raise ReaderError(p, f"file is empty (0 bytes), expected {expected}", offset=0)
     return data
+
+
+def _read_capped(fh: BinaryIO, size: int) -> bytes:
+    """The bytes of an open file, at most ``MAX_TEXT_BYTES + 1`` of them.
+
+    The cap holds for the bytes read too (a file that grows, or one in /proc whose size says
+    0); a read is sized by the file (a read sized by the cap would reserve the cap's 200 MiB
+    for any file).
+    """
+    limit = MAX_TEXT_BYTES + 1
+    data = fh.read(min(size + 1, limit)) if size > 0 else b""
+    if size > 0 and len(data) <= size:
+        return data
+    grown = bytearray(data)
+    while len(grown) < limit:
+        chunk = fh.read(min(1 << 20, limit - len(grown)))
+        if not chunk:
+            break
+        grown += chunk
+    return bytes(grown)
 
 
 def load_text(path: str | Path) -> TextFile:
@@ -144,11 +157,11 @@ def load_text(path: str | Path) -> TextFile:
             p, f"binary content (byte 0x{data[off]:02x}) where text was expected", offset=off
         )
     text, enc = decode_text(data, p)
+    del data  # only the lines are kept: a file costs its text and its lines while it is split
     if "\x00" in text:
         i = text.index("\x00")
         raise ReaderError(p, "NUL character in text", line=text[:i].count("\n") + 1)
-    lines = split_lines(text)
-    return TextFile(p, data, text, enc, lines, text.endswith(("\n", "\r")))
+    return TextFile(p, enc, split_lines(text), text.endswith(("\n", "\r")))
 
 
 # ----------------------------------------------------------------------------- fields

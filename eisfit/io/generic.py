@@ -339,8 +339,7 @@ class Xlsx:
                     rows.append("\t".join(cells))
                 if not rows:
                     continue
-                text = "\n".join(rows) + "\n"
-                tf = TextFile(path, b"", text, "xlsx", rows, True)
+                tf = TextFile(path, "xlsx", rows, True)
                 meta: dict[str, Any] = {"format": "xlsx", "source": str(path), "sheet": ws.title}
                 try:
                     return read_table_text(tf, meta)

@@ -127,10 +127,15 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, str]:
         return data.decode("latin-1"), "latin-1"
 
 
+_LINE_END = re.compile(r"\r\r\n|\r\n|\r|\n")
+
+
 def split_lines(text: str) -> list[str]:
-    """Split text into lines, treating LF, CRLF, CR CR LF and a lone CR each as one line end."""
-    text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
+    """Split text into lines, treating LF, CRLF, CR CR LF and a lone CR each as one line end.
+
+    One pass, with no normalised copy of the text: a file costs its text and its lines.
+    """
+    lines = _LINE_END.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -633,11 +638,16 @@ def make_spectrum(
 
 
 def _groups(keys: np.ndarray) -> list[np.ndarray]:
-    """Row indices of each run of equal consecutive keys... grouped by key, in first-seen order."""
-    out: dict[Any, list[int]] = {}
-    for i, k in enumerate(keys.tolist()):
-        out.setdefault(k, []).append(i)
-    return [np.asarray(v, dtype=int) for v in out.values()]
+    """Row indices of each distinct key (a row of ``keys``, shape (N, K)), the groups in
+    first-seen order and each group's rows in row order; in numpy, so a file of many spectra
+    costs arrays, not a Python object per row."""
+    if not len(keys):
+        return []
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    rows = np.argsort(inverse, kind="stable")
+    per_group = np.split(rows, np.cumsum(np.bincount(inverse))[:-1])
+    return [per_group[g] for g in np.argsort(first, kind="stable")]
 
 
 def spectra_from_columns(
@@ -769,11 +779,10 @@ def spectra_from_columns(
     if split_vals is None and eg is None:
         groups = [np.arange(n)]
     else:
-        kv = np.empty(n, dtype=object)
         a = split_vals if split_vals is not None else np.zeros(n)
         b = eg if eg is not None else np.zeros(n)
-        kv[:] = list(zip(b.tolist(), a.tolist(), strict=True))
-        groups = [valid[g] for g in _groups(kv[valid]) if g.size] or [np.arange(n)]
+        keys = np.column_stack([b[valid], a[valid]])
+        groups = [valid[g] for g in _groups(keys) if g.size] or [np.arange(n)]
     out: list[Spectrum] = []
     temp_col = by_q.get("temperature")
     for g in groups:
