@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import uncertainties
 
+from .format import NOT_DETERMINED, determined, needs_power_of_ten, unit_text, value_error
 from .plot import hz_label as _hz
 from .plot import pretty_role as _role
 from .units import ZERO_CELSIUS_K
@@ -58,14 +59,15 @@ h2 { font-size: 19px; margin: 32px 0 8px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 22px 0 6px; }
 .sub { color: var(--muted); margin: 0 0 16px; }
-table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
+table { border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; max-width: 100%; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: right;
          vertical-align: top; }
-td { white-space: nowrap; }
-table.kv td { white-space: normal; }
+table.kv th { white-space: nowrap; }
 th { background: #f3f4f6; font-weight: 600; }
 td.l, th.l { text-align: left; }
-table.kv th { text-align: left; width: 210px; background: none; }
+table.t th.q { background: none; font-weight: 600; }
+table.kv th { text-align: left; width: 190px; background: none; }
+p.tnote { color: var(--muted); font-size: 12.5px; margin: -8px 0 14px; }
 table.kv td { text-align: left; }
 .scroll { overflow-x: auto; }
 figure { margin: 8px 0 18px; }
@@ -79,6 +81,11 @@ ul.fail li { color: var(--bad); }
         color: var(--muted); }
 code { font-size: 12.5px; }
 @media print { figure { break-inside: avoid; } }
+@media (max-width: 900px) {
+  main { padding: 16px 14px 40px; }
+  table { font-size: 12px; }
+  th, td { padding: 3px 6px; }
+}
 """
 
 
@@ -95,33 +102,61 @@ def _sd(x: Any) -> float:
     return float(uncertainties.std_dev(x))
 
 
-_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+def _num(text: str) -> str:
+    """A number cell's HTML: escaped, with line breaks allowed only after ``±`` and before a
+    parenthesis, so a narrow column wraps ``(1.7954 ±`` / ``0.0026)×10⁻⁶`` and no unit or
+    number is split."""
+    return _e(text).replace(" ", "&nbsp;").replace("±&nbsp;", "± ").replace("&nbsp;(", " (")
+
+
+def _head(text: str) -> str:
+    """A header cell's HTML: the quantity may wrap between words, ``/ unit`` stays whole."""
+    name, sep, unit = text.partition(" / ")
+    if not sep:
+        return _e(text)
+    return _e(name) + "&nbsp;/&nbsp;" + _e(unit).replace(" ", "&nbsp;")
+
+
+def _pm_cell(value: float, err: float | None, unit: str = "", sci: bool | None = None) -> str:
+    """A value ± error cell: ``not determined`` for a value that is not finite, and for one
+    whose standard error is larger than itself (the fitted value ± error in parentheses);
+    ``sci``: with a power of ten or not (None: by the value's size)."""
+    text = value_error(value, err, unit, scientific=sci)
+    if text != NOT_DETERMINED and not determined(value, err):
+        text = f"{NOT_DETERMINED} ({text})"
+    return _num(text)
+
+
+def _pm_column(pairs: Sequence[tuple[float, float | None] | None]) -> list[str]:
+    """The cells of a column of (value, error) pairs (None: ``–``), written alike: all with a
+    power of ten when one of them needs it."""
+    sci = any(p is not None and needs_power_of_ten(*p) for p in pairs) or None
+    return ["–" if p is None else _pm_cell(p[0], p[1], sci=sci) for p in pairs]
+
+
+def _label(text: str) -> str:
+    """A spectrum's or file's name in a table: escaped, with a line break allowed after ``_``
+    and ``-``, before ``.`` and at spaces, so that a long name wraps instead of widening the
+    table."""
+    out = _e(text).replace("_", "_<wbr>").replace("-", "-<wbr>")
+    return out.replace(".", "<wbr>.")
+
+
+def _t_cell(t_k: float | None) -> str:
+    """A temperature in °C to 0.01 °C, trailing zeros dropped (``-40``, ``25.15``)."""
+    if t_k is None or not math.isfinite(t_k):
+        return "–"
+    text = f"{t_k - ZERO_CELSIUS_K:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 
 
 def fmt_pm(value: float, err: float | None = None, digits: int = 4) -> str:
-    """``400.1 ± 2.3`` or ``(1.322 ± 0.009)×10⁻⁵``: the error to one significant digit (two
-    when it starts with 1 or 2) and the value to the same decimal place; ``value`` to
-    ``digits`` significant digits without a usable error, and both to two when the error is
-    larger than the value. Plain text (no markup)."""
-    value = float(value)
-    if not math.isfinite(value):
-        return "–"
-    exp = 0
-    if value != 0 and not 1e-3 <= abs(value) < 1e5:
-        exp = math.floor(math.log10(abs(value)))
-    scale = 10.0**exp
-    v = value / scale
-    if err is None or not math.isfinite(err) or err <= 0:
-        text = f"{v:.{digits}g}"
-        return text if exp == 0 else f"{text}×10{str(exp).translate(_SUP)}"
-    if err >= abs(value):  # not determined: no point in many digits
-        return f"{value:.2g} ± {err:.2g}"
-    e = err / scale
-    lead_exp = math.floor(math.log10(e))
-    two = e / 10.0**lead_exp < 2.95  # 1.x and 2.x errors keep two digits
-    decimals = min(max(0, -lead_exp + (1 if two else 0)), 8)
-    text = f"{v:.{decimals}f} ± {e:.{decimals}f}"
-    return text if exp == 0 else f"({text})×10{str(exp).translate(_SUP)}"
+    """``400.1 ± 2.3`` or ``(1.322 ± 0.009)×10⁻⁵``: :func:`eisfit.format.value_error` without a
+    unit (the error's digits by the PDG rule, the value to the same place; ``not determined``
+    for a value that is not finite). Plain text (no markup)."""
+    return value_error(value, err, digits=digits)
 
 
 def figure_png(fig: Any, dpi: int = 110) -> bytes:
@@ -144,15 +179,37 @@ def _kv(rows: Iterable[tuple[str, str]]) -> str:
     return f'<table class="kv">{body}</table>'
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
-    """A table; header cells are escaped, body cells must already be HTML."""
+def _table(
+    head: Sequence[str], rows: Sequence[Sequence[str]], left: int | Sequence[int] = 1,
+    transpose: bool | None = None,
+) -> str:
+    """A table; header cells are escaped, body cells must already be HTML.
+
+    ``left``: the number of leading columns aligned left (numbers align right), or the
+    indices of the columns aligned left.
+
+    ``transpose``: one column per row, one row per header (the header of the first column
+    heads the names); None: transposed when there are at most three rows and six or more
+    columns, so a single fit's many quantities read down the page instead of across it.
+    """
+    if transpose is None:
+        transpose = len(rows) <= 3 and len(head) >= 6
+    if transpose and rows:
+        top = f'<th class="l">{_head(head[0])}</th>' + "".join(f"<th>{r[0]}</th>" for r in rows)
+        body = "".join(
+            f'<tr><th class="l q">{_head(h)}</th>' + "".join(f"<td>{r[i]}</td>" for r in rows)
+            + "</tr>"
+            for i, h in enumerate(head) if i > 0
+        )
+        return f'<div class="scroll"><table class="t"><tr>{top}</tr>{body}</table></div>'
+    lefts = set(range(left)) if isinstance(left, int) else set(left)
     th = "".join(
-        f'<th class="l">{_e(h)}</th>' if i < left else f"<th>{_e(h)}</th>"
+        f'<th class="l">{_head(h)}</th>' if i in lefts else f"<th>{_head(h)}</th>"
         for i, h in enumerate(head)
     )
     body = "".join(
         "<tr>" + "".join(
-            f'<td class="l">{c}</td>' if i < left else f"<td>{c}</td>" for i, c in enumerate(r)
+            f'<td class="l">{c}</td>' if i in lefts else f"<td>{c}</td>" for i, c in enumerate(r)
         ) + "</tr>"
         for r in rows
     )
@@ -360,13 +417,16 @@ def _params_tables(results: Sequence[Any], labels: Sequence[str]) -> str:
             flags = ", ".join(r.flags.get(k, []))
             if not p.vary:
                 flags = ", ".join(x for x in ("fixed", flags) if x)
-            rows.append([_e(k), _e(fmt_pm(p.value, p.stderr, 5)), _e(units[k]), _e(flags)])
+            rows.append([_e(k), _pm_cell(p.value, p.stderr), _e(unit_text(units[k])),
+                         _e(flags.replace("_", " "))])
         out.append(
-            f"<h3>{_e(lab)}</h3><p>χ² (reduced) = {r.chi_square:.3g}, AIC = {r.aic:.1f}, "
+            f"<h3>{_e(lab)}</h3><p>χ² (reduced) = {_e(value_error(r.chi_square, digits=3))}, "
+            f"AIC = {r.aic:.1f}, "
             f"BIC = {r.bic:.1f}, {r.n_points} points, {r.nfev} evaluations"
             + ("" if r.success else ', <span class="bad">solver did not converge</span>')
             + "</p>"
-            + _table(["parameter", "value ± standard error", "unit", "flags"], rows, left=1)
+            + _table(["parameter", "value ± standard error", "unit", "flags"], rows,
+                     left=(0, 2, 3))
         )
     return "".join(out)
 
@@ -384,56 +444,82 @@ def _results_tables(
         for a in r.arcs:
             if a.role not in arc_roles:
                 arc_roles.append(a.role)
-    head = ["spectrum", "T / °C"] + [f"R {_role(k)} / Ω" for k in roles] + ["χ²", "lin-KK"]
-    rows = []
-    for lab, r, t, k in zip(labels, results, temps, kks, strict=True):
-        cells = [_e(lab), "–" if t is None else f"{t - ZERO_CELSIUS_K:.4g}"]
-        for role in roles:
-            if role in r.resistances:
-                cells.append(_e(fmt_pm(r.resistances[role], r.resistance_stderr.get(role))))
-            else:
-                cells.append("–")
-        cells.append(f"{r.chi_square:.2g}")
+    names = [_label(lab) for lab in labels]
+    t_cells = [_t_cell(t) for t in temps]
+
+    def table(head: list[str], columns: list[list[str]]) -> str:
+        rows = [list(r) for r in zip(names, t_cells, *columns, strict=True)]
+        return _table(["spectrum", "T / °C", *head], rows, left=1)
+
+    head = [f"R {_role(k)} / Ω" for k in roles] + ["χ²", "lin-KK"]
+    columns = []
+    for role in roles:
+        pairs = [_resistance_pair(r, role) for r in results]
+        columns.append(_pm_column([p for p, _ in pairs]))
+        for i, (_, note) in enumerate(pairs):
+            if note:
+                columns[-1][i] = _num(f"{value_error(results[i].resistances[role])} ({note})")
+    columns.append([_num(value_error(r.chi_square, digits=2)) for r in results])
+    kk_cells = []
+    for k in kks:
         if k is None:
-            cells.append("–")
+            kk_cells.append("–")
         else:
             cls = "ok" if k.passed else "bad"
-            cells.append(f'<span class="{cls}">{"passed" if k.passed else "failed"}</span> '
-                         f"({100 * k.max_residual:.2g} %)")
-        rows.append(cells)
-    out = "<h3>Resistances</h3>" + _table(head, rows, left=1)
+            kk_cells.append(f'<span class="{cls}">{"passed" if k.passed else "failed"}</span> '
+                            f"({100 * k.max_residual:.2g}&nbsp;%)")
+    columns.append(kk_cells)
+    out = "<h3>Resistances</h3>" + table(head, columns)
+    external = any(_resistance_pair(r, role)[1] == "external" for r in results for role in roles)
+    notes = ["value ± standard error"]
+    if external:
+        notes.append("external: the external resistance given for the cables and cell, "
+                     "not fitted")
+    notes.append("not determined: no finite value, or a standard error larger than the value")
+    out += f'<p class="tnote">{_e("; ".join(notes))}.</p>'
 
-    # conductivity (or ASR for interfaces) and capacitance
-    if geometry is not None or arc_roles:
+    # conductivity (or ASR for interfaces), then capacitance: two tables that fit the page
+    if geometry is not None:
         sig_roles = [k for k in roles if k in ("bulk", "grain_boundary", "electrolyte", "total")]
         asr_roles = [k for k in roles if k.endswith("interface")]
-        head = ["spectrum", "T / °C"]
-        if geometry is not None:
-            head += [f"σ {_role(k)} / (S cm⁻¹)" for k in sig_roles]
-            head += [f"ASR {_role(k)} / (Ω cm²)" for k in asr_roles]
-        head += [f"C {_role(k)} / F" for k in arc_roles]
+        sigs = [r.conductivity(geometry) for r in results]
+        asrs = [r.asr(geometry) for r in results]
+        head = [f"σ {_role(k)} / (S cm⁻¹)" for k in sig_roles]
+        head += [f"ASR {_role(k)} / (Ω cm²)" for k in asr_roles]
+        columns = [
+            _pm_column([(_nom(d[k]), _sd(d[k])) if k in d else None for d in dicts])
+            for dicts, keys in ((sigs, sig_roles), (asrs, asr_roles)) for k in keys
+        ]
+        if columns:
+            title = "Conductivity" if not asr_roles else (
+                "Area-specific resistance" if not sig_roles else "Conductivity and ASR")
+            out += f"<h3>{title}</h3>" + table(head, columns)
+    if arc_roles:
+        arcs = [{a.role: a for a in r.arcs} for r in results]
+        head = [f"C {_role(k)} / F" for k in arc_roles]
         head += [f"apex {_role(k)} / Hz" for k in arc_roles]
-        rows = []
-        for lab, r, t in zip(labels, results, temps, strict=True):
-            cells = [_e(lab), "–" if t is None else f"{t - ZERO_CELSIUS_K:.4g}"]
-            if geometry is not None:
-                sig = r.conductivity(geometry)
-                asr = r.asr(geometry)
-                for k in sig_roles:
-                    cells.append(_e(fmt_pm(_nom(sig[k]), _sd(sig[k]))) if k in sig else "–")
-                for k in asr_roles:
-                    cells.append(_e(fmt_pm(_nom(asr[k]), _sd(asr[k]))) if k in asr else "–")
-            caps = {a.role: a for a in r.arcs}
-            for k in arc_roles:
-                a = caps.get(k)
-                cells.append(_e(fmt_pm(_nom(a.capacitance), _sd(a.capacitance))) if a else "–")
-            for k in arc_roles:
-                a = caps.get(k)
-                cells.append(_e(f"{_nom(a.apex_hz):.3g}") if a else "–")
-            rows.append(cells)
-        title = "Conductivity and capacitance" if geometry is not None else "Capacitance"
-        out += f"<h3>{title}</h3>" + _table(head, rows, left=1)
+        columns = [
+            _pm_column([(_nom(getattr(a[k], what)), _sd(getattr(a[k], what))) if k in a else None
+                        for a in arcs])
+            for what in ("capacitance", "apex_hz") for k in arc_roles
+        ]
+        out += "<h3>Effective capacitance and apex frequency</h3>" + table(head, columns)
     return out
+
+
+def _resistance_pair(r: Any, role: str) -> tuple[tuple[float, float | None] | None, str]:
+    """A fit's resistance (Ohm) of ``role`` as (value, standard error) for :func:`_pm_column`
+    (None where the fit has no such role), and a note: ``external`` for the series
+    resistance that is the external resistance given (no error: not fitted), ``fixed`` for
+    another without an error, else ``""``."""
+    if role not in r.resistances:
+        return None, ""
+    v = r.resistances[role]
+    err = r.resistance_stderr.get(role)
+    if err == 0.0 and math.isfinite(v):
+        given = role == "series" and v == float(r.external_resistance)
+        return (v, err), "external" if given else "fixed"
+    return (v, err), ""
 
 
 def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
@@ -445,15 +531,17 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
                          _e(_t_range(a)), _e(a.quantity), "–"])
             continue
         lo, hi = a.Ea_ci95_eV
-        ci = f"{lo:.4f} to {hi:.4f}" if math.isfinite(lo) else "–"
+        ea = value_error(a.Ea_eV, a.Ea_stderr_eV)
+        places = _places(ea)
+        ci = f"{lo:.{places}f} to {hi:.{places}f}" if math.isfinite(lo) else "–"
         curv = "–" if not math.isfinite(a.curvature_p) else (
-            ("yes" if a.curvature else "no") + f" (p = {a.curvature_p:.2g})")
+            ("yes" if a.curvature else "no") + f" (p = {value_error(a.curvature_p, digits=2)})")
         rows.append([
             _e(_role(role)),
-            _e(fmt_pm(a.Ea_eV, a.Ea_stderr_eV)),
-            _e(fmt_pm(a.Ea_kJ_per_mol, a.Ea_stderr_kJ_per_mol)),
+            _num(ea),
+            _num(value_error(a.Ea_kJ_per_mol, a.Ea_stderr_kJ_per_mol)),
             _e(ci),
-            _e(fmt_pm(a.ln_prefactor, a.ln_prefactor_stderr)),
+            _num(value_error(a.ln_prefactor, a.ln_prefactor_stderr)),
             f"{a.r2:.5f}",
             f"{a.n}",
             _e(_t_range(a)),
@@ -463,7 +551,7 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
     out = _table(
         ["role", "Ea / eV", "Ea / (kJ mol⁻¹)", "95 % CI of Ea / eV", "ln A", "r²", "n",
          "T / °C", "quantity", "curvature"],
-        rows,
+        rows, transpose=True,
     )
     left_out = [
         [_e(_role(role)), _e(e["source"]), _e(f"{e['temperature_K']:.2f}"), _e(e["reason"])]
@@ -483,8 +571,9 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
             diff = f"{p.Ea_eV - ind.Ea_eV:+.4f}" if ind_ok and ok else "–"
             jrows.append([
                 _e(_role(role)),
-                _e(fmt_pm(p.Ea_eV, p.Ea_stderr_eV) if ok else f"not determined: {p.reason}"),
-                _e(fmt_pm(ind.Ea_eV, ind.Ea_stderr_eV) if ind_ok else "not determined")
+                _num(value_error(p.Ea_eV, p.Ea_stderr_eV)) if ok
+                else _e(f"not determined: {p.reason}"),
+                (_num(value_error(ind.Ea_eV, ind.Ea_stderr_eV)) if ind_ok else "not determined")
                 if ind is not None else "–",
                 diff,
             ])
@@ -492,6 +581,15 @@ def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
             ["role", "Ea joint / eV", "Ea independent / eV", "joint − independent / eV"], jrows
         )
     return out
+
+
+def _places(text: str) -> int:
+    """Decimal places of the first number of a plainly written ``value ± error`` (4 when it
+    carries a power of ten)."""
+    if "×10" in text:
+        return 4
+    first = text.split(" ", 1)[0]
+    return len(first.partition(".")[2])
 
 
 def _t_range(a: Any) -> str:

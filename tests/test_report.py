@@ -55,6 +55,12 @@ def hostile_series():
     return fit_series(spectra, temperatures=[298.15, 318.15, 338.15], geometry=GEOMETRY)
 
 
+def _text(page: str) -> str:
+    """The page's text as a reader sees it: entities decoded, no-break spaces as spaces,
+    line-break hints (``<wbr>``) gone."""
+    return html.unescape(page.replace("<wbr>", "")).replace("\xa0", " ")
+
+
 # --------------------------------------------------------------------------- content
 def test_report_is_self_contained(report):
     page = report.read_text(encoding="utf-8")
@@ -80,12 +86,12 @@ def test_report_methods_summary(report, series):
 
 
 def test_report_results_with_uncertainties(report, series):
-    page = report.read_text(encoding="utf-8")
+    page = _text(report.read_text(encoding="utf-8"))
     for role, a in series.arrhenius_all().items():
-        assert html.escape(fmt_pm(a.Ea_eV, a.Ea_stderr_eV)) in page, role
+        assert fmt_pm(a.Ea_eV, a.Ea_stderr_eV) in page, role
     r = series.results[0]
     for role, v in r.resistances.items():
-        assert html.escape(fmt_pm(v, r.resistance_stderr.get(role))) in page, role
+        assert fmt_pm(v, r.resistance_stderr.get(role)) in page, role
     sig = r.conductivity(GEOMETRY)["bulk"]
     assert fmt_pm(sig.nominal_value, sig.std_dev) in page
     assert "σ bulk / (S cm⁻¹)" in page and "ASR anode interface / (Ω cm²)" in page
@@ -146,9 +152,9 @@ def test_bad_inputs(full):
         (1.3216e-5, 9e-8, "(1.322 ± 0.009)×10⁻⁵"),
         (0.2997, 0.00052, "0.2997 ± 0.0005"),
         (5e-12, 1e-13, "(5.00 ± 0.10)×10⁻¹²"),
-        (1e-15, 5.6e-12, "1e-15 ± 5.6e-12"),
+        (1e-15, 5.6e-12, "(0 ± 6)×10⁻¹²"),
         (1.5, None, "1.5"),
-        (float("nan"), 1.0, "–"),
+        (float("nan"), 1.0, "not determined"),
     ],
 )
 def test_fmt_pm(value, err, text):
@@ -223,6 +229,139 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     blue = ((px[..., 2] > 140) & (px[..., 0] < 90) & (px[..., 1] > 90) & (px[..., 1] < 160))
     orange = ((px[..., 0] > 220) & (px[..., 1] > 100) & (px[..., 1] < 160) & (px[..., 2] < 60))
     assert blue.sum() > 200 and orange.sum() > 200
+
+
+# --------------------------------------------------------------------------- layout
+#: Measures, after layout, every table against the page's content box and the window, and
+#: each table's scroll box; the result goes into an attribute that ``--dump-dom`` shows.
+LAYOUT_JS = """<script>
+(function () {
+  var W = document.documentElement.clientWidth, out = [];
+  var main = document.querySelector('main'), cs = getComputedStyle(main);
+  var limit = Math.min(W, main.getBoundingClientRect().right - parseFloat(cs.paddingRight));
+  var tables = document.querySelectorAll('table');
+  tables.forEach(function (t, i) {
+    var r = t.getBoundingClientRect(), box = t.parentElement;
+    var scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (r.right > limit + 1 || scrolls) {
+      out.push({table: i, right: Math.round(r.right), width: Math.round(r.width),
+                scrolls: scrolls, head: t.rows[0].textContent.replace(/\\s+/g, ' ').slice(0, 80)});
+    }
+  });
+  var heads = [];
+  document.querySelectorAll('th').forEach(function (h) {
+    if (/\\bT\\s*\\/\\s*°C\\b/.test(h.textContent)) {
+      var range = document.createRange();
+      range.selectNodeContents(h);
+      heads.push(Math.round(range.getBoundingClientRect().height /
+                            parseFloat(getComputedStyle(h).lineHeight)));
+    }
+  });
+  document.body.setAttribute('data-layout', JSON.stringify({
+    viewport: W, page: document.documentElement.scrollWidth, limit: Math.round(limit),
+    tables: tables.length, overflow: out, t_lines: heads}));
+})();
+</script>"""
+
+
+def _layout(page: Path, tmp: Path, width: int) -> dict:
+    """Lay ``page`` out in headless Chromium at ``width`` px and measure its tables.
+
+    The page forbids scripts (its Content-Security-Policy); a copy allows one inline script,
+    the measurement, and is otherwise the page itself."""
+    import json
+
+    text = page.read_text(encoding="utf-8")
+    csp = "style-src 'unsafe-inline'"
+    assert csp in text
+    probe = tmp / f"layout_{width}_{page.name}"
+    probe.write_text(
+        text.replace(csp, csp + "; script-src 'unsafe-inline'", 1)
+        .replace("</body>", LAYOUT_JS + "</body>", 1),
+        encoding="utf-8",
+    )
+    cmd = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp / 'profile'}", "--hide-scrollbars",
+        f"--window-size={width},1500", "--dump-dom", probe.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+    found = re.search(r'data-layout="([^"]*)"', proc.stdout)
+    assert found, f"no layout measured; chromium exited {proc.returncode}:\n{proc.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _assert_fits(layout: dict, width: int, what: str) -> None:
+    assert layout["viewport"] == width, layout
+    assert layout["tables"] >= 4, layout
+    assert layout["overflow"] == [], (
+        f"{what} at {width} px: tables wider than the page ({layout['limit']} px):\n"
+        + "\n".join(str(o) for o in layout["overflow"])
+    )
+    assert layout["page"] <= width, f"{what} at {width} px scrolls sideways: {layout}"
+
+
+@pytest.fixture(scope="module")
+def batch_report(tmp_path_factory):
+    """The report of ``eisfit batch`` on the bundled LATP series, as the README runs it."""
+    from eisfit.cli import main
+
+    _chromium()  # skip before fitting when there is no browser
+    out = tmp_path_factory.mktemp("batch") / "out"
+    data = Path(__file__).resolve().parents[1] / "data" / "latp_pellet"
+    assert main(["batch", str(data), "--thickness", "1mm", "--diameter", "10mm",
+                 "--external-resistance", "1.5", "--out", str(out)]) == 0
+    return out / "report.html"
+
+
+@pytest.fixture(scope="module")
+def single_report(full, tmp_path_factory):
+    _chromium()
+    path = tmp_path_factory.mktemp("single") / "cell.html"
+    return write_report(full, path, geometry=eisfit.Geometry(thickness="1 mm", area="1 cm2"),
+                        drt=False, kk=False)
+
+
+def test_layout_check_catches_a_wide_table(tmp_path):
+    """The check below is only worth something if it sees overflow: a table of one long
+    unbreakable cell, in the report's own page frame, must be reported at 800 px."""
+    page = render_report(eisfit.fit(blocking_cell(np.random.default_rng(3)).spectrum),
+                         drt=False, kk=False)
+    wide = "<table><tr><td style='white-space:nowrap'>" + "x" * 400 + "</td></tr></table>"
+    bad = tmp_path / "wide.html"
+    bad.write_text(page.replace("</main>", wide + "</main>", 1), encoding="utf-8")
+    layout = _layout(bad, tmp_path, 800)
+    assert len(layout["overflow"]) == 1 and layout["overflow"][0]["width"] > 2000
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_batch_report_tables_fit_the_page(batch_report, tmp_path, width):
+    layout = _layout(batch_report, tmp_path, width)
+    _assert_fits(layout, width, "batch report")
+    # "T / °C" heads its column on one line
+    assert layout["t_lines"] and max(layout["t_lines"]) == 1, layout["t_lines"]
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_single_fit_report_tables_fit_the_page(single_report, tmp_path, width):
+    _assert_fits(_layout(single_report, tmp_path, width), width, "single-fit report")
+
+
+def test_batch_report_numbers(batch_report):
+    """One rule for value ± error, units typeset, the series resistance that is the external
+    resistance marked as given, undetermined values said so."""
+    page = _text(batch_report.read_text(encoding="utf-8"))
+    assert "S s^n" not in page and "S·sⁿ" in page and ">Ohm<" not in page
+    assert "1.5 (external)" in page
+    assert "not determined (0 ± 60)" in page  # R series of LATP_-40C: 2e-6 ± 56 Ohm
+    assert not re.search(r"\d ± 0\.0+(?!\d)", page)  # no "0.416 ± 0.000"
+    tables = IMG.sub("", page).split("<h2>Warnings")[0]
+    assert not re.search(r"\de[-+]\d", tables)  # no 1.8e-09 in the tables
+    # a column reads alike: every apex frequency of the grain boundary with a power of ten
+    gb = re.findall(r"\(\d\.\d+ ± \d\.\d+\)×10[⁰¹²³⁴⁵⁶⁷⁸⁹]+", page)
+    assert len(gb) >= 8
 
 
 # --------------------------------------------------------------------------- eisfit demo
