@@ -123,7 +123,8 @@ class ArrheniusResult:
     used, excluded : tuple of dict or None
         For a series (:meth:`eisfit.series.Series.arrhenius`): the points regressed
         (``{"source", "temperature_K"}``) and those left out (``{"source", "temperature_K",
-        "reason"}``), in temperature order. None for values given directly.
+        "value", "reason"}``, ``value`` in the units of ``values``), in temperature order.
+        None for values given directly.
     """
 
     Ea_eV: float

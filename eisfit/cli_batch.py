@@ -213,17 +213,17 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
     """Write the ``--out`` files of ``series`` into ``folder`` (an OutputFolder), as a whole."""
-    from .plot import arrhenius_figure, fit_figure
+    from .plot import PNG_DPI, arrhenius_figure, fit_figure
 
     plots = _plot_names(series.labels)
     with_report = len(series.results) <= REPORT_MAX_SPECTRA
     series.to_csv(folder.file("results.csv"))
     series.to_json(folder.file("results.json"), allow_nan=True)
     fig = arrhenius_figure(series)
-    folder.write("arrhenius.png", lambda t: fig.savefig(t, dpi=150, format="png"))
+    folder.write("arrhenius.png", lambda t: fig.savefig(t, dpi=PNG_DPI, format="png"))
     for name, result in zip(plots, series.results, strict=True):
         f = fit_figure(result)
-        folder.write(name, lambda t, f=f: f.savefig(t, dpi=120, format="png"))
+        folder.write(name, lambda t, f=f: f.savefig(t, dpi=PNG_DPI, format="png"))
     if with_report:
         from .report import write_report
 

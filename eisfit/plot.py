@@ -43,6 +43,8 @@ __all__ = [
 
 #: Width of one journal column in inches (85 mm); default figures are this wide.
 SINGLE_COLUMN_IN = 3.5
+#: Resolution of the PNGs that ``eisfit batch`` and ``eisfit demo`` write (700 px a column).
+PNG_DPI = 200
 #: Font sizes (pt): axis labels, tick labels and legends, annotations.
 LABEL_PT, TICK_PT, NOTE_PT = 8.0, 7.0, 6.5
 #: Arrhenius plot forms: the regression form of :func:`eisfit.arrhenius` each one shows.
@@ -279,27 +281,31 @@ def nyquist(
     ax.set_ylabel(f"−Z'' / {unit}")
     _equal_limits(ax, vx / factor, vy / factor)
 
-    placed: list[tuple[float, float]] = []  # label positions in axes fractions
+    from .plot_labels import placer
+
+    labels = placer(ax)  # labels are placed clear of markers and each other when drawn
     if label_arcs and fit is not None:
-        _arc_marks(ax, fit, lo, hi, factor, placed)
+        _arc_marks(ax, fit, lo, hi, factor)
     if decades:
-        _decade_marks(ax, spectrum, fit, factor, placed)
+        _decade_marks(ax, spectrum, fit, factor)
     if xmax is not None:
         hidden = -z.imag > ax.get_ylim()[1] * factor
         if hidden.any():
             top = float(np.max(-z.imag[hidden]))
             tf, tu = _scale(np.array([top]))
-            ax.annotate(
+            note = ax.annotate(
                 f"spike continues to\n−Z'' = {top / tf:.3g} {tu} at {hz_label(lo)}",
-                xy=(0.98, 0.97), xycoords="axes fraction", ha="right", va="top",
+                xy=(0.98, 0.97), xycoords="axes fraction", textcoords="axes fraction",
+                ha="right", va="top",
                 fontsize=NOTE_PT, color="0.35", zorder=6,
                 bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
+            labels.add_corner(note)
     _style(ax)
-    _legend(ax, loc="upper left")
+    labels.set_legend(_legend(ax, loc="upper left"))
     text = _title(spectrum) if title is None else title
     if text:
-        ax.set_title(text, fontsize=LABEL_PT)
+        ax.set_title(wrap_title(text, ax), fontsize=LABEL_PT)
     return ax
 
 
@@ -308,20 +314,56 @@ def _fraction(ax: Any, x: float, y: float) -> tuple[float, float]:
     return (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
 
 
-def _free(pos: tuple[float, float], placed: list[tuple[float, float]],
-          dx: float = 0.09, dy: float = 0.06) -> bool:
-    """True when a label at ``pos`` (axes fractions) is inside the axes and clear of others."""
-    x, y = pos
-    if not (0.0 <= x <= 0.97 and 0.0 <= y <= 1.0):
-        return False
-    return all(abs(x - px) > dx or abs(y - py) > dy for px, py in placed)
+def wrap_title(text: str, ax: Any, fontsize: float = LABEL_PT) -> str:
+    """``text`` broken into lines no wider than ``ax`` (file names break after ``_``, ``-``,
+    ``.`` or a space), so that a long title wraps instead of running off the figure.
+
+    Parameters
+    ----------
+    text
+        The title.
+    ax
+        The Axes it stands over (its width in inches sets the line length).
+    fontsize
+        Font size in points.
+
+    Returns
+    -------
+    str
+        The title with newlines; at most three lines, the middle of a longer one elided.
+    """
+    import re
+
+    fig = ax.figure
+    width_in = ax.get_position().width * fig.get_figwidth()
+    per_line = max(12, int(width_in * 72.0 / (0.6 * fontsize)))  # DejaVu Sans ~0.6 em a glyph
+    lines: list[str] = []
+    for para in str(text).split("\n"):
+        chunks = [c for c in re.split(r"(?<=[_. ,/])|(?<=-)(?![\d.])", para) if c]
+        line = ""
+        for chunk in chunks:
+            while len(chunk) > per_line:  # a word longer than a line: cut it
+                if line:
+                    lines.append(line.rstrip())
+                    line = ""
+                lines.append(chunk[:per_line])
+                chunk = chunk[per_line:]
+            if line and len(line) + len(chunk.rstrip()) > per_line:
+                lines.append(line.rstrip())
+                line = ""
+            line += chunk
+        lines.append(line.rstrip())
+    if len(lines) > 3:
+        lines = [lines[0], "…", lines[-1]]
+    return "\n".join(lines)
 
 
-def _decade_marks(
-    ax: Any, spectrum: Any, fit: Any, factor: float, placed: list[tuple[float, float]]
-) -> None:
+def _decade_marks(ax: Any, spectrum: Any, fit: Any, factor: float) -> None:
+    from .plot_labels import placer
+
     lo, hi = spectrum.frequency_range
     f = spectrum.frequency
+    xs, ys, names = [], [], []
     for k in range(math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9) + 1):
         fk = 10.0**k
         if fit is not None:
@@ -335,22 +377,23 @@ def _decade_marks(
         fx, fy = _fraction(ax, x, y)
         if not (0 <= fx <= 1 and 0 <= fy <= 1):
             continue
-        ax.plot(x, y, "o", ms=2.6, color="0.15", zorder=4)
-        for off, pos in (((4, -8), (fx + 0.05, fy - 0.03)), ((4, 3), (fx + 0.05, fy + 0.03)),
-                         ((-4, 3), (fx - 0.05, fy + 0.03))):
-            if off[1] < 0 and fy < 0.07:
-                continue  # the label would hang below the axes
-            if _free(pos, placed, dx=0.1, dy=0.06):
-                placed.append(pos)
-                ax.annotate(hz_label(fk), (x, y), textcoords="offset points", xytext=off,
-                            ha="left" if off[0] > 0 else "right", fontsize=NOTE_PT - 0.5,
-                            color="0.25")
-                break
+        xs.append(x)
+        ys.append(y)
+        names.append(hz_label(fk))
+    if not xs:
+        return
+    ax.plot(xs, ys, "o", ms=2.6, color="0.15", zorder=4)
+    labels = placer(ax)
+    for x, y, name in zip(xs, ys, names, strict=True):
+        ann = ax.annotate(name, (x, y), textcoords="offset points", xytext=(0, 0),
+                          fontsize=NOTE_PT - 0.5, color="0.25")
+        labels.add(ann, (x, y), prefer="right", optional=True, max_radius_pt=22.0)
 
 
-def _arc_marks(
-    ax: Any, fit: Any, lo: float, hi: float, factor: float, placed: list[tuple[float, float]]
-) -> None:
+def _arc_marks(ax: Any, fit: Any, lo: float, hi: float, factor: float) -> None:
+    from .plot_labels import placer
+
+    labels = placer(ax)
     for arc in fit.arcs:
         fa = fit.apex_hz[arc.role]
         if not lo <= fa <= hi:
@@ -361,20 +404,9 @@ def _arc_marks(
         if not (0 <= fx <= 1 and 0 <= fy <= 1):
             continue
         ax.plot(x, y, "+", color="k", ms=7, mew=1.0, zorder=5)
-        pos = (fx, fy + 0.05)
-        lifted = not _free(pos, placed, dx=0.16, dy=0.08)
-        if lifted:
-            pos = (fx, fy + 0.16)  # a small arc beside a larger one: lift the label
-        ha = "left" if fx < 0.12 else "right" if fx > 0.88 else "center"
-        # remember where the two lines of text sit (they run right of a left-aligned label)
-        cx = pos[0] + {"left": 0.07, "right": -0.07}.get(ha, 0.0)
-        placed.extend([(cx, pos[1] + 0.02), (cx, pos[1] + 0.09)])
-        ax.annotate(
-            f"{pretty_role(arc.role)}\n{hz_label(fa)}", (x, y), xycoords="data",
-            xytext=(pos[0] - (0.02 if ha == "left" else -0.02 if ha == "right" else 0), pos[1]),
-            textcoords="axes fraction", ha=ha, va="bottom", fontsize=NOTE_PT,
-            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"} if lifted else None,
-        )
+        ann = ax.annotate(f"{pretty_role(arc.role)}\n{hz_label(fa)}", (x, y), xycoords="data",
+                          textcoords="offset points", xytext=(0, 0), fontsize=NOTE_PT)
+        labels.add(ann, (x, y), prefer="up")
     role = _intercept_role(fit)
     if role is not None:
         x = (fit.resistances[role] + fit.resistances.get("series", 0.0)
@@ -382,11 +414,9 @@ def _arc_marks(
         fx, fy = _fraction(ax, x, 0.0)
         if 0 <= fx <= 1:
             ax.plot(x, 0, "|", color="k", ms=9, mew=1.2, zorder=5)
-            placed.append((fx - 0.08, fy + 0.05))
-            ax.annotate(
-                f"{pretty_role(role)}\n(intercept)", (x, 0), textcoords="offset points",
-                xytext=(-4, 5), ha="right", va="bottom", fontsize=NOTE_PT,
-            )
+            ann = ax.annotate(f"{pretty_role(role)}\n(intercept)", (x, 0),
+                              textcoords="offset points", xytext=(0, 0), fontsize=NOTE_PT)
+            labels.add(ann, (x, 0.0), prefer="up")
 
 
 def _intercept_role(fit: Any) -> str | None:
@@ -736,9 +766,12 @@ def _draw_arrhenius(
     """Draw :func:`arrhenius` from resolved inputs: role -> ArrheniusResult, the regression
     form, ``"ln"`` or ``"log10"``, and a joint result whose lines to add dashed (or None)."""
     scale = 1.0 / math.log(10) if base == "log10" else 1.0
-    ax = _axes(ax)
+    own = ax is None  # a figure of our own: the legend goes below the plot, clear of the data
+    ax = _axes(ax, figsize=(SINGLE_COLUMN_IN, 3.6)) if own else ax
     quantities = set()
     t_all: list[float] = []
+    y_used: list[float] = []  # the view is set by the points the regressions used
+    left_out: list[tuple[float, float, str, str]] = []  # x, y, colour, label
     for i, (role, a) in enumerate(fits.items()):
         color = f"C{i % 10}"
         t = np.asarray(a.temperature_K, float)
@@ -761,10 +794,17 @@ def _draw_arrhenius(
         ax.plot(1000.0 / tt, yy * scale, "-", lw=1.1, color=color, label=lab)
         se = getattr(a, "stderr", None)
         yerr = None if se is None else scale * np.asarray(se, float) / v
-        ax.errorbar(x, y * scale, yerr=yerr, fmt="o", ms=3.6, mfc="white", mew=1.0,
+        ax.errorbar(x, y * scale, yerr=yerr, fmt="o", ms=3.6, mfc=color, mew=1.0,
                     color=color, elinewidth=0.8, capsize=0, zorder=3)
         quantities.add(a.quantity)
         t_all.extend(t.tolist())
+        y_used.extend((y * scale).tolist() + (yy * scale).tolist())
+        for e in getattr(a, "excluded", None) or ():
+            te, ve = float(e.get("temperature_K", math.nan)), float(e.get("value", math.nan))
+            if not (te > 0 and ve > 0 and math.isfinite(ve)):
+                continue
+            ye = sign * math.log(ve) + (math.log(te) if fit_form == "ln(sigma*T)" else 0.0)
+            left_out.append((1000.0 / te, ye * scale, color, f"{te - ZERO_CELSIUS_K:.0f} °C"))
         jp = joint_result.processes.get(role) if joint_result is not None else None
         if jp is not None:
             yj = jp.ln_prefactor + jp.slope_K / tt
@@ -773,23 +813,97 @@ def _draw_arrhenius(
                     if getattr(jp, "reason", None) is None else f"{name} (joint): not determined")
     ax.set_xlabel("1000 / T / K$^{-1}$")
     ax.set_ylabel(_arrhenius_ylabel(fit_form or "ln(sigma*T)", base, quantities))
+    ax.ticklabel_format(axis="y", style="plain", useOffset=False)  # no offset text over °C
     _style(ax)
     if fits:
+        from .plot_labels import placer
+
+        _arrhenius_view(ax, t_all, y_used, left_out)
         # lines fall to the right, so the lower left is free (upper right when they rise)
         rising = all(a.Ea_eV < 0 for a in fits.values())
-        _legend(ax, loc="upper right" if rising else "lower left")
+        if own:  # below the x label (a fixed distance in inches), in the layout
+            from matplotlib.transforms import ScaledTranslation
+
+            below = (1.3 * (TICK_PT + LABEL_PT) + 9.0) / 72.0
+            _legend(ax, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=0.0,
+                    bbox_transform=ax.transAxes
+                    + ScaledTranslation(0.0, -below, ax.figure.dpi_scale_trans))
+        else:
+            placer(ax).set_legend(_legend(ax, loc="upper right" if rising else "lower left"))
         if celsius:
             top = ax.secondary_xaxis("top", functions=(_inv_to_celsius, _celsius_to_inv))
             top.set_xlabel("T / °C", fontsize=LABEL_PT)
             top.tick_params(labelsize=TICK_PT, direction="in", length=3)
-        span = bool(t_all) and max(t_all) and (1000 / min(t_all) - 1000 / max(t_all))
-        if span:
-            lo, hi = 1000 / max(t_all), 1000 / min(t_all)
-            ax.set_xlim(lo - 0.06 * (hi - lo), hi + 0.06 * (hi - lo))
     else:
         ax.text(0.5, 0.5, "fewer than two temperatures", ha="center", transform=ax.transAxes,
                 fontsize=LABEL_PT)
     return ax
+
+
+def _arrhenius_view(
+    ax: Any, t_used: list[float], y_used: list[float],
+    left_out: list[tuple[float, float, str, str]],
+) -> None:
+    """Limits from the points the regressions used; left-out points drawn hollow and labelled
+    with their temperature, inside the view when near it, else as a triangle at the edge
+    pointing to where they are (``off scale``)."""
+    from .plot_labels import placer
+
+    ys = np.asarray([v for v in y_used if math.isfinite(v)], float)
+    xs = np.asarray([1000.0 / t for t in t_used if t > 0], float)
+    if xs.size == 0 or ys.size == 0:
+        xs = np.asarray([p[0] for p in left_out] or [1.0])
+        ys = np.asarray([p[1] for p in left_out if math.isfinite(p[1])] or [0.0])
+    x0, x1 = float(xs.min()), float(xs.max())
+    y0, y1 = float(ys.min()), float(ys.max())
+    dx = max(x1 - x0, 0.05 * max(abs(x0), 1e-3))
+    dy = max(y1 - y0, 0.05 * max(abs(y0), 1.0))
+    near = [p for p in left_out if math.isfinite(p[1])
+            and x0 - 0.5 * dx <= p[0] <= x1 + 0.5 * dx and y0 - 0.5 * dy <= p[1] <= y1 + 0.5 * dy]
+    for px, py, *_ in near:  # a near point widens the view; a far one would flatten it
+        x0, x1, y0, y1 = min(x0, px), max(x1, px), min(y0, py), max(y1, py)
+    dx, dy = max(x1 - x0, dx), max(y1 - y0, dy)
+    lim_x = (x0 - 0.08 * dx, x1 + 0.08 * dx)
+    lim_y = (y0 - 0.12 * dy, y1 + 0.12 * dy)
+    ax.set_xlim(*lim_x)
+    ax.set_ylim(*lim_y)
+    if not left_out:
+        return
+    ax.plot([], [], "o", ms=3.6, mfc="none", mew=1.0, color="0.35",
+            label="left out (△▽ off scale)")
+    labels = placer(ax)
+    # markers at one place (off-scale points clipped to the same edge) share one label; a
+    # temperature already labelled elsewhere (on a point in view first) is not labelled again
+    def _in_view(q: tuple[float, float, str, str]) -> bool:
+        return lim_x[0] <= q[0] <= lim_x[1] and lim_y[0] <= q[1] <= lim_y[1]
+
+    pad_x, pad_y = 0.02 * (lim_x[1] - lim_x[0]), 0.03 * (lim_y[1] - lim_y[0])
+    groups: dict[tuple[str, float, float], list[str]] = {}
+    for q in sorted(left_out, key=lambda q: not _in_view(q)):
+        px, py, color, text = q
+        if _in_view(q):
+            marker = "o"
+        else:
+            marker = "^" if py > lim_y[1] else "v" if py < lim_y[0] else (
+                ">" if px > lim_x[1] else "<")
+            px = min(max(px, lim_x[0] + pad_x), lim_x[1] - pad_x)
+            py = min(max(py, lim_y[0] + pad_y), lim_y[1] - pad_y) if math.isfinite(py) else (
+                lim_y[1] - pad_y)
+        ax.plot([px], [py], marker, ms=4.2, mfc="none", mew=1.0, color=color, zorder=3,
+                clip_on=False)
+        key = (marker, round(px / pad_x), round(py / pad_y))
+        groups.setdefault(key, []).append(text)
+    done: set[str] = set()
+    for (_marker, gx, gy), texts in groups.items():
+        new = [t for t in dict.fromkeys(texts) if t not in done]
+        if not new:
+            continue
+        done.update(new)
+        px, py = gx * pad_x, gy * pad_y
+        name = ", ".join(t.replace(" °C", "") for t in new[:-1]) + (", " if new[:-1] else "")
+        ann = ax.annotate(name + new[-1], (px, py), textcoords="offset points", xytext=(0, 0),
+                          fontsize=NOTE_PT - 0.5, color="0.3")
+        labels.add(ann, (px, py), prefer="right")
 
 
 def _arrhenius_ylabel(fit_form: str, base: str, quantities: set[str]) -> str:

@@ -65,7 +65,7 @@ from .neighbours import _predict as _predict
 from .neighbours import refit_from_neighbours as refit_from_neighbours
 from .output import write_atomic
 from .result import FitResult
-from .series_checks import Facts, Violation, violations
+from .series_checks import KK_FAR, Facts, Violation, violations
 from .series_inputs import (
     SeriesError,
     _Inputs,
@@ -380,8 +380,8 @@ class Series:
         )
         excluded = tuple(
             {"source": self.labels[i], "temperature_K": float(self.temperatures_K[i]),
-             "reason": left_out[i]}
-            for i in pts.index if i in left_out
+             "value": float(pts.nominal[k]), "reason": left_out[i]}
+            for k, i in enumerate(pts.index) if i in left_out
         )
         notes = []
         kk = points.facts.kk
@@ -445,10 +445,11 @@ class Series:
         """Role -> {spectrum index: reason} of the points that break a physics check."""
         out: dict[str, dict[int, str]] = {}
         for v in points.violations():
-            if v.role == "*":
-                continue
-            role = out.setdefault(v.role, {})
-            role[v.index] = f"{role[v.index]}; {v.reason}" if v.index in role else v.reason
+            if v.role == "*" and v.check != KK_FAR:
+                continue  # a spectrum far from lin-KK leaves every role; a mere failure none
+            for name in list(points.points) if v.role == "*" else [v.role]:
+                role = out.setdefault(name, {})
+                role[v.index] = f"{role[v.index]}; {v.reason}" if v.index in role else v.reason
         return out
 
     def violations(self) -> list[dict[str, Any]]:

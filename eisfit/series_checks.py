@@ -17,6 +17,9 @@ here look at the whole series, role by role:
   bulk, fitted in its place).
 * :func:`kk_failed`: a spectrum that fails the lin-KK check is suspicious (it is refitted from
   its neighbours, and noted where it is used), though no refit can make it consistent.
+* :func:`kk_far`: a spectrum whose lin-KK residual is over :data:`KK_FAR_FACTOR` times the
+  threshold (phases beyond ±90°, a lost contact, an open circuit) is not a measurement of the
+  cell: it is left out of every role's Arrhenius fit.
 
 Each check returns ``{position: reason}``; :func:`violations` runs them all on the numbers a
 series keeps of each fit (:class:`Facts`). :mod:`eisfit.neighbours` refits the spectra that
@@ -41,6 +44,9 @@ __all__ = [
     "bulk_capacitance_steady",
     "capacitance_stays",
     "kk_failed",
+    "kk_excess",
+    "kk_far",
+    "KK_FAR_FACTOR",
     "RISE_SIGMAS",
     "RISE_FRACTION",
     "BULK_C_FACTOR",
@@ -61,6 +67,10 @@ MIN_CAPACITANCES = 3
 NOT_ACTIVATED = ("series",)
 #: The start of the Kramers-Kronig warning of :func:`eisfit.comparison.kk_warning`.
 KK_FAILS = "the spectrum fails the Kramers-Kronig check"
+#: A lin-KK residual over this many times its threshold: the spectrum is not of the cell.
+KK_FAR_FACTOR = 10.0
+#: The check name of :func:`kk_far` (role ``"*"``: the spectrum leaves every role's fit).
+KK_FAR = "kk_far"
 #: Positions either side of a refitted spectrum that :func:`violations` looks at for it.
 WINDOW = 12
 
@@ -76,7 +86,8 @@ class Violation:
     role : str
         The role whose value breaks the rule (``"*"``: the spectrum as a whole).
     check : str
-        ``"falls_with_T"``, ``"bulk_capacitance"``, ``"capacitance_jump"`` or ``"kk"``.
+        ``"falls_with_T"``, ``"bulk_capacitance"``, ``"capacitance_jump"``, ``"kk"`` or
+        ``"kk_far"``.
     reason : str
         One line saying what is wrong, with the numbers.
     """
@@ -96,6 +107,46 @@ def kk_failed(warnings: Sequence[str]) -> bool:
     """True when a fit's warnings hold the Kramers–Kronig failure of
     :func:`eisfit.comparison.kk_warning` (a check that could not run is not a failure)."""
     return any(w.startswith(KK_FAILS) for w in warnings)
+
+
+def kk_excess(warnings: Sequence[str]) -> float:
+    """The largest lin-KK residual over its threshold, read from the Kramers–Kronig warning
+    of :func:`eisfit.comparison.kk_warning` among a fit's ``warnings``; NaN without one."""
+    import re
+
+    for w in warnings:
+        if not w.startswith(KK_FAILS):
+            continue
+        m = re.search(r"max \|residual\| ([0-9.eE+-]+) % of \|Z\| \(threshold ([0-9.eE+-]+) %\)", w)
+        if m is not None:
+            res, thr = float(m.group(1)), float(m.group(2))
+            return res / thr if thr > 0 else math.inf
+    return math.nan
+
+
+def kk_far(excess: Any, factor: float = KK_FAR_FACTOR) -> dict[int, str]:
+    """Spectra whose lin-KK residual is far above the threshold: not measurements of the cell.
+
+    Parameters
+    ----------
+    excess
+        Per spectrum, the largest lin-KK residual over its threshold (dimensionless;
+        :func:`kk_excess`; NaN for a spectrum that passed).
+    factor
+        Ratio above which a spectrum is left out (default :data:`KK_FAR_FACTOR`).
+
+    Returns
+    -------
+    dict
+        Position -> reason.
+    """
+    e = np.asarray(excess, float)
+    return {
+        int(i): (f"its lin-KK residual is {e[i]:.3g}x the threshold (over {factor:g}x): the "
+                 "spectrum is not a measurement of the cell (phases beyond ±90°, a lost contact "
+                 "or an open circuit); left out of every role")
+        for i in np.flatnonzero(np.isfinite(e) & (e > factor))
+    }
 
 
 def _fmt_r(r: float, se: float) -> str:
@@ -284,6 +335,7 @@ class Facts:
         self.se: dict[str, np.ndarray] = {}
         self.c: dict[str, np.ndarray] = {}
         self.kk = np.zeros(n, bool)
+        self.kk_excess = np.full(n, np.nan)
 
     def __len__(self) -> int:
         return int(self.t.size)
@@ -308,11 +360,13 @@ class Facts:
         for role, value in result.capacitances.items():
             self._column(self.c, role)[i] = float(value)
         self.kk[i] = kk_failed(result.warnings)
+        self.kk_excess[i] = kk_excess(result.warnings)
 
     def copy(self) -> Facts:
         """An independent copy (to try a refit in one position)."""
         out = Facts.__new__(Facts)
         out.t, out.labels, out.kk = self.t, self.labels, self.kk.copy()
+        out.kk_excess = self.kk_excess.copy()
         out.r = {k: v.copy() for k, v in self.r.items()}
         out.se = {k: v.copy() for k, v in self.se.items()}
         out.c = {k: v.copy() for k, v in self.c.items()}
@@ -322,6 +376,7 @@ class Facts:
         """The facts of some positions only (in that order)."""
         out = Facts.__new__(Facts)
         out.t, out.kk = self.t[positions], self.kk[positions]
+        out.kk_excess = self.kk_excess[positions]
         out.labels = [self.labels[i] for i in positions]
         out.r = {k: v[positions] for k, v in self.r.items()}
         out.se = {k: v[positions] for k, v in self.se.items()}
@@ -353,6 +408,7 @@ def _all(facts: Facts) -> list[Violation]:
         Violation(int(i), "*", "kk", f"{KK_FAILS}: its fit may describe an artefact")
         for i in np.flatnonzero(facts.kk)
     )
+    out.extend(Violation(i, "*", KK_FAR, why) for i, why in kk_far(facts.kk_excess).items())
     return out
 
 
