@@ -119,6 +119,7 @@ def _plot_format(path: str) -> str:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .comparison import with_warnings
     from .io import read_all
+    from .labels import spectrum_keys
     from .output import check_writable, write_atomic
 
     if args.cell is not None and args.circuit != "auto":
@@ -140,7 +141,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             except EisfitError as exc:
                 if len(spectra) == 1:
                     raise
-                failures.append({"spectrum": s.meta.get("spectrum_index"), "error": str(exc)})
+                failures.append({"spectrum": s.meta.get("spectrum_index"),
+                                 **spectrum_keys(s.meta), "error": str(exc)})
                 continue
             results.append(r)
             comparisons.append(comparison)
@@ -172,7 +174,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 print(comparison.report())
             print()
         for f in failures:
-            print(f"spectrum {f['spectrum']}: failed: {f['error']}", file=sys.stderr)
+            cycle = "".join(f", {k} {f[k]}" for k in ("cycle", "loop") if k in f)
+            print(f"spectrum {f['spectrum']}{cycle}: failed: {f['error']}", file=sys.stderr)
     if plot_format is not None and results:
         from .batch import one_line
         from .plot import fit_figure
@@ -184,7 +187,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         except (ValueError, RuntimeError) as exc:  # matplotlib could not make the file
             raise EisfitError(f"--plot {args.plot}: {one_line(exc)}") from None
         if not args.json:
-            print(f"plot written to {args.plot}")
+            from .labels import spectrum_label
+
+            which = spectrum_label(results[0].spectrum.meta)  # the first of several fitted
+            print(f"plot {'' if which is None else f'of {which} '}written to {args.plot}")
     return 1 if failures else 0
 
 

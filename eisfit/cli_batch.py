@@ -291,7 +291,9 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             print(f"eisfit: the JSON output stopped early (the rest is listed under failures): "
                   f"{stopped}", file=sys.stderr)
     else:
-        print(series.report())
+        from .terminal import terminal_width
+
+        print(series.report(width=terminal_width()))  # tables fit the terminal (COLUMNS)
     if folder is not None:
         _write_outputs(folder, series, args)
         if not args.json:

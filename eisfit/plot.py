@@ -125,6 +125,11 @@ def _title(spectrum: Any) -> str:
     parts = []
     if spectrum.source:
         parts.append(str(spectrum.source).replace("\\", "/").rsplit("/", 1)[-1])
+    from .labels import spectrum_label
+
+    which = spectrum_label(getattr(spectrum, "meta", {}) or {})  # one of several in the file
+    if which is not None:  # a long title wraps between the parts, not inside one
+        parts.extend(p.replace(" ", "\u00a0") for p in which.split(", "))
     t = spectrum.temperature
     if t is not None:
         parts.append(f"{t - ZERO_CELSIUS_K:.4g} °C")

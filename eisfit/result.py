@@ -381,6 +381,8 @@ class FitResult:
 
     def to_dict(self, geometry: Any = None) -> dict[str, Any]:
         """The JSON object of the command line's ``--json`` output (see docs)."""
+        from .labels import spectrum_keys
+
         meta = self.spectrum.meta
         params = {}
         units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
@@ -395,6 +397,7 @@ class FitResult:
         d: dict[str, Any] = {
             "source": meta.get("source"),
             "spectrum": meta.get("spectrum_index", 0),
+            **spectrum_keys(meta),  # n_spectra, cycle, loop, time_s: which one of the file
             "circuit": str(self.circuit),
             "circuit_name": self.circuit_name,
             "n_points": self.n_points,
@@ -431,6 +434,11 @@ class FitResult:
         """A plain-text report in fixed sections."""
         lines = ["[[Fit]]"]
         lines.append(f"    source       = {self.spectrum.source or '-'}")
+        from .labels import spectrum_label
+
+        which = spectrum_label(self.spectrum.meta)  # one of several spectra in the file
+        if which is not None:
+            lines.append(f"    spectrum     = {which.removeprefix('spectrum ')}")
         name = f" ({self.circuit_name})" if self.circuit_name else ""
         lines.append(f"    circuit      = {self.circuit}{name}")
         lo, hi = self.spectrum.frequency_range

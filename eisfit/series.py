@@ -766,9 +766,23 @@ class Series:
             stream.write(chunk)
         stream.write("\n")
 
-    def report(self) -> str:
-        """A plain-text summary: one line per spectrum, Arrhenius per role (curvature flagged),
-        the joint fit beside the independent results when one was made, failures."""
+    def report(self, width: int | None = None) -> str:
+        """A plain-text summary: a table of the spectra (resistances ± standard errors, and
+        conductivities with a geometry), Arrhenius per role (curvature flagged), the joint fit
+        beside the independent results when one was made, failures.
+
+        The table names each spectrum by what sets its file name apart from the others
+        (:func:`eisfit.labels.short_labels`); warnings and failures name the whole file.
+
+        Parameters
+        ----------
+        width
+            Characters per line (the command line passes the terminal's): the tables fit it
+            and longer lines are wrapped. None: tables as wide as their cells, lines whole.
+        """
+        from .labels import short_labels
+        from .terminal import cell, table_lines, wrap_lines
+
         lines = ["[[Series]]"]
         lines.append(f"    spectra      = {len(self)} fitted, {len(self.failures)} failed")
         if len(self):
@@ -777,17 +791,34 @@ class Series:
         if self.geometry is not None:
             lines.append(f"    geometry     = {self.geometry}")
         roles = self.roles
-        lines.append("[[Resistances]] (Ohm)")
-        head = f"    {'file':<24} {'T/K':>8} " + " ".join(f"{r:>16}" for r in roles)
-        lines.append(head + f" {'chi2':>9}")
+        sigma_roles = [] if self.geometry is None else [
+            k for k in roles if k not in _NOT_ACTIVATED and not _is_interface(k)]
+        shown, shortened = short_labels(self.labels)
+        r_rows, s_rows = [], []
         fit_warnings = []  # collected in the same pass: a streamed series reads from disk
-        for lab, t, r in zip(self.labels, self.temperatures_K, self.results, strict=True):
-            cells = " ".join(
-                f"{r.resistances[k]:>16.5g}" if k in r.resistances else f"{'-':>16}"
-                for k in roles
-            )
-            lines.append(f"    {lab[:24]:<24} {t:>8.2f} {cells} {r.chi_square:>9.2g}")
+        for lab, short, t, r in zip(
+            self.labels, shown, self.temperatures_K, self.results, strict=True
+        ):
+            r_rows.append([short, f"{t:.2f}"] + [
+                cell(r.resistances[k], r.resistance_stderr.get(k)) if k in r.resistances
+                else "-" for k in roles
+            ] + [f"{r.chi_square:.2g}"])
+            if sigma_roles:
+                row = [short, f"{t:.2f}"]
+                for k in sigma_roles:
+                    q = self._quantity(r, k)
+                    row.append("-" if q is None else cell(_nom(q[0]), _sd(q[0])))
+                s_rows.append(row)
             fit_warnings.extend(f"{lab}: {w}" for w in r.warnings)
+        lines.append("[[Resistances]] (Ohm)")
+        if shortened:
+            lines.append(f"    {shortened}")
+        heads = [k.replace("_", " ") for k in roles]  # "grain boundary" wraps at its space
+        lines.extend(table_lines(["file", "T/K", *heads, "chi2"], r_rows, width))
+        if sigma_roles:
+            lines.append("[[Conductivity]] (S/cm)")
+            heads = [k.replace("_", " ") for k in sigma_roles]
+            lines.extend(table_lines(["file", "T/K", *heads], s_rows, width))
         arr = self.arrhenius_all()
         lines.append("[[Arrhenius]]")
         if not arr:
@@ -850,7 +881,7 @@ class Series:
             lines.extend(f"    - {w}" for w in warns)
         else:
             lines.append("    none")
-        return "\n".join(lines)
+        return "\n".join(lines if width is None else wrap_lines(lines, width))
 
     def __str__(self) -> str:
         return self.report()

@@ -8,7 +8,9 @@ The format is recognised from the file's content first and its extension second;
 forces one (see :func:`formats`). Every reader returns spectra in eisfit's conventions: Hz,
 Ohm, Im(Z) < 0 for capacitive behaviour, points ordered from high to low frequency, and
 metadata (``source``, ``format``, ``temperature`` in K, ``technique``, ``cycle``,
-``start_time``, ``instrument``, ``area_cm2``, ``spectrum_index``, ``assumptions``...).
+``start_time``, ``instrument``, ``area_cm2``, ``spectrum_index``, ``n_spectra``, ``time_s``
+(seconds from the start of the experiment to the first point, for each of several spectra
+of a file with a time column), ``assumptions``...).
 Problems raise :class:`~eisfit.exceptions.ReaderError` naming the file and the line or byte.
 """
 

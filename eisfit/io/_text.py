@@ -535,6 +535,8 @@ def select_columns(
         required.append(first["loop"])
     if "temperature" in first:
         optional.append(first["temperature"])
+    if "time" in first:  # when each of several spectra began (meta "time_s")
+        optional.append(first["time"])
     return required, optional
 
 

@@ -650,6 +650,10 @@ def _groups(keys: np.ndarray) -> list[np.ndarray]:
     return [per_group[g] for g in np.argsort(first, kind="stable")]
 
 
+#: A time column known to hold seconds: ``time/s``, ``Time (s)``, ``elapsed time [s]``, ``time``.
+_SECONDS_COLUMN = re.compile(r"(?i)\s*(?:elapsed\s*)?time\s*(?:/\s*s|\(s\)|\[s\])?\s*")
+
+
 def spectra_from_columns(
     path: str | Path,
     columns: Mapping[str, np.ndarray],
@@ -785,10 +789,19 @@ def spectra_from_columns(
         groups = [valid[g] for g in _groups(keys) if g.size] or [np.arange(n)]
     out: list[Spectrum] = []
     temp_col = by_q.get("temperature")
+    # several spectra in one file: each one's start time tells them apart (meta "time_s");
+    # a time column in seconds only ("time/s", "Time (s)", "time"; not "T" or minutes)
+    time_col = by_q.get("time") if len(groups) > 1 else None
+    if time_col not in columns or not _SECONDS_COLUMN.fullmatch(str(time_col)):
+        time_col = None
     for g in groups:
         m = dict(m0)
         m["assumptions"] = list(m0.get("assumptions", []))
         m["notes"] = list(m0.get("notes", []))
+        if time_col is not None:
+            t0 = float(np.asarray(columns[time_col], float)[g[0]]) * infos[time_col].factor
+            if math.isfinite(t0):
+                m["time_s"] = t0
         if split_vals is not None and used_key is not None:
             kval = split_vals[g[0]]
             if np.isfinite(kval) and float(kval).is_integer():
