@@ -14,6 +14,7 @@ from uncertainties import ufloat
 from . import guess
 from .circuit import Circuit
 from .engine import Problem, Solution, covariance
+from .format import NOT_DETERMINED, determined, unit_text, value_error
 from .named import NamedCircuit
 from .output import json_float as _f
 from .spectrum import Spectrum
@@ -444,34 +445,39 @@ class FitResult:
         lo, hi = self.spectrum.frequency_range
         lines.append(f"    points       = {self.n_points}, {lo:.3g} Hz to {hi:.3g} Hz")
         lines.append(f"    weighting    = {self.weighting}")
-        lines.append(f"    chi_square   = {self.chi_square:.3g}  (reduced)")
+        lines.append(f"    chi_square   = {value_error(self.chi_square, digits=3)}  (reduced)")
         lines.append(f"    AIC, BIC     = {self.aic:.1f}, {self.bic:.1f}")
         if self.spectrum.temperature is not None:
             lines.append(f"    temperature  = {self.spectrum.temperature:.2f} K")
         lines.append("[[Parameters]]")
         units = dict(zip(self.circuit.parameter_names, self.circuit.parameter_units, strict=True))
         for k, p in self.records.items():
-            err = _fmt_err(p.value, p.stderr)
+            err = _fmt_err(p.value, p.stderr, units[k])
             flag = f"  [{', '.join(self.flags[k])}]" if self.flags.get(k) else ""
             fixed = "  (fixed)" if not p.vary else ""
-            lines.append(f"    {k:<8} = {err} {units[k]}{fixed}{flag}")
+            lines.append(f"    {k:<8} = {err}{fixed}{flag}")
         if self.resistances:
             lines.append("[[Resistances]]")
             for role, v in self.resistances.items():
                 if not math.isfinite(v):
                     lines.append(f"    {role:<18} = not determined")
                     continue
-                lines.append(
-                    f"    {role:<18} = {_fmt_err(v, self.resistance_stderr.get(role))} Ohm"
-                )
+                err = self.resistance_stderr.get(role)
+                given = ""
+                if err == 0.0:  # no free parameter in it: given, not fitted
+                    external = role == "series" and v == self.external_resistance
+                    given = "  (external, not fitted)" if external else "  (fixed)"
+                lines.append(f"    {role:<18} = {_fmt_err(v, err, 'Ohm')}{given}")
         if self.arc_terms:
             lines.append("[[Arcs]]")
-            caps, apex = self.capacitances, self.apex_hz
-            values = [r.value for r in self.records.values()]
-            for _, role, idx in self.arc_terms:
+            records = list(self.records.values())
+            for arc, (_, role, idx) in zip(self.arcs, self.arc_terms, strict=True):
+                c, f = arc.capacitance, arc.apex_hz
+                n = (_fmt_err(records[idx[2]].value, records[idx[2]].stderr) if len(idx) == 3
+                     else "1")
                 lines.append(
-                    f"    {role:<18} C_eff = {caps[role]:.3g} F, apex = {apex[role]:.3g} Hz, "
-                    f"n = {arc_n(values, idx):.3f}"
+                    f"    {role:<18} C_eff = {_fmt_err(_nominal(c), _std(c), 'F')}, "
+                    f"apex = {_fmt_err(_nominal(f), _std(f), 'Hz')}, n = {n}"
                 )
         if geometry is not None:
             lines.append("[[Conductivity]]")
@@ -505,17 +511,18 @@ class FitResult:
             rows.append(
                 "<tr>"
                 f"<td>{html.escape(k)}</td><td>{html.escape(_fmt_err(p.value, p.stderr))}</td>"
-                f"<td>{html.escape(units[k])}</td><td>{html.escape(flags)}</td></tr>"
+                f"<td>{html.escape(unit_text(units[k]))}</td><td>{html.escape(flags)}</td></tr>"
             )
         res_rows = "".join(
             f"<tr><td>{html.escape(r)}</td><td>"
-            f"{html.escape(_fmt_err(v, self.resistance_stderr.get(r)))} Ohm</td></tr>"
+            f"{html.escape(_fmt_err(v, self.resistance_stderr.get(r), 'Ohm'))}</td></tr>"
             for r, v in self.resistances.items()
         )
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         title = html.escape(f"{self.circuit_name or ''} {self.circuit}".strip())
         return (
-            f"<div><strong>FitResult</strong> {title}, χ²={self.chi_square:.3g}, "
+            f"<div><strong>FitResult</strong> {title}, "
+            f"χ² = {html.escape(value_error(self.chi_square, digits=3))}, "
             f"{self.n_points} points"
             "<table><tr><th>parameter</th><th>value</th><th>unit</th><th>flags</th></tr>"
             + "".join(rows)
@@ -540,10 +547,21 @@ def _figure_html(result: FitResult) -> str:
         return ""
 
 
-def _fmt_err(value: float, err: float | None) -> str:
-    if err is None or not np.isfinite(err) or err <= 0:
-        return f"{value:.5g}"
-    return f"{value:.5g} ± {err:.2g}"
+def _fmt_err(value: float, err: float | None, unit: str = "") -> str:
+    """``value ± err unit`` by :func:`eisfit.format.value_error` (the PDG rule), and
+    ``not determined (value ± err unit)`` when the error is larger than the value."""
+    text = value_error(value, err, unit)
+    if text != NOT_DETERMINED and not determined(value, err):
+        text = f"{NOT_DETERMINED} ({text})"
+    return text
+
+def _nominal(x: Any) -> float:
+    return float(uncertainties.nominal_value(x))
+
+
+def _std(x: Any) -> float:
+    return float(uncertainties.std_dev(x))
+
 
 
 # --------------------------------------------------------------------------- building
