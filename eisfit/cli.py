@@ -118,25 +118,27 @@ def _plot_format(path: str) -> str:
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from .comparison import with_warnings
+    from .geometry import geometry_for
     from .io import read_all
     from .labels import spectrum_keys
     from .output import check_writable, write_atomic
 
     if args.cell is not None and args.circuit != "auto":
         raise EisfitError("--cell applies only with --circuit auto")
-    geometry = geometry_from_args(args)
+    geometry = geometry_from_args(args, need_thickness=None)  # an area alone gives the ASR
     external = external_from_args(args)
     plot_format = None
     if args.plot is not None:  # checked before any fit: name, format, folder, no overwrite
         plot_format = _plot_format(args.plot)
         check_writable(args.plot, args.force, probe=True, what="--plot")
     spectra = read_all(args.path, args.format)
-    results, comparisons, failures = [], [], []
+    results, comparisons, failures, geometries = [], [], [], []
     with compiled.use_for(len(spectra)):
         for s in spectra:
             s, temperature_warning = _with_name_temperature(s, args.path)
             try:
-                r, comparison = _fit_one(s, args, geometry, external)
+                g = geometry_for(s, geometry)  # the user's, else one in the file's header
+                r, comparison = _fit_one(s, args, g, external)
                 r = with_warnings(r, [temperature_warning])
             except EisfitError as exc:
                 if len(spectra) == 1:
@@ -146,12 +148,13 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 continue
             results.append(r)
             comparisons.append(comparison)
+            geometries.append(g)
     if args.json:
         # every object is built before anything is printed: stdout gets one whole document
         objs = []
-        for r, comparison in zip(results, comparisons, strict=True):
+        for r, comparison, g in zip(results, comparisons, geometries, strict=True):
             try:
-                d = r.to_dict(geometry)
+                d = r.to_dict(g)
                 if comparison is not None:
                     d["model_choice"] = comparison.to_dict()
             except Exception as exc:  # a fit that cannot be reported is a failed spectrum
@@ -168,8 +171,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             out = {"spectra": objs, "failures": failures}
         print(json.dumps(out, indent=2))
     else:
-        for r, comparison in zip(results, comparisons, strict=True):
-            print(r.report(geometry))
+        for r, comparison, g in zip(results, comparisons, geometries, strict=True):
+            print(r.report(g))
             if comparison is not None:
                 print(comparison.report())
             print()

@@ -10,10 +10,15 @@ from .exceptions import EisfitError
 
 def add_cell_options(p: argparse.ArgumentParser) -> None:
     """Add the geometry, external-resistance and weighting options to a subcommand."""
-    p.add_argument("--thickness", help="sample thickness with a unit, e.g. 1.2mm or 52um")
+    p.add_argument(
+        "--thickness",
+        help="sample thickness with a unit, e.g. 1.2mm or 52um (with the area: conductivity)",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("--diameter", help="electrode diameter with a unit, e.g. 10mm")
-    g.add_argument("--area", help="electrode area with a unit, e.g. 0.785cm2")
+    g.add_argument(
+        "--area", help="electrode area with a unit, e.g. 0.785cm2 (alone: area-specific resistance)"
+    )
     p.add_argument(
         "--external-resistance",
         metavar="OHM",
@@ -24,19 +29,36 @@ def add_cell_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def geometry_from_args(args: argparse.Namespace) -> Any:
+def geometry_from_args(
+    args: argparse.Namespace, *, need_thickness: str | None = "conductivity"
+) -> Any:
     """The :class:`~eisfit.Geometry` of ``--thickness`` with ``--diameter`` or ``--area``.
 
-    Returns None when none of them is given; an incomplete set is a one-line error.
+    Parameters
+    ----------
+    args
+        The parsed options.
+    need_thickness
+        What the command needs the thickness for when an area alone is not enough (``eisfit
+        batch``: conductivity, the default); None accepts an area alone (``eisfit fit``: ASR,
+        no conductivity).
+
+    Returns
+    -------
+    Geometry or None
+        None when none of the options is given; an incomplete set is a one-line error.
     """
     if args.thickness is None and args.diameter is None and args.area is None:
         return None
     from .geometry import Geometry
 
-    if args.thickness is None:
-        raise EisfitError("--thickness is needed with --diameter/--area (e.g. --thickness 1.2mm)")
     if args.diameter is None and args.area is None:
         raise EisfitError("--diameter or --area is needed with --thickness (e.g. --diameter 10mm)")
+    if args.thickness is None and need_thickness is not None:
+        raise EisfitError(
+            f"--thickness is needed with --diameter/--area for {need_thickness} "
+            "(e.g. --thickness 1.2mm)"
+        )
     return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
 
 

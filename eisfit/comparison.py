@@ -10,8 +10,8 @@
   chosen and why (the ``fit(spectrum, "auto")`` path).
 * :func:`kk_warning` turns a failed Kramers–Kronig check into a warning line for a fit.
 * :func:`capacitance_warnings` and :func:`with_geometry` check each arc's effective capacitance
-  against the range expected for its role, normalised by the cell constant when the geometry is
-  known.
+  against the range expected for its role (:mod:`eisfit.capacitance`), in the cell when the
+  geometry is known.
 
 How the choice is made
 ----------------------
@@ -56,7 +56,6 @@ __all__ = [
     "BIC_MARGIN",
     "BOUKAMP_FACTOR",
     "CELLS",
-    "ROLE_CAPACITANCE_F_PER_CM",
     "Candidate",
     "Comparison",
     "auto_circuit",
@@ -75,25 +74,6 @@ BIC_MARGIN = 2.0
 BOUKAMP_FACTOR = 10.0
 #: The cell types of ``--cell``.
 CELLS = ("blocking", "li-symmetric", "full-cell")
-
-#: Effective capacitance expected for each role, per unit cell constant (F·cm⁻¹, i.e. the
-#: capacitance in F of a cell with L/A = 1 cm⁻¹), after Irvine, Sinclair & West (Adv. Mater.
-#: 1990): bulk ~1e-12, grain boundary 1e-11–1e-8, surface layer 1e-9–1e-7, sample–electrode
-#: interface 1e-7–1e-5, electrochemical reaction ~1e-4. The interfacial roles span the surface
-#: layer to reaction range. Order matters: the first other range that holds a capacitance names
-#: what the arc may be.
-ROLE_CAPACITANCE_F_PER_CM: dict[str, tuple[float, float]] = {
-    "bulk": (1e-14, 1e-10),
-    "electrolyte": (1e-14, 1e-10),
-    "grain_boundary": (1e-11, 1e-8),
-    "surface layer": (1e-9, 1e-7),
-    "interface": (1e-9, 1e-3),
-    "anode_interface": (1e-9, 1e-3),
-    "cathode_interface": (1e-9, 1e-3),
-    "electrode": (1e-7, 1e-4),
-}
-#: Roles offered as "the arc may be the ..." hints, in this order.
-_HINT_ROLES = ("bulk", "grain_boundary", "surface layer", "electrode")
 
 # The capacitance warnings build_result writes (without geometry), recognised to replace them.
 _CAP_WARNING = re.compile(r"^\w+ capacitance \S+ F (is outside|\()")
@@ -762,19 +742,15 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
     )
 
 
-def _ranges(result: FitResult, geometry: Any) -> dict[str, tuple[float, float]]:
-    if geometry is not None:
-        return ROLE_CAPACITANCE_F_PER_CM
-    return dict(result.named.capacitance_F) if result.named is not None else {}
-
-
 def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
     """Arcs whose effective capacitance is outside the range expected for their role.
 
-    Without geometry the named circuit's ranges (``capacitance_F`` in ``circuits/*.toml``,
-    written for a cell constant of about 1 cm⁻¹) are used, as in the fit's own warnings. With
-    geometry each capacitance is multiplied by the cell constant L/A (cm⁻¹) and compared with
-    :data:`ROLE_CAPACITANCE_F_PER_CM` (Irvine, Sinclair & West).
+    One rule with or without geometry (:mod:`eisfit.capacitance`): the named circuit's ranges,
+    per unit cell constant for geometric roles (bulk, grain boundary, electrolyte) and per unit
+    area for interfacial ones (electrode, interfaces), are turned into farads for the cell: the
+    given geometry, else the circuit's reference cell (a pellet 1 mm thick with 10 mm
+    electrodes), as in the fit's own warnings. A geometry without a thickness judges the
+    interfacial roles per area and the geometric ones in the reference cell.
 
     Parameters
     ----------
@@ -786,9 +762,9 @@ def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
     Returns
     -------
     list of str
-        E.g. ``"grain_boundary capacitance 3e-06 F is outside the range expected for
-        grain_boundary (1e-11-1e-08 F) and in the electrode range: the arc may be the
-        electrode"``.
+        E.g. ``"grain_boundary capacitance 7.2e-11 F (4.1e-12 F/cm per cell constant 0.0565
+        cm^-1) is outside the range expected for grain_boundary (1e-11-1e-08 F/cm) and in the
+        bulk range: the arc may be the bulk"``.
 
     Examples
     --------
@@ -798,34 +774,16 @@ def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
     >>> capacitance_warnings(r, eisfit.Geometry(thickness="1 mm", area="1 cm2"))
     []
     """
-    ranges = _ranges(result, geometry)
-    if not ranges:
-        return []
-    k = float(geometry.cell_constant_per_cm) if geometry is not None else None
-    hints = [r for r in _HINT_ROLES if r in ranges] if geometry is not None else list(ranges)
-    out = []
-    for arc in result.arcs:
-        if arc.role not in ranges:
-            continue
-        c = float(np.real(getattr(arc.capacitance, "nominal_value", arc.capacitance)))
-        cn = c * k if k is not None else c
-        lo, hi = ranges[arc.role]
-        if lo <= cn <= hi:
-            continue
-        other = [r for r in hints if r != arc.role and ranges[r][0] <= cn <= ranges[r][1]]
-        hint = f" and in the {other[0]} range: the arc may be the {other[0]}" if other else ""
-        if k is None:
-            out.append(
-                f"{arc.role} capacitance {c:.2g} F is outside the range expected for "
-                f"{arc.role} ({lo:.0e}-{hi:.0e} F){hint}"
-            )
-        else:
-            out.append(
-                f"{arc.role} capacitance {c:.2g} F ({cn:.2g} F/cm per cell constant "
-                f"{k:.3g} cm^-1) is outside the range expected for {arc.role} "
-                f"({lo:.0e}-{hi:.0e} F/cm){hint}"
-            )
-    return out
+    from .capacitance import verdicts, warning_text
+
+    caps = {
+        arc.role: float(np.real(getattr(arc.capacitance, "nominal_value", arc.capacitance)))
+        for arc in result.arcs
+    }
+    return [
+        warning_text(result.named, v, geometry)
+        for v in verdicts(result.named, caps, geometry)
+    ]
 
 
 def with_geometry(result: FitResult, geometry: Any) -> FitResult:

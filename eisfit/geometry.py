@@ -1,16 +1,18 @@
 """Cell geometry: thickness and electrode area, and the numbers they turn resistances into.
 
-Conductivity σ = L / (R·A) [S/cm], area-specific resistance ASR = R·A [Ohm cm²] and conductance
-G = 1/R [S]. Resistances may be floats, NumPy arrays, or ``uncertainties`` values
-(``ufloat``/``unumpy.uarray``, e.g. a fit's correlated ``uvars``): their standard errors and
-correlations propagate through the ``uncertainties`` package.
+Conductivity σ = L / (R·A) [S/cm] needs the thickness and the area; the area-specific resistance
+ASR = R·A [Ohm cm²] needs only the area; the conductance G = 1/R [S] needs neither. Resistances
+may be floats, NumPy arrays, or ``uncertainties`` values (``ufloat``/``unumpy.uarray``, e.g. a
+fit's correlated ``uvars``): their standard errors and correlations propagate through the
+``uncertainties`` package.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ from uncertainties import UFloat
 from .exceptions import GeometryError
 from .units import format_area, format_length, parse_area, parse_length
 
-__all__ = ["Geometry"]
+__all__ = ["Geometry", "geometry_from_meta", "geometry_for"]
 
 
 def _reject_number(value: Any, name: str) -> None:
@@ -98,17 +100,21 @@ class Geometry:
     Parameters
     ----------
     thickness
-        Thickness L with a unit, e.g. ``"1.2 mm"`` or ``"52 um"``.
+        Thickness L with a unit, e.g. ``"1.2 mm"`` or ``"52 um"``; None for an area only, which
+        gives the area-specific resistance (ASR) but no conductivity.
     area
         Electrode (contact) area with a unit, e.g. ``"0.785 cm2"``. Give exactly one of
         ``area`` and ``diameter``.
     diameter
         Electrode diameter with a unit, e.g. ``"10 mm"``; the area is π d²/4.
+    note
+        Where the geometry came from, shown with it in reports and JSON (e.g. ``"geometry from
+        the file header: 0.75 mm thick, 13 mm diameter"``); not compared.
 
     Attributes
     ----------
-    thickness_m : float
-        Thickness in m.
+    thickness_m : float or None
+        Thickness in m; None when only the area is known.
     area_m2 : float
         Area in m².
     diameter_m : float or None
@@ -126,20 +132,28 @@ class Geometry:
     1.2 mm thick, 10 mm diameter (0.785 cm²)
     >>> f"{g.conductivity(1000.0):.4g} S/cm"
     '0.0001528 S/cm'
+    >>> Geometry(area="1 cm2").asr(25.0)
+    25.0
     """
 
-    thickness_m: float
+    thickness_m: float | None
     area_m2: float
     diameter_m: float | None
+    note: str | None = field(default=None, compare=False)
 
-    def __init__(self, thickness: Any, area: Any = None, diameter: Any = None) -> None:
+    def __init__(
+        self, thickness: Any = None, area: Any = None, diameter: Any = None, *,
+        note: str | None = None,
+    ) -> None:
         if (area is None) == (diameter is None):
             raise GeometryError(
                 "give exactly one of area (e.g. '0.785 cm2') and diameter (e.g. '10 mm')"
                 + (", not both" if area is not None else "")
             )
-        _reject_number(thickness, "thickness")
-        thickness_m = parse_length(thickness, "thickness")
+        thickness_m = None
+        if thickness is not None:
+            _reject_number(thickness, "thickness")
+            thickness_m = parse_length(thickness, "thickness")
         diameter_m = None
         if diameter is not None:
             _reject_number(diameter, "diameter")
@@ -151,21 +165,25 @@ class Geometry:
         object.__setattr__(self, "thickness_m", thickness_m)
         object.__setattr__(self, "area_m2", area_m2)
         object.__setattr__(self, "diameter_m", diameter_m)
+        object.__setattr__(self, "note", note)
 
     @classmethod
     def from_si(
-        cls, thickness_m: float, area_m2: float | None = None, *, diameter_m: float | None = None
+        cls, thickness_m: float | None, area_m2: float | None = None, *,
+        diameter_m: float | None = None, note: str | None = None,
     ) -> Geometry:
         """Build a geometry from numbers already in SI units (m, m²).
 
         Parameters
         ----------
         thickness_m
-            Thickness in m.
+            Thickness in m; None for an area only (ASR, no conductivity).
         area_m2
             Area in m² (or give ``diameter_m``).
         diameter_m
             Diameter in m.
+        note
+            Where the geometry came from (see :class:`Geometry`).
 
         Examples
         --------
@@ -175,19 +193,40 @@ class Geometry:
         if (area_m2 is None) == (diameter_m is None):
             raise GeometryError("give exactly one of area_m2 and diameter_m")
         self = cls.__new__(cls)
-        t = _si_positive(thickness_m, "thickness_m")
+        t = None if thickness_m is None else _si_positive(thickness_m, "thickness_m")
         d = None if diameter_m is None else _si_positive(diameter_m, "diameter_m")
         a = math.pi * d**2 / 4 if d is not None else _si_positive(area_m2, "area_m2")
         object.__setattr__(self, "thickness_m", t)
         object.__setattr__(self, "area_m2", a)
         object.__setattr__(self, "diameter_m", d)
+        object.__setattr__(self, "note", note)
         return self
+
+    def with_note(self, note: str | None) -> Geometry:
+        """The same geometry with another :attr:`note`."""
+        new = copy.copy(self)
+        object.__setattr__(new, "note", note)
+        return new
 
     # ------------------------------------------------------------------ derived sizes
     @property
+    def has_thickness(self) -> bool:
+        """True when the thickness is known (conductivity and cell constant can be computed)."""
+        return self.thickness_m is not None
+
+    def _need_thickness(self, what: str) -> float:
+        if self.thickness_m is None:
+            raise GeometryError(
+                f"{what} needs the thickness: this geometry has only the area "
+                f"({format_area(self.area_m2)}); give a thickness too, e.g. "
+                "Geometry(thickness='1 mm', ...) or --thickness 1mm"
+            )
+        return self.thickness_m
+
+    @property
     def thickness_cm(self) -> float:
-        """Thickness L in cm."""
-        return self.thickness_m * 100
+        """Thickness L in cm (a :class:`GeometryError` when only the area is known)."""
+        return self._need_thickness("the thickness") * 100
 
     @property
     def area_cm2(self) -> float:
@@ -196,8 +235,8 @@ class Geometry:
 
     @property
     def cell_constant_per_cm(self) -> float:
-        """Cell constant L/A in 1/cm (σ = cell constant / R)."""
-        return self.thickness_cm / self.area_cm2
+        """Cell constant L/A in 1/cm (σ = cell constant / R); needs the thickness."""
+        return self._need_thickness("the cell constant") * 100 / self.area_cm2
 
     # ------------------------------------------------------------------ resistances
     def conductivity(self, resistance_ohm: Any) -> Any:
@@ -226,8 +265,9 @@ class Geometry:
         >>> print(g.conductivity(ufloat(100, 2)))
         0.01000+/-0.00020
         """
+        k = self.cell_constant_per_cm
         r = _as_resistance(resistance_ohm)
-        return self.cell_constant_per_cm / r
+        return k / r
 
     def asr(self, resistance_ohm: Any, *, interfaces: int = 1) -> Any:
         """Area-specific resistance R·A in Ohm cm².
@@ -274,25 +314,119 @@ class Geometry:
 
     # ------------------------------------------------------------------ display/serialise
     def __str__(self) -> str:
-        thick = f"{format_length(self.thickness_m)} thick"
+        if self.thickness_m is None:
+            thick = "thickness not given"
+        else:
+            thick = f"{format_length(self.thickness_m)} thick"
         if self.diameter_m is not None:
             diameter = format_length(self.diameter_m)
             return f"{thick}, {diameter} diameter ({format_area(self.area_m2)})"
         return f"{thick}, {format_area(self.area_m2)} area"
 
-    def to_dict(self) -> dict[str, float | None]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: SI values plus the cm-based ones papers report.
+
+        Without a thickness, ``thickness_m``, ``thickness_cm`` and ``cell_constant_per_cm`` are
+        None and ``conductivity`` says it is not computed; ``note`` is there when the geometry
+        has one.
 
         Examples
         --------
         >>> sorted(Geometry("1 mm", area="1 cm2").to_dict())
         ['area_cm2', 'area_m2', 'cell_constant_per_cm', 'diameter_m', 'thickness_cm', 'thickness_m']
         """
-        return {
-            "thickness_m": float(self.thickness_m),
+        t = self.thickness_m
+        d: dict[str, Any] = {
+            "thickness_m": None if t is None else float(t),
             "area_m2": float(self.area_m2),
             "diameter_m": None if self.diameter_m is None else float(self.diameter_m),
-            "thickness_cm": float(self.thickness_cm),
+            "thickness_cm": None if t is None else float(t * 100),
             "area_cm2": float(self.area_cm2),
-            "cell_constant_per_cm": float(self.cell_constant_per_cm),
+            "cell_constant_per_cm": None if t is None else float(self.cell_constant_per_cm),
         }
+        if self.note:
+            d["note"] = self.note
+        if t is None:
+            d["conductivity"] = "not computed: it needs the thickness, not given"
+        return d
+
+
+_HEADER = "geometry from the file header: "
+
+
+def geometry_from_meta(meta: Any) -> Geometry | None:
+    """The geometry a reader found in a file (``thickness_mm`` with ``diameter_mm`` or
+    ``area_cm2`` in the spectrum's metadata), or None when the file gives none.
+
+    Parameters
+    ----------
+    meta
+        A spectrum's metadata mapping.
+
+    Returns
+    -------
+    Geometry or None
+        With a :attr:`~Geometry.note` saying it came from the file header. A thickness without
+        an area (or an area without a thickness) is not enough: None.
+
+    Examples
+    --------
+    >>> print(geometry_from_meta({"thickness_mm": 0.75, "diameter_mm": 13.0}).note)
+    geometry from the file header: 0.75 mm thick, 13 mm diameter
+    """
+    try:
+        t = float(meta.get("thickness_mm"))
+    except (TypeError, ValueError):
+        return None
+    diameter, area = meta.get("diameter_mm"), meta.get("area_cm2")
+    try:
+        if diameter is not None:
+            g = Geometry.from_si(t * 1e-3, diameter_m=float(diameter) * 1e-3)
+            text = f"{t:g} mm thick, {float(diameter):g} mm diameter"
+        elif area is not None:
+            g = Geometry.from_si(t * 1e-3, float(area) * 1e-4)
+            text = f"{t:g} mm thick, {float(area):g} cm² area"
+        else:
+            return None
+    except (GeometryError, TypeError, ValueError):  # zero, negative, not finite: none
+        return None
+    return g.with_note(_HEADER + text)
+
+
+def _plain(g: Geometry) -> str:
+    """``0.75 mm thick, 13 mm diameter`` (no area in brackets)."""
+    text = str(g)
+    return text.split(" (")[0] if g.diameter_m is not None else text
+
+
+def geometry_for(spectrum: Any, geometry: Geometry | None) -> Geometry | None:
+    """The geometry to use for one spectrum: the user's when given, else the file's.
+
+    Parameters
+    ----------
+    spectrum
+        The spectrum (its ``meta`` may hold a geometry read from the file header).
+    geometry
+        The user's geometry, or None.
+
+    Returns
+    -------
+    Geometry or None
+        The user's geometry (its note says so when the file gives another one), the file's
+        (noted ``geometry from the file header: ...``), or None.
+    """
+    found = geometry_from_meta(getattr(spectrum, "meta", {}) or {})
+    if geometry is None:
+        return found
+    if found is None or geometry.note:
+        return geometry
+    header = (found.note or "").removeprefix(_HEADER)
+    same = math.isclose(geometry.area_m2, found.area_m2, rel_tol=1e-6) and (
+        geometry.thickness_m is not None
+        and math.isclose(geometry.thickness_m, found.thickness_m or 0.0, rel_tol=1e-6)
+    )
+    if same:
+        return geometry.with_note(f"geometry as given, the same as the file header's ({header})")
+    return geometry.with_note(
+        f"geometry as given ({_plain(geometry)}), not the file header's ({header})"
+    )

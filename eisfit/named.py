@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -62,6 +63,15 @@ class NamedCircuit:
         window, and the circuit without that arc; None when the circuit has no such fallback.
     interfaces
         Number of identical interfaces in series (2 for a symmetric cell), for ASR per interface.
+    capacitance_unit
+        Role -> (low, high) expected effective capacitance per unit cell constant (F/cm, bulk,
+        grain boundary, electrolyte) or per unit area (F/cm², electrodes and interfaces), from
+        ``[capacitance_per_cell_constant]`` and ``[capacitance_per_area]``: the capacitance
+        warnings (:mod:`eisfit.capacitance`). Roles missing here are judged by
+        ``capacitance_F`` read as written for ``reference_cell``.
+    reference_cell
+        (thickness in cm, area in cm²) of the cell the warnings assume without a geometry: a
+        pellet 1 mm thick with 10 mm electrodes unless ``[reference_cell]`` gives another.
     fallbacks
         Named circuits with fewer arcs, tried in order when a fit of this one gives an arc the
         capacitance of an electrode or leaves no arc inside the window (``blocking`` →
@@ -81,6 +91,8 @@ class NamedCircuit:
     interfaces: int = 1
     path: str = ""
     fallbacks: tuple[str, ...] = ()
+    capacitance_unit: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reference_cell: tuple[float, float] = (0.1, math.pi * 0.25)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # a shipped circuit (or one of its variants) is pickled by name: unpickling shares the
@@ -186,6 +198,7 @@ def _parse(path: str, text: str) -> NamedCircuit:
     hidden = data.get("hidden", {})
     if hidden:
         Circuit(hidden["circuit"])
+    reference = _reference_cell(path, data.get("reference_cell"))
     return NamedCircuit(
         name=data["name"],
         circuit=data["circuit"],
@@ -196,13 +209,43 @@ def _parse(path: str, text: str) -> NamedCircuit:
         capacitance_F={
             k: (float(v[0]), float(v[1])) for k, v in data.get("capacitance_F", {}).items()
         },
+        capacitance_unit=_capacitances(path, data),
         total=tuple(data.get("total", ())),
         hidden_role=hidden.get("role"),
         hidden_circuit=hidden.get("circuit"),
         interfaces=int(data.get("interfaces", 1)),
         path=path,
         fallbacks=tuple(data.get("fallback", ())),
+        reference_cell=reference,
     )
+
+
+def _reference_cell(path: str, table: Any) -> tuple[float, float]:
+    """(thickness cm, area cm²) of ``[reference_cell]`` (thickness with diameter or area)."""
+    if table is None:
+        return NamedCircuit.reference_cell
+    from .geometry import Geometry
+
+    try:
+        g = Geometry(table.get("thickness"), area=table.get("area"), diameter=table.get("diameter"))
+        return g.thickness_cm, g.area_cm2
+    except EisfitError as exc:
+        raise EisfitError(f"{path}: [reference_cell]: {exc}") from None
+
+
+def _capacitances(path: str, data: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Role -> capacitance range per unit cell constant (F/cm) or per unit area (F/cm²)."""
+    from .capacitance import AREA_ROLES
+
+    out: dict[str, tuple[float, float]] = {}
+    for table, per_area in (("capacitance_per_cell_constant", False),
+                            ("capacitance_per_area", True)):
+        for role, v in data.get(table, {}).items():
+            if (role in AREA_ROLES) != per_area:
+                other = "capacitance_per_cell_constant" if per_area else "capacitance_per_area"
+                raise EisfitError(f"{path}: the {role} capacitance belongs in [{other}]")
+            out[role] = (float(v[0]), float(v[1]))
+    return out
 
 
 @functools.cache

@@ -417,13 +417,15 @@ class FitResult:
             "apex_frequency_Hz": {k: _f(v) for k, v in self.apex_hz.items()},
         }
         if geometry is not None:
-            sig = self.conductivity(geometry)
-            d["conductivity_S_per_cm"] = {
-                k: _f(uncertainties.nominal_value(v)) for k, v in sig.items()
-            }
-            d["conductivity_stderr_S_per_cm"] = {
-                k: _f(uncertainties.std_dev(v)) for k, v in sig.items()
-            }
+            # an area alone gives the ASR; the conductivity needs the thickness too
+            sig = self.conductivity(geometry) if getattr(geometry, "has_thickness", True) else {}
+            if sig:
+                d["conductivity_S_per_cm"] = {
+                    k: _f(uncertainties.nominal_value(v)) for k, v in sig.items()
+                }
+                d["conductivity_stderr_S_per_cm"] = {
+                    k: _f(uncertainties.std_dev(v)) for k, v in sig.items()
+                }
             d["asr_ohm_cm2"] = {
                 k: _f(uncertainties.nominal_value(v)) for k, v in self.asr(geometry).items()
             }
@@ -479,9 +481,23 @@ class FitResult:
                     f"    {role:<18} C_eff = {_fmt_err(_nominal(c), _std(c), 'F')}, "
                     f"apex = {_fmt_err(_nominal(f), _std(f), 'Hz')}, n = {n}"
                 )
-        if geometry is not None:
+        if geometry is not None and not getattr(geometry, "has_thickness", True):
+            lines.append("[[Area-specific resistance]]")
+            lines.append(f"    geometry     = {geometry}")
+            if getattr(geometry, "note", None):
+                lines.append(f"    note         = {geometry.note}")
+            for role, a in self.asr(geometry).items():
+                value = uncertainties.nominal_value(a)
+                text = _fmt_err(value, uncertainties.std_dev(a)) + " Ohm cm2"
+                if not math.isfinite(value):
+                    text = "not determined"
+                lines.append(f"    {role:<18} = {text}")
+            lines.append("    conductivity = not computed: it needs the thickness (--thickness)")
+        elif geometry is not None:
             lines.append("[[Conductivity]]")
             lines.append(f"    geometry     = {geometry}")
+            if getattr(geometry, "note", None):
+                lines.append(f"    note         = {geometry.note}")
             for role, s in self.conductivity(geometry).items():
                 value = uncertainties.nominal_value(s)
                 if not math.isfinite(value):
@@ -766,20 +782,13 @@ def build_result(
                 f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
                 "strongly depressed and may stand for more than one process"
             )
-        if named is not None and role in named.capacitance_F:
-            c = tau / r_val
-            lo_c, hi_c = named.capacitance_F[role]
-            if not lo_c <= c <= hi_c:
-                other = [
-                    k for k, (a_, b_) in named.capacitance_F.items() if a_ <= c <= b_ and k != role
-                ]
-                hint = (
-                    f" and in the {other[0]} range: the arc may be the {other[0]}" if other else ""
-                )
-                warnings_.append(
-                    f"{role} capacitance {c:.2g} F is outside the range expected for {role} "
-                    f"({lo_c:.0e}-{hi_c:.0e} F){hint}"
-                )
+        if named is not None:
+            # in the circuit's reference cell; with_geometry judges it in the user's cell
+            from .capacitance import verdicts, warning_text
+
+            warnings_.extend(
+                warning_text(named, v) for v in verdicts(named, {role: tau / r_val})
+            )
 
     # ---------------------------------------------------------------- correlations
     # Q and n of one CPE are correlated near ±1 whenever the arc's apex is far from 1 rad/s

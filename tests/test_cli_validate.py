@@ -181,14 +181,19 @@ def test_cell_without_auto_and_unknown_cell_are_usage_errors(pellet, capsys):
 
 
 def test_fit_with_geometry_judges_capacitance_per_cell_constant(tmp_path, capsys):
-    # a 1 um film on 1 cm2: 50 nF is a film's geometric capacitance, not an electrode's
+    # 50 nF: a bulk's in the reference pellet (1 mm, 10 mm) and in a 1 um film on 1 cm2, not
+    # in a 5 mm cell on 0.2 cm2 (1.25e-7 F/cm per cell constant; 2.5e-7 F/cm2: an electrode's)
     c = Circuit("R0-p(R1,CPE1)-CPE2")
     z = c.impedance(F, [5, 1e3, arc_q(1e3, 5e-8, 0.95), 0.95, 1e-5, 0.9])
     path = write_csv(tmp_path / "film.csv", eisfit.Spectrum(F, z))
     args = ["fit", str(path), "--circuit", "blocking-single", "--json"]
     assert main(args) == 0
     bare = json.loads(capsys.readouterr().out)
-    assert any("bulk capacitance" in w for w in bare["warnings"])
+    assert not any("capacitance" in w for w in bare["warnings"])
     assert main([*args, "--thickness", "1um", "--area", "1cm2"]) == 0
     film = json.loads(capsys.readouterr().out)
     assert not any("capacitance" in w for w in film["warnings"])
+    assert main([*args, "--thickness", "5mm", "--area", "0.2cm2"]) == 0
+    thick = json.loads(capsys.readouterr().out)
+    assert any("bulk capacitance" in w and "may be the electrode" in w
+               for w in thick["warnings"])

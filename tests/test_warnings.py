@@ -172,19 +172,21 @@ def film_fit():
     return eisfit.fit(spectrum("R0-p(R1,CPE1)-CPE2", p), "blocking-single")
 
 
-def test_capacitance_is_judged_per_cell_constant_when_geometry_is_given(film_fit):
-    # without geometry 50 nF is outside blocking-single's bulk range (cell constant ~1 cm^-1)
-    assert has(film_fit, "bulk capacitance 5e-08 F is outside")
+def test_capacitance_is_judged_in_the_cell_when_geometry_is_given(film_fit):
+    # without geometry the reference pellet (1 mm, 0.785 cm2, L/A = 0.127 cm^-1) is assumed:
+    # blocking-single's bulk range 1e-14-1e-8 F/cm is 7.9e-14-7.9e-8 F there, and 50 nF is in it
+    assert not has(film_fit, "capacitance")
     film = eisfit.Geometry(thickness="1 um", area="1 cm2")  # L/A = 1e-4 cm^-1: 5e-12 F/cm
     assert capacitance_warnings(film_fit, film) == []
-    fixed = with_geometry(film_fit, film)
-    assert not has(fixed, "capacitance")
+    assert with_geometry(film_fit, film).warnings == film_fit.warnings
+    # the same arc in a thick, small cell (L/A = 2.5 cm^-1): 1.25e-7 F/cm is beyond a bulk's,
+    # and 2.5e-7 F/cm2 is an electrode's (interfacial capacitances go per area)
+    thick = eisfit.Geometry(thickness="5 mm", area="0.2 cm2")
+    (w,) = capacitance_warnings(film_fit, thick)
+    assert "per cell constant 2.5 cm^-1" in w and "the arc may be the electrode" in w
+    fixed = with_geometry(film_fit, thick)
+    assert fixed.warnings.count(w) == 1
     assert fixed.resistances == film_fit.resistances
-    # the same arc in a 1 mm pellet (L/A = 0.1 cm^-1): 5e-9 F/cm is a grain boundary's
-    pellet = eisfit.Geometry(thickness="1 mm", area="1 cm2")
-    (w,) = capacitance_warnings(film_fit, pellet)
-    assert "per cell constant 0.1 cm^-1" in w and "the arc may be the grain_boundary" in w
-    assert with_geometry(film_fit, pellet).warnings.count(w) == 1
 
 
 def test_capacitance_warnings_without_geometry_match_the_fit(film_fit):
