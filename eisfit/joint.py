@@ -162,13 +162,16 @@ class JointProcess:
         return self.reason is None
 
     def ea_text(self, digits: int = 4) -> str:
-        """``Ea = 0.4162 ± 0.0010 eV (40.2 kJ/mol)``, or ``Ea not determined: reason``."""
+        """``Ea = 0.4162 ± 0.0010 eV (40.16 ± 0.10 kJ/mol)`` (:func:`eisfit.format.value_error`;
+        ``digits``: significant digits when there is no standard error), or
+        ``Ea not determined: reason``."""
+        from .format import value_error
+
         if self.reason is not None:
             return f"Ea not determined: {self.reason}"
-        return (
-            f"Ea = {self.Ea_eV:.{digits}f} ± {self.Ea_stderr_eV:.{digits}f} eV "
-            f"({self.Ea_kJ_per_mol:.1f} kJ/mol)"
-        )
+        ea = value_error(self.Ea_eV, self.Ea_stderr_eV, "eV", digits=digits)
+        kj = value_error(self.Ea_kJ_per_mol, self.Ea_stderr_kJ_per_mol, "kJ/mol", digits=digits)
+        return f"Ea = {ea} ({kj})"
 
     @property
     def Ea_stderr_kJ_per_mol(self) -> float:

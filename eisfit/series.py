@@ -57,6 +57,7 @@ from .arrhenius import (
 from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import ArgumentError, EisfitError
 from .fitting import check_arguments
+from .format import value_error
 from .joint import JointResult, fit_joint
 from .named import resolve
 from .neighbours import WALK_MAX_SPECTRA as WALK_MAX_SPECTRA
@@ -740,11 +741,15 @@ class Series:
         A text cell that a spreadsheet would run as a formula (one starting with ``=``, ``+``,
         ``-``, ``@``, a tab or a carriage return, e.g. a file named ``=cmd|...``) is written
         with a ``'`` in front, as OWASP advises against CSV injection; numbers are written as
-        numbers.
+        numbers. Temperatures (``T_K``, ``T_C``) are rounded to 0.01 (no ``-39.99999999999997``
+        from the kelvin-to-celsius subtraction); :meth:`to_json` keeps full precision.
         """
         import pandas as pd
 
         frame = self.to_frame()
+        for col in ("T_K", "T_C"):
+            if col in frame.columns:
+                frame[col] = frame[col].astype(float).round(2) + 0.0  # no -0.0
         for col in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[col]):
                 frame[col] = frame[col].map(_defuse_formula)
@@ -830,11 +835,12 @@ class Series:
                     f"{a.reason}"
                 )
             else:
-                err = f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else ""
                 curved = ", CURVED (non-Arrhenius)" if a.curvature else ""
+                ea = value_error(a.Ea_eV, a.Ea_stderr_eV, "eV")
+                kj = value_error(a.Ea_kJ_per_mol, a.Ea_stderr_kJ_per_mol, "kJ/mol")
                 lines.append(
-                    f"    {role:<18} Ea = {a.Ea_eV:.3f}{err} eV ({a.Ea_kJ_per_mol:.1f} "
-                    f"kJ/mol), {a.form}, {a.quantity}, n = {a.n}, r2 = {a.r2:.4f}{curved}"
+                    f"    {role:<18} Ea = {ea} ({kj}), {a.form}, {a.quantity}, n = {a.n}, "
+                    f"r2 = {a.r2:.5f}{curved}"
                 )
             lines.extend(
                 f"        - left out {e['source']} ({e['temperature_K']:.2f} K): {e['reason']}"
@@ -858,8 +864,7 @@ class Series:
                     if ind is not None and not ind.determined:
                         versus = "; independent: not determined"
                     elif ind is not None:
-                        ie = f" ± {ind.Ea_stderr_eV:.4f}" if math.isfinite(ind.Ea_stderr_eV) else ""
-                        versus = f"; independent {ind.Ea_eV:.4f}{ie} eV"
+                        versus = f"; independent {value_error(ind.Ea_eV, ind.Ea_stderr_eV, 'eV')}"
                     shared = ""
                     if p.shared:
                         shared = (
@@ -901,8 +906,8 @@ class Series:
                 body.append("<tr>" + "".join(cells) + "</tr>")
             arr = "".join(
                 (
-                    f"<li>{html.escape(role)}: Ea = {a.Ea_eV:.3f} eV"
-                    + (f" ± {a.Ea_stderr_eV:.3f}" if math.isfinite(a.Ea_stderr_eV) else "")
+                    f"<li>{html.escape(role)}: Ea = "
+                    + html.escape(value_error(a.Ea_eV, a.Ea_stderr_eV, "eV"))
                     if a.determined
                     else f"<li>{html.escape(role)}: Ea not determined "
                     f"({html.escape(a.reason or '')})"

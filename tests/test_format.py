@@ -121,3 +121,34 @@ def test_digits_agree_with_uncertainties():
         assert ours[0] == pytest.approx(theirs[0], rel=1e-9, abs=ours[1] * 1e-9), (x, err)
         if ours[2] is not None and theirs[2] is not None:
             assert ours[2] == theirs[2], (x, err, value_error(x, err), ufloat(x, err))
+
+
+# --------------------------------------------------------------------------- where it is used
+def test_series_text_report_rounds_ea_to_its_error(series):
+    """The text report writes Ea by the rule: never ``0.416 ± 0.000 eV``."""
+    text = series.report()
+    for role, a in series.arrhenius_all().items():
+        assert f"Ea = {value_error(a.Ea_eV, a.Ea_stderr_eV, 'eV')}" in text, role
+    assert not re.search(r"± 0\.0+ ", text)
+
+
+def test_csv_rounds_temperatures_json_keeps_full_precision(series, tmp_path):
+    import json
+
+    import pandas as pd
+
+    csv_text = series.to_csv(tmp_path / "r.csv").read_text()
+    header, first = csv_text.splitlines()[:2]
+    assert first.split(",")[header.split(",").index("T_C")] == "-40.0"
+    frame = pd.read_csv(tmp_path / "r.csv")
+    t_k = np.asarray(series.temperatures_K, float)
+    # to 0.01 degC: -40 is written -40.0, not -39.99999999999997
+    assert list(frame["T_C"]) == [round(t - 273.15, 2) for t in t_k]
+    assert frame["T_C"].iloc[0] == -40.0
+    assert list(frame["T_K"]) == [round(t, 2) for t in t_k]
+    d = json.loads(series.to_json(tmp_path / "r.json").read_text())
+    r0 = series.results[0]
+    assert [s["temperature_K"] for s in d["spectra"]] == [float(t) for t in t_k]
+    # every digit of the fit in the JSON: the values themselves, not what a report prints
+    assert d["spectra"][0]["resistances_ohm"]["bulk"] == r0.resistances["bulk"]
+    assert d["arrhenius"]["bulk"]["Ea_eV"] == series.arrhenius_all()["bulk"].Ea_eV
