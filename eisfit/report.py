@@ -123,7 +123,7 @@ def _pm_cell(value: float, err: float | None, unit: str = "", sci: bool | None =
     ``sci``: with a power of ten or not (None: by the value's size)."""
     text = value_error(value, err, unit, scientific=sci)
     if text != NOT_DETERMINED and not determined(value, err):
-        text = f"{NOT_DETERMINED} ({text})"
+        return f"{NOT_DETERMINED}<br>{_num(f'({text})')}"  # the fit's value on a line below
     return _num(text)
 
 
