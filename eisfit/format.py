@@ -9,7 +9,9 @@ One rule everywhere (text report, HTML report, notebook tables, batch tables):
 * a value from 0.01 up to 100,000 (the larger of value and error) is written plainly
   (``0.2997 ± 0.0005``, ``80550 ± 110``), anything else with a common power of ten
   (``(1.322 ± 0.009)×10⁻⁵``), so a column of conductivities or capacitances reads alike;
-* a value without an error keeps four significant digits (trailing zeros dropped);
+* a value without an error keeps four significant digits (trailing zeros dropped), and so
+  does one whose error is below :data:`EXACT` of it (floating-point noise, not a
+  measurement's error);
 * a value that is not a finite number is ``not determined``.
 
 >>> value_error(0.0010023, 0.0000031)
@@ -32,6 +34,8 @@ __all__ = ["value_error", "value", "unit_text", "determined", "needs_power_of_te
 
 #: What a value that is not a finite number is written as.
 NOT_DETERMINED = "not determined"
+#: An error below this fraction of its value is rounding noise: the value is written alone.
+EXACT = 1e-12
 #: Magnitudes written without a power of ten: ``lo <= |x| < hi``.
 PLAIN_RANGE = (1e-2, 1e5)
 
@@ -149,7 +153,7 @@ def _magnitude(x: Any, error: Any = None) -> float | None:
         return None
     if not math.isfinite(v):
         return None
-    if err is None or not math.isfinite(err) or err <= 0:
+    if err is None or not math.isfinite(err) or err <= EXACT * abs(v):
         return abs(v)
     return max(abs(v), _pdg(err)[0])
 
@@ -172,8 +176,8 @@ def value_error(
     x
         The value, in ``unit``.
     error
-        Its standard error in ``unit``; None, zero, negative or not finite: the value alone to
-        ``digits`` significant digits.
+        Its standard error in ``unit``; None, zero, negative, not finite or below
+        :data:`EXACT` of the value: the value alone to ``digits`` significant digits.
     unit
         The unit (``"Ohm"``, ``"S s^n"``, ``"eV"``...), typeset by :func:`unit_text` and
         appended after a space; ``""`` for none.
@@ -201,7 +205,7 @@ def value_error(
     except (TypeError, ValueError):
         err = None
     lo, hi = PLAIN_RANGE
-    if err is None or not math.isfinite(err) or err <= 0:
+    if err is None or not math.isfinite(err) or err <= EXACT * abs(v):
         if v == 0:
             return _with_unit("0", unit)
         e = _exponent(abs(v))

@@ -452,14 +452,10 @@ def _log_labels(axis: Any, lo: float, hi: float) -> None:
 
 
 def _pm(value: float, err: float, unit: str = "eV") -> str:
-    """``0.2997 ± 0.0005 eV``: the error to one significant digit (two when it starts with 1
-    or 2), the value to match, and never fewer than three decimals."""
-    if not math.isfinite(err) or err <= 0:
-        return f"{value:.3f} {unit}"
-    exp = math.floor(math.log10(err))
-    lead = err / 10.0**exp
-    decimals = min(max(3, -exp + (1 if lead < 2.95 else 0)), 6)
-    return f"{value:.{decimals}f} ± {err:.{decimals}f} {unit}"
+    """``0.2997 ± 0.0005 eV``: :func:`eisfit.format.value_error`, the rule of every report."""
+    from .format import value_error
+
+    return value_error(value, err, unit)
 
 
 # --------------------------------------------------------------------------- Bode

@@ -51,7 +51,7 @@ def test_hand_worked_cases(x, err, unit, text):
 )
 def test_value_without_error_keeps_four_significant_digits(x, text):
     assert value(x) == text
-    for missing in (None, 0.0, -1.0, math.nan, math.inf):
+    for missing in (None, 0.0, -1.0, math.nan, math.inf, abs(x) * 1e-15):
         assert value_error(x, missing) == text
 
 
