@@ -125,6 +125,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     if args.cell is not None and args.circuit != "auto":
         raise EisfitError("--cell applies only with --circuit auto")
+    if args.circuit != "auto":  # a misspelt name is named before any file is read
+        from .named import resolve
+
+        resolve(args.circuit)
     geometry = geometry_from_args(args, need_thickness=None)  # an area alone gives the ASR
     external = external_from_args(args)
     plot_format = None
@@ -270,8 +274,9 @@ def _cmd_read(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    with compiled.use(False):  # a dozen fits: numpy is done before the kernels would load
-        return run_demo(args.out, force=args.force)
+    # compiled where numba is installed: the sulfide pellet's fallbacks (blocking ->
+    # blocking-single -> blocking-spike) take longer with numpy than loading the kernels
+    return run_demo(args.out, force=args.force)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,9 @@ import datetime as _dt
 import html
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +170,11 @@ def figure_png(fig: Any, dpi: int = 110) -> bytes:
 
 def figure_img(fig: Any, alt: str, dpi: int = 110, width: int | None = None) -> str:
     """An ``<img>`` tag holding ``fig`` as a base64 PNG ``data:`` URI (``alt`` escaped)."""
-    data = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
+    return _png_img(figure_png(fig, dpi), alt, width)
+
+
+def _png_img(png: bytes, alt: str, width: int | None = None) -> str:
+    data = base64.b64encode(png).decode("ascii")
     w = f' width="{int(width)}"' if width else ""
     return f'<img alt="{_e(alt)}"{w} src="data:image/png;base64,{data}">'
 
@@ -348,35 +354,79 @@ def _external_text(results: Sequence[Any]) -> str:
     return shown + " (subtracted from the high-frequency intercept)"
 
 
-def _spectrum_checks(
-    results: Sequence[Any], labels: Sequence[str], drt: bool, kk: bool
-) -> tuple[list[Any], list[Any], list[tuple[str, str]]]:
-    """DRT and lin-KK of each fitted spectrum (None where skipped or failed) and notes."""
+@dataclass(frozen=True)
+class SpectrumPanel:
+    """One fitted spectrum as the report shows it.
+
+    Attributes
+    ----------
+    drt, kk
+        Its DRT and lin-KK check (None where not asked for or failed).
+    notes
+        ``(label, text)`` notes on those checks (a failed lin-KK test, a check not run).
+    png
+        Its :func:`eisfit.plot.spectrum_figure` as PNG bytes.
+    """
+
+    drt: Any
+    kk: Any
+    notes: tuple[tuple[str, str], ...]
+    png: bytes
+
+
+def spectrum_panel(
+    result: Any, label: str, drt: bool = True, kk: bool = True, dpi: int = 110
+) -> SpectrumPanel:
+    """The DRT, lin-KK check and figure of one fit, made once for the report and for whoever
+    writes the same figure to a file.
+
+    A module-level function of picklable arguments, so a process pool can make the panels of
+    many spectra at once (``render_report(..., mapper=pool.map)``).
+
+    Parameters
+    ----------
+    result
+        A FitResult.
+    label
+        Its name in notes.
+    drt, kk
+        Compute the DRT and the lin-KK check (each a panel of the figure).
+    dpi
+        Resolution of the PNG (dots per inch; the figure is 7 in wide).
+    """
+    from .plot import spectrum_figure
     from .validate import drt as run_drt
     from .validate import kramers_kronig
 
-    drts: list[Any] = []
-    kks: list[Any] = []
+    s = result.original or result.spectrum
+    d = k = None
     notes: list[tuple[str, str]] = []
-    for lab, r in zip(labels, results, strict=True):
-        s = r.original or r.spectrum
-        d = k = None
-        if drt:
-            try:
-                d = run_drt(s)
-            except Exception as exc:  # the report goes on without that panel
-                notes.append((lab, f"DRT not computed: {_one_line(exc)}"))
-        if kk:
-            try:
-                k = kramers_kronig(s)
-            except Exception as exc:
-                notes.append((lab, f"lin-KK test not run: {_one_line(exc)}"))
-            else:
-                if not k.passed:
-                    notes.append((lab, k.summary()))
-        drts.append(d)
-        kks.append(k)
-    return drts, kks, notes
+    if drt:
+        try:
+            d = run_drt(s)
+        except Exception as exc:  # the report goes on without that panel
+            notes.append((label, f"DRT not computed: {_one_line(exc)}"))
+    if kk:
+        try:
+            k = kramers_kronig(s)
+        except Exception as exc:
+            notes.append((label, f"lin-KK test not run: {_one_line(exc)}"))
+        else:
+            if not k.passed:
+                notes.append((label, k.summary()))
+    return SpectrumPanel(d, k, tuple(notes), figure_png(spectrum_figure(result, d, k), dpi))
+
+
+def _spectrum_checks(
+    results: Sequence[Any], labels: Sequence[str], drt: bool, kk: bool, dpi: int,
+    mapper: Callable[..., Iterable[SpectrumPanel]],
+) -> tuple[list[Any], list[Any], list[tuple[str, str]], list[bytes]]:
+    """DRT and lin-KK of each fitted spectrum (None where skipped or failed), notes, and each
+    spectrum's figure as PNG (one :func:`spectrum_panel` each, made by ``mapper``)."""
+    panels = list(mapper(partial(spectrum_panel, drt=drt, kk=kk, dpi=dpi + 10),
+                         results, labels))
+    return ([p.drt for p in panels], [p.kk for p in panels],
+            [n for p in panels for n in p.notes], [p.png for p in panels])
 
 
 def _one_line(exc: BaseException) -> str:
@@ -385,13 +435,10 @@ def _one_line(exc: BaseException) -> str:
 
 def _spectrum_figures(
     results: Sequence[Any], labels: Sequence[str], drts: Sequence[Any], kks: Sequence[Any],
-    dpi: int,
+    pngs: Sequence[bytes],
 ) -> str:
-    from .plot import spectrum_figure
-
     cards = []
-    for lab, r, d, k in zip(labels, results, drts, kks, strict=True):
-        fig = spectrum_figure(r, d, k)
+    for lab, r, d, k, png in zip(labels, results, drts, kks, pngs, strict=True):
         t = r.spectrum.temperature
         what = ["Nyquist plot with the fit (line), arc apexes (+) and frequency decades (●)",
                 "Bode plot", "relative residuals with the ±√χ² band"]
@@ -402,7 +449,7 @@ def _spectrum_figures(
         cap = f"{lab}" + (f", {t - ZERO_CELSIUS_K:.4g} °C" if t is not None else "") + ": " + \
             ", ".join(what) + "."
         cards.append(
-            f"<figure>{figure_img(fig, f'Fit of {lab}', dpi=dpi + 10)}"
+            f"<figure>{_png_img(png, f'Fit of {lab}')}"
             f"<figcaption>{_e(cap)}</figcaption></figure>"
         )
     return f'<div class="spectra">{"".join(cards)}</div>'
@@ -619,7 +666,8 @@ def _arrhenius_method(fits: dict[str, Any], form: str) -> str:
 
 
 # --------------------------------------------------------------------------- main entry
-def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index: int) -> str:
+def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index: int,
+                    mapper: Callable[..., Iterable[SpectrumPanel]] = map) -> str:
     from .plot import _draw_arrhenius
 
     results = list(series.results)
@@ -630,7 +678,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     joint = getattr(series, "joint", None)
     if joint is not None and getattr(joint, "form", form) != form:
         joint = None
-    drts, kks, check_notes = _spectrum_checks(results, labels, drt, kk)
+    drts, kks, check_notes, pngs = _spectrum_checks(results, labels, drt, kk, dpi, mapper)
 
     t_text = "–"
     if temps:
@@ -689,18 +737,19 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     if failures:
         parts.append(f"<h2>Failures ({len(failures)})</h2>" + _warn_list(failures, "warn fail"))
     parts.append("<h2>Spectra</h2>")
-    parts.append(_spectrum_figures(results, labels, drts, kks, dpi))
+    parts.append(_spectrum_figures(results, labels, drts, kks, pngs))
     parts.append("<h2>Parameters</h2>" + _params_tables(results, labels))
     parts.append("</section>")
     return "".join(parts)
 
 
 def _fit_section(
-    result: Any, geometry: Any, drt: bool, kk: bool, dpi: int, index: int, heading: str
+    result: Any, geometry: Any, drt: bool, kk: bool, dpi: int, index: int, heading: str,
+    mapper: Callable[..., Iterable[SpectrumPanel]] = map,
 ) -> str:
     lab = result.spectrum.meta.get("label") or _name(result.spectrum.source)
     spectrum = result.original or result.spectrum
-    drts, kks, check_notes = _spectrum_checks([result], [lab], drt, kk)
+    drts, kks, check_notes, pngs = _spectrum_checks([result], [lab], drt, kk, dpi, mapper)
     t = result.spectrum.temperature
     methods = _kv([
         ("file", _files([spectrum], [lab])),
@@ -721,7 +770,7 @@ def _fit_section(
     parts.append("<h3>Methods</h3>" + methods)
     parts.append(_results_tables([result], [lab], [t], geometry, kks))
     parts.append(f"<h3>Warnings ({len(warnings)})</h3>" + _warn_list(warnings))
-    parts.append(_spectrum_figures([result], [lab], drts, kks, dpi))
+    parts.append(_spectrum_figures([result], [lab], drts, kks, pngs))
     parts.append("<h3>Parameters</h3>" + _params_tables([result], [lab]))
     parts.append("</section>")
     return "".join(parts)
@@ -738,6 +787,7 @@ def render_report(
     notes: Sequence[str] = (),
     dpi: int = 100,
     headings: Sequence[str] | None = None,
+    mapper: Callable[..., Iterable[SpectrumPanel]] = map,
 ) -> str:
     """The report as an HTML string (see :func:`write_report` for the parameters)."""
     from . import __version__
@@ -763,9 +813,10 @@ def render_report(
         head = headings[i] if headings and i < len(headings) else ""
         if isinstance(it, FitResult):
             sections.append(_fit_section(it, geometry, drt, kk, dpi, i,
-                                         head or ("Single spectrum" if len(items) > 1 else "")))
+                                         head or ("Single spectrum" if len(items) > 1 else ""),
+                                         mapper))
         else:
-            body = _series_section(it, form, drt, kk, dpi, i)
+            body = _series_section(it, form, drt, kk, dpi, i, mapper)
             if head or len(items) > 1:
                 body = f"<h2>{_e(head or 'Temperature series')}</h2>" + body
             sections.append(body)
@@ -796,6 +847,7 @@ def write_report(
     notes: Sequence[str] = (),
     dpi: int = 100,
     headings: Sequence[str] | None = None,
+    mapper: Callable[..., Iterable[SpectrumPanel]] = map,
 ) -> Path:
     """Write one self-contained HTML report.
 
@@ -825,6 +877,11 @@ def write_report(
         Resolution of the embedded plots.
     headings
         A heading per item when several are given.
+    mapper
+        How each spectrum's :class:`SpectrumPanel` (DRT, lin-KK check and figure) is made:
+        ``mapper(fn, results, labels)`` as the builtin ``map`` (the default, one after
+        another); ``ProcessPoolExecutor.map`` makes them in parallel, and a wrapper can keep
+        the panels (their PNGs) to write as files without drawing them again.
 
     Returns
     -------
@@ -834,5 +891,6 @@ def write_report(
     from .output import write_text
 
     page = render_report(series_or_result, title=title, geometry=geometry, form=form,
-                         drt=drt, kk=kk, notes=notes, dpi=dpi, headings=headings)
+                         drt=drt, kk=kk, notes=notes, dpi=dpi, headings=headings,
+                         mapper=mapper)
     return write_text(path, page, force=force)

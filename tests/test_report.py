@@ -385,10 +385,26 @@ def test_demo_writes_report_and_plots_and_protects_existing_files(tmp_path, caps
     assert {"spectra", "arrhenius", "failures", "full_cell"} <= set(summary)
     assert summary["arrhenius"]["bulk"]["Ea_eV"] == pytest.approx(0.30, abs=0.01)
     names = {p.name for p in out.iterdir()}
-    assert {"report.html", "results.csv", "arrhenius.png", "full_cell.png"} <= names
-    assert len([n for n in names if n.startswith("nyquist_LATP_")]) == 8
+    assert {"report.html", "results.csv", "results_sulfide.csv", "arrhenius.png",
+            "arrhenius_sulfide.png", "full_cell.png"} <= names
+    assert len([n for n in names if n.startswith("fit_LATP_")]) == 8
+    # the sulfide pellet: blocking falls back to blocking-spike, the intercept less 1.83 Ohm
+    data = Path(__file__).resolve().parents[1] / "data"
+    truth = __import__("json").loads((data / "truth.json").read_text())["sulfide_pellet"]
+    for spec in summary["sulfide_pellet"]["spectra"]:
+        name = spec["source"].replace("\\", "/").rsplit("/", 1)[-1]
+        assert spec["circuit_name"] == "blocking-spike"
+        made = truth["spectra"][name]["electrolyte_ohm"]
+        assert spec["resistances_ohm"]["total"] == pytest.approx(made, rel=0.002)
+    assert summary["sulfide_pellet"]["arrhenius"]["total"]["Ea_eV"] == pytest.approx(
+        truth["Ea_eV"], abs=0.002)
     page = (out / "report.html").read_text(encoding="utf-8")
+    # 8 + 1 spectra and an Arrhenius plot, each spectrum's PNG also written as a file
     assert "not measurements" in page and len(IMG.findall(page)) == 10
+    embedded = set(IMG.findall(page))
+    drawn_once = [n for n in names if n.startswith("fit_") or n == "full_cell.png"]
+    assert len(drawn_once) == 9
+    assert all(base64.b64encode((out / n).read_bytes()).decode() in embedded for n in drawn_once)
 
     before = (out / "report.html").read_bytes()
     assert main(["demo", "--out", str(out)]) == 2
