@@ -10,6 +10,7 @@ when an arc relaxes above the measured window (``[hidden]``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
 import tomllib
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .circuit import Circuit
-from .exceptions import EisfitError
+from .exceptions import CircuitSyntaxError, EisfitError
 
 ROLES = (
     "series",
@@ -292,4 +293,22 @@ def resolve(circuit: str | Circuit | NamedCircuit) -> tuple[Circuit, NamedCircui
     if circuit.replace("_", "-") in known:
         nc = known[circuit.replace("_", "-")]
         return nc.parsed, nc
-    return Circuit(circuit), None
+    try:
+        return Circuit(circuit), None
+    except CircuitSyntaxError as exc:
+        hint = _name_hint(circuit, known)
+        if hint is None:
+            raise
+        raise CircuitSyntaxError(exc.circuit, exc.position, f"{exc.reason}; {hint}") from None
+
+
+def _name_hint(text: str, known: dict[str, NamedCircuit]) -> str | None:
+    """``did you mean 'blocking'? named circuits: ...`` for a string that looks like a
+    misspelt circuit name (letters, digits, ``-`` and ``_`` only); None for one that does not."""
+    word = text.strip()
+    if not word or not all(c.isalnum() or c in "-_" for c in word):
+        return None
+    names = sorted(known)
+    close = difflib.get_close_matches(word.lower().replace("_", "-"), names, n=1, cutoff=0.6)
+    listed = "named circuits: " + ", ".join(names)
+    return f"did you mean {close[0]!r}? {listed}" if close else listed

@@ -140,3 +140,20 @@ def test_a_closed_pipe_stops_quietly(pellet):
     proc.stderr.close()
     assert proc.wait(timeout=120) == 141
     assert err == ""
+
+
+@pytest.mark.parametrize("path_exists", [True, False])
+def test_a_misspelt_circuit_name_is_answered_with_the_name_meant(pellet, capsys, path_exists):
+    # checked before the file is read: `eisfit fit x --circuit blockin` names the circuit
+    path = str(pellet) if path_exists else str(pellet.parent / "x")
+    assert main(["fit", path, "--circuit", "blockin"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("eisfit: error: ")
+    assert "did you mean 'blocking'?" in err[0]
+    assert "named circuits: blocking, blocking-single, blocking-spike, full-cell" in err[0]
+
+
+def test_a_circuit_string_typo_gets_no_name_suggestion(pellet, capsys):
+    assert main(["fit", str(pellet), "--circuit", "R0-p(R1,CPE1"]) == 2
+    err = capsys.readouterr().err
+    assert "character 13" in err and "did you mean" not in err and "named circuits" not in err
