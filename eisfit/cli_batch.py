@@ -260,8 +260,9 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             )
         exclude.append(Path(temperatures))
     files = expand_paths(args.paths, exclude=exclude)
-    # a progress bar only for a person watching: not when output is piped or JSON is asked for
-    progress = sys.stdout.isatty() and sys.stderr.isatty() and not args.json
+    # a progress bar for a person watching: on stderr, only when stderr is a terminal (so
+    # `--json > out.json` still shows it, and a log file or a pipe gets none)
+    progress = sys.stderr.isatty()
     client = dask_client(args.scheduler) if args.scheduler else None
     try:
         with compiled.use_for(len(files)):

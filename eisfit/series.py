@@ -37,7 +37,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
-import sys
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -988,8 +987,8 @@ def fit_series(
     workers
         Processes fitting in parallel (1: in this process). Results do not depend on it.
     progress
-        Show a progress bar on stderr (one line, redrawn as spectra are fitted, erased at the
-        end).
+        Show a progress bar on stderr (rich: one line, redrawn as spectra are fitted, erased at
+        the end; drawn only where stderr is a terminal).
     client
         A ``dask.distributed.Client`` or scheduler address: the fits run on that cluster
         (``workers`` is then ignored). Needs ``eisfit[dask]``.
@@ -1146,25 +1145,29 @@ def fit_series(
 
 
 def _with_progress(
-    outcomes: Iterable[Any], total: int, stream: IO[str] | None = None, width: int = 30
+    outcomes: Iterable[Any], total: int, stream: IO[str] | None = None
 ) -> Iterator[Any]:
-    """Yield ``outcomes`` while drawing ``fitting  k/total [####....]`` on one line of
-    ``stream`` (stderr by default), erased when done."""
-    out = stream if stream is not None else sys.stderr
+    """Yield ``outcomes`` while rich draws ``fitting ━━━━╺━━━ k/total 0:00:03 0:00:05`` (done,
+    elapsed, left) on one line of ``stream`` (stderr by default), erased when done. Nothing is
+    drawn where ``stream`` is not a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    def draw(k: int) -> None:
-        filled = int(round(width * k / total)) if total else width
-        bar = "#" * filled + "." * (width - filled)
-        out.write(f"\rfitting {k:>{len(str(total))}}/{total} [{bar}]")
-        out.flush()
-
-    draw(0)
-    k = 0
-    try:
+    console = Console(file=stream) if stream is not None else Console(stderr=True)
+    if not console.is_terminal:  # a log file or a pipe: not even a blank line
+        yield from outcomes
+        return
+    columns = (TextColumn("fitting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("fitting", total=total)
         for item in outcomes:
-            k += 1
-            draw(k)
+            bar.advance(task)
             yield item
-    finally:
-        out.write("\r" + " " * (width + 2 * len(str(total)) + 12) + "\r")
-        out.flush()

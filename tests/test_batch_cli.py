@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -214,23 +216,44 @@ def test_arrhenius_figure_shows_joint_lines(folder):
     assert float(joint[0].split("= ")[1].split(" ")[0]) == pytest.approx(0.35, abs=0.01)
 
 
-def test_no_progress_bar_when_piped(folder, capsys):
-    # under pytest stdout and stderr are not terminals: no bar, with or without --json
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal (what a person watching a batch has)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(folder, capsys):
+    # under pytest stderr is not a terminal: no bar, with or without --json
     assert run(["batch", str(folder), "--workers", "1"]) == 0
+    assert "fitting" not in capsys.readouterr().err
+    assert run(["batch", str(folder), "--workers", "1", "--json"]) == 0
     assert "fitting" not in capsys.readouterr().err
 
 
-def test_progress_bar_draws_and_erases():
-    import io
+def test_progress_bar_on_a_terminal_stderr(folder, monkeypatch, capsys):
+    # stdout piped (--json into a file) and stderr a terminal: the bar goes to stderr only
+    # and counts the folder's 5 spectra
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    assert run(["batch", str(folder), "--workers", "1", "--json"]) == 0
+    out = capsys.readouterr().out
+    json.loads(out)  # stdout holds the JSON document alone
+    text = fake.getvalue()
+    assert "fitting" in text and "5/5" in text
+    assert "\x1b[" in text  # drawn with terminal control codes (redrawn, then erased)
+    assert "fitting" not in out
 
+
+def test_progress_bar_passes_every_outcome_through():
     from eisfit.series import _with_progress
 
-    buf = io.StringIO()
-    assert list(_with_progress(iter("abcd"), 4, stream=buf, width=8)) == list("abcd")
-    text = buf.getvalue()
-    assert "fitting 0/4 [........]" in text and "fitting 4/4 [########]" in text
-    assert "fitting 2/4 [####....]" in text
-    assert text.endswith("\r")  # the line is blanked at the end
+    fake = _Terminal()
+    assert list(_with_progress(iter("abcd"), 4, stream=fake)) == list("abcd")
+    assert "4/4" in fake.getvalue()
+    quiet = io.StringIO()  # not a terminal: nothing drawn
+    assert list(_with_progress(iter("abcd"), 4, stream=quiet)) == list("abcd")
+    assert quiet.getvalue() == ""
 
 
 def test_batch_runs_the_kk_check_unless_told_not_to(tmp_path, capsys):
