@@ -552,6 +552,14 @@ class FitResult:
         )
 
 
+def _nominal(x: Any) -> float:
+    return float(uncertainties.nominal_value(x))
+
+
+def _std(x: Any) -> float:
+    return float(uncertainties.std_dev(x))
+
+
 def _figure_html(result: FitResult) -> str:
     """The fit's Nyquist and residual plot as an embedded image; nothing if it cannot be drawn."""
     try:
@@ -570,14 +578,6 @@ def _fmt_err(value: float, err: float | None, unit: str = "") -> str:
     if text != NOT_DETERMINED and not determined(value, err):
         text = f"{NOT_DETERMINED} ({text})"
     return text
-
-def _nominal(x: Any) -> float:
-    return float(uncertainties.nominal_value(x))
-
-
-def _std(x: Any) -> float:
-    return float(uncertainties.std_dev(x))
-
 
 
 # --------------------------------------------------------------------------- building
