@@ -21,7 +21,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..exceptions import ReaderError
-from .normalise import NUMBER_RE, classify_column, decode_text, looks_binary, split_lines
+from .normalise import NUMBER_RE, Lines, classify_column, decode_text, looks_binary
 
 #: Most bytes of a text file read (a spectrum file is kilobytes to a few megabytes).
 MAX_TEXT_BYTES = 200 * 1024 * 1024
@@ -45,7 +45,7 @@ class TextFile:
 
     path: Path
     encoding: str
-    lines: list[str]
+    lines: Sequence[str]
     ends_with_newline: bool
 
 
@@ -157,11 +157,11 @@ def load_text(path: str | Path) -> TextFile:
             p, f"binary content (byte 0x{data[off]:02x}) where text was expected", offset=off
         )
     text, enc = decode_text(data, p)
-    del data  # only the lines are kept: a file costs its text and its lines while it is split
+    del data  # only the text is kept, with the offsets of its lines (Lines)
     if "\x00" in text:
         i = text.index("\x00")
         raise ReaderError(p, "NUL character in text", line=text[:i].count("\n") + 1)
-    return TextFile(p, enc, split_lines(text), text.endswith(("\n", "\r")))
+    return TextFile(p, enc, Lines(text), text.endswith(("\n", "\r")))
 
 
 # ----------------------------------------------------------------------------- fields

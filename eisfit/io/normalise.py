@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -37,6 +38,7 @@ __all__ = [
     "ColumnInfo",
     "classify_column",
     "decode_text",
+    "Lines",
     "split_lines",
     "looks_binary",
     "parse_number",
@@ -128,6 +130,53 @@ def decode_text(data: bytes, path: str | Path) -> tuple[str, str]:
 
 
 _LINE_END = re.compile(r"\r\r\n|\r\n|\r|\n")
+
+
+class Lines(Sequence[str]):
+    """The lines of a text without their line ends, as :func:`split_lines` gives them, kept as
+    the text itself and two packed arrays of offsets (16 bytes a line) instead of a string
+    object per line: a large file costs about its text, and each line is cut when it is read.
+
+    Indexing gives a line, a slice a list of lines, iteration each line in turn.
+    """
+
+    __slots__ = ("_text", "_starts", "_stops")
+
+    def __init__(self, text: str) -> None:
+        bounds = array("q")
+        for m in _LINE_END.finditer(text):
+            bounds.append(m.start())
+            bounds.append(m.end())
+        self._text = text
+        self._stops = array("q", bounds[0::2])
+        self._stops.append(len(text))
+        self._starts = array("q", [0])
+        self._starts.extend(bounds[1::2])
+        if self._starts[-1] == len(text):  # the text ends with a line end: no last line
+            self._starts.pop()
+            self._stops.pop()
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            text = self._text
+            return [
+                text[a:b] for a, b in zip(self._starts[index], self._stops[index], strict=True)
+            ]
+        return self._text[self._starts[index] : self._stops[index]]
+
+    def __iter__(self) -> Iterator[str]:
+        text = self._text
+        for a, b in zip(self._starts, self._stops, strict=True):
+            yield text[a:b]
 
 
 def split_lines(text: str) -> list[str]:
