@@ -27,7 +27,7 @@ import numpy as np
 
 from .exceptions import EisfitError
 from .result import FitResult, arc_tau
-from .series_checks import Facts, violations
+from .series_checks import WINDOW, Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
 
@@ -89,6 +89,10 @@ WALK_MAX_SPECTRA = 50
 #: A refit that stops breaking a physics check is kept when its χ² is at most this fraction
 #: above the fit it replaces.
 CHI2_TOLERANCE = 0.05
+#: A batch of more than :data:`WALK_MAX_SPECTRA` spectra of which more than this fraction break
+#: the physics checks is not one cell's temperature series: its spectra are not refitted from
+#: their neighbours for the checks' sake.
+UNRELATED_FRACTION = 0.25
 #: A refit this far below the χ² of the fit it replaces is kept whatever the checks say.
 CLEARLY_LOWER = 0.5
 
@@ -137,6 +141,21 @@ def refit_from_neighbours(
     return out
 
 
+def _judged(
+    facts: Facts, order: list[int], k: int, refit: FitResult
+) -> tuple[dict[Any, Any], dict[Any, Any], Facts]:
+    """The violations of the fit at rank ``k`` of ``order`` (temperature order) before and with
+    ``refit`` in its place, judged on the :data:`~eisfit.series_checks.WINDOW` fits either side
+    (a copy of that window only, so a long series costs the same per refit)."""
+    window = np.asarray(order[max(0, k - WINDOW) : k + WINDOW + 1])
+    here = int(np.flatnonzero(window == order[k])[0])
+    local = facts.subset(window)
+    old = {v.key: v for v in violations(local, here)}
+    local.set(here, refit)
+    new = {v.key: v for v in violations(local, here)}
+    return old, new, local
+
+
 def _neighbour_refits(
     results: Sequence[FitResult],
     temperatures_K: Sequence[float],
@@ -176,7 +195,13 @@ def _neighbour_refits(
     median = float(np.median(chi2))
     # spectra that break a physics check of the series (see eisfit.series_checks)
     bad = {v.index for v in violations(facts)} if physics else set()
+    if n > WALK_MAX_SPECTRA and len(bad) > UNRELATED_FRACTION * n:
+        # most of a long batch breaks the checks: its spectra are not one cell's temperature
+        # series (unrelated cells named by temperature), and their neighbours are no better
+        # starting points; the checks still leave the points out of the Arrhenius fits
+        bad = set()
     order = sorted(range(n), key=lambda i: temps[i])
+    rank = {i: k for k, i in enumerate(order)}
     refits: dict[int, FitResult] = {}
 
     def current(j: int) -> FitResult:
@@ -209,10 +234,7 @@ def _neighbour_refits(
             )
         except EisfitError:
             continue
-        old = {v.key: v for v in violations(facts, i)} if physics else {}
-        trial = facts.copy()
-        trial.set(i, refit)
-        new = {v.key: v for v in violations(trial, i)} if physics else {}
+        old, new, trial = _judged(facts, order, rank[i], refit) if physics else ({}, {}, facts)
         lower = refit.chi_square < 0.99 * r.chi_square
         fixed = [v for key, v in old.items() if key not in new]
         keep = (
@@ -229,7 +251,7 @@ def _neighbour_refits(
             if fixed:
                 note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
             refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
-            facts = trial
+            facts.set(i, refit)
             if not new:
                 bad.discard(i)
     return refits
