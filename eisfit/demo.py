@@ -96,12 +96,12 @@ def _files(folder: Path) -> list[Path]:
     return files
 
 
-def _arrhenius_png(fits: dict[str, Any], dpi: int = 200) -> bytes:
+def _arrhenius_png(fits: dict[str, Any]) -> bytes:
     """The Arrhenius figure of ``fits`` as PNG (module level: drawn in a worker process)."""
-    from .plot import arrhenius_figure
+    from .plot import PNG_DPI, arrhenius_figure
     from .report import figure_png
 
-    return figure_png(arrhenius_figure(fits), dpi)
+    return figure_png(arrhenius_figure(fits), PNG_DPI)
 
 
 class _Progress:
