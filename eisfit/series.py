@@ -122,7 +122,7 @@ class _Points:
         self.points: dict[str, _RolePoints] = {}
         self.roles: dict[str, None] = {}
         self.capacitance_roles: dict[str, None] = {}
-        self.facts = Facts(series.temperatures_K, series.labels)
+        self.facts = Facts(series.temperatures_K)
         self._violations: list[Violation] | None = None
 
     def violations(self) -> list[Violation]:

@@ -323,14 +323,11 @@ class Facts:
     ----------
     temperatures_K
         Temperature of each fit in K.
-    labels
-        Name of each fit, for the reasons (default ``spectrum i``).
     """
 
-    def __init__(self, temperatures_K: Sequence[float], labels: Sequence[str] | None = None):
+    def __init__(self, temperatures_K: Sequence[float]):
         self.t = np.asarray([float(x) for x in temperatures_K], float)
         n = self.t.size
-        self.labels = list(labels) if labels is not None else [f"spectrum {i}" for i in range(n)]
         self.r: dict[str, np.ndarray] = {}
         self.se: dict[str, np.ndarray] = {}
         self.c: dict[str, np.ndarray] = {}
@@ -362,22 +359,11 @@ class Facts:
         self.kk[i] = kk_failed(result.warnings)
         self.kk_excess[i] = kk_excess(result.warnings)
 
-    def copy(self) -> Facts:
-        """An independent copy (to try a refit in one position)."""
-        out = Facts.__new__(Facts)
-        out.t, out.labels, out.kk = self.t, self.labels, self.kk.copy()
-        out.kk_excess = self.kk_excess.copy()
-        out.r = {k: v.copy() for k, v in self.r.items()}
-        out.se = {k: v.copy() for k, v in self.se.items()}
-        out.c = {k: v.copy() for k, v in self.c.items()}
-        return out
-
     def subset(self, positions: np.ndarray) -> Facts:
         """The facts of some positions only (in that order)."""
         out = Facts.__new__(Facts)
         out.t, out.kk = self.t[positions], self.kk[positions]
         out.kk_excess = self.kk_excess[positions]
-        out.labels = [self.labels[i] for i in positions]
         out.r = {k: v[positions] for k, v in self.r.items()}
         out.se = {k: v[positions] for k, v in self.se.items()}
         out.c = {k: v[positions] for k, v in self.c.items()}
