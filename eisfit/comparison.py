@@ -776,13 +776,9 @@ def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
     """
     from .capacitance import verdicts, warning_text
 
-    caps = {
-        arc.role: float(np.real(getattr(arc.capacitance, "nominal_value", arc.capacitance)))
-        for arc in result.arcs
-    }
     return [
         warning_text(result.named, v, geometry)
-        for v in verdicts(result.named, caps, geometry)
+        for v in verdicts(result.named, result.capacitances, geometry)
     ]
 
 
