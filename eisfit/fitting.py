@@ -24,7 +24,7 @@ from .circuit import Circuit
 from .engine import Problem, Solution, lm_batch, solutions_at, solve, start_coordinates
 from .exceptions import ArgumentError, FitError
 from .named import NamedCircuit, resolve
-from .result import FitResult, build_result
+from .result import FitResult, arc_tau, build_result
 from .search import Search, search_further
 from .spectrum import Spectrum
 from .weighting import weights
@@ -349,9 +349,8 @@ def electrode_arc(circuit: Circuit, named: NamedCircuit, params: np.ndarray) -> 
     for arc in guess.structure(circuit).arcs:
         if arc.kind != "rq":
             continue
-        role = named.roles.get(arc.names[0], "")
-        r, q, n = (float(params[i]) for i in arc.indices)
-        c = (r * q) ** (1 / n) / r
+        r, tau = arc_tau(params, arc.indices)
+        role, c = named.roles.get(arc.names[0], ""), tau / r
         if named.electrode_like(role, c):
             return f"the {role} arc's effective capacitance is {c:.2g} F, an electrode's"
     return None
@@ -432,7 +431,6 @@ def fit(
     check_arguments(circuit, weighting, external_resistance)
     _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
-        check_external(external_resistance)
         if params is not None or fixed:
             raise FitError(
                 "circuit='auto' fits named circuits from their own starts: drop params/fixed"
@@ -442,7 +440,6 @@ def fit(
         return fit_auto(
             spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk
         )
-    check_external(external_resistance)
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
     extra = _check_starts(starts, circ)
@@ -704,13 +701,14 @@ def _apexes(result: FitResult) -> list[tuple[float, bool]]:
     counted into the intercept included), and whether the data determine its resistance to
     30 %."""
     records = list(result.records.values())
+    values = [rec.value for rec in records]
     out = []
     for arc in guess.structure(result.circuit).arcs:
         if arc.kind == "rq":
-            r, q, n = (records[i].value for i in arc.indices)
+            r, tau = arc_tau(values, arc.indices)
             err = records[arc.indices[0]].stderr
             sharp = err is not None and bool(np.isfinite(err)) and err < 0.3 * r
-            out.append((1.0 / (2 * np.pi * (r * q) ** (1 / n)), sharp))
+            out.append((1.0 / (2 * np.pi * tau), sharp))
     return out
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from . import guess
 from .engine import Problem, Solution
 from .floor import floor_chi_square
+from .result import arc_tau
 
 __all__ = ["SEARCH_FACTOR", "WARN_FACTOR", "Search", "search_further", "reduced_chi_square"]
 
@@ -180,9 +181,7 @@ def _starts(
     tau_lo = 1 / (2 * np.pi * float(np.min(f)))
     z_max = float(np.max(np.abs(z)))
     if arcs:
-        rtn = [
-            (best[r], (best[r] * best[q]) ** (1 / best[n]), best[n]) for r, q, n in arcs
-        ]
+        rtn = [(*arc_tau(best, arc), best[arc[2]]) for arc in arcs]
         dom = int(np.argmax([x[0] for x in rtn]))
         r_d, t_d, n_d = rtn[dom]
         small = [k for k in range(len(arcs)) if k != dom]
