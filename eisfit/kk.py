@@ -314,7 +314,7 @@ def voigt_design(
     return a, x_wt, d
 
 
-def _lstsq(a: np.ndarray, b: np.ndarray, quick: bool = False) -> np.ndarray:
+def scaled_lstsq(a: np.ndarray, b: np.ndarray, quick: bool = False) -> np.ndarray:
     """Least-squares solution of ``a x ≈ b`` with the columns of ``a`` scaled to unit norm.
 
     The columns of a lin-KK design matrix differ by many orders of magnitude (ωL at 1 GHz
@@ -362,17 +362,17 @@ def _solve(
     np.multiply(z.real, inv, out=b_re)
     np.multiply(z.imag, inv, out=b_im)
     if fit_type == "complex":
-        x = _lstsq(a, b, quick)
+        x = scaled_lstsq(a, b, quick)
     elif fit_type == "real":
         # real part: R0 and R_k only (L and C are purely imaginary); then L, C from the rest
         x = np.zeros(n_col)
-        x[:n_vk] = _lstsq(a_re[:, :n_vk], b_re)
+        x[:n_vk] = scaled_lstsq(a_re[:, :n_vk], b_re)
         if n_col > n_vk:
             rest = b_im - a_im[:, :n_vk] @ x[:n_vk]
-            x[n_vk:] = _lstsq(a_im[:, n_vk:], rest)
+            x[n_vk:] = scaled_lstsq(a_im[:, n_vk:], rest)
     else:  # imag: R_k, L, C from Z''; R0 from Z' with 1/|Z|² weights (Boukamp 1995, Eq. 7)
         x = np.zeros(n_col)
-        x[1:] = _lstsq(a_im[:, 1:], b_im)
+        x[1:] = scaled_lstsq(a_im[:, 1:], b_im)
         zre = d @ x[1:n_vk]
         wts = inv * inv
         x[0] = np.sum(wts * (z.real - zre)) / np.sum(wts)
