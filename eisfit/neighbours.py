@@ -143,7 +143,7 @@ def refit_from_neighbours(
 
 def _judged(
     facts: Facts, order: list[int], k: int, refit: FitResult
-) -> tuple[dict[Any, Any], dict[Any, Any], Facts]:
+) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """The violations of the fit at rank ``k`` of ``order`` (temperature order) before and with
     ``refit`` in its place, judged on the :data:`~eisfit.series_checks.WINDOW` fits either side
     (a copy of that window only, so a long series costs the same per refit)."""
@@ -153,7 +153,7 @@ def _judged(
     old = {v.key: v for v in violations(local, here)}
     local.set(here, refit)
     new = {v.key: v for v in violations(local, here)}
-    return old, new, local
+    return old, new
 
 
 def _neighbour_refits(
@@ -234,7 +234,7 @@ def _neighbour_refits(
             )
         except EisfitError:
             continue
-        old, new, trial = _judged(facts, order, rank[i], refit) if physics else ({}, {}, facts)
+        old, new = _judged(facts, order, rank[i], refit) if physics else ({}, {})
         lower = refit.chi_square < 0.99 * r.chi_square
         fixed = [v for key, v in old.items() if key not in new]
         keep = (
