@@ -21,6 +21,7 @@ lower left) with the fewest markers and curve points under it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,19 +122,10 @@ class LabelPlacer(Artist):
         ax = self._ax
         px_per_pt = renderer.points_to_pixels(1.0)
         pts, rad, curve = [], [], []
-        for line in ax.lines:
-            if not line.get_visible() or line.get_gid() == "eisfit-leader":
+        for line, disp in _line_points(ax, axbox):
+            if line.get_gid() == "eisfit-leader":
                 continue
-            xy = np.asarray(line.get_xydata(), float)
-            if xy.size == 0:
-                continue
-            disp = line.get_transform().transform(xy)
-            disp = disp[np.all(np.isfinite(disp), axis=1)]
-            inside = ((disp[:, 0] >= axbox.x0) & (disp[:, 0] <= axbox.x1)
-                      & (disp[:, 1] >= axbox.y0) & (disp[:, 1] <= axbox.y1))
-            disp = disp[inside]
-            marker = line.get_marker()
-            if marker not in (None, "", "None", " ", "none"):
+            if _has_marker(line):
                 r = 0.5 * float(line.get_markersize()) * px_per_pt + 1.0
                 pts.append(disp)
                 rad.append(np.full(len(disp), r))
@@ -342,12 +334,14 @@ def text_boxes(fig: Any) -> list[tuple[Any, Bbox]]:
     return out
 
 
-def marker_points(ax: Any) -> np.ndarray:
-    """Display positions (pixels) of the markers drawn inside ``ax``, after a draw."""
-    box = ax.get_window_extent()
-    pts = []
+def _has_marker(line: Line2D) -> bool:
+    return line.get_marker() not in (None, "", "None", " ", "none")
+
+
+def _line_points(ax: Any, box: Bbox) -> Iterator[tuple[Line2D, np.ndarray]]:
+    """Each visible line of ``ax`` with its finite points inside ``box`` (display pixels)."""
     for line in ax.lines:
-        if not line.get_visible() or line.get_marker() in (None, "", "None", " ", "none"):
+        if not line.get_visible():
             continue
         xy = np.asarray(line.get_xydata(), float)
         if xy.size == 0:
@@ -355,5 +349,10 @@ def marker_points(ax: Any) -> np.ndarray:
         d = line.get_transform().transform(xy)
         keep = (np.all(np.isfinite(d), axis=1) & (d[:, 0] >= box.x0) & (d[:, 0] <= box.x1)
                 & (d[:, 1] >= box.y0) & (d[:, 1] <= box.y1))
-        pts.append(d[keep])
+        yield line, d[keep]
+
+
+def marker_points(ax: Any) -> np.ndarray:
+    """Display positions (pixels) of the markers drawn inside ``ax``, after a draw."""
+    pts = [d for line, d in _line_points(ax, ax.get_window_extent()) if _has_marker(line)]
     return np.concatenate(pts) if pts else np.zeros((0, 2))
