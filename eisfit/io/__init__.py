@@ -98,7 +98,7 @@ def _path_and_format(path: object, format: object) -> Path:
 
 
 def _head(path: Path) -> bytes:
-    check_regular(path)
+    """The first bytes of ``path``, which :func:`~eisfit.io._text.check_regular` has passed."""
     try:
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
@@ -115,6 +115,7 @@ def detect_format(path: str | Path) -> str:
         If no reader recognises the file.
     """
     p = _path_and_format(path, None)
+    check_regular(p)
     info, _ = detect(_head(p), p)
     return info.name
 

@@ -66,8 +66,9 @@ _NOT_REGULAR = (
 )
 
 
-def check_regular(path: str | Path) -> None:
-    """Refuse, before anything opens it, a path that is not a regular file.
+def check_regular(path: str | Path) -> os.stat_result:
+    """Refuse, before anything opens it, a path that is not a regular file; return its
+    ``os.stat`` (for its size).
 
     A named pipe would block ``open`` until a writer comes, and a device such as
     ``/dev/zero`` never ends; neither has a size the byte cap could check.
@@ -79,14 +80,16 @@ def check_regular(path: str | Path) -> None:
     """
     p = Path(path)
     try:
-        mode = os.stat(p).st_mode
+        st = os.stat(p)
     except OSError as exc:
         raise os_error(p, exc) from None
+    mode = st.st_mode
     if stat.S_ISDIR(mode):
         raise ReaderError(p, "is a folder, expected a file")
     if not stat.S_ISREG(mode):
         kind = next((k for test, k in _NOT_REGULAR if test(mode)), "a special file")
         raise ReaderError(p, f"is {kind}, not a regular file: expected an impedance data file")
+    return st
 
 
 def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
@@ -101,9 +104,8 @@ def read_bytes(path: str | Path, expected: str | None = None) -> bytes:
         error saying so.
     """
     p = Path(path)
-    check_regular(p)
+    size = check_regular(p).st_size
     try:
-        size = p.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise ReaderError(p, f"file is {size} bytes; more than {MAX_TEXT_BYTES} is refused")
         with open(p, "rb") as fh:
