@@ -481,30 +481,24 @@ class FitResult:
                     f"    {role:<18} C_eff = {_fmt_err(_nominal(c), _std(c), 'F')}, "
                     f"apex = {_fmt_err(_nominal(f), _std(f), 'Hz')}, n = {n}"
                 )
-        if geometry is not None and not getattr(geometry, "has_thickness", True):
-            lines.append("[[Area-specific resistance]]")
+        if geometry is not None:
+            # without a thickness only the area-specific resistance, else the conductivity
+            area_only = not getattr(geometry, "has_thickness", True)
+            title, unit, quantities = (
+                ("Area-specific resistance", "Ohm cm2", self.asr(geometry)) if area_only
+                else ("Conductivity", "S/cm", self.conductivity(geometry))
+            )
+            lines.append(f"[[{title}]]")
             lines.append(f"    geometry     = {geometry}")
             if getattr(geometry, "note", None):
                 lines.append(f"    note         = {geometry.note}")
-            for role, a in self.asr(geometry).items():
-                value = uncertainties.nominal_value(a)
-                text = _fmt_err(value, uncertainties.std_dev(a)) + " Ohm cm2"
-                if not math.isfinite(value):
-                    text = "not determined"
-                lines.append(f"    {role:<18} = {text}")
-            lines.append("    conductivity = not computed: it needs the thickness (--thickness)")
-        elif geometry is not None:
-            lines.append("[[Conductivity]]")
-            lines.append(f"    geometry     = {geometry}")
-            if getattr(geometry, "note", None):
-                lines.append(f"    note         = {geometry.note}")
-            for role, s in self.conductivity(geometry).items():
-                value = uncertainties.nominal_value(s)
-                if not math.isfinite(value):
-                    lines.append(f"    {role:<18} = not determined")
-                    continue
-                text = _fmt_err(value, uncertainties.std_dev(s))
-                lines.append(f"    {role:<18} = {text} S/cm")
+            for role, q in quantities.items():
+                value = _nominal(q)
+                text = f"{_fmt_err(value, _std(q))} {unit}" if math.isfinite(value) else None
+                lines.append(f"    {role:<18} = {text or NOT_DETERMINED}")
+            if area_only:
+                lines.append("    conductivity = not computed: it needs the thickness "
+                             "(--thickness)")
         lines.append("[[Warnings]]")
         if self.warnings:
             lines.extend(f"    - {w}" for w in self.warnings)
