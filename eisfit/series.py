@@ -105,6 +105,14 @@ def _is_interface(role: str) -> bool:
     return role.endswith(_INTERFACE_SUFFIX)
 
 
+def _ordered_roles(seen: Iterable[str]) -> list[str]:
+    """Roles in :attr:`Series.roles` order: the usual ones first, then the rest as met."""
+    preferred = ("series", "bulk", "grain_boundary", "electrolyte", "interface",
+                 "anode_interface", "cathode_interface", "diffusion", "total")
+    seen = dict.fromkeys(seen)
+    return [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
+
+
 class _Points:
     """What one pass over a series' results collects, one result at a time (:meth:`add`):
     each role's values as :meth:`Series.arrhenius` analyses them, and the resistance and
@@ -249,9 +257,7 @@ class Series:
             for r in self.results:
                 for k in r.resistances:
                     seen.setdefault(k, None)
-        preferred = ("series", "bulk", "grain_boundary", "electrolyte", "interface",
-                     "anode_interface", "cathode_interface", "diffusion", "total")
-        return [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
+        return _ordered_roles(seen)
 
     # ------------------------------------------------------------------ physics
     def _quantity(self, result: FitResult, role: str) -> tuple[Any, str] | None:
@@ -356,8 +362,14 @@ class Series:
         ArrheniusError
             Fewer than ``min_points`` usable points.
         """
-        keep = self.keep_all if keep_all is None else bool(keep_all)
         points = self._cached_points() or self._collect_points([role])
+        return self._arrhenius(points, role, form, min_points, keep_all)
+
+    def _arrhenius(
+        self, points: _Points, role: str, form: str, min_points: int, keep_all: bool | None
+    ) -> ArrheniusResult:
+        """:meth:`arrhenius` from points already collected (with their physics checks)."""
+        keep = self.keep_all if keep_all is None else bool(keep_all)
         pts = points.points.get(role) or _RolePoints()
         have = set(pts.index)
         skipped = [lab for i, lab in enumerate(self.labels) if i not in have]
@@ -474,12 +486,13 @@ class Series:
 
     def arrhenius_all(self, form: str = "ln(sigma*T)") -> dict[str, ArrheniusResult]:
         """:meth:`arrhenius` for every thermally activated role with at least two points."""
+        points = self._cached_points() or self._collect_points(None)  # one pass, checks once
         out = {}
-        for role in self.roles:
+        for role in _ordered_roles(points.roles):
             if role in _NOT_ACTIVATED:
                 continue
             try:
-                out[role] = self.arrhenius(role, form)
+                out[role] = self._arrhenius(points, role, form, 2, None)
             except ArrheniusError:
                 continue
         return out
