@@ -20,10 +20,9 @@ from ..exceptions import ReaderError
 from ..spectrum import Spectrum
 from ._text import TextFile, date_and_time, load_text
 from .normalise import (
-    MAX_PHASE_DEG,
     add_assumption,
     add_note,
-    check_range,
+    check_polar,
     make_spectrum,
     parse_number,
     polar_to_complex,
@@ -241,11 +240,7 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
         raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)
     fa, aa, ba = np.array(f), np.array(a), np.array(b)
     if rn == "Zmod":
-        check_range(path, rn, aa, ln, low=0.0, expected="a modulus |Z| >= 0")
-        check_range(
-            path, im_n, ba, ln, low=-MAX_PHASE_DEG, high=MAX_PHASE_DEG,
-            expected="a phase within ±360°",
-        )
+        check_polar(path, rn, aa, im_n, ba, ln)
     z = polar_to_complex(aa, ba) if rn == "Zmod" else aa + 1j * ba
     if temps:
         t = np.array(temps)

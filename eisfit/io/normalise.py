@@ -602,6 +602,33 @@ def check_range(
     )
 
 
+def check_frequency(
+    path: str | Path, name: str, f: np.ndarray, lines: Sequence[int] | np.ndarray | None
+) -> None:
+    """:func:`check_range` for a frequency column (Hz): at most :data:`MAX_FREQUENCY_HZ`."""
+    check_range(
+        path, name, f, lines, high=MAX_FREQUENCY_HZ,
+        expected=f"a frequency up to {MAX_FREQUENCY_HZ:.0e} Hz",
+    )
+
+
+def check_polar(
+    path: str | Path,
+    mod_name: str,
+    mod: np.ndarray,
+    phase_name: str,
+    phase: np.ndarray,
+    lines: Sequence[int] | np.ndarray | None,
+) -> None:
+    """:func:`check_range` for a ``|Z|`` column (>= 0) and a phase column in degrees (within
+    ±:data:`MAX_PHASE_DEG`)."""
+    check_range(path, mod_name, mod, lines, low=0.0, expected="a modulus |Z| >= 0")
+    check_range(
+        path, phase_name, phase, lines, low=-MAX_PHASE_DEG, high=MAX_PHASE_DEG,
+        expected="a phase within ±360°",
+    )
+
+
 def make_spectrum(
     path: str | Path,
     frequency: Any,
@@ -660,10 +687,7 @@ def make_spectrum(
         )
     if f.size == 0:
         raise ReaderError(path, "no impedance data points (frequency > 0) found")
-    check_range(
-        path, "frequency", f, ln, high=MAX_FREQUENCY_HZ,
-        expected=f"a frequency up to {MAX_FREQUENCY_HZ:.0e} Hz",
-    )
+    check_frequency(path, "frequency", f, ln)
     if f.size > 1:
         rep = np.zeros(f.size, bool)
         rep[1:] = (f[1:] == f[:-1]) & (zz[1:] == zz[:-1])
@@ -760,10 +784,7 @@ def spectra_from_columns(
         )
     fcol = by_q["frequency"]
     f = np.asarray(columns[fcol], float) * infos[fcol].factor
-    check_range(
-        path, fcol, f, lines, high=MAX_FREQUENCY_HZ,
-        expected=f"a frequency up to {MAX_FREQUENCY_HZ:.0e} Hz",
-    )
+    check_frequency(path, fcol, f, lines)
     if "re" in by_q and "im" in by_q:
         rcol, icol = by_q["re"], by_q["im"]
         re_ = np.asarray(columns[rcol], float) * infos[rcol].factor
@@ -787,11 +808,7 @@ def spectra_from_columns(
         mcol, pcol = by_q["modulus"], by_q["phase"]
         mod = np.asarray(columns[mcol], float) * infos[mcol].factor
         ph = np.asarray(columns[pcol], float) * infos[pcol].factor * infos[pcol].sign
-        check_range(path, mcol, mod, lines, low=0.0, expected="a modulus |Z| >= 0")
-        check_range(
-            path, pcol, ph, lines, low=-MAX_PHASE_DEG, high=MAX_PHASE_DEG,
-            expected="a phase within ±360°",
-        )
+        check_polar(path, mcol, mod, pcol, ph, lines)
         z = polar_to_complex(mod, ph)
         add_note(m0, f"Z computed from {mcol!r} and {pcol!r}")
         wrapped = np.abs(ph) > 90
