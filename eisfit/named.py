@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import math
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .capacitance import AREA_ROLES, REFERENCE_CELL
 from .circuit import Circuit
 from .exceptions import CircuitSyntaxError, EisfitError
 
@@ -93,7 +93,7 @@ class NamedCircuit:
     path: str = ""
     fallbacks: tuple[str, ...] = ()
     capacitance_unit: dict[str, tuple[float, float]] = field(default_factory=dict)
-    reference_cell: tuple[float, float] = (0.1, math.pi * 0.25)
+    reference_cell: tuple[float, float] = REFERENCE_CELL
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # a shipped circuit (or one of its variants) is pickled by name: unpickling shares the
@@ -236,8 +236,6 @@ def _reference_cell(path: str, table: Any) -> tuple[float, float]:
 
 def _capacitances(path: str, data: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """Role -> capacitance range per unit cell constant (F/cm) or per unit area (F/cm²)."""
-    from .capacitance import AREA_ROLES
-
     out: dict[str, tuple[float, float]] = {}
     for table, per_area in (("capacitance_per_cell_constant", False),
                             ("capacitance_per_area", True)):
