@@ -43,7 +43,7 @@ AREA_ROLES = frozenset({"electrode", "interface", "anode_interface", "cathode_in
 REFERENCE_CELL = (0.1, math.pi * 0.25)
 
 
-def _cell(named: Any, geometry: Any) -> tuple[float | None, float | None]:
+def _cell(geometry: Any) -> tuple[float | None, float | None]:
     """(cell constant in 1/cm, area in cm²) of the geometry; None where it does not say."""
     if geometry is None:
         return None, None
@@ -108,7 +108,7 @@ def expected_range(named: Any, role: str, geometry: Any = None) -> tuple[float, 
     unit = per_unit(named, role)
     if unit is None:
         return None
-    k, area = _cell(named, geometry)
+    k, area = _cell(geometry)
     thickness_ref, area_ref = named.reference_cell
     if role in AREA_ROLES:
         a = area if area is not None else area_ref
@@ -176,7 +176,7 @@ def warning_text(named: Any, verdict: Verdict, geometry: Any = None) -> str:
     """
     role, may_be, c = verdict
     hint = f" and in the {may_be} range: the arc may be the {may_be}" if may_be else ""
-    k, area = _cell(named, geometry)
+    k, area = _cell(geometry)
     unit = per_unit(named, role)
     assert unit is not None
     lo, hi = unit
