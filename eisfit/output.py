@@ -62,6 +62,10 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _exists(p: Path) -> OutputExistsError:
+    return OutputExistsError(f"{p}: already exists; pass --force to overwrite it")
+
+
 def _folder_problem(folder: Path) -> str | None:
     """Why ``folder`` cannot hold files, or None when it is an existing folder."""
     if folder.is_dir():
@@ -115,7 +119,7 @@ def check_writable(
     if p.is_dir():
         raise OutputError(f"{p}: is a folder; give a file name")
     if os.path.lexists(p) and not force:
-        raise OutputExistsError(f"{p}: already exists; pass --force to overwrite it")
+        raise _exists(p)
     parent = p.parent
     problem = _folder_problem(parent)
     if problem is not None:
@@ -145,7 +149,7 @@ def _move_into_place(src: str | Path, dst: Path, force: bool) -> None:
     try:
         os.link(src, dst)
     except FileExistsError:
-        raise OutputExistsError(f"{dst}: already exists; pass --force to overwrite it") from None
+        raise _exists(dst) from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV,
                              errno.EMLINK):
@@ -153,9 +157,7 @@ def _move_into_place(src: str | Path, dst: Path, force: bool) -> None:
         try:  # no hard links here: claim the name, then replace the claim
             os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
-            raise OutputExistsError(
-                f"{dst}: already exists; pass --force to overwrite it"
-            ) from None
+            raise _exists(dst) from None
         os.replace(src, dst)
         return
     os.unlink(src)
@@ -200,16 +202,10 @@ def write_atomic(path: str | Path, writer: Callable[[Path], None], force: bool =
         writer(Path(tmp))
         _chmod_plain(tmp)
         _move_into_place(tmp, p, force)
-    except OutputExistsError:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, EisfitError):
-            raise
-        raise OutputError(f"{p}: cannot write: {_reason(exc)}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, EisfitError):
+            raise OutputError(f"{p}: cannot write: {_reason(exc)}") from None
         raise
     return p
 
