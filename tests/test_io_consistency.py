@@ -49,8 +49,11 @@ def _body(line: str) -> tuple[str, str]:
     return body, line[len(body):]
 
 
-def _error_line(exc: ReaderError) -> str:
-    text = str(exc)
+def _refusal(p: Path) -> str:
+    """The message of the ReaderError reading ``p`` raises, which must be one line."""
+    with pytest.raises(ReaderError) as err:
+        read_all(p)
+    text = str(err.value)
     assert "\n" not in text, f"message is not one line: {text!r}"
     return text
 
@@ -74,9 +77,7 @@ def test_chi_rows_with_three_of_five_columns(corpus_dir: Path, tmp_path: Path) -
     p = tmp_path / "chi_three_columns.txt"
     _write(p, lines, enc)
     assert len(read_all(src)) == 1  # the original reads
-    with pytest.raises(ReaderError) as err:
-        read_all(p)
-    msg = _error_line(err.value)
+    msg = _refusal(p)
     assert msg.startswith(f"{p}, line {first + 1}: ")
     assert "has 3 fields" in msg and f"column names on line {header + 1}" in msg
     assert "have 5" in msg
@@ -95,9 +96,7 @@ def test_zplot_rows_missing_one_column(corpus_dir: Path, tmp_path: Path) -> None
         lines[i] = "\t".join(cells[:5] + cells[6:]) + le
     p = tmp_path / "zplot_no_zim.z"
     _write(p, lines, enc)
-    with pytest.raises(ReaderError) as err:
-        read_all(p)
-    msg = _error_line(err.value)
+    msg = _refusal(p)
     assert msg.startswith(f"{p}, line {end + 2}: ")
     assert "has 8 fields" in msg and "have 9" in msg and f"on line {end}" in msg
 
@@ -114,9 +113,7 @@ def test_eclab_header_missing_one_name(corpus_dir: Path, tmp_path: Path) -> None
     _write(p, lines, enc)
     original = read_all(src)
     assert len(original) == 1 and len(original[0].frequency) == 43
-    with pytest.raises(ReaderError) as err:
-        read_all(p)
-    msg = _error_line(err.value)
+    msg = _refusal(p)
     assert msg.startswith(f"{p}, line {n + 1}: ")
     assert "has 18 fields" in msg and "have 17" in msg and f"on line {n}" in msg
 
@@ -144,9 +141,7 @@ def test_decimal_commas_in_comma_separated_file(corpus_dir: Path, tmp_path: Path
     p = tmp_path / "decimal_comma.csv"
     first = _decimal_comma_csv(src, p)
     assert len(read_all(src)) == 10
-    with pytest.raises(ReaderError) as err:
-        read_all(p)
-    msg = _error_line(err.value)
+    msg = _refusal(p)
     assert msg.startswith(f"{p}, line {first}: ")
     assert "more than the column names" in msg and "decimal commas" in msg
 
@@ -159,9 +154,7 @@ def test_decimal_commas_in_headerless_comma_separated_file(
     src = corpus_dir / "ciuccislab__pyDRTtools" / "EIS data__text files__LIB_data.txt"
     p = tmp_path / "decimal_comma_no_names.csv"
     first = _decimal_comma_csv(src, p)
-    with pytest.raises(ReaderError) as err:
-        read_all(p)
-    msg = _error_line(err.value)
+    msg = _refusal(p)
     assert msg.startswith(f"{p}, line {first}: ")
     assert "decimal commas" in msg
 
