@@ -155,10 +155,7 @@ def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH
     params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
     order = np.argsort(cost)[:polish]
     params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
-    best = int(np.argmin(cost))
-    sol = _converge(problem, params[best], FINISH_NFEV)
-    sol.nfev += n1 + n2
-    return sol
+    return converge(problem, params[int(np.argmin(cost))], n1 + n2)
 
 
 def compiled_multistart(
@@ -198,6 +195,15 @@ def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
     return Solution(
         params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True, msg
     )
+
+
+def converge(problem: Problem, p0: np.ndarray, n_eval: int = 0) -> Solution:
+    """The last step of a numpy-engine fit from the polished parameters ``p0``
+    (:func:`_converge` with its evaluation budget), counting ``n_eval`` evaluations made
+    before; :func:`fit` and :func:`eisfit.fit_stack` end each spectrum with it."""
+    sol = _converge(problem, p0, FINISH_NFEV)
+    sol.nfev += n_eval
+    return sol
 
 
 def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:

@@ -24,7 +24,7 @@ import numpy as np
 from . import guess
 from .batch import Failure, label_of, one_line
 from .circuit import Circuit
-from .engine import Problem, Solution, lm_batch, solutions_at
+from .engine import Problem, Solution, lm_batch
 from .exceptions import ArgumentError, FitError
 from .fitting import (
     FINISH_ITER,
@@ -38,6 +38,7 @@ from .fitting import (
     best_minimum,
     check_arguments,
     compiled_multistart,
+    converge,
     converged,
     hidden_choice,
     hidden_needed,
@@ -235,20 +236,18 @@ def _best_per_row(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list
 def _staged(
     stack: Problem, p0: np.ndarray, rows: np.ndarray, n: int
 ) -> tuple[np.ndarray, int]:
-    """The scout, polish and convergence of each of the ``n`` spectra as batched
-    Levenberg–Marquardt calls (the numpy engine): best parameters (n, n_params) and the
-    evaluations made."""
+    """The scout and polish of each of the ``n`` spectra as batched Levenberg–Marquardt calls
+    (the numpy engine): the best polished parameters of each (n, n_params) and the evaluations
+    made. Each spectrum then converges alone, through :func:`eisfit.fitting` 's own last step,
+    so that a spectrum in a stack ends where it ends when fitted alone (a convergence still
+    creeping at its iteration limit goes on)."""
     params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
     pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
     params, cost, n2 = lm_batch(
         stack, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL, rows=rows[pick]
     )
     best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
-    params, cost, n3 = lm_batch(
-        stack, params[best], max_iter=FINISH_ITER, tol=FINISH_TOL, rows=np.arange(n),
-        xtol=FINISH_XTOL,
-    )
-    return params, n1 + n2 + n3
+    return params[best], n1 + n2
 
 
 def _solve_group(
@@ -268,8 +267,7 @@ def _solve_group(
             sols = [converged(it.problem, done, k) for k, it in enumerate(items)]
         else:
             params, n_eval = _staged(stack, p0, rows, n)
-            msg = "converged (stacked Levenberg-Marquardt)"
-            sols = solutions_at(stack, params, np.arange(n), n_eval, msg)
+            sols = [converge(it.problem, params[k], n_eval) for k, it in enumerate(items)]
         return [
             best_minimum(it.problem, named, in_arc_order(it.problem, named, sol))
             for it, sol in zip(items, sols, strict=True)
