@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from scipy.constants import N_A, physical_constants
 from scipy.constants import e as ELEMENTARY_CHARGE
 from uncertainties import UFloat, ufloat
@@ -537,7 +537,7 @@ def _curvature_p(x: np.ndarray, y: np.ndarray, w: np.ndarray, rss_lin: float) ->
     if not var > 0:
         return 1.0 if beta[2] == 0 else 0.0
     t = beta[2] / math.sqrt(var)
-    return float(2 * stats.t.sf(abs(t), dof))
+    return float(2 * special.stdtr(dof, -abs(t)))
 
 
 # --------------------------------------------------------------------------- arrhenius
@@ -680,7 +680,7 @@ def arrhenius(
     if dof > 0:
         red_chi2 = rss / dof
         cov = cov_u * red_chi2
-        tq = float(stats.t.ppf(0.975, dof))
+        tq = float(special.stdtrit(dof, 0.975))
     else:
         red_chi2 = math.nan
         cov = np.full((2, 2), np.nan)
@@ -697,7 +697,7 @@ def arrhenius(
     if se is not None and dof > 0:
         chi2_abs = _abs_chi2(y, x, beta, se, v)
         red_chi2 = chi2_abs / dof  # report against the standard errors as given
-        if float(stats.chi2.sf(chi2_abs, dof)) < 0.001:
+        if float(special.chdtrc(dof, chi2_abs)) < 0.001:
             notes.append(
                 f"the points scatter more than their standard errors allow (reduced chi-square "
                 f"{red_chi2:.3g}); Ea_stderr includes that scatter"
