@@ -41,6 +41,9 @@ _EXPORTS = {
     "JointResult": "joint",
     "Comparison": "comparison",
     "auto_circuit": "comparison",
+    "brick_layer": "brick_layer",
+    "BrickLayer": "brick_layer",
+    "BrickLayerError": "brick_layer",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -342,6 +342,14 @@ class FitResult:
             return float(self.resistances[role])
         return ufloat(self.resistances[role], err)
 
+    def brick_layer(self, geometry: Any, grain_size: Any = None) -> Any:
+        """Brick-layer analysis of this blocking-cell fit (:func:`eisfit.brick_layer`): the
+        specific grain-boundary conductivity (S/cm), boundary thickness (m, with
+        ``grain_size``, e.g. ``"5 um"``) and bulk permittivity, with standard errors."""
+        from .brick_layer import brick_layer
+
+        return brick_layer(self, geometry, grain_size)
+
     def asr(self, geometry: Any) -> dict[str, Any]:
         """Area-specific resistance R·A (Ohm cm²) per role; per interface for symmetric cells.
 
@@ -430,6 +438,8 @@ class FitResult:
                 k: _f(uncertainties.nominal_value(v)) for k, v in self.asr(geometry).items()
             }
             d["geometry"] = geometry.to_dict() if hasattr(geometry, "to_dict") else str(geometry)
+        if "fixture_correction" in meta:  # corrected by eisfit.correct_fixture
+            d["fixture_correction"] = dict(meta["fixture_correction"])
         d["warnings"] = list(self.warnings)
         return d
 
@@ -447,6 +457,11 @@ class FitResult:
         lo, hi = self.spectrum.frequency_range
         lines.append(f"    points       = {self.n_points}, {lo:.3g} Hz to {hi:.3g} Hz")
         lines.append(f"    weighting    = {self.weighting}")
+        fixture = self.spectrum.meta.get("fixture_correction")
+        if fixture is not None:  # corrected by eisfit.correct_fixture
+            from .fixture import describe
+
+            lines.append(f"    fixture      = {describe(fixture)}")
         lines.append(f"    chi_square   = {value_error(self.chi_square, digits=3)}  (reduced)")
         lines.append(f"    AIC, BIC     = {self.aic:.1f}, {self.bic:.1f}")
         if self.spectrum.temperature is not None:
