@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import compiled
+from .cli_brick_layer import (
+    add_grain_size_option,
+    brick_layer_text,
+    check_geometries,
+    grain_size_from_args,
+)
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
@@ -46,6 +52,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the Kramers-Kronig check (by default a spectrum that fails it gets a warning)",
     )
+    add_grain_size_option(p)
 
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
@@ -136,6 +143,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         plot_format = _plot_format(args.plot)
         check_writable(args.plot, args.force, probe=True, what="--plot")
     spectra = read_all(args.path, args.format)
+    grain = grain_size_from_args(args)  # brick-layer analysis: a geometry for every spectrum
+    if grain is not None:
+        check_geometries([geometry_for(s, geometry) for s in spectra], "the file header gives none")
     results, comparisons, failures, geometries = [], [], [], []
     with compiled.use_for(len(spectra)):
         for s in spectra:
@@ -161,6 +171,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 d = r.to_dict(g)
                 if comparison is not None:
                     d["model_choice"] = comparison.to_dict()
+                if grain is not None:
+                    from .brick_layer import brick_layer_entry
+
+                    d["brick_layer"] = brick_layer_entry(r, g, grain)
             except Exception as exc:  # a fit that cannot be reported is a failed spectrum
                 from .batch import one_line
 
@@ -177,6 +191,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     else:
         for r, comparison, g in zip(results, comparisons, geometries, strict=True):
             print(r.report(g))
+            if grain is not None:
+                print(brick_layer_text(r, g, grain))
             if comparison is not None:
                 print(comparison.report())
             print()

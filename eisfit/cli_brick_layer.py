@@ -1,0 +1,55 @@
+"""The ``--grain-size`` option of ``eisfit fit`` and ``eisfit batch``: brick-layer analysis
+(:mod:`eisfit.brick_layer`) after each fit."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from .exceptions import EisfitError
+
+__all__ = ["add_grain_size_option", "grain_size_from_args", "check_geometries",
+           "brick_layer_text"]
+
+#: What a brick-layer analysis needs of the command line, said once for every message.
+_NEEDS = ("--grain-size needs the sample thickness and electrode area for the brick-layer "
+          "analysis: give --thickness and --diameter or --area")
+
+
+def add_grain_size_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--grain-size`` to a subcommand."""
+    p.add_argument(
+        "--grain-size",
+        metavar="LENGTH",
+        help="mean grain size with a unit, e.g. 5um: brick-layer analysis of the bulk and "
+        "grain-boundary arcs (specific grain-boundary conductivity, boundary thickness, bulk "
+        "permittivity); needs --thickness and --diameter/--area (or a file header giving them)",
+    )
+
+
+def grain_size_from_args(args: argparse.Namespace) -> float | None:
+    """``--grain-size`` in m (None when not given); a one-line error for a bad length."""
+    value = getattr(args, "grain_size", None)
+    if value is None:
+        return None
+    from .units import parse_length
+
+    return parse_length(value, "--grain-size")  # a GeometryError naming the option
+
+
+def check_geometries(geometries: Sequence[Any], what: str = "") -> None:
+    """Refuse ``--grain-size`` before any fit when a spectrum has no geometry with a thickness
+    (the user's or its file header's); ``what`` names where the geometry would come from."""
+    if any(g is None or not getattr(g, "has_thickness", False) for g in geometries):
+        raise EisfitError(_NEEDS + (f" ({what})" if what else ""))
+
+
+def brick_layer_text(result: Any, geometry: Any, grain_size_m: float | None) -> str:
+    """The ``[[Brick layer]]`` block of ``eisfit fit``: the analysis, or why it was not made."""
+    from .brick_layer import BrickLayerError, brick_layer
+
+    try:
+        return brick_layer(result, geometry, grain_size_m).report()
+    except BrickLayerError as exc:
+        return f"[[Brick layer]]\n    not computed: {exc}"
