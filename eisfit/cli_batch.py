@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import compiled
+from .cli_brick_layer import (
+    add_grain_size_option,
+    brick_layer_skipped,
+    check_geometries,
+    grain_size_from_args,
+)
 from .cli_options import add_cell_options, external_from_args, geometry_from_args
 from .exceptions import EisfitError
 
@@ -94,6 +100,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "role's Arrhenius fit (JSON: excluded, with the reason), and a negative or undetermined "
         "Ea is reported as null with a reason",
     )
+    add_grain_size_option(p)
     p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=run_batch)
@@ -240,6 +247,9 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from .series import expand_paths, fit_series
 
     geometry = geometry_from_args(args)
+    grain = grain_size_from_args(args)  # brick-layer analysis: needs the user's geometry
+    if grain is not None:
+        check_geometries([geometry])
     external = external_from_args(args)
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
@@ -284,6 +294,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     finally:
         if client is not None:
             client.close()
+    if grain is not None:  # a brick_layer object per spectrum (JSON), columns (CSV), report
+        series.grain_size_m = grain
     stopped = None
     if args.json:
         # one spectrum at a time: a batch of thousands never holds its whole JSON
@@ -299,6 +311,9 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         _write_outputs(folder, series, args)
         if not args.json:
             print(f"results written to {out}")
+    if grain is not None:
+        for note in brick_layer_skipped(series):
+            print(f"eisfit: {note}", file=sys.stderr)
     for note in getattr(series, "worker_notes", ()):  # one line for every spectrum it lost
         print(f"eisfit: {note}", file=sys.stderr)
     for f in series.failures:

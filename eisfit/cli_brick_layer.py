@@ -10,7 +10,7 @@ from typing import Any
 from .exceptions import EisfitError
 
 __all__ = ["add_grain_size_option", "grain_size_from_args", "check_geometries",
-           "brick_layer_text"]
+           "brick_layer_text", "brick_layer_skipped"]
 
 #: What a brick-layer analysis needs of the command line, said once for every message.
 _NEEDS = ("--grain-size needs the sample thickness and electrode area for the brick-layer "
@@ -53,3 +53,17 @@ def brick_layer_text(result: Any, geometry: Any, grain_size_m: float | None) -> 
         return brick_layer(result, geometry, grain_size_m).report()
     except BrickLayerError as exc:
         return f"[[Brick layer]]\n    not computed: {exc}"
+
+
+def brick_layer_skipped(series: Any) -> list[str]:
+    """One note for each spectrum of a batch whose fit has no bulk or no grain-boundary arc
+    (a one-arc or spike circuit): its brick-layer analysis is skipped, not failed."""
+    notes = []
+    for label, result in zip(series.labels, series.results, strict=True):
+        roles = {role for _, role, _ in getattr(result, "arc_terms", ())}
+        missing = [r.replace("_", "-") for r in ("bulk", "grain_boundary") if r not in roles]
+        if missing:
+            circuit = result.circuit_name or str(result.circuit)
+            notes.append(f"{label}: brick layer skipped: the fit ({circuit}) has no "
+                         f"{' or '.join(missing)} arc")
+    return notes

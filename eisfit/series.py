@@ -233,6 +233,10 @@ class Series:
         #: spectra (also in ``warnings``; :func:`eisfit.batch.fit_many`); empty when none did.
         self.worker_notes: list[str] = []
         self._points_cache: _Points | None = None
+        #: Grain size (m) for the brick-layer analysis (``eisfit batch --grain-size``): each
+        #: spectrum gets a ``brick_layer`` object in the JSON and brick-layer columns in the
+        #: table (:mod:`eisfit.brick_layer`); None (default): no brick-layer analysis.
+        self.grain_size_m: float | None = None
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -640,6 +644,10 @@ class Series:
             d["temperature_K"] = float(self.temperatures_K[i])
             d["from_intercept"] = self._from_intercept(r)
             d["warnings"] = list(r.warnings) + extra.get(i, [])
+            if self.grain_size_m is not None:
+                from .brick_layer import brick_layer_entry
+
+                d["brick_layer"] = brick_layer_entry(r, self.geometry, self.grain_size_m)
             yield d
         if collector is not None:
             self._points_cache = collector
@@ -741,6 +749,10 @@ class Series:
                         and rj > 0
                     ):
                         row[f"sigma_{role}_joint_S_per_cm"] = _nom(self.geometry.conductivity(rj))
+            if self.grain_size_m is not None:  # sigma_gb_specific_S_per_cm, gb_thickness_m...
+                from .brick_layer import brick_layer_columns
+
+                row.update(brick_layer_columns(r, self.geometry, self.grain_size_m))
             row["from_intercept"] = "; ".join(self._from_intercept(r))
             row["chi_square"] = r.chi_square
             row["warnings"] = "; ".join([*r.warnings, *extra.get(i, [])])
