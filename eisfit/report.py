@@ -569,6 +569,42 @@ def _resistance_pair(r: Any, role: str) -> tuple[tuple[float, float | None] | No
     return (v, err), ""
 
 
+def _brick_layer_section(series: Any, results: Sequence[Any], labels: Sequence[str],
+                         temps: Sequence[float | None]) -> str:
+    """The brick-layer table of a batch run with a grain size (``series.grain_size_m``):
+    specific and apparent grain-boundary conductivity, boundary thickness, bulk permittivity
+    per spectrum; skipped spectra and the analysis' warnings below it; "" without a grain
+    size."""
+    grain = getattr(series, "grain_size_m", None)
+    if grain is None or series.geometry is None:
+        return ""
+    from .brick_layer import BrickLayerError, brick_layer
+
+    # (quantity, unit suffix of its keys, scale to the column's unit, column heading)
+    cols = (("specific_grain_boundary_conductivity", "_S_per_cm", 1.0, "σ gb specific / (S cm⁻¹)"),
+            ("apparent_grain_boundary_conductivity", "_S_per_cm", 1.0, "σ gb apparent / (S cm⁻¹)"),
+            ("grain_boundary_thickness", "_m", 1e9, "δ gb / nm"),
+            ("bulk_relative_permittivity", "", 1.0, "ε_r bulk"),
+            ("capacitance_ratio", "", 1.0, "C bulk / C gb"))
+    rows, notes = [], []
+    for r, lab, t in zip(results, labels, temps, strict=True):
+        try:
+            d = brick_layer(r, series.geometry, grain).to_dict()
+        except BrickLayerError as exc:
+            notes.append((lab, f"skipped: {exc}"))
+            continue
+        notes.extend((lab, w) for w in d["warnings"])
+        cells = []
+        for q, unit, scale, _ in cols:
+            value, err = d[q + unit], d[q + "_stderr" + unit]
+            cells.append("–" if value is None else _pm_cell(value * scale, err and err * scale))
+        rows.append([_label(lab), _t_cell(t), *cells])
+    out = f"<h3>Brick layer (grain size {_e(value_error(grain * 1e6, None, 'µm'))})</h3>"
+    if rows:
+        out += _table(["spectrum", "T / °C", *(c[3] for c in cols)], rows, left=1)
+    return out + _warn_list(notes)
+
+
 def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
     rows = []
     for role, a in fits.items():
@@ -733,6 +769,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
         parts.append("<p>No Arrhenius fit: fewer than two temperatures for every role.</p>")
     parts.append("<h2>Results</h2>")
     parts.append(_results_tables(results, labels, temps, series.geometry, kks))
+    parts.append(_brick_layer_section(series, results, labels, temps))
     parts.append(f"<h2>Warnings ({len(warnings)})</h2>" + _warn_list(warnings))
     if failures:
         parts.append(f"<h2>Failures ({len(failures)})</h2>" + _warn_list(failures, "warn fail"))
