@@ -237,6 +237,9 @@ class Series:
         #: spectrum gets a ``brick_layer`` object in the JSON and brick-layer columns in the
         #: table (:mod:`eisfit.brick_layer`); None (default): no brick-layer analysis.
         self.grain_size_m: float | None = None
+        #: The DRT tracks kept for the batch outputs (``eisfit batch --drt-tracks``: the
+        #: ``drt_tracks`` object of :meth:`to_dict`), from :meth:`drt_arrhenius`; None: none.
+        self.drt_tracks: Any = None
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -501,6 +504,21 @@ class Series:
                 continue
         return out
 
+    def drt_arrhenius(self, **options: Any) -> Any:
+        """Circuit-free activation energies: each DRT peak tracked through the series.
+
+        Delegates to :func:`eisfit.drt_tracks.drt_arrhenius` (``options`` are its keywords):
+        Ea from ``ln(T/R)`` and ``ln(T/τ)`` of each track, the slope-change test, and each
+        track matched by time constant to a fitted role with the circuit's Ea beside it.
+
+        Returns
+        -------
+        eisfit.drt_tracks.DrtTracks
+        """
+        from .drt_tracks import drt_arrhenius
+
+        return drt_arrhenius(self, **options)
+
     # ------------------------------------------------------------------ joint fit
     def fit_joint(
         self,
@@ -670,6 +688,8 @@ class Series:
         elif self.joint_error is not None:
             out["arrhenius_joint"] = {}
             out["joint_fit"] = {"error": self.joint_error}
+        if self.drt_tracks is not None:
+            out["drt_tracks"] = self.drt_tracks.to_dict()
         return out
 
     def json_chunks(self, allow_nan: bool = False) -> Iterator[str]:
