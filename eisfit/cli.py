@@ -21,7 +21,12 @@ from .cli_brick_layer import (
     check_geometries,
     grain_size_from_args,
 )
-from .cli_options import add_cell_options, external_from_args, geometry_from_args
+from .cli_options import (
+    add_cell_options,
+    external_from_args,
+    fixture_from_args,
+    geometry_from_args,
+)
 from .exceptions import EisfitError
 
 
@@ -138,6 +143,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         resolve(args.circuit)
     geometry = geometry_from_args(args, need_thickness=None)  # an area alone gives the ASR
     external = external_from_args(args)
+    fixture = fixture_from_args(args)  # --open/--short read before the data file
     plot_format = None
     if args.plot is not None:  # checked before any fit: name, format, folder, no overwrite
         plot_format = _plot_format(args.plot)
@@ -152,6 +158,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             s, temperature_warning = _with_name_temperature(s, args.path)
             try:
                 g = geometry_for(s, geometry)  # the user's, else one in the file's header
+                if fixture is not None:  # the same correction as eisfit batch's
+                    s = fixture.correct(s)
                 r, comparison = _fit_one(s, args, g, external)
                 r = with_warnings(r, [temperature_warning])
             except EisfitError as exc:

@@ -22,7 +22,12 @@ from .cli_brick_layer import (
     check_geometries,
     grain_size_from_args,
 )
-from .cli_options import add_cell_options, external_from_args, geometry_from_args
+from .cli_options import (
+    add_cell_options,
+    external_from_args,
+    fixture_from_args,
+    geometry_from_args,
+)
 from .exceptions import EisfitError
 
 __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
@@ -251,6 +256,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     if grain is not None:
         check_geometries([geometry])
     external = external_from_args(args)
+    fixture = fixture_from_args(args)  # --open/--short read before any data file
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise EisfitError(f"--workers must be at least 1, got {workers}")
@@ -269,6 +275,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 "CSV table"
             )
         exclude.append(Path(temperatures))
+    # the fixture's own files, kept beside the spectra, are not spectra of the series
+    exclude.extend(Path(p) for p in (args.open, args.short) if p is not None)
     files = expand_paths(args.paths, exclude=exclude)
     # a progress bar for a person watching: on stderr, only when stderr is a terminal (so
     # `--json > out.json` still shows it, and a log file or a pipe gets none)
@@ -289,6 +297,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 joint=args.joint,
                 kk=not args.no_kk,
                 keep_all=args.keep_all,
+                fixture=fixture,  # every spectrum corrected as eisfit fit corrects it
                 stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:

@@ -9,7 +9,7 @@ from .exceptions import EisfitError
 
 
 def add_cell_options(p: argparse.ArgumentParser) -> None:
-    """Add the geometry, external-resistance and weighting options to a subcommand."""
+    """Add the geometry, external-resistance, weighting and fixture options to a subcommand."""
     p.add_argument(
         "--thickness",
         help="sample thickness with a unit, e.g. 1.2mm or 52um (with the area: conductivity)",
@@ -27,6 +27,35 @@ def add_cell_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
     )
+    add_fixture_options(p)
+
+
+def add_fixture_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--open``, ``--short`` and ``--leads-model`` (fixture compensation) to a subcommand."""
+    p.add_argument(
+        "--open", metavar="OPEN_FILE",
+        help="the fixture measured open (no cell): open/short compensation of every spectrum",
+    )
+    p.add_argument(
+        "--short", metavar="SHORT_FILE",
+        help="the fixture measured shorted: its lead impedance is removed from every spectrum",
+    )
+    p.add_argument(
+        "--leads-model", action="store_true",
+        help="replace the short by R_lead + jwL_lead fitted to it (for a noisy short)",
+    )
+
+
+def fixture_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~eisfit.fixture.Fixture` of ``--open``/``--short``/``--leads-model``; None
+    when neither file is given (``--leads-model`` alone is a one-line error)."""
+    if args.open is None and args.short is None:
+        if args.leads_model:
+            raise EisfitError("--leads-model needs --short SHORT_FILE (the model is fitted to it)")
+        return None
+    from .fixture import Fixture
+
+    return Fixture.from_files(open=args.open, short=args.short, leads_model=args.leads_model)
 
 
 def geometry_from_args(

@@ -56,6 +56,7 @@ from .arrhenius import (
 from .batch import STACK, Failure, fit_many, one_line
 from .exceptions import ArgumentError, EisfitError
 from .fitting import check_arguments
+from .fixture import correct_fixture
 from .format import value_error
 from .joint import JointResult, fit_joint
 from .named import resolve
@@ -1009,6 +1010,7 @@ def fit_series(
     neighbours: bool | str = True,
     stream: bool = False,
     keep_all: bool = False,
+    fixture: Any = None,
 ) -> Series:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1075,6 +1077,10 @@ def fit_series(
         (False, everything in memory). Temperatures from file names, a table or a list are
         checked from the paths before fitting; with ``"metadata"`` every file is read twice
         (once to check the temperatures, once to fit).
+    fixture
+        A :class:`~eisfit.fixture.Fixture` (open/short measurement): every spectrum is
+        corrected with :func:`~eisfit.fixture.correct_fixture` before it is fitted, as
+        ``eisfit fit --open/--short`` does; one it cannot correct goes to the failures.
 
     Returns
     -------
@@ -1118,6 +1124,12 @@ def fit_series(
 
     def spectra() -> Iterator[Spectrum]:
         for lab, t, s in inputs.records:
+            if fixture is not None:
+                try:
+                    s = correct_fixture(s, fixture)
+                except EisfitError as exc:  # outside the fixture's range: this one fails
+                    inputs.failures.append({"source": lab, "error": str(exc)})
+                    continue
             fitting.append((lab, t))
             yield s.with_meta(temperature=t, label=lab)
 
