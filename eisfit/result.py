@@ -443,6 +443,28 @@ class FitResult:
         d["warnings"] = list(self.warnings)
         return d
 
+    def to_json(self, path: Any = None, *, force: bool = False) -> str:
+        """The fit as JSON that :func:`eisfit.load_result` reads back exactly.
+
+        :meth:`to_dict` with ``format`` and ``saved`` (the spectrum, bounds, covariance,
+        search, versions...; see :mod:`eisfit.saved`); every float ``repr``-exact.
+
+        Parameters
+        ----------
+        path
+            A file to write it to as well (atomically); refused when it exists.
+        force
+            Replace an existing file.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
+        from .saved import to_json
+
+        return to_json(self, path, force=force)
+
     def report(self, geometry: Any = None) -> str:
         """A plain-text report in fixed sections."""
         lines = ["[[Fit]]"]
