@@ -304,6 +304,72 @@ element(
 )((_la, _la_grad))
 
 
+# --------------------------------------------------------------------------- porous electrodes
+def _tlmq(p, w):
+    z_s = jw_power(-p[2], np.log(w)) / p[1]
+    return np.sqrt(p[0] * z_s) / np.tanh(np.sqrt(p[0] / z_s))
+
+
+def _coth_x_minus_csch2(x: Array) -> Array:
+    """coth(x)/x − csch²(x), by its series where |x| < 0.1 (the two terms cancel there)."""
+    x2 = x * x
+    series = 2 / 3 + x2 * (-4 / 45 + x2 * (4 / 315 + x2 * (-8 / 4725)))
+    coth = 1.0 / np.tanh(x)
+    return np.where(np.abs(x) < 0.1, series, coth / x - (coth * coth - 1.0))
+
+
+def _tlmq_grad(p, w, z):
+    # Z = R_ion coth(x)/x with x = √(R_ion/Z_Q) and Z_Q = 1/(Q (jω)^γ)
+    q = p[1]
+    z_s = jw_power(-p[2], np.log(w)) / q
+    x = np.sqrt(p[0] / z_s)
+    coth = 1.0 / np.tanh(x)
+    d_dr = 0.5 * _coth_x_minus_csch2(x)
+    d_dzs = 0.5 * (x * coth + x * x * (coth * coth - 1.0))
+    log_jw = np.log(w) + 0.5j * np.pi
+    return [d_dr, -d_dzs * z_s / q, -d_dzs * z_s * log_jw]
+
+
+element(
+    "TLMQ",
+    ["Ohm", "S s^n", ""],
+    ["positive", "positive", "exponent"],
+    "blocking transmission line (ionic rail R_ion, interfacial CPE Z_Q = 1/(Q (jω)^γ)): "
+    "Z = √(R_ion Z_Q) coth(√(R_ion/Z_Q))",
+)((_tlmq, _tlmq_grad))
+
+
+def _csch(b: Array) -> Array:
+    """1/sinh(b) for Re b > 0, without overflow where Re b is large."""
+    e = np.exp(-b)
+    return 2.0 * e / (1.0 - e * e)
+
+
+def _t(p, w):
+    beta = np.sqrt(p[2] + _jw(w) * p[3])
+    return p[0] / (beta * np.tanh(beta)) + p[1] * _csch(beta) / beta
+
+
+def _t_grad(p, w, z):
+    a_, b_ = p[0], p[1]
+    jw = _jw(w)
+    beta = np.sqrt(p[2] + jw * p[3])
+    coth = 1.0 / np.tanh(beta)
+    g = _csch(beta) / beta
+    d_coth = -(coth * coth - 1.0) / beta - coth / (beta * beta)  # d/dβ coth(β)/β
+    d_beta = a_ * d_coth - b_ * g * (1.0 / beta + coth)
+    return [coth / beta, g, d_beta / (2.0 * beta), d_beta * jw / (2.0 * beta)]
+
+
+element(
+    "T",
+    ["Ohm", "Ohm", "", "s"],
+    ["positive", "positive", "positive", "positive"],
+    "macrohomogeneous porous electrode (Paasch): Z = A coth(β)/β + B/(β sinh β), "
+    "β = √(a + jωb)",
+)((_t, _t_grad))
+
+
 def get(name: str) -> Element:
     """Return the registered element called ``name``.
 

@@ -29,8 +29,12 @@ from test_circuit import ELEMENT_PARAMS, FREQ, NESTED, assert_derivatives  # noq
 
 from eisfit import _kernels  # noqa: E402
 
+#: Built-in elements with no compiled form: a circuit holding one is fitted with numpy.
+NUMPY_ONLY = {"T", "TLMQ"}
 # one circuit per element, and nested ones, with realistic values: test_circuit's
-CIRCUITS = [(f"{name}1", p) for name, p in ELEMENT_PARAMS.items()] + NESTED
+CIRCUITS = [
+    (f"{name}1", p) for name, p in ELEMENT_PARAMS.items() if name not in NUMPY_ONLY
+] + NESTED
 CIRCUITS.append(("p(CPE1,R1)-Zarc1", [1e-9, 0.9, 10.0, 100.0, 1e-3, 0.7]))
 
 
@@ -45,8 +49,10 @@ def _compiled_z_jac(circuit: Circuit, params) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_every_registered_element_compiles():
-    assert set(compiled.ELEMENT_CODES) == set(elements.ELEMENTS)
-    assert {c[:-1] for c, _ in CIRCUITS[: len(ELEMENT_PARAMS)]} == set(elements.ELEMENTS)
+    compiles = set(elements.ELEMENTS) - NUMPY_ONLY
+    assert set(compiled.ELEMENT_CODES) == compiles
+    assert {c[:-1] for c, _ in CIRCUITS[: len(compiles)]} == compiles
+    assert all(compiled.program(Circuit(f"R0-{name}1")) is None for name in NUMPY_ONLY)
 
 
 @pytest.mark.parametrize(("text", "params"), [c for c in CIRCUITS if "_" not in c[0]])
