@@ -358,6 +358,7 @@ def fit_many(
     kk: bool = False,
     stack: int = STACK,
     notes: list[str] | None = None,
+    start_from: FitResult | None = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -388,6 +389,9 @@ def fit_many(
         A list that receives, at the end, one line saying how many worker processes died and
         what became of the spectra they held; None (default): that line is issued as a
         :class:`WorkerDiedWarning`. Nothing is added when no worker died.
+    start_from
+        A previous fit whose values are one more start for every spectrum, as for
+        :func:`eisfit.fit` (sent to the workers with the other options).
 
     Yields
     ------
@@ -419,6 +423,8 @@ def fit_many(
         "external_resistance": float(external_resistance),
         "kk": bool(kk),
     }
+    if start_from is not None:  # only when given: fit_stack and fit take it alike
+        kwargs["start_from"] = start_from
     chunks = _chunks(spectra, stack)
     if client is not None:
         yield from _fit_dask(chunks, kwargs, client)

@@ -385,6 +385,7 @@ def fit(
     kk: bool = False,
     cell: str = "blocking",
     starts: Sequence[np.ndarray] | None = None,
+    start_from: FitResult | None = None,
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -418,6 +419,10 @@ def fit(
     starts
         Extra starting vectors (impedance.py order), tried beside the automatic ones; unlike
         ``params`` they do not replace them, and an arc above the window is still treated.
+    start_from
+        A previous fit (e.g. of a nearby temperature, or :func:`eisfit.load_result`) whose
+        values are tried as one more start, as ``starts`` are; its parameters must be those of
+        ``circuit`` (:func:`eisfit.saved.start_vectors`).
 
     Returns
     -------
@@ -437,9 +442,10 @@ def fit(
     check_arguments(circuit, weighting, external_resistance)
     _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
-        if params is not None or fixed:
+        if params is not None or fixed or start_from is not None:
             raise FitError(
-                "circuit='auto' fits named circuits from their own starts: drop params/fixed"
+                "circuit='auto' fits named circuits from their own starts: drop "
+                "params/fixed/start_from"
             )
         from .comparison import fit_auto
 
@@ -448,12 +454,24 @@ def fit(
         )
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
-    extra = _check_starts(starts, circ)
+    extra = _check_starts(starts, circ) + saved_starts(start_from, circ, named, spec)
     problem, sol, search = _run(spec, circ, named, weighting, params, fixed, starts=extra)
     solved = Solved(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum, search
     )
     return finish(solved, hidden=params is None)
+
+
+def saved_starts(
+    start_from: FitResult | None, circuit: Circuit, named: NamedCircuit | None, spectrum: Spectrum
+) -> list[np.ndarray]:
+    """The starting vectors a previous fit gives a fit of ``circuit`` to ``spectrum`` (none
+    without one); :func:`fit` and :func:`eisfit.fit_stack` share it."""
+    if start_from is None:
+        return []
+    from .saved import start_vectors
+
+    return start_vectors(start_from, circuit, named, spectrum)
 
 
 def check_external(external_resistance: float) -> None:

@@ -430,6 +430,35 @@ def _rebuild(obj: dict[str, Any], saved: dict[str, Any]) -> FitResult:
 
 
 # --------------------------------------------------------------------------- starting values
+def check_start(result: FitResult, circuit: Circuit, named: NamedCircuit | None) -> bool:
+    """Whether the previous fit ``result`` can start a fit of ``circuit``: True when the two
+    have the same parameters, False when ``result`` is its named circuit's hidden variant (some
+    parameters missing, see :func:`start_vectors`).
+
+    Raises
+    ------
+    ArgumentError
+        ``result`` is not a FitResult.
+    FitError
+        The circuits' parameters differ otherwise.
+    """
+    if not isinstance(result, FitResult):
+        from .exceptions import ArgumentError
+
+        raise ArgumentError(f"start_from must be a FitResult, got {type(result).__name__}")
+    names, have = circuit.parameter_names, list(result.values)
+    if set(have) == set(names):
+        return True
+    if named is not None and result.named is not None and result.named.name == named.name \
+            and set(have) < set(names):
+        return False
+    raise FitError(
+        f"the starting fit's circuit {str(result.circuit)!r} has the parameters "
+        f"{', '.join(have)}, not those of {circuit.text!r} ({', '.join(names)}): "
+        "fit the circuit it was fitted with"
+    )
+
+
 def start_vectors(
     result: FitResult, circuit: Circuit, named: NamedCircuit | None, spectrum: Spectrum
 ) -> list[np.ndarray]:
@@ -445,23 +474,10 @@ def start_vectors(
     FitError
         The circuits' parameters differ (other than by that variant).
     """
-    if not isinstance(result, FitResult):
-        from .exceptions import ArgumentError
-
-        raise ArgumentError(f"start_from must be a FitResult, got {type(result).__name__}")
     names = circuit.parameter_names
     values = result.values
-    if set(values) == set(names):
+    if check_start(result, circuit, named):
         return [np.array([values[n] for n in names], dtype=np.float64)]
-    same_named = named is not None and result.named is not None and (
-        result.named.name == named.name and set(values) < set(names)
-    )
-    if not same_named:
-        raise FitError(
-            f"the starting fit's circuit {str(result.circuit)!r} has the parameters "
-            f"{', '.join(values)}, not those of {circuit.text!r} ({', '.join(names)}): "
-            "fit the circuit it was fitted with"
-        )
     from . import guess
 
     given = [(names.index(n), v) for n, v in values.items()]

@@ -46,6 +46,7 @@ from .fitting import (
     make_problem,
     prepare,
     reduced_start,
+    saved_starts,
     with_fallbacks,
 )
 from .named import NamedCircuit, resolve
@@ -75,6 +76,7 @@ def fit_stack(
     external_resistance: float = 0.0,
     drop_inductive: bool = True,
     kk: bool = False,
+    start_from: FitResult | None = None,
 ) -> list[FitResult | Failure]:
     """Fit one circuit to many spectra at once, with no starting values needed.
 
@@ -93,6 +95,9 @@ def fit_stack(
         Drop high-frequency points with Im(Z) > 0 when the circuit has no inductor.
     kk
         Run the Kramers–Kronig check on each spectrum and warn on those that fail it.
+    start_from
+        A previous fit whose values are one more start for every spectrum, as for
+        :func:`eisfit.fit`.
 
     Returns
     -------
@@ -122,6 +127,10 @@ def fit_stack(
         raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
     circ, named = resolve(circuit)
     check_weighting(weighting)  # a bad weighting fails for the whole stack
+    if start_from is not None:  # a previous fit of other parameters fails for the whole stack
+        from .saved import check_start
+
+        check_start(start_from, circ, named)
     if isinstance(spectra, Spectrum | str | bytes) or not isinstance(spectra, Iterable):
         raise ArgumentError(
             f"fit_stack takes a list of spectra, got {type(spectra).__name__} "
@@ -136,7 +145,8 @@ def fit_stack(
                 raise ArgumentError(f"fit needs a Spectrum, got {type(s).__name__}")
             spec, notes = prepare(s, circ, drop_inductive=drop_inductive, kk=kk)
             problem, _, _ = make_problem(spec, circ, named, weighting)
-            starts = guess.candidates(circ, spec.frequency, spec.z)
+            starts = saved_starts(start_from, circ, named, spec)
+            starts += guess.candidates(circ, spec.frequency, spec.z)
         except Exception as exc:  # one bad spectrum must not stop the others
             out[i] = Failure(label_of(s), one_line(exc))
             continue
