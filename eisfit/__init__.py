@@ -45,6 +45,8 @@ _EXPORTS = {
     "compare": "comparison",
     "fit_joint": "joint",
     "JointResult": "joint",
+    "fit_variable_series": "variable_series",
+    "VariableSeries": "variable_series",
     "Comparison": "comparison",
     "auto_circuit": "comparison",
     "Fixture": "fixture",

@@ -28,6 +28,7 @@ from .cli_options import (
     fixture_from_args,
     geometry_from_args,
 )
+from .cli_variable import add_variable_options, run_variable_batch
 from .exceptions import EisfitError
 
 __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
@@ -65,6 +66,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "files' metadata, or a CSV table with a 'file' column and 'temperature_C' or "
         "'temperature_K'",
     )
+    add_variable_options(p)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -251,6 +253,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from .output import OutputFolder
     from .series import expand_paths, fit_series
 
+    if getattr(args, "variable", "temperature") != "temperature":
+        return run_variable_batch(args, stack)  # a series against another variable
     geometry = geometry_from_args(args)
     grain = grain_size_from_args(args)  # brick-layer analysis: needs the user's geometry
     if grain is not None:

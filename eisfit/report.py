@@ -780,6 +780,45 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     return "".join(parts)
 
 
+def variable_section(series: Any, dpi: int, index: int, heading: str = "") -> str:
+    """The section of a series against a variable other than temperature
+    (:class:`~eisfit.variable_series.VariableSeries`): methods, its plot, the analysis
+    (thickness regression or growth laws), the table of each role against the variable,
+    failures and warnings."""
+    from .plot_variable import variable_figure
+
+    head = f"{series.variable} / {series.unit}" if series.unit else series.variable
+    results = list(series.results)
+    methods = _kv([
+        ("files", _e(f"{len(results)} spectra, {len(series.failures)} failed")),
+        ("circuit", _circuits_used(results) if results else "–"),
+        ("geometry", _geometry_text(series.geometry)),
+        ("variable", _e(f"{head}, values from {series.source}")),
+    ])
+    parts = [f'<section id="s{index}">', f"<h2>{_e(heading or 'Series against ' + head)}</h2>",
+             "<h3>Methods</h3>" + methods]
+    if results:
+        fig = variable_figure(series)
+        parts.append(f"<figure>{figure_img(fig, head + ' plot', dpi=2 * dpi, width=560)}"
+                     "</figure>")
+    for role, a in series.analysis().items():
+        text = a if isinstance(a, str) else a.text()
+        parts.append(f"<h3>{_e(_role(role))}</h3><pre>{_e(text)}</pre>")
+    frame = series.table()
+    cols = [c for c in frame.columns if c != "warnings"]
+    rows = [[_e(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in r]
+            for r in frame[cols].itertuples(index=False)]
+    parts.append("<h3>Results</h3>" + _table(cols, rows, left=1))
+    warnings = [("series", w) for w in series.warnings] + [
+        (lab, w) for lab, r in zip(series.labels, results, strict=True) for w in r.warnings]
+    parts.append(f"<h3>Warnings ({len(warnings)})</h3>" + _warn_list(warnings))
+    if series.failures:
+        parts.append(_warn_list([(f["source"], f["error"]) for f in series.failures],
+                                "warn fail"))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _fit_section(
     result: Any, geometry: Any, drt: bool, kk: bool, dpi: int, index: int, heading: str,
     mapper: Callable[..., Iterable[SpectrumPanel]] = map,
@@ -831,7 +870,8 @@ def render_report(
     from .result import FitResult
 
     def reportable(x: Any) -> bool:
-        return isinstance(x, FitResult) or hasattr(x, "arrhenius_all")
+        return isinstance(x, FitResult) or hasattr(x, "arrhenius_all") or hasattr(
+            x, "growth_law")  # a series against another variable
 
     items = [series_or_result] if reportable(series_or_result) else list(series_or_result)
     if not items:
@@ -852,6 +892,8 @@ def render_report(
             sections.append(_fit_section(it, geometry, drt, kk, dpi, i,
                                          head or ("Single spectrum" if len(items) > 1 else ""),
                                          mapper))
+        elif hasattr(it, "growth_law"):
+            sections.append(variable_section(it, dpi, i, head))
         else:
             body = _series_section(it, form, drt, kk, dpi, i, mapper)
             if head or len(items) > 1:

@@ -68,7 +68,9 @@ from .output import write_atomic
 from .result import FitResult
 from .series_checks import KK_FAR, Facts, Violation, violations
 from .series_inputs import (
+    TEMPERATURE,
     SeriesError,
+    Variable,
     _Inputs,
     expand_paths,
     read_temperature_table,
@@ -1011,7 +1013,9 @@ def fit_series(
     stream: bool = False,
     keep_all: bool = False,
     fixture: Any = None,
-) -> Series:
+    variable: Any = "temperature",
+    values: Any = None,
+) -> Any:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
     Parameters
@@ -1081,10 +1085,19 @@ def fit_series(
         A :class:`~eisfit.fixture.Fixture` (open/short measurement): every spectrum is
         corrected with :func:`~eisfit.fixture.correct_fixture` before it is fitted, as
         ``eisfit fit --open/--short`` does; one it cannot correct goes to the failures.
+    variable
+        ``"temperature"`` (default: this Arrhenius series), or another variable the series is
+        measured against (``"pressure"``, ``"thickness"``, ``"time"``, ``"cycle"``, ``"soc"``,
+        ``"bias"``): the series is then :func:`eisfit.variable_series.fit_variable_series`
+        with ``values`` (else ``temperatures``) saying where its values come from, and a
+        :class:`~eisfit.variable_series.VariableSeries` is returned.
+    values
+        Where the values of a ``variable`` other than temperature come from (as
+        ``temperatures``).
 
     Returns
     -------
-    Series
+    Series or VariableSeries
 
     Raises
     ------
@@ -1093,6 +1106,14 @@ def fit_series(
         (probably °C), a bad table, or no spectrum at all. Files that do not read and spectra
         that do not fit go into ``Series.failures`` instead.
     """
+    if isinstance(variable, str) and variable.strip().lower() != "temperature":
+        from .variable_series import fit_variable_series
+
+        return fit_variable_series(
+            paths_or_spectra, circuit=circuit, variable=variable,
+            values=temperatures if values is None else values, geometry=geometry,
+            external_resistance=external_resistance, weighting=weighting, workers=workers,
+            progress=progress, client=client, kk=kk, stream=stream, fixture=fixture)
     check_arguments(circuit, weighting, external_resistance)
     if isinstance(circuit, str) and circuit == "auto":
         raise SeriesError(
@@ -1119,7 +1140,8 @@ def fit_series(
         raise SeriesError("no spectra given")
     if not isinstance(temperatures, str | Path) and len(given) != len(items):
         raise SeriesError("a list of temperatures needs files, not folders")
-    inputs = _Inputs(items, temperatures, bool(stream))
+    quantity = variable if isinstance(variable, Variable) else TEMPERATURE
+    inputs = _Inputs(items, temperatures, bool(stream), quantity)
     fitting: deque[tuple[str, float]] = deque()  # label and K of each spectrum sent to fit
 
     def spectra() -> Iterator[Spectrum]:
@@ -1131,7 +1153,8 @@ def fit_series(
                     inputs.failures.append({"source": lab, "error": str(exc)})
                     continue
             fitting.append((lab, t))
-            yield s.with_meta(temperature=t, label=lab)
+            tag = {"temperature": t} if quantity is TEMPERATURE else {}
+            yield s.with_meta(label=lab, **tag)
 
     # stacks of up to STACK spectra, but never fewer stacks than workers: a series of ten
     # temperatures still keeps every worker busy

@@ -24,7 +24,7 @@ import dataclasses
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,11 @@ __all__ = [
     "temperature_from_name",
     "series_temperature_from_name",
     "read_temperature_table",
+    "read_value_table",
     "expand_paths",
     "SeriesError",
+    "Variable",
+    "TEMPERATURE",
 ]
 
 
@@ -214,30 +217,55 @@ def read_temperature_table(path: str | Path) -> dict[str, float]:
         Missing columns, a row without a number, or a file listed twice with different
         temperatures.
     """
+    return read_value_table(path, TEMPERATURE)
+
+
+def read_value_table(path: str | Path, variable: Variable) -> dict[str, float]:
+    """Read a CSV table of the values of ``variable`` (:func:`read_temperature_table` for
+    temperatures).
+
+    Parameters
+    ----------
+    path
+        CSV file with a ``file`` column (a file name or path) and a column named after the
+        variable with its unit (one of ``variable.columns``, e.g. ``pressure_MPa``). A decimal
+        comma is accepted in a ``;``-separated table.
+    variable
+        The quantity (:data:`TEMPERATURE`, or one of :data:`eisfit.variable_names.VARIABLES`).
+
+    Returns
+    -------
+    dict
+        File entry as written -> value in ``variable.unit``.
+
+    Raises
+    ------
+    SeriesError
+        Missing columns, a row without a number, or a file listed twice with different values.
+    """
     p = Path(path)
+    what = f"the {variable.name} table"
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         text = p.read_text(encoding="latin-1")
     except OSError as exc:
         reason = exc.strerror or exc
-        raise SeriesError(f"{p}: cannot read the temperature table ({reason})") from None
+        raise SeriesError(f"{p}: cannot read {what} ({reason})") from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
-        raise SeriesError(f"{p}: the temperature table is empty")
+        raise SeriesError(f"{p}: {what} is empty")
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.DictReader(lines, delimiter=delimiter)
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "file" not in fields:
-        raise SeriesError(f"{p}: the temperature table needs a 'file' column")
-    if "temperature_c" in fields:
-        col, offset = fields["temperature_c"], ZERO_CELSIUS_K
-    elif "temperature_k" in fields:
-        col, offset = fields["temperature_k"], 0.0
-    else:
-        raise SeriesError(
-            f"{p}: the temperature table needs a 'temperature_C' or 'temperature_K' column"
-        )
+        raise SeriesError(f"{p}: {what} needs a 'file' column")
+    found = [c for c in variable.columns if c.lower() in fields]
+    if not found:
+        names = " or ".join(f"'{c}'" for c in variable.columns)
+        raise SeriesError(f"{p}: {what} needs a {names} column")
+    col = fields[found[0].lower()]
+    scale, offset = variable.columns[found[0]]
     out: dict[str, float] = {}
     for lineno, row in enumerate(reader, start=2):
         name = (row.get(fields["file"]) or "").strip()
@@ -245,7 +273,7 @@ def read_temperature_table(path: str | Path) -> dict[str, float]:
         if not name:
             continue
         try:
-            value = float(raw.replace(",", ".") if delimiter == ";" else raw) + offset
+            value = float(raw.replace(",", ".") if delimiter == ";" else raw) * scale + offset
         except ValueError:
             raise SeriesError(f"{p}, line {lineno}: {col} {raw!r} is not a number") from None
         if not math.isfinite(value):
@@ -285,6 +313,64 @@ def _check_kelvin(value: float, label: str, how: str) -> float:
             f"if it is in °C, give it as {value:g}C ({value + ZERO_CELSIUS_K:.2f} K)"
         )
     return float(value)
+
+
+def _temperature_from_meta(spectrum: Spectrum) -> float | None:
+    return spectrum.temperature
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """A quantity a series is measured against, and how each spectrum's value is read.
+
+    Attributes
+    ----------
+    name : str
+        What the value is (``"temperature"``, ``"pressure"``, ``"thickness"``...).
+    unit : str
+        Unit of the values (``"K"``, ``"MPa"``, ``"mm"``, ``"s"``...; ``""`` for a count).
+    from_name : callable
+        ``from_name(file_name) -> value or None``; raises :class:`SeriesError` when a name holds
+        several different values.
+    from_meta : callable
+        ``from_meta(spectrum) -> value or None`` from :attr:`Spectrum.meta`.
+    columns : dict
+        Table column (as written in the header, matched case-blind) -> (scale, offset) taking
+        its numbers to ``unit``; the first present is read.
+    check : callable
+        ``check(value, label, how) -> value``: refuses an implausible value with a
+        :class:`SeriesError` naming the spectrum.
+    name_hint : str
+        How to write the value in a file name, for error messages.
+    plural : str
+        The name in the plural, for error messages.
+    option : str
+        The argument that names where the values come from (``temperatures``, ``values``).
+    """
+
+    name: str
+    unit: str
+    from_name: Callable[[str], float | None]
+    from_meta: Callable[[Spectrum], float | None]
+    columns: dict[str, tuple[float, float]]
+    check: Callable[[float, str, str], float]
+    name_hint: str
+    plural: str
+    option: str = "values"
+
+
+#: Temperatures (K): the variable of an Arrhenius series.
+TEMPERATURE = Variable(
+    name="temperature",
+    unit="K",
+    from_name=temperature_from_name,
+    from_meta=_temperature_from_meta,
+    columns={"temperature_C": (1.0, ZERO_CELSIUS_K), "temperature_K": (1.0, 0.0)},
+    check=_check_kelvin,
+    name_hint="25C, 25degC or 298K",
+    plural="temperatures",
+    option="temperatures",
+)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -373,72 +459,78 @@ def _read_items(
 
 @dataclasses.dataclass(frozen=True)
 class _TemperatureSource:
-    """Where a series' temperatures come from: ``mode`` is ``"filename"``, ``"metadata"``,
-    ``"table"`` (``table``: entry -> K) or ``"list"`` (``values``: K per input)."""
+    """Where a series' values of ``variable`` (temperatures by default) come from: ``mode`` is
+    ``"filename"``, ``"metadata"``, ``"table"`` (``table``: entry -> value) or ``"list"``
+    (``values``: one per input), each value in ``variable.unit``."""
 
     mode: str
     table: dict[str, float] | None = None
     values: list[float] | None = None
+    variable: Variable = TEMPERATURE
 
     @classmethod
-    def parse(cls, temperatures: Any, n_items: int) -> _TemperatureSource:
+    def parse(
+        cls, temperatures: Any, n_items: int, variable: Variable = TEMPERATURE
+    ) -> _TemperatureSource:
+        v = variable
         if isinstance(temperatures, str) and temperatures in ("filename", "metadata"):
-            return cls(temperatures)
+            return cls(temperatures, variable=v)
         if isinstance(temperatures, str | Path):
             p = Path(temperatures)
             if not p.is_file():
                 raise SeriesError(
-                    f"temperatures {str(temperatures)!r}: expected 'filename', 'metadata', a "
-                    "CSV table or a list of temperatures in K"
+                    f"{v.option} {str(temperatures)!r}: expected 'filename', 'metadata', a "
+                    f"CSV table or a list of {v.plural} in {v.unit or 'numbers'}"
                 )
-            return cls("table", table=read_temperature_table(p))
+            return cls("table", table=read_value_table(p, v), variable=v)
         try:
             values = [float(t) for t in temperatures]
         except (TypeError, ValueError):
             raise SeriesError(
-                "temperatures must be 'filename', 'metadata', a CSV table or a list of numbers "
-                "in K"
+                f"{v.option} must be 'filename', 'metadata', a CSV table or a list of numbers"
+                + (f" in {v.unit}" if v.unit else "")
             ) from None
         if len(values) != n_items:
             raise SeriesError(
-                f"{len(values)} temperatures given for {n_items} inputs: give one per input"
+                f"{len(values)} {v.plural} given for {n_items} inputs: give one per input"
             )
-        return cls("list", values=values)
+        return cls("list", values=values, variable=v)
 
     def of(self, k: int, lab: str, source: str, spectrum: Spectrum | None) -> float:
-        """Temperature (K) of spectrum ``lab`` of input ``k`` read from file ``source``.
+        """Value (temperature in K) of spectrum ``lab`` of input ``k`` read from file ``source``.
 
         ``spectrum`` is needed for ``"metadata"`` only.
 
         Raises
         ------
         SeriesError
-            No temperature, or an implausible one, for this spectrum.
+            No value, or an implausible one, for this spectrum.
         """
+        v = self.variable
         if self.mode == "list":
-            return _check_kelvin((self.values or [])[k], lab, "from the list")
+            return v.check((self.values or [])[k], lab, "from the list")
         if self.mode == "filename":
-            t = series_temperature_from_name(source, lab)
+            t = v.from_name(source)
             if t is None:
                 raise SeriesError(
-                    f"{lab}: no temperature in the file name (write it as 25C, 25degC or "
-                    "298K), or use temperatures='metadata' or a table"
+                    f"{lab}: no {v.name} in the file name (write it as {v.name_hint}), or use "
+                    f"{v.option}='metadata' or a table"
                 )
-            return t  # checked there
-        if self.mode == "metadata":
-            t = spectrum.temperature if spectrum is not None else None
+            how = "from the file name"
+        elif self.mode == "metadata":
+            t = v.from_meta(spectrum) if spectrum is not None else None
             if t is None:
                 raise SeriesError(
-                    f"{lab}: the file records no temperature; take it from the file name "
+                    f"{lab}: the file records no {v.name}; take it from the file name "
                     "or a table"
                 )
             how = "from the file's metadata"
         else:
             t = _lookup(self.table or {}, source)
             if t is None:
-                raise SeriesError(f"{lab}: not listed in the temperature table")
+                raise SeriesError(f"{lab}: not listed in the {v.name} table")
             how = "from the table"
-        return _check_kelvin(t, lab, how)
+        return v.check(t, lab, how)
 
     def of_spectrum(self, k: int, lab: str, spectrum: Spectrum) -> float:
         """:meth:`of` for a spectrum read (or given): its file is its source, else its label."""
@@ -487,19 +579,24 @@ class _Inputs:
     """The spectra of a series with their labels and temperatures, read up front (in memory)
     or one at a time as fitting consumes them (streamed).
 
-    ``records`` yields (label, temperature in K, spectrum) in input order; ``failures`` (files
-    that do not read) and ``warnings`` (duplicate temperatures) fill as it is consumed;
+    ``records`` yields (label, temperature in K, spectrum) in input order (the value of
+    ``variable`` in its unit for a series against another variable); ``failures`` (files
+    that do not read) and ``warnings`` (duplicate values) fill as it is consumed;
     ``count`` is the number of spectra when known.
     """
 
-    def __init__(self, items: Sequence[Any], temperatures: Any, stream: bool) -> None:
+    def __init__(
+        self, items: Sequence[Any], temperatures: Any, stream: bool,
+        variable: Variable = TEMPERATURE,
+    ) -> None:
         self.failures: list[dict[str, str]] = []
+        self.variable = variable
         self.warnings: list[str] = []
         self._seen: dict[float, str] = {}
         self.count: int | None
         for k, item in enumerate(items):
             _check_item_type(k, item)
-        source = _TemperatureSource.parse(temperatures, len(items))
+        source = _TemperatureSource.parse(temperatures, len(items), variable)
         if stream:
             self.count = _check_temperatures_ahead(items, source)
             self.records = self._stream(items, source)
@@ -511,8 +608,10 @@ class _Inputs:
     def _note(self, lab: str, t: float) -> None:
         key = round(t, 6)
         if key in self._seen:
-            self.warnings.append(f"{lab} and {self._seen[key]} have the same temperature "
-                                 f"({t:.2f} K)")
+            v = self.variable
+            value = f"{t:.2f} K" if v is TEMPERATURE else f"{t:g} {v.unit}".strip()
+            self.warnings.append(f"{lab} and {self._seen[key]} have the same {v.name} "
+                                 f"({value})")
         else:
             self._seen[key] = lab
 
