@@ -264,8 +264,8 @@ def brick_layer_from_arcs(
 
 
 def _u(x: Any) -> Any:
-    """A ufloat, or a float as a ufloat with no error (so std_dev works on every quantity)."""
-    return x if isinstance(x, uncertainties.UFloat) else ufloat(float(x), 0.0)
+    """A ufloat as it is (its correlations kept), anything else as a float (no error)."""
+    return x if isinstance(x, uncertainties.UFloat) else float(x)
 
 
 def _warnings(b: BrickLayer) -> list[str]:
