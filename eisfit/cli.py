@@ -355,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_batch import add_batch_parser
 
     add_batch_parser(sub)
+    from .polarisation.cli import add_polarisation_parser
+
+    add_polarisation_parser(sub)
     return parser
 
 
