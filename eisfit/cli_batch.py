@@ -37,7 +37,7 @@ __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
 #: Every output of ``--out DIR``: without ``--force`` a folder holding one is refused; with it,
 #: those a run does not write (an earlier run's plots of other spectra) are removed.
-OUTPUT_PATTERNS = (*OUTPUT_FILES, "report.html", "nyquist_*.png")
+OUTPUT_PATTERNS = (*OUTPUT_FILES, "report.html", "nyquist_*.png", "drt_tracks.png")
 #: The HTML report shows every spectrum's plots; past this many it is not written by ``batch``
 #: (``eisfit.report.write_report`` makes one for any selection).
 REPORT_MAX_SPECTRA = 100
@@ -108,6 +108,13 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Ea is reported as null with a reason",
     )
     add_grain_size_option(p)
+    p.add_argument(
+        "--drt-tracks",
+        action="store_true",
+        help="follow each DRT peak through the temperatures and report its activation energy "
+        "from ln(T/R) and from ln(T/tau) without a circuit, beside the matched role's circuit "
+        "Ea, with a slope-change test (JSON: drt_tracks; --out: drt_tracks.png)",
+    )
     p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.set_defaults(func=run_batch)
@@ -235,6 +242,11 @@ def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
     series.to_json(folder.file("results.json"), allow_nan=True)
     fig = arrhenius_figure(series)
     folder.write("arrhenius.png", lambda t: fig.savefig(t, dpi=PNG_DPI, format="png"))
+    if series.drt_tracks is not None:
+        from .plot_drt_tracks import drt_tracks_figure
+
+        dfig = drt_tracks_figure(series.drt_tracks)
+        folder.write("drt_tracks.png", lambda t: dfig.savefig(t, dpi=PNG_DPI, format="png"))
     for name, result in zip(plots, series.results, strict=True):
         f = fit_figure(result)
         folder.write(name, lambda t, f=f: f.savefig(t, dpi=PNG_DPI, format="png"))
@@ -309,6 +321,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             client.close()
     if grain is not None:  # a brick_layer object per spectrum (JSON), columns (CSV), report
         series.grain_size_m = grain
+    if args.drt_tracks:  # kept on the series: its JSON, the report and drt_tracks.png
+        series.drt_tracks = series.drt_arrhenius()
     stopped = None
     if args.json:
         # one spectrum at a time: a batch of thousands never holds its whole JSON
@@ -320,6 +334,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         from .terminal import terminal_width
 
         print(series.report(width=terminal_width()))  # tables fit the terminal (COLUMNS)
+        if series.drt_tracks is not None:
+            print(series.drt_tracks.report(width=terminal_width()))
     if folder is not None:
         _write_outputs(folder, series, args)
         if not args.json:

@@ -54,7 +54,7 @@ import numpy as np
 from scipy import stats
 
 from .arrhenius import K_B_EV, ArrheniusError, ArrheniusResult, arrhenius
-from .exceptions import EisfitError
+from .exceptions import EisfitError, SpectrumError
 from .spectrum import Spectrum
 from .validate import DRTPeak, drt
 
@@ -229,6 +229,8 @@ class DrtTracks:
         The DRT peaks of each spectrum (every one, tracked or not).
     compared : bool
         True when fits were given and tracks were matched to their roles.
+    warnings : tuple of str
+        Spectra whose DRT could not be made (they hold no peaks), one line each.
     """
 
     tracks: tuple[DrtTrack, ...]
@@ -236,6 +238,7 @@ class DrtTracks:
     labels: tuple[str, ...]
     peaks: tuple[tuple[DRTPeak, ...], ...]
     compared: bool = False
+    warnings: tuple[str, ...] = ()
 
     @property
     def analysed(self) -> list[DrtTrack]:
@@ -250,6 +253,7 @@ class DrtTracks:
                          "max_area_ratio": MAX_AREA_RATIO, "max_gap": MAX_GAP,
                          "match_decades": MATCH_DECADES},
             "tracks": [t.to_dict() for t in self.tracks],
+            "warnings": list(self.warnings),
             "spectra": [
                 {"source": lab, "temperature_K": float(t), "peaks": [p.to_dict() for p in ps]}
                 for lab, t, ps in zip(self.labels, self.temperatures_K, self.peaks, strict=True)
@@ -261,20 +265,21 @@ class DrtTracks:
         from .format import value_error
 
         heads = ["track", "T/K", "tau/s", "Ea(R)/eV", "Ea(tau)/eV", "role", "circuit Ea/eV",
-                 "circuit", "slope change"]
+                 "vs DRT", "break"]
         rows = []
         for k, t in enumerate(self.analysed, 1):
-            circ = t.circuit_ea
+            circ, change = t.circuit_ea, t.slope_change
             rows.append([
-                str(k),
-                f"{t.temperature_K.min():.0f}-{t.temperature_K.max():.0f} (n={t.n})",
-                f"{t.tau_s.min():.2g}-{t.tau_s.max():.2g}",
+                f"{k} (n={t.n})",
+                f"{t.temperature_K.min():.0f}-{t.temperature_K.max():.0f}",
+                f"{t.tau_s.min():.1g}-{t.tau_s.max():.1g}",
                 _ea_text(t.ea_resistance, value_error),
                 _ea_text(t.ea_tau, value_error),
                 (t.role or "-").replace("_", " "),
                 "-" if circ is None else _ea_text(circ, value_error),
-                t.agreement or "-",
-                "-" if t.slope_change is None else t.slope_change.text(),
+                {"disagree": "DISAGREE", None: "-"}.get(t.agreement, t.agreement or "-"),
+                "-" if change is None else
+                f"{change.break_K:.0f} K" if change.significant else "none",
             ])
         return heads, rows
 
@@ -282,17 +287,22 @@ class DrtTracks:
         """The ``[[DRT tracks]]`` section of the batch report (plain text)."""
         from .terminal import table_lines, wrap_lines
 
-        lines = ["[[DRT tracks]] (Ea from ln(T/R) and ln(T/tau) against 1/T, no circuit)"]
+        lines = ["[[DRT tracks]] (Ea from ln(T/R) and ln(T/tau) against 1/T, no circuit; "
+                 "circuit Ea over the same spectra)"]
         heads, rows = self.rows()
         if not rows:
             lines.append(f"    none: no DRT peak followed over {MIN_TRACK_POINTS} temperatures")
         else:
             lines.extend(table_lines(heads, rows, width))
         for k, t in enumerate(self.analysed, 1):
+            if t.slope_change is not None and t.slope_change.significant:
+                lines.append(f"    - track {k}: slope change {t.slope_change.text()} "
+                             f"(F-test p = {t.slope_change.p_value:.2g})")
             if t.agreement == "disagree":
                 lines.append(f"    - track {k}: the circuit's {t.role} Ea differs from the DRT's "
                              "beyond 3 standard errors and 0.05 eV: check the circuit")
             lines.extend(f"    - track {k}: {n}" for n in t.notes)
+        lines.extend(f"    - {w}" for w in self.warnings)
         return "\n".join(lines if width is None else wrap_lines(lines, width))
 
 
@@ -720,7 +730,13 @@ def drt_arrhenius(
     spectra, temps, labels, fits = _inputs(spectra_or_series, temperatures_K)
     if not spectra:
         raise TrackError("spectra_or_series: no spectra")
-    peaks = tuple(drt_peaks(s, **drt_options) for s in spectra)
+    peaks, warnings = [], []
+    for s, lab in zip(spectra, labels, strict=True):
+        try:
+            peaks.append(drt_peaks(s, **drt_options))
+        except SpectrumError as exc:  # too few points, |Z| = 0: that spectrum has no peaks
+            peaks.append(())
+            warnings.append(f"{lab}: no DRT: {exc}")
     tracks = [_activation(t) for t in _tracks_from_peaks(
         peaks, temps, max_jump_decades, max_area_ratio, max_gap)]
     if fits is not None:
@@ -728,4 +744,4 @@ def drt_arrhenius(
     t = np.array(temps, float)
     t.setflags(write=False)
     return DrtTracks(tracks=tuple(tracks), temperatures_K=t, labels=tuple(labels),
-                     peaks=peaks, compared=fits is not None)
+                     peaks=tuple(peaks), compared=fits is not None, warnings=tuple(warnings))
