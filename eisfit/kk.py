@@ -13,10 +13,9 @@ doi:10.1016/j.electacta.2014.01.034.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
-
-import math
 
 import numpy as np
 import scipy.linalg

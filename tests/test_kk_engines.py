@@ -26,7 +26,10 @@ def _qr_walk(s: eisfit.Spectrum) -> int:
     f, z = np.asarray(s.frequency), np.asarray(s.z)
     cap = kk._has_capacitive_tail(f, z)
     m_max = kk.default_max_elements(f)
-    mus = (kk._mu(kk._solve(f, z, m, "complex", cap, True, quick=True)[1]) for m in range(m_max, 0, -1))
+    mus = (
+        kk._mu(kk._solve(f, z, m, "complex", cap, True, quick=True)[1])
+        for m in range(m_max, 0, -1)
+    )
     m_bad = next((m_max - i for i, mu in enumerate(mus) if mu >= C), 0)
     return 1 if m_bad == 0 else min(m_bad + 1, m_max)
 
