@@ -8,9 +8,10 @@ Impedance analysers remove them by measuring the fixture open (no cell) and shor
 correcting every measurement with those two spectra; this module does the same on spectra
 already measured.
 
-The residual model (Keysight Technologies, *Impedance Measurement Handbook*, 6th ed., 2016,
-section 4.4.3 "Open/short compensation", figure 4-9): the measurement terminals see a series
-residual impedance ``Z_s`` followed by a stray admittance ``Y_o`` across the cell, so
+The residual model (*Impedance Measurement Handbook*, Agilent 4th ed. 2009 / Keysight 6th ed.
+2016, "Open and short compensations": section 4.3.2 and figure 4-4 of the 4th edition): the
+measurement terminals see a series residual impedance ``Z_s = R_s + jωL_s`` followed by a stray
+admittance ``Y_o = G_o + jωC_o`` across the cell, so
 
     Z_m = Z_s + Z_dut / (1 + Y_o Z_dut).
 
@@ -19,10 +20,14 @@ measures ``Z_open = Z_s + 1/Y_o``. The correction inverts the model exactly:
 
     Z_dut = (Z_m − Z_short) / (1 − (Z_m − Z_short) Y_o),   Y_o = 1 / (Z_open − Z_short).
 
-The handbook writes the same expression with the measured open admittance ``Y_o = 1/Z_open``,
-which assumes ``|Z_short| ≪ |Z_open|``; taking ``Y_o = 1/(Z_open − Z_short)`` removes that
-approximation (the two differ by ``Z_short/Z_open``, about 1e-3 for 0.5 Ω + 50 nH of leads and
-2 pF of stray capacitance at 10 MHz). With an open spectrum alone ``Z_short = 0``
+The handbook's figure 4-4(d) writes the same expression with the measured open admittance
+``Y_o = 1/Z_open``, which assumes ``|Z_short| ≪ |Z_open|``; taking ``Y_o = 1/(Z_open − Z_short)``
+removes that approximation (the relative difference is of order
+``|Z_short/Z_open|·|Z_dut/Z_open|``: 8e-6 at 7 MHz for a 460 Ω sulfide cell behind 0.5 Ω + 50 nH
+of leads and 2 pF of stray capacitance). Analysers' built-in compensation (the handbook's
+appendix B) models the fixture as a symmetric two-port instead,
+``Z_dut = Z_open (Z_m − Z_short) / (Z_open − Z_m)``, which differs from this one by about
+``|Z_short/Z_open|`` (2e-4 in the same example). With an open spectrum alone ``Z_short = 0``
 (``Z_dut = Z_m / (1 − Z_m/Z_open)``); with a short alone ``Y_o = 0`` (``Z_dut = Z_m − Z_short``).
 
 A noisy short can be replaced by its model, a lead resistance and inductance
@@ -304,10 +309,10 @@ def correct_fixture(spectrum: Spectrum, fixture: Fixture) -> Spectrum:
     """Remove a fixture's residual impedance and stray admittance from a measured spectrum.
 
     ``Z_dut = (Z_m − Z_short) / (1 − (Z_m − Z_short) Y_o)`` with
-    ``Y_o = 1/(Z_open − Z_short)`` (Keysight, *Impedance Measurement Handbook*, 6th ed.,
-    section 4.4.3; exact for its residual model, see :mod:`eisfit.fixture`). The fixture's
-    spectra are interpolated (real and imaginary parts, linear in log frequency) to the
-    spectrum's frequencies.
+    ``Y_o = 1/(Z_open − Z_short)`` (*Impedance Measurement Handbook*, "Open and short
+    compensations", figure 4-4; exact for its residual model, see :mod:`eisfit.fixture`). The
+    fixture's spectra are interpolated (real and imaginary parts, linear in log frequency) to
+    the spectrum's frequencies.
 
     Parameters
     ----------
