@@ -27,6 +27,7 @@ from .cli_options import (
     fixture_from_args,
     geometry_from_args,
 )
+from .cli_saved import add_saved_options, check_save, start_from_args, write_saved
 from .exceptions import EisfitError
 
 
@@ -38,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 def _add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--circuit",
-        default="blocking",
+        default=None,  # blocking, or the circuit of --start-from (cli_saved.start_from_args)
         help="a named circuit (see 'eisfit circuits'), a circuit string such as "
         "'R0-p(R1,CPE1)-CPE2', or 'auto' to choose among the named circuits of --cell by BIC "
         "(default: blocking)",
@@ -78,7 +79,8 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
     else:
         # the Kramers-Kronig check runs below, once, where --no-kk can skip it
         result = fit(
-            s, args.circuit, weighting=args.weighting, external_resistance=external, kk=False
+            s, args.circuit, weighting=args.weighting, external_resistance=external, kk=False,
+            start_from=getattr(args, "start_result", None),  # --start-from FILE
         )
     if not args.no_kk:
         result = with_warnings(result, [kk_warning(s)])
@@ -134,7 +136,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .io import read_all
     from .labels import spectrum_keys
     from .output import check_writable, write_atomic
+    from .saved import saved_keys
 
+    args.start_result = start_from_args(args)  # sets args.circuit when --circuit is not given
     if args.cell is not None and args.circuit != "auto":
         raise EisfitError("--cell applies only with --circuit auto")
     if args.circuit != "auto":  # a misspelt name is named before any file is read
@@ -148,6 +152,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.plot is not None:  # checked before any fit: name, format, folder, no overwrite
         plot_format = _plot_format(args.plot)
         check_writable(args.plot, args.force, probe=True, what="--plot")
+    check_save(args)  # --save FILE: refused before any fit when it exists (without --force)
     spectra = read_all(args.path, args.format)
     grain = grain_size_from_args(args)  # brick-layer analysis: a geometry for every spectrum
     if grain is not None:
@@ -171,12 +176,14 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             results.append(r)
             comparisons.append(comparison)
             geometries.append(g)
+    write_saved(args, results)  # --save FILE
     if args.json:
         # every object is built before anything is printed: stdout gets one whole document
         objs = []
         for r, comparison, g in zip(results, comparisons, geometries, strict=True):
             try:
                 d = r.to_dict(g)
+                d.update(saved_keys(r))  # 'format' and 'saved': eisfit.load_result reads it
                 if comparison is not None:
                     d["model_choice"] = comparison.to_dict()
                 if grain is not None:
@@ -319,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="the data file")
     _add_fit_options(p)
     p.add_argument("--plot", metavar="FILE", help="save a Nyquist + residual plot (png, svg, pdf)")
+    add_saved_options(p)
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser(
