@@ -138,6 +138,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .output import check_writable, write_atomic
     from .saved import saved_keys
 
+    if args.elements:  # user elements, before any circuit is parsed
+        from .user_elements import load_elements
+
+        for path in args.elements:
+            load_elements(path)
     args.start_result = start_from_args(args)  # sets args.circuit when --circuit is not given
     if args.cell is not None and args.circuit != "auto":
         raise EisfitError("--cell applies only with --circuit auto")
@@ -326,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="the data file")
     _add_fit_options(p)
     p.add_argument("--plot", metavar="FILE", help="save a Nyquist + residual plot (png, svg, pdf)")
+    p.add_argument(
+        "--elements",
+        action="append",
+        metavar="FILE",
+        help="a Python file defining circuit elements with eisfit.define_element, usable in "
+        "--circuit (may be repeated; see docs/elements.md)",
+    )
     add_saved_options(p)
     p.set_defaults(func=_cmd_fit)
 

@@ -593,7 +593,7 @@ def prepare(
     why = over_cap(len(spectrum))
     if why:
         raise FitError(f"{spectrum.source or 'spectrum'}: the spectrum has {why}")
-    notes: list[str] = []
+    notes: list[str] = numpy_only_notes(circuit)
     if kk:
         from .comparison import kk_warning
 
@@ -620,6 +620,18 @@ def prepare(
         "(Im(Z) > 0; add an L element to fit them)"
     )
     return trimmed, notes
+
+
+def numpy_only_notes(circuit: Circuit) -> list[str]:
+    """With the compiled engine on, a note naming the first element of ``circuit`` with no
+    compiled form (a user element, T, TLMQ): the fit runs with the numpy engine."""
+    if not compiled.enabled() or compiled.program(circuit) is not None:
+        return []
+    name = next(e for e in circuit.elements if e.element.name not in compiled.ELEMENT_CODES)
+    return [
+        f"element {name.name} ({name.element.name}) has no compiled form: fitted with the "
+        "numpy engine"
+    ]
 
 
 @dataclass

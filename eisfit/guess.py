@@ -19,6 +19,7 @@ from scipy.optimize import nnls
 
 from . import compiled
 from .circuit import Circuit, ElementNode, Parallel
+from .user_elements import start_from_data
 
 #: Exponent given to arcs' CPEs at the start.
 START_N = 0.9
@@ -412,7 +413,10 @@ def _base(circuit: Circuit, d: Decomposition, st: Structure) -> np.ndarray:
     for e in circuit.elements:
         sym = e.element.name
         for k, (idx, kind) in enumerate(zip(e.indices, e.element.kinds, strict=True)):
-            if kind == "exponent":
+            user = start_from_data(sym, k, r_scale, tau_mid)
+            if user is not None:  # a user element: by its units, else its bounds
+                p[idx] = user
+            elif kind == "exponent":
                 p[idx] = START_N
             elif sym == "R" or (k == 0 and sym in ("K", "Zarc", "Wo", "Ws", "G", "Gs")):
                 p[idx] = r_scale

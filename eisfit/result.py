@@ -280,6 +280,14 @@ class FitResult:
         f = self.spectrum.frequency if frequency is None else np.asarray(frequency, float)
         return self.circuit.impedance(f, [p.value for p in self.records.values()])
 
+    def to_impedance(self) -> Any:
+        """The fit as an impedance.py ``CustomCircuit``: the circuit string, the fitted values
+        as ``initial_guess`` and ``parameters_``, fixed ones as ``constants``; its
+        ``predict(f)`` equals :meth:`impedance` (see :func:`eisfit.interop.to_impedance`)."""
+        from .interop import to_impedance
+
+        return to_impedance(self)
+
     def residuals(self) -> np.ndarray:
         """Relative complex residuals (Z_data − Z_fit)/|Z_data|."""
         z = self.spectrum.z
