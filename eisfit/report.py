@@ -605,6 +605,31 @@ def _brick_layer_section(series: Any, results: Sequence[Any], labels: Sequence[s
     return out + _warn_list(notes)
 
 
+def _drt_tracks_section(tracks: Any, dpi: int) -> str:
+    """The DRT tracks (:func:`eisfit.drt_arrhenius`) kept on a series: plot, table and notes;
+    empty when none were made."""
+    if tracks is None:
+        return ""
+    from .plot_drt_tracks import drt_tracks_figure
+
+    heads, rows = tracks.rows()
+    notes = [line.strip()[2:] for line in tracks.report().splitlines()
+             if line.strip().startswith("- ")]
+    fig = drt_tracks_figure(tracks)
+    return (
+        "<h2>Activation energies from the DRT</h2>"
+        f"<figure>{figure_img(fig, 'DRT tracks', dpi=2 * dpi, width=560)}<figcaption>"
+        + _e("Time constant of each DRT peak against 1000/T (grey: every peak; coloured: the "
+             "tracks, each process followed through the temperatures, with the Arrhenius line "
+             "of ln(T/tau)). Ea from ln(T/R) and ln(T/tau) against 1/T, without a circuit; "
+             "the circuit's Ea of the matched role over the same spectra beside it.")
+        + "</figcaption></figure>"
+        + (_table(heads, [[_e(c) for c in r] for r in rows], left=[0, 5], transpose=False)
+           if rows else "<p>No DRT peak was followed over three temperatures.</p>")
+        + (_warn_list([("", n) for n in notes]) if notes else "")
+    )
+
+
 def _arrhenius_table(fits: dict[str, Any], joint: Any) -> str:
     rows = []
     for role, a in fits.items():
@@ -767,6 +792,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
         parts.append(_arrhenius_table(fits, joint))
     else:
         parts.append("<p>No Arrhenius fit: fewer than two temperatures for every role.</p>")
+    parts.append(_drt_tracks_section(getattr(series, "drt_tracks", None), dpi))
     parts.append("<h2>Results</h2>")
     parts.append(_results_tables(results, labels, temps, series.geometry, kks))
     parts.append(_brick_layer_section(series, results, labels, temps))
