@@ -284,6 +284,7 @@ def test_cli_impedance_transference(tmp_path, capsys):
     ("hello\nworld\n", "no table of numbers found: expected a chronoamperometry record"),
     ("a,b\n1,2\n3,4\n5,6\n", "no time or current column with a unit"),
     ("EC-Lab ASCII FILE\nsomething\n", "expected 'Nb header lines : N'"),
+    ("", "file is empty (0 bytes), expected a chronoamperometry record"),
 ])
 def test_bad_file_one_line_error(tmp_path, capsys, content, expected):
     """A file that is not a DC record: exit 2 and one line naming the file and what was
@@ -339,3 +340,17 @@ def test_corpus_parstat_dc_record(corpus_dir):
     # the current is still decaying at the end of the hold: said
     assert not s.reached and s.drift < -0.03
     assert [w.category for w in caught] == [SteadyStateWarning]
+
+
+def test_corpus_modulo_bat_dc_rows(corpus_dir):
+    """The Modulo Bat sequence of a Li|LLZO|Li tape (rest, PEIS, rest, CC at ±2.800 µA as its
+    header sets, rest, PEIS, looped): its 1028 rows with freq/Hz = 0 are the DC record, read
+    from 'I/mA' into A. It is galvanostatic, not a chronoamperometry: Hebb–Wagner refuses it."""
+    p = read_polarisation(corpus_dir / "dgbowl__yadg/tests__test_x_eclab__mb.mpt")
+    assert p.time_s.size == 1588 - 560 and p.meta["technique"] == "Modulo Bat"
+    assert p.meta["columns"] == {"time": "time/s", "current": "I/mA", "voltage": "Ewe/V"}
+    flowing = np.abs(p.current_A) > 1e-7
+    assert np.median(np.abs(p.current_A[flowing])) == pytest.approx(2.8e-6, rel=1e-3)
+    assert set(np.unique(p.current_A[~flowing])) == {0.0}  # the rests
+    with pytest.raises(PolarisationError, match="not held constant"):
+        hebb_wagner(p)

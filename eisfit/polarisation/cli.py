@@ -90,7 +90,11 @@ def _ionic_fit(args: argparse.Namespace, geometry: Any) -> Any:
     from ..fitting import fit
     from ..io import read_all
 
-    spectrum = read_all(args.impedance)[0]
+    spectra = read_all(args.impedance)
+    if len(spectra) > 1:
+        warnings.warn(f"--impedance {args.impedance} holds {len(spectra)} spectra; the first is "
+                      "fitted", UserWarning, stacklevel=2)
+    spectrum = spectra[0]
     if fixture is not None:
         spectrum = fixture.correct(spectrum)
     return fit(spectrum, args.circuit, weighting=args.weighting, external_resistance=external,
@@ -98,8 +102,10 @@ def _ionic_fit(args: argparse.Namespace, geometry: Any) -> Any:
 
 
 def _cmd_polarisation(args: argparse.Namespace) -> int:
+    from ..output import json_float
     from .analysis import hebb_wagner
     from .read import read_polarisation
+    from .steady import SteadyStateWarning
 
     voltage = None if args.voltage is None else parse_voltage(args.voltage)
     geometry = geometry_from_args(args, need_thickness=None)
@@ -115,12 +121,13 @@ def _cmd_polarisation(args: argparse.Namespace) -> int:
     record = read_polarisation(args.path)
     if args.start is not None or args.end is not None:
         record = record.between(args.start, args.end)
-    fitted = _ionic_fit(args, geometry)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        fitted = _ionic_fit(args, geometry)
         result = hebb_wagner(record, voltage, geometry, fitted, tail=args.tail,
                              method=args.method)
-    messages = [str(w.message) for w in caught]
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
+                or issubclass(w.category, SteadyStateWarning)]
     if args.json:
         d = result.to_dict()
         d["warnings"] = messages
@@ -128,7 +135,8 @@ def _cmd_polarisation(args: argparse.Namespace) -> int:
             d["impedance"] = {"source": args.impedance,
                               "circuit": fitted.circuit_name or fitted.circuit,
                               "chi_square": fitted.chi_square,
-                              "resistances_ohm": dict(fitted.resistances)}
+                              "resistances_ohm": {k: json_float(v)
+                                                  for k, v in fitted.resistances.items()}}
         print(json.dumps(d, indent=2))
     else:
         print(result.report())

@@ -364,7 +364,13 @@ def read_polarisation(path: str | Path) -> Polarisation:
     ReaderError
         One line naming the file (and line) and what was expected.
     """
-    tf = load_text(path)
+    try:
+        tf = load_text(path)
+    except ReaderError as exc:  # an empty or binary file: said with what this reader expects
+        if "impedance data" not in exc.reason:
+            raise
+        raise ReaderError(exc.path, exc.reason.replace("impedance data", "a chronoamperometry "
+                          "record"), line=exc.line, offset=exc.offset) from None
     first = tf.lines[0].lstrip("\ufeff").strip().upper() if tf.lines else ""
     if first.startswith("EC-LAB ASCII FILE"):
         return _read_mpt(tf)
