@@ -116,5 +116,6 @@ def variable_figure(series: Any, roles: list[str] | None = None) -> Any:
     (_thickness if series.variable == "thickness" else _growth)(ax, series, analysis)
     ax.set_xlabel(_axis_label(series))
     _style(ax)
-    _legend(ax, fontsize=5.5)
+    if ax.get_legend_handles_labels()[0]:
+        _legend(ax, fontsize=5.5)
     return fig
