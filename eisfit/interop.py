@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .circuit import Circuit
-from .exceptions import EisfitError
+from .exceptions import CircuitSyntaxError, EisfitError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import FitResult
@@ -120,10 +120,9 @@ def from_impedance(model: Any) -> ImportedModel:
     Raises
     ------
     InteropError
-        An unreadable file, a model whose values do not match its circuit, or an object that is
-        not an impedance.py model.
-    CircuitSyntaxError
-        A circuit string eisfit cannot parse (an element it does not know).
+        An unreadable file, a circuit string eisfit cannot parse (an element it does not
+        know), a model whose values do not match its circuit, or an object that is not an
+        impedance.py model.
 
     Examples
     --------
@@ -184,7 +183,10 @@ def _model(
     constants left out) and ``constants``."""
     if not isinstance(text, str):
         raise InteropError(f"{where}: the circuit string is {type(text).__name__}, not text")
-    circuit = Circuit(text.replace(" ", ""))
+    try:
+        circuit = Circuit(text.replace(" ", ""))
+    except CircuitSyntaxError as exc:
+        raise InteropError(f"{where}: {exc}") from None
     names = circuit.parameter_names
     unknown = [k for k in constants if k not in names]
     if unknown:
