@@ -28,6 +28,7 @@ from .cli_options import (
     fixture_from_args,
     geometry_from_args,
 )
+from .cli_saved import add_save_fits_option, check_save_fits, write_saved_fits
 from .cli_variable import add_variable_options, run_variable_batch
 from .exceptions import EisfitError
 
@@ -37,7 +38,7 @@ __all__ = ["add_batch_parser", "run_batch", "OUTPUT_FILES"]
 OUTPUT_FILES = ("results.csv", "results.json", "arrhenius.png")
 #: Every output of ``--out DIR``: without ``--force`` a folder holding one is refused; with it,
 #: those a run does not write (an earlier run's plots of other spectra) are removed.
-OUTPUT_PATTERNS = (*OUTPUT_FILES, "report.html", "nyquist_*.png", "drt_tracks.png")
+OUTPUT_PATTERNS = (*OUTPUT_FILES, "report.html", "nyquist_*.png", "drt_tracks.png", "fit_*.json")
 #: The HTML report shows every spectrum's plots; past this many it is not written by ``batch``
 #: (``eisfit.report.write_report`` makes one for any selection).
 REPORT_MAX_SPECTRA = 100
@@ -108,6 +109,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "Ea is reported as null with a reason",
     )
     add_grain_size_option(p)
+    add_save_fits_option(p)
     p.add_argument(
         "--drt-tracks",
         action="store_true",
@@ -250,6 +252,8 @@ def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
     for name, result in zip(plots, series.results, strict=True):
         f = fit_figure(result)
         folder.write(name, lambda t, f=f: f.savefig(t, dpi=PNG_DPI, format="png"))
+    if getattr(args, "save_fits", False):  # fit_<file>.json beside nyquist_<file>.png
+        write_saved_fits(folder, series.results, plots)
     if with_report:
         from .report import write_report
 
@@ -267,6 +271,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
     if getattr(args, "variable", "temperature") != "temperature":
         return run_variable_batch(args, stack)  # a series against another variable
+    check_save_fits(args)
     geometry = geometry_from_args(args)
     grain = grain_size_from_args(args)  # brick-layer analysis: needs the user's geometry
     if grain is not None:

@@ -87,3 +87,29 @@ def write_saved(args: argparse.Namespace, results: list[Any]) -> None:
         text = "[\n" + ",\n".join(to_json(r) for r in results) + "\n]"
         json.loads(text)  # one whole document, or nothing is written
     write_text(args.save, text + "\n", force=args.force)
+
+
+def add_save_fits_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--save-fits`` to ``eisfit batch``."""
+    p.add_argument(
+        "--save-fits", action="store_true",
+        help="with --out DIR: also write each spectrum's fit as fit_<file>.json, which "
+        "eisfit.load_result and 'eisfit fit --start-from' read back exactly",
+    )
+
+
+def check_save_fits(args: argparse.Namespace) -> None:
+    """Refuse ``--save-fits`` without ``--out DIR``, before any fit."""
+    if getattr(args, "save_fits", False) and args.out is None:
+        raise EisfitError("--save-fits writes into the --out folder: give --out DIR")
+
+
+def write_saved_fits(folder: Any, results: Any, plot_names: list[str]) -> None:
+    """Write each result as ``fit_<file>.json`` into ``folder`` (an OutputFolder), named as its
+    Nyquist plot ``nyquist_<file>.png`` is."""
+    from .saved import to_json
+
+    for plot, result in zip(plot_names, results, strict=True):
+        stem = plot.removeprefix("nyquist_").removesuffix(".png")
+        text = to_json(result) + "\n"
+        folder.write(f"fit_{stem}.json", lambda t, text=text: t.write_text(text, encoding="utf-8"))

@@ -322,3 +322,24 @@ def test_start_from_in_fit_stack_and_fit_many_agree_with_fit():
         eisfit.fit_stack(spectra, "blocking-single", start_from=previous)
     with pytest.raises(eisfit.EisfitError, match="start_from"):
         eisfit.fit(spectra[0], "auto", start_from=previous)
+
+
+def test_batch_save_fits(tmp_path, capsys):
+    """batch --out DIR --save-fits writes each spectrum's loadable fit beside its plot, the
+    same fit results.json reports; without --out it is refused before any fit."""
+    files = [DATA / "latp_pellet" / n for n in ("LATP_10C.csv", "LATP_20C.csv")]
+    out = tmp_path / "out"
+    assert main(["batch", *map(str, files), "--out", str(out), "--save-fits",
+                 "--workers", "1", "--no-kk"]) == 0
+    capsys.readouterr()
+    reported = json.loads((out / "results.json").read_text())["spectra"]
+    for name, entry in zip(("LATP_10C", "LATP_20C"), reported, strict=True):
+        back = load_result(out / f"fit_{name}.json")
+        assert (out / f"nyquist_{name}.png").exists()
+        assert back.spectrum.source == entry["source"]
+        assert {k: v for k, v in back.to_dict().items() if k in entry} == {
+            k: v for k, v in entry.items() if k in back.to_dict()
+        }
+    assert main(["batch", *map(str, files), "--save-fits"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--save-fits" in err and "--out" in err
