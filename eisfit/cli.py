@@ -26,6 +26,7 @@ from .cli_options import (
     external_from_args,
     fixture_from_args,
     geometry_from_args,
+    sigma_from_args,
 )
 from .cli_saved import add_saved_options, check_save, start_from_args, write_saved
 from .exceptions import EisfitError
@@ -59,6 +60,18 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
         help="skip the Kramers-Kronig check (by default a spectrum that fails it gets a warning)",
     )
     add_grain_size_option(p)
+    add_constrain_option(p)
+
+
+def add_constrain_option(p: argparse.ArgumentParser) -> None:
+    """``--constrain EXPR`` (repeatable): an expression between parameters of the fit."""
+    p.add_argument(
+        "--constrain",
+        action="append",
+        metavar="EXPR",
+        help="constrain a parameter, e.g. 'CPE2_1=CPE1_1', 'R2>R1' or 'CPE1_1=0.9*CPE2_1' "
+        "(repeatable; the circuit's parameter names, see docs/analyses.md)",
+    )
 
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
@@ -68,6 +81,8 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
 
     comparison = None
     if args.circuit == "auto":
+        if getattr(args, "constrain", None):
+            raise EisfitError("--constrain needs a circuit: --circuit auto chooses its own")
         comparison = auto_circuit(
             s,
             args.cell or "blocking",
@@ -81,6 +96,7 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
         result = fit(
             s, args.circuit, weighting=args.weighting, external_resistance=external, kk=False,
             start_from=getattr(args, "start_result", None),  # --start-from FILE
+            constraints=getattr(args, "constrain", None),
         )
     if not args.no_kk:
         result = with_warnings(result, [kk_warning(s)])
@@ -153,6 +169,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     geometry = geometry_from_args(args, need_thickness=None)  # an area alone gives the ASR
     external = external_from_args(args)
     fixture = fixture_from_args(args)  # --open/--short read before the data file
+    sigma = sigma_from_args(args)  # --sigma FILE (sets --weighting sigma), before the data
     plot_format = None
     if args.plot is not None:  # checked before any fit: name, format, folder, no overwrite
         plot_format = _plot_format(args.plot)
@@ -170,6 +187,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 g = geometry_for(s, geometry)  # the user's, else one in the file's header
                 if fixture is not None:  # the same correction as eisfit batch's
                     s = fixture.correct(s)
+                if sigma is not None:  # the σ of each point, for --weighting sigma
+                    s = sigma.apply(s)
                 r, comparison = _fit_one(s, args, g, external)
                 r = with_warnings(r, [temperature_warning])
             except EisfitError as exc:

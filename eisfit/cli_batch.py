@@ -27,6 +27,7 @@ from .cli_options import (
     external_from_args,
     fixture_from_args,
     geometry_from_args,
+    sigma_from_args,
 )
 from .cli_saved import add_save_fits_option, check_save_fits, write_saved_fits
 from .cli_variable import add_variable_options, run_variable_batch
@@ -278,6 +279,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         check_geometries([geometry])
     external = external_from_args(args)
     fixture = fixture_from_args(args)  # --open/--short read before any data file
+    sigma = sigma_from_args(args)  # --sigma FILE (sets --weighting sigma)
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise EisfitError(f"--workers must be at least 1, got {workers}")
@@ -297,7 +299,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             )
         exclude.append(Path(temperatures))
     # the fixture's own files, kept beside the spectra, are not spectra of the series
-    exclude.extend(Path(p) for p in (args.open, args.short) if p is not None)
+    exclude.extend(Path(p) for p in (args.open, args.short, args.sigma) if p is not None)
     files = expand_paths(args.paths, exclude=exclude)
     # a progress bar for a person watching: on stderr, only when stderr is a terminal (so
     # `--json > out.json` still shows it, and a log file or a pipe gets none)
@@ -319,6 +321,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 kk=not args.no_kk,
                 keep_all=args.keep_all,
                 fixture=fixture,  # every spectrum corrected as eisfit fit corrects it
+                sigma=sigma,  # every spectrum's σ from --sigma FILE
                 stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:

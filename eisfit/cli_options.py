@@ -24,8 +24,16 @@ def add_cell_options(p: argparse.ArgumentParser) -> None:
         metavar="OHM",
         help="cables and cell hardware, subtracted from a high-frequency intercept (e.g. 1.83)",
     )
+    from .weighting import WEIGHTINGS
+
     p.add_argument(
-        "--weighting", choices=["modulus", "proportional", "unit"], default="modulus"
+        "--weighting", choices=sorted(WEIGHTINGS), default="modulus",
+        help="residual weighting (default modulus; docs/analyses.md, Weighting)",
+    )
+    p.add_argument(
+        "--sigma", metavar="SIGMA_FILE",
+        help="a table of frequency and sigma_re, sigma_im (or sigma/dZ) in Ohm: every spectrum "
+        "fitted with weights 1/sigma (sets --weighting sigma)",
     )
     add_fixture_options(p)
 
@@ -44,6 +52,27 @@ def add_fixture_options(p: argparse.ArgumentParser) -> None:
         "--leads-model", action="store_true",
         help="replace the short by R_lead + jwL_lead fitted to it (for a noisy short)",
     )
+
+
+def sigma_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~eisfit.sigma.SigmaTable` of ``--sigma`` (None without it), read before any
+    data file; sets ``args.weighting`` to ``sigma``. ``--weighting sigma`` without ``--sigma``,
+    or ``--sigma`` with another weighting than modulus (the default) or sigma, is a one-line
+    error."""
+    if args.sigma is None:
+        if args.weighting == "sigma":
+            raise EisfitError(
+                "--weighting sigma needs --sigma SIGMA_FILE (the sigma of each point)"
+            )
+        return None
+    if args.weighting not in ("modulus", "sigma"):
+        raise EisfitError(
+            f"--sigma gives the weights of --weighting sigma: drop --weighting {args.weighting}"
+        )
+    from .sigma import read_sigma
+
+    args.weighting = "sigma"
+    return read_sigma(args.sigma)
 
 
 def fixture_from_args(args: argparse.Namespace) -> Any:

@@ -102,6 +102,9 @@ def run_variable_batch(args: argparse.Namespace, stack: contextlib.ExitStack) ->
     from .series_inputs import expand_paths
     from .variable_series import fit_variable_series
 
+    if args.sigma is not None or args.weighting == "sigma":
+        raise EisfitError("--sigma/--weighting sigma applies to temperature series, not --variable")
+
     geometry = _geometry(args)
     values = _values_option(args)
     workers = default_workers() if args.workers is None else args.workers

@@ -201,9 +201,10 @@ def _arguments(
     """The kernels' description of ``problem`` (program, data, parameters and bounds, as
     :func:`eisfit._kernels.lm` documents) and each candidate's spectrum, every array
     C-contiguous and of one dtype so that one compiled version serves every call; None when
-    the circuit cannot be compiled."""
+    the circuit cannot be compiled, or the residual is in admittance (the numpy engine
+    forms it)."""
     prog = program(problem.circuit)
-    if prog is None:
+    if prog is None or problem.admittance:
         return None
     ops, depth = prog
     if problem.stacked:

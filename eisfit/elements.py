@@ -286,6 +286,27 @@ element(
 )((_zarc, _zarc_grad))
 
 
+def _hn(p, w):
+    u = jw_power(p[2], np.log(w * p[1]))
+    return p[0] * np.exp(-p[3] * np.log(1.0 + u))
+
+
+def _hn_grad(p, w, z):
+    r, tau, alpha, beta = p
+    log_jwt = np.log(w * tau) + 0.5j * np.pi
+    u = jw_power(alpha, np.log(w * tau))
+    f = -beta * z * u / (1.0 + u)
+    return [z / r, f * alpha / tau, f * log_jwt, -z * np.log(1.0 + u)]
+
+
+element(
+    "HN",
+    ["Ohm", "s", "", ""],
+    ["positive", "positive", "exponent", "exponent"],
+    "Havriliak-Negami relaxation: Z = R/(1+(jωτ)^α)^β",
+)((_hn, _hn_grad))
+
+
 def _la(p, w):
     return (p[0] * _jw(w)) ** p[1]
 
@@ -337,6 +358,39 @@ element(
     "blocking transmission line (ionic rail R_ion, interfacial CPE Z_Q = 1/(Q (jω)^γ)): "
     "Z = √(R_ion Z_Q) coth(√(R_ion/Z_Q))",
 )((_tlmq, _tlmq_grad))
+
+
+def _tlmr(p, w):
+    z_int = p[1] / (1.0 + p[1] * p[2] * jw_power(p[3], np.log(w)))
+    x = np.sqrt(p[0] / z_int)
+    return p[0] / (x * np.tanh(x))
+
+
+def _tlmr_grad(p, w, z):
+    # Z = R_ion coth(x)/x, x = √(R_ion/Z_int), Z_int = R_ct/(1 + R_ct Q (jω)^n) (= R_ct‖CPE)
+    r_ct, q = p[1], p[2]
+    a = jw_power(p[3], np.log(w))
+    z_int = r_ct / (1.0 + r_ct * q * a)
+    x = np.sqrt(p[0] / z_int)
+    coth = 1.0 / np.tanh(x)
+    d_dint = 0.5 * (x * coth + x * x * (coth * coth - 1.0))
+    z2 = z_int * z_int
+    d_dq = -d_dint * z2 * a
+    return [
+        0.5 * _coth_x_minus_csch2(x),
+        d_dint * z2 / (r_ct * r_ct),
+        d_dq,
+        d_dq * q * (np.log(w) + 0.5j * np.pi),
+    ]
+
+
+element(
+    "TLMr",
+    ["Ohm", "Ohm", "S s^n", ""],
+    ["positive", "positive", "positive", "exponent"],
+    "non-blocking transmission line (ionic rail R_ion, interface R_ct‖CPE Z_int): "
+    "Z = √(R_ion Z_int) coth(√(R_ion/Z_int)), Z_int = R_ct/(1 + R_ct Q (jω)^n)",
+)((_tlmr, _tlmr_grad))
 
 
 def _csch(b: Array) -> Array:

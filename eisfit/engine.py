@@ -46,6 +46,13 @@ class Problem:
         Which parameters are free.
     fixed
         Values of every parameter (only the fixed ones are read).
+    admittance
+        True when the residual is Y_model − Y_data (Y = 1/Z; its Jacobian −(dZ/dp)/Z²) in
+        place of Z_model − Z_data; ``w_re``, ``w_im`` then weight it. Only the numpy engine
+        forms it (the compiled one hands such problems back).
+    absolute_sigma
+        True when the weights are 1/σ of each point: the covariance is (JᵀJ)⁻¹, not scaled by
+        the reduced χ².
     """
 
     circuit: Circuit
@@ -57,6 +64,8 @@ class Problem:
     upper: np.ndarray
     vary: np.ndarray
     fixed: np.ndarray
+    admittance: bool = False
+    absolute_sigma: bool = False
 
     def __post_init__(self) -> None:
         self.log = _log_scaled(self.circuit.text)
@@ -115,10 +124,15 @@ class Problem:
         p = self.params_batch(u)
         with np.errstate(all="ignore"):
             zm, jac = self.circuit.impedance_and_jacobian_batch(f, p)
-        d = zm - z
-        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
         free = self.free
         jf = jac if free.size == jac.shape[0] else jac[free]  # (F, K, N)
+        if self.admittance:
+            with np.errstate(all="ignore"):
+                d = 1.0 / zm - 1.0 / z
+                jf = -jf / (zm * zm)  # dY/dp = −(dZ/dp)/Z²
+        else:
+            d = zm - z
+        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
         # d/du = p d/dp for parameters fitted as u = ln p: folded into the weights
         scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)[:, :, None]  # (F, K, 1)
         n = zm.shape[-1]
@@ -220,13 +234,19 @@ def solutions_at(
     ]
 
 
-def covariance(sol: Solution, n_params_free: int) -> np.ndarray | None:
-    """Covariance of the free internal parameters, scaled by the reduced χ²."""
-    return scaled_covariance(sol.residual, sol.jac, n_params_free)
+def covariance(
+    sol: Solution, n_params_free: int, absolute_sigma: bool = False
+) -> np.ndarray | None:
+    """Covariance of the free internal parameters, scaled by the reduced χ² (not scaled when
+    ``absolute_sigma``: the weights were 1/σ of each point)."""
+    return scaled_covariance(sol.residual, sol.jac, n_params_free, absolute_sigma)
 
 
-def scaled_covariance(r: np.ndarray, j: np.ndarray, n_free: int) -> np.ndarray | None:
-    """(JᵀJ)⁻¹ · χ²/dof for residuals ``r`` (M,) and their Jacobian ``j`` (M, n_free).
+def scaled_covariance(
+    r: np.ndarray, j: np.ndarray, n_free: int, absolute_sigma: bool = False
+) -> np.ndarray | None:
+    """(JᵀJ)⁻¹ · χ²/dof for residuals ``r`` (M,) and their Jacobian ``j`` (M, n_free); (JᵀJ)⁻¹
+    alone when ``absolute_sigma`` (residuals weighted by 1/σ).
 
     None when there are no degrees of freedom or the inverse is not finite.
     """
@@ -238,7 +258,7 @@ def scaled_covariance(r: np.ndarray, j: np.ndarray, n_free: int) -> np.ndarray |
         inv = np.linalg.inv(jtj)
     except np.linalg.LinAlgError:
         inv = np.linalg.pinv(jtj)
-    cov = inv * float(r @ r) / dof
+    cov = inv if absolute_sigma else inv * float(r @ r) / dof
     return cov if np.all(np.isfinite(cov)) else None
 
 

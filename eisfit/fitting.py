@@ -27,7 +27,7 @@ from .named import NamedCircuit, resolve
 from .result import FitResult, arc_tau, build_result
 from .search import Search, search_further
 from .spectrum import Spectrum
-from .weighting import weights
+from .weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
 
 if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is used
     import lmfit
@@ -286,7 +286,7 @@ def make_problem(
             f"{spectrum.source or 'spectrum'}: {len(spectrum)} points cannot fit "
             f"{n_free} free parameters of {circuit.text!r}"
         )
-    w_re, w_im = weights(weighting, spectrum.z)
+    w_re, w_im = spectrum_weights(weighting, spectrum)
     problem = Problem(
         circuit,
         spectrum.frequency,
@@ -297,6 +297,8 @@ def make_problem(
         hi,
         vary,
         np.where(np.isfinite(values), values, 0.0),
+        admittance=weighting in ADMITTANCE,
+        absolute_sigma=weighting == SIGMA,
     )
     return problem, user_start, values
 
@@ -386,6 +388,7 @@ def fit(
     cell: str = "blocking",
     starts: Sequence[np.ndarray] | None = None,
     start_from: FitResult | None = None,
+    constraints: Mapping[str, str] | Sequence[str] | str | None = None,
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -397,7 +400,10 @@ def fit(
         A named circuit (``"blocking"``, ``"full-cell"``... see ``eisfit circuits``), a circuit
         string in impedance.py syntax, or a :class:`~eisfit.circuit.Circuit`.
     weighting
-        ``"modulus"`` (1/|Z|, default), ``"proportional"`` or ``"unit"``.
+        ``"modulus"`` (1/|Z|, default; ``"boukamp"`` is the same), ``"proportional"``,
+        ``"unit"``, ``"sigma"`` (1/σ of each point, from :meth:`Spectrum.with_sigma`; errors
+        not rescaled by χ²), ``"admittance"`` or ``"admittance-unit"`` (the residual in
+        Y = 1/Z, fitted with the numpy engine); see :mod:`eisfit.weighting`.
     params
         Optional lmfit ``Parameters`` named as the circuit's parameters (``R0``, ``CPE1_0``...):
         values are used as the starting point when every parameter has one; bounds and
@@ -423,6 +429,11 @@ def fit(
         A previous fit (e.g. of a nearby temperature, or :func:`eisfit.load_result`) whose
         values are tried as one more start, as ``starts`` are; its parameters must be those of
         ``circuit`` (:func:`eisfit.saved.start_vectors`).
+    constraints
+        Expressions between parameters (:mod:`eisfit.constraints`): a mapping
+        ``{"CPE2_1": "CPE1_1"}`` or strings ``["CPE2_1 = CPE1_1", "R2 > R1"]``; lmfit
+        ``params`` with ``expr`` set are constraints too. Fitted with the numpy engine, without
+        arc reordering or the hidden-arc treatment.
 
     Returns
     -------
@@ -442,10 +453,10 @@ def fit(
     check_arguments(circuit, weighting, external_resistance)
     _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
-        if params is not None or fixed or start_from is not None:
+        if params is not None or fixed or start_from is not None or constraints:
             raise FitError(
                 "circuit='auto' fits named circuits from their own starts: drop "
-                "params/fixed/start_from"
+                "params/fixed/start_from/constraints"
             )
         from .comparison import fit_auto
 
@@ -455,6 +466,15 @@ def fit(
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
     extra = _check_starts(starts, circ) + saved_starts(start_from, circ, named, spec)
+    if constraints is not None or params is not None:
+        from . import constraints as cons
+
+        parsed, params = cons.parse(circ, constraints, params)
+        if parsed is not None:
+            return cons.fit_constrained(
+                spec, circ, named, weighting, parsed, params, fixed, extra,
+                external_resistance, notes, spectrum,
+            )
     problem, sol, search = _run(spec, circ, named, weighting, params, fixed, starts=extra)
     solved = Solved(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum, search
@@ -516,9 +536,10 @@ def check_arguments(circuit: object, weighting: object, external_resistance: obj
         )
     if not isinstance(weighting, str):
         raise ArgumentError(
-            "weighting must be 'modulus', 'proportional' or 'unit', got "
+            "weighting must be a name such as 'modulus', 'sigma' or 'admittance', got "
             f"{type(weighting).__name__}"
         )
+    check_weighting(weighting)  # an unknown name, before any spectrum is read
     check_external(external_resistance)  # type: ignore[arg-type]
 
 

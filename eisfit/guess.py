@@ -303,9 +303,9 @@ def find_peaks(tau: np.ndarray, gamma: np.ndarray, min_fraction: float = 0.02) -
 # --------------------------------------------------------------------------- structure
 @dataclass
 class Arc:
-    """A relaxation in series at the top level: p(R, CPE), p(R, C), K or Zarc."""
+    """A relaxation in series at the top level: p(R, CPE), p(R, C), K, Zarc (or HN), TLMr."""
 
-    kind: str  # "rq", "rc", "k", "zarc"
+    kind: str  # "rq", "rc", "k", "zarc", "tlm"
     indices: tuple[int, ...]
     names: tuple[str, ...]
 
@@ -327,8 +327,10 @@ def _as_arc(node) -> Arc | None:
         sym = node.element.name
         if sym == "K":
             return Arc("k", tuple(node.indices), (node.name,))
-        if sym == "Zarc":
+        if sym in ("Zarc", "HN"):  # an HN arc starts as a Zarc, its β at START_N
             return Arc("zarc", tuple(node.indices), (node.name,))
+        if sym == "TLMr":  # the interface's R_ct‖CPE is the arc; R_ion starts equal to R_ct
+            return Arc("tlm", tuple(node.indices), (node.name,))
         return None
     if not isinstance(node, Parallel):
         return None
@@ -399,6 +401,11 @@ def _set_arc(p: np.ndarray, arc: Arc, r: float, tau: float, n: float = START_N) 
     elif arc.kind == "k":
         p[arc.indices[0]] = r
         p[arc.indices[1]] = tau
+    elif arc.kind == "tlm":
+        p[arc.indices[0]] = r
+        p[arc.indices[1]] = r
+        p[arc.indices[2]] = tau**n / r
+        p[arc.indices[3]] = n
     else:  # zarc
         p[arc.indices[0]] = r
         p[arc.indices[1]] = tau
@@ -418,17 +425,17 @@ def _base(circuit: Circuit, d: Decomposition, st: Structure) -> np.ndarray:
                 p[idx] = user
             elif kind == "exponent":
                 p[idx] = START_N
-            elif sym == "R" or (k == 0 and sym in ("K", "Zarc", "Wo", "Ws", "G", "Gs")):
+            elif e.element.units[k] == "Ohm":  # R, and the resistances of other elements
                 p[idx] = r_scale
             elif sym == "C":
                 p[idx] = tau_mid / r_scale
-            elif sym == "CPE":
+            elif e.element.units[k] == "S s^n":  # CPE, and the interfaces of TLMQ, TLMr
                 p[idx] = tau_mid**START_N / r_scale
             elif sym in ("L", "La"):
                 p[idx] = 1e-7
             elif sym == "W":
                 p[idx] = r_scale * np.sqrt(2 * np.pi * d.f_min)
-            elif sym == "Gs" and k == 2:
+            elif e.element.units[k] == "":  # Gs's φ, T's a: dimensionless, positive
                 p[idx] = 1.0
             else:  # time constants
                 p[idx] = tau_mid

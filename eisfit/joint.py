@@ -54,7 +54,7 @@ from .exceptions import EisfitError
 from .named import NamedCircuit, named_circuits
 from .output import json_float as _jf
 from .result import FitResult
-from .weighting import weights
+from .weighting import impedance_weights, spectrum_weights
 
 __all__ = [
     "JointFitError",
@@ -882,7 +882,8 @@ def fit_joint(
     indep_chisqr, indep_dof = 0.0, 0
     for r in results:
         s = r.spectrum
-        w_re, w_im = weights(r.weighting, s.z)
+        # in Z: an admittance fit's weights by their first-order Z equivalents
+        w_re, w_im = impedance_weights(r.weighting, s.z, *spectrum_weights(r.weighting, s))
         data.append((s.frequency, s.z, w_re, w_im))
         n_res += 2 * len(s)
         indep_chisqr += float(r.chisqr)

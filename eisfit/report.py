@@ -48,6 +48,10 @@ _WEIGHTING_TEXT = {
     "modulus": "modulus (each point divided by |Z|)",
     "proportional": "proportional (real and imaginary parts divided by |Z'| and |Z''|)",
     "unit": "unit (no weighting)",
+    "boukamp": "Boukamp's modulus weighting (each point divided by |Z|)",
+    "sigma": "1/σ of each point (χ² a true χ²; errors not rescaled by it)",
+    "admittance": "admittance (residual in Y = 1/Z, each point divided by |Y|)",
+    "admittance-unit": "admittance, unweighted (residual in Y = 1/Z)",
 }
 
 _CSS = """

@@ -631,28 +631,38 @@ def build_result(
     notes: list[str],
     original: Spectrum | None = None,
     search: Any = None,
+    fitted: tuple[int, np.ndarray | None] | None = None,
 ) -> FitResult:
     """Turn a solver solution into a :class:`FitResult` (statistics, roles, checks).
 
     The parameter vectors hold a handful of numbers, so they are read as Python floats once
     and the checks run on those; the matrices (covariance, correlation) stay numpy arrays.
+    ``fitted``: for a constrained fit (:mod:`eisfit.constraints`), the number of coordinates
+    the solver fitted and the covariance of the reported free parameters in solver units
+    (None: not estimated), in place of those of ``problem``'s free parameters.
     """
     names = circuit.parameter_names
     p = sol.params
     values = p.tolist()
+    if problem.admittance:
+        notes = [*notes, *admittance_notes(circuit)]
     free = problem.free
     free_idx = free.tolist()
     n_free = len(free_idx)
+    n_fit = n_free if fitted is None else fitted[0]  # tied parameters are not free
     r = sol.residual
     n_res = r.size
     chisqr = float(r @ r)
-    dof = max(n_res - n_free, 1)
+    dof = max(n_res - n_fit, 1)
     redchi = chisqr / dof
     neg2ll = n_res * np.log(max(chisqr, 1e-300) / n_res)
-    aic = float(neg2ll + 2 * n_free)
-    bic = float(neg2ll + np.log(n_res) * n_free)
+    aic = float(neg2ll + 2 * n_fit)
+    bic = float(neg2ll + np.log(n_res) * n_fit)
 
-    cov_u = covariance(sol, n_free)
+    if fitted is None:
+        cov_u = covariance(sol, n_free, problem.absolute_sigma)  # 1/σ weights: not rescaled
+    else:
+        cov_u = fitted[1]
     cov_p = None
     if cov_u is not None:
         # covariance in natural units: dp = p du for log-scaled parameters
@@ -847,7 +857,7 @@ def build_result(
         chi_square=redchi,
         aic=aic,
         bic=bic,
-        n_free=n_free,
+        n_free=n_fit,
         nfev=int(sol.nfev),
         success=bool(sol.success),
         external_resistance=float(external_resistance),
@@ -861,6 +871,16 @@ def build_result(
         arc_terms=tuple(arc_terms),
         search=search,
     )
+
+
+def admittance_notes(circuit: Circuit) -> list[str]:
+    """With the compiled engine on, the note of an admittance fit: it ran with numpy (the
+    compiled engine forms residuals in Z only); nothing when numpy ran it anyway."""
+    from . import compiled
+
+    if not compiled.enabled() or compiled.program(circuit) is None:
+        return []
+    return ["fitted in admittance with the numpy engine (the compiled engine fits Z only)"]
 
 
 def unmodelled_inductance(
@@ -877,8 +897,8 @@ def unmodelled_inductance(
     :data:`INDUCTANCE_FRACTION` of |Z| there; None otherwise, or when the circuit has an
     inductor.
     """
-    if any(e.element.name in ("L", "La") for e in circuit.elements):
-        return None
+    if problem.admittance or any(e.element.name in ("L", "La") for e in circuit.elements):
+        return None  # (an admittance residual is not projected on a series L)
     r = np.asarray(sol.residual, float)
     f = np.asarray(spectrum.frequency, float)
     n = f.size

@@ -27,6 +27,7 @@ from . import guess
 from .engine import Problem, Solution
 from .floor import floor_chi_square
 from .result import arc_tau
+from .weighting import impedance_weights
 
 __all__ = ["SEARCH_FACTOR", "WARN_FACTOR", "Search", "search_further", "reduced_chi_square"]
 
@@ -109,7 +110,11 @@ def reduced_chi_square(problem: Problem, solution: Solution) -> float:
 
 def problem_floor(problem: Problem) -> float:
     """:func:`~eisfit.floor.floor_chi_square` of a single-spectrum problem."""
-    return floor_chi_square(problem.frequency, problem.z, problem.w_re, problem.w_im)
+    # an admittance residual's floor from the Z weights equivalent to it (|ΔY| ≈ |ΔZ|/|Z|²)
+    w = (problem.w_re, problem.w_im)
+    if problem.admittance:
+        w = impedance_weights("admittance", problem.z, *w)
+    return floor_chi_square(problem.frequency, problem.z, *w)
 
 
 def search_further(

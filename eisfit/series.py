@@ -1013,6 +1013,7 @@ def fit_series(
     stream: bool = False,
     keep_all: bool = False,
     fixture: Any = None,
+    sigma: Any = None,
     variable: Any = "temperature",
     values: Any = None,
 ) -> Any:
@@ -1085,6 +1086,10 @@ def fit_series(
         A :class:`~eisfit.fixture.Fixture` (open/short measurement): every spectrum is
         corrected with :func:`~eisfit.fixture.correct_fixture` before it is fitted, as
         ``eisfit fit --open/--short`` does; one it cannot correct goes to the failures.
+    sigma
+        A :class:`~eisfit.sigma.SigmaTable` (``--sigma FILE``): every spectrum carries the σ
+        of its frequencies, for ``weighting="sigma"``; one it does not cover goes to the
+        failures. (Spectra given with :meth:`Spectrum.with_sigma` need none.)
     variable
         ``"temperature"`` (default: this Arrhenius series), or another variable the series is
         measured against (``"pressure"``, ``"thickness"``, ``"time"``, ``"cycle"``, ``"soc"``,
@@ -1146,10 +1151,13 @@ def fit_series(
 
     def spectra() -> Iterator[Spectrum]:
         for lab, t, s in inputs.records:
-            if fixture is not None:
+            if fixture is not None or sigma is not None:
                 try:
-                    s = correct_fixture(s, fixture)
-                except EisfitError as exc:  # outside the fixture's range: this one fails
+                    if fixture is not None:
+                        s = correct_fixture(s, fixture)
+                    if sigma is not None:  # --sigma FILE: the σ of each point
+                        s = sigma.apply(s)
+                except EisfitError as exc:  # outside the fixture's or σ table's range: fails
                     inputs.failures.append({"source": lab, "error": str(exc)})
                     continue
             fitting.append((lab, t))

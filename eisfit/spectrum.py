@@ -14,6 +14,9 @@ from .exceptions import SpectrumError
 
 #: Fewest points accepted in a spectrum; a fit needs more points than parameters.
 MIN_POINTS = 3
+#: Metadata keys of the per-point standard deviations of Re Z and Im Z (Ohm; tuples, one value
+#: a point), set by :meth:`Spectrum.with_sigma` and kept point for point by ``mask``/``sorted``.
+SIGMA_KEYS = ("sigma_re", "sigma_im")
 
 
 def _one_dimensional(a: np.ndarray, name: str, where: str) -> np.ndarray:
@@ -171,7 +174,9 @@ class Spectrum:
         order = np.argsort(self.frequency)
         if descending:
             order = order[::-1]
-        return Spectrum(self.frequency[order], self.z[order], self.meta, min_points=1)
+        return Spectrum(
+            self.frequency[order], self.z[order], _per_point(self.meta, order), min_points=1
+        )
 
     def crop(self, fmin: float | None = None, fmax: float | None = None) -> Spectrum:
         """Keep points with ``fmin <= f <= fmax`` (Hz)."""
@@ -187,7 +192,64 @@ class Spectrum:
         keep = np.asarray(keep, bool)
         if keep.shape != self.frequency.shape:
             raise SpectrumError(f"mask must have {len(self)} entries, got {keep.size}")
-        return Spectrum(self.frequency[keep], self.z[keep], self.meta)
+        return Spectrum(self.frequency[keep], self.z[keep], _per_point(self.meta, keep))
+
+    @property
+    def sigma(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Standard deviations (σ', σ'') of the real and imaginary parts of each point (Ohm),
+        as :meth:`with_sigma` gave them; None when the spectrum carries none."""
+        if SIGMA_KEYS[0] not in self.meta:
+            return None
+        re, im = (np.array(self.meta[k], float) for k in SIGMA_KEYS)
+        return re, im
+
+    def with_sigma(self, real: Any, imag: Any = None) -> Spectrum:
+        """Return a copy carrying per-point standard deviations, for ``weighting="sigma"``.
+
+        Parameters
+        ----------
+        real
+            σ of Re Z at each point (Ohm): an array of one value per point, or one number for
+            every point.
+        imag
+            σ of Im Z (Ohm), likewise; None (default) takes ``real`` (one σ for both parts,
+            as an instrument's ``dZ`` column gives it).
+
+        Raises
+        ------
+        SpectrumError
+            A σ of another length than the spectrum, or one that is not finite and > 0.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = np.logspace(5, 0, 11)
+        >>> s = Spectrum(f, 100 - 10j + 0 * f).with_sigma(0.5)
+        >>> float(s.sigma[1][3])
+        0.5
+        """
+        where = f"{self.source}: " if self.source else ""
+        pair = []
+        for name, v in (("real", real), ("imag", real if imag is None else imag)):
+            try:
+                a = np.array(v, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise SpectrumError(f"{where}sigma {name} must be numeric ({exc})") from None
+            if a.ndim == 0:
+                a = np.full(len(self), float(a))
+            if a.shape != (len(self),):
+                raise SpectrumError(
+                    f"{where}sigma {name} must have one value per point ({len(self)}), got "
+                    f"shape {a.shape}"
+                )
+            bad = ~(np.isfinite(a) & (a > 0))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise SpectrumError(
+                    f"{where}sigma {name}[{i}] is {a[i]}: expected a finite number > 0 Ohm"
+                )
+            pair.append(tuple(a.tolist()))
+        return self.with_meta(**dict(zip(SIGMA_KEYS, pair, strict=True)))
 
     def without_inductive(self) -> Spectrum:
         """Drop points with Im(Z) > 0 at the high-frequency end (cable inductance)."""
@@ -236,6 +298,15 @@ class Spectrum:
         if self.source:
             parts.append(f"source={self.source!r}")
         return f"Spectrum({', '.join(parts)})"
+
+
+def _per_point(meta: Mapping[str, Any], index: np.ndarray) -> dict[str, Any]:
+    """``meta`` with its per-point values (:data:`SIGMA_KEYS`) taken at ``index``."""
+    m = dict(meta)
+    for k in SIGMA_KEYS:
+        if k in m:
+            m[k] = tuple(np.asarray(m[k], float)[index].tolist())
+    return m
 
 
 def _rebuild(frequency: np.ndarray, z: np.ndarray, meta: dict[str, Any]) -> Spectrum:

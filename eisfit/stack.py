@@ -232,6 +232,8 @@ def _stacked_problem(items: Sequence[_Item]) -> Problem:
         first.upper,
         first.vary,
         first.fixed,
+        admittance=first.admittance,
+        absolute_sigma=first.absolute_sigma,
     )
 
 

@@ -30,7 +30,7 @@ from test_circuit import ELEMENT_PARAMS, FREQ, NESTED, assert_derivatives  # noq
 from eisfit import _kernels  # noqa: E402
 
 #: Built-in elements with no compiled form: a circuit holding one is fitted with numpy.
-NUMPY_ONLY = {"T", "TLMQ"}
+NUMPY_ONLY = {"T", "TLMQ", "TLMr", "HN"}
 # one circuit per element, and nested ones, with realistic values: test_circuit's
 CIRCUITS = [
     (f"{name}1", p) for name, p in ELEMENT_PARAMS.items() if name not in NUMPY_ONLY

@@ -78,7 +78,7 @@ def test_numeric_gradient_of_a_user_element_matches_the_analytic_one(hv):
         np.testing.assert_allclose(jac[k], exact[k], rtol=1e-7, atol=1e-9 * np.abs(exact[k]).max())
 
 
-@pytest.mark.parametrize("name", ["Wo", "Gs", "Zarc", "TLMQ", "T", "CPE"])
+@pytest.mark.parametrize("name", ["Wo", "Gs", "Zarc", "TLMQ", "T", "TLMr", "HN", "CPE"])
 def test_numeric_gradient_matches_built_in_analytic_gradients(name):
     from test_circuit import ELEMENT_PARAMS
 
@@ -273,3 +273,58 @@ def test_t_is_paasch_porous_electrode():
     beta = np.sqrt(a + 2j * np.pi * 1e12 * b)
     assert np.isfinite(z).all()
     np.testing.assert_allclose(z, a_ / beta, rtol=1e-12)
+
+
+def test_tlmr_is_the_transmission_line_with_charge_transfer():
+    r_ion, r_ct, q, n = 300.0, 2e3, 2e-5, 0.85
+    w = 2 * np.pi * FREQ
+    z_int = 1 / (1 / r_ct + q * (1j * w) ** n)  # R_ct in parallel with the CPE
+    closed = np.sqrt(r_ion * z_int) / np.tanh(np.sqrt(r_ion / z_int))
+    np.testing.assert_allclose(Circuit("TLMr1").impedance(FREQ, [r_ion, r_ct, q, n]), closed,
+                               rtol=1e-12)
+    # at DC the interface is R_ct: √(R_ion R_ct) coth √(R_ion/R_ct), → R_ct + R_ion/3 for
+    # R_ct ≫ R_ion; with R_ct → ∞ it is the blocking line TLMQ
+    dc = Circuit("TLMr1").impedance([1e-9], [r_ion, r_ct, q, n])[0]
+    assert dc == pytest.approx(np.sqrt(r_ion * r_ct) / np.tanh(np.sqrt(r_ion / r_ct)), rel=1e-8)
+    dc = Circuit("TLMr1").impedance([1e-12], [1.0, 1e6, 1e-12, n])[0]
+    assert dc.real - 1e6 == pytest.approx(1 / 3, rel=1e-4)
+    np.testing.assert_allclose(Circuit("TLMr1").impedance(FREQ, [r_ion, 1e15, q, n]),
+                               Circuit("TLMQ1").impedance(FREQ, [r_ion, q, n]), rtol=1e-9)
+
+
+def test_hn_is_havriliak_negami():
+    r, tau, a, b = 500.0, 1e-4, 0.8, 0.6
+    w = 2 * np.pi * FREQ
+    closed = r / (1 + (1j * w * tau) ** a) ** b
+    np.testing.assert_allclose(Circuit("HN1").impedance(FREQ, [r, tau, a, b]), closed, rtol=1e-12)
+    # β = 1: the Cole-Cole arc (Zarc); α = β = 1: the Debye (Voigt) element
+    np.testing.assert_allclose(Circuit("HN1").impedance(FREQ, [r, tau, a, 1.0]),
+                               Circuit("Zarc1").impedance(FREQ, [r, tau, a]), rtol=1e-12)
+    np.testing.assert_allclose(Circuit("HN1").impedance(FREQ, [r, tau, 1.0, 1.0]),
+                               Circuit("K1").impedance(FREQ, [r, tau]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["HN", "TLMr"])
+def test_new_built_ins_fit_their_own_spectra(name):
+    from test_circuit import ELEMENT_PARAMS
+
+    truth = [20.0, *ELEMENT_PARAMS[name]]
+    text = f"R0-{name}1"
+    r = eisfit.fit(_noisy(text, truth, seed=11), text)
+    np.testing.assert_allclose([r.values[n] for n in Circuit(text).parameter_names], truth,
+                               rtol=0.05)
+
+
+def test_gerischer_forms_and_limits():
+    # G: R/√(1+jωτ) is the Gerischer Z0/√(k+jω) with k = 1/τ and Z0 = R/√τ
+    r, tau = 80.0, 1e-3
+    w = 2 * np.pi * FREQ
+    k, z0 = 1 / tau, r / np.sqrt(tau)
+    np.testing.assert_allclose(Circuit("G1").impedance(FREQ, [r, tau]), z0 / np.sqrt(k + 1j * w),
+                               rtol=1e-12)
+    # Gs: a long layer (φ large) is G; a thin one (φ small) a Voigt element R/φ, τ
+    np.testing.assert_allclose(Circuit("Gs1").impedance(FREQ, [r, tau, 40.0]),
+                               Circuit("G1").impedance(FREQ, [r, tau]), rtol=1e-12)
+    low = FREQ[FREQ < 1e2]  # where |φ√(1+jωτ)| stays small
+    np.testing.assert_allclose(Circuit("Gs1").impedance(low, [r, tau, 1e-4]),
+                               Circuit("K1").impedance(low, [r / 1e-4, tau]), rtol=1e-6)
