@@ -42,6 +42,8 @@ _EXPORTS = {
     "track_peaks": "drt_tracks",
     "DrtTrack": "drt_tracks",
     "kramers_kronig": "validate",
+    "zhit": "zhit",
+    "ZHITResult": "zhit",
     "compare": "comparison",
     "fit_joint": "joint",
     "JointResult": "joint",

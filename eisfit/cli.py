@@ -257,7 +257,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    """Lin-KK check of every spectrum: 0 all pass, 1 some fail, 2 some could not be checked."""
+    """Lin-KK check of every spectrum, the Z-HIT check printed beside it: 0 all pass lin-KK,
+    1 some fail it, 2 some could not be checked."""
     from .io import read_all
     from .kk import kramers_kronig
 
@@ -269,6 +270,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             )
         threshold = args.threshold / 100
     checked: list[tuple[str, Any]] = []
+    zhits: list[Any] = []
     for path in args.paths:
         spectra = read_all(path, args.format)
         for i, s in enumerate(spectra):
@@ -279,26 +281,42 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 checked.append((label, kramers_kronig(s, threshold=threshold)))
             except EisfitError as exc:
                 checked.append((label, exc))
+            zhits.append(_zhit_or_error(s))
     if args.json:
         objs = []
-        for label, kk in checked:
+        for (label, kk), zh in zip(checked, zhits, strict=True):
             d: dict[str, Any] = {"source": label}
             if isinstance(kk, EisfitError):
                 d.update(passed=None, error=str(kk))
             else:
                 d.update(kk.to_dict())
                 d["summary"] = kk.summary()
+            d["zhit"] = ({"passed": None, "error": str(zh)} if isinstance(zh, EisfitError)
+                         else {**zh.to_dict(), "summary": zh.summary()})
             objs.append(d)
         print(json.dumps(objs[0] if len(objs) == 1 else objs, indent=2))
     else:
-        for label, kk in checked:
+        for (label, kk), zh in zip(checked, zhits, strict=True):
             if isinstance(kk, EisfitError):
                 print(f"{label}: could not be checked: {kk}")
             else:
                 print(f"{label}: {kk.summary()}")
+            # Z-HIT beside lin-KK, indented under it; the exit status follows lin-KK
+            print(f"    Z-HIT not run: {zh}" if isinstance(zh, EisfitError)
+                  else f"    {zh.summary()}")
     if any(isinstance(kk, EisfitError) for _, kk in checked):
         return 2
     return 0 if all(kk.passed for _, kk in checked) else 1
+
+
+def _zhit_or_error(spectrum: Any) -> Any:
+    """The Z-HIT check of a spectrum (:func:`eisfit.zhit`), or the error that stopped it."""
+    from .zhit import zhit
+
+    try:
+        return zhit(spectrum)
+    except EisfitError as exc:
+        return exc
 
 
 def _cmd_circuits(args: argparse.Namespace) -> int:
@@ -362,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "validate",
-        help="Kramers-Kronig (lin-KK) check of every spectrum (exit 0 all pass, 1 some fail)",
+        help="Kramers-Kronig (lin-KK) check of every spectrum (exit 0 all pass, 1 some fail), "
+        "with the Z-HIT check beside it",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="data files")
     p.add_argument("--format", help="file format, to skip detection (see 'eisfit read')")
