@@ -161,7 +161,8 @@ def saved_keys(result: FitResult) -> dict[str, Any]:
 
 def to_json(result: FitResult, path: str | Path | None = None, *, force: bool = False) -> str:
     """The loadable JSON text of ``result`` (see :meth:`FitResult.to_json`)."""
-    text = json.dumps({**result.to_dict(), **saved_keys(result)}, indent=1, allow_nan=False)
+    # NaN in a key of to_dict() (none is expected) as JSON's NaN, not a failed save
+    text = json.dumps({**result.to_dict(), **saved_keys(result)}, indent=1)
     if path is not None:
         from .output import write_text
 
@@ -476,6 +477,9 @@ def start_vectors(
     """
     names = circuit.parameter_names
     values = result.values
+    missing = [k for k, v in values.items() if not math.isfinite(v)]
+    if missing:
+        raise FitError(f"the starting fit has no value for {', '.join(missing)}")
     if check_start(result, circuit, named):
         return [np.array([values[n] for n in names], dtype=np.float64)]
     from . import guess

@@ -322,6 +322,10 @@ def test_start_from_in_fit_stack_and_fit_many_agree_with_fit():
         eisfit.fit_stack(spectra, "blocking-single", start_from=previous)
     with pytest.raises(eisfit.EisfitError, match="start_from"):
         eisfit.fit(spectra[0], "auto", start_from=previous)
+    d = json.loads(previous.to_json())
+    d["parameters"]["R1"]["value"] = None  # loads (null is NaN), but starts nothing
+    with pytest.raises(eisfit.FitError, match="no value for R1"):
+        eisfit.fit(spectra[1], "blocking", start_from=load_result(json.dumps(d)))
 
 
 def test_batch_save_fits(tmp_path, capsys):
