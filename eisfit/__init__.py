@@ -65,9 +65,9 @@ _EXPORTS = {
     "LeadModel": "fixture",
     "correct_fixture": "fixture",
     "fit_leads": "fixture",
-    "brick_layer": "brick_layer",
-    "BrickLayer": "brick_layer",
-    "BrickLayerError": "brick_layer",
+    "brick_layer": "microstructure",
+    "BrickLayer": "microstructure",
+    "BrickLayerError": "microstructure",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -211,7 +211,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 if comparison is not None:
                     d["model_choice"] = comparison.to_dict()
                 if grain is not None:
-                    from .brick_layer import brick_layer_entry
+                    from .microstructure import brick_layer_entry
 
                     d["brick_layer"] = brick_layer_entry(r, g, grain)
             except Exception as exc:  # a fit that cannot be reported is a failed spectrum

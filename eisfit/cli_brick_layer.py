@@ -1,5 +1,5 @@
 """The ``--grain-size`` option of ``eisfit fit`` and ``eisfit batch``: brick-layer analysis
-(:mod:`eisfit.brick_layer`) after each fit."""
+(:mod:`eisfit.microstructure`) after each fit."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def check_geometries(geometries: Sequence[Any], what: str = "") -> None:
 
 def brick_layer_text(result: Any, geometry: Any, grain_size_m: float | None) -> str:
     """The ``[[Brick layer]]`` block of ``eisfit fit``: the analysis, or why it was not made."""
-    from .brick_layer import BrickLayerError, brick_layer
+    from .microstructure import BrickLayerError, brick_layer
 
     try:
         return brick_layer(result, geometry, grain_size_m).report()

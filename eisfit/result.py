@@ -354,7 +354,7 @@ class FitResult:
         """Brick-layer analysis of this blocking-cell fit (:func:`eisfit.brick_layer`): the
         specific grain-boundary conductivity (S/cm), boundary thickness (m, with
         ``grain_size``, e.g. ``"5 um"``) and bulk permittivity, with standard errors."""
-        from .brick_layer import brick_layer
+        from .microstructure import brick_layer
 
         return brick_layer(self, geometry, grain_size)
 

@@ -238,7 +238,7 @@ class Series:
         self._points_cache: _Points | None = None
         #: Grain size (m) for the brick-layer analysis (``eisfit batch --grain-size``): each
         #: spectrum gets a ``brick_layer`` object in the JSON and brick-layer columns in the
-        #: table (:mod:`eisfit.brick_layer`); None (default): no brick-layer analysis.
+        #: table (:mod:`eisfit.microstructure`); None (default): no brick-layer analysis.
         self.grain_size_m: float | None = None
         #: The DRT tracks kept for the batch outputs (``eisfit batch --drt-tracks``: the
         #: ``drt_tracks`` object of :meth:`to_dict`), from :meth:`drt_arrhenius`; None: none.
@@ -666,7 +666,7 @@ class Series:
             d["from_intercept"] = self._from_intercept(r)
             d["warnings"] = list(r.warnings) + extra.get(i, [])
             if self.grain_size_m is not None:
-                from .brick_layer import brick_layer_entry
+                from .microstructure import brick_layer_entry
 
                 d["brick_layer"] = brick_layer_entry(r, self.geometry, self.grain_size_m)
             yield d
@@ -773,7 +773,7 @@ class Series:
                     ):
                         row[f"sigma_{role}_joint_S_per_cm"] = _nom(self.geometry.conductivity(rj))
             if self.grain_size_m is not None:  # sigma_gb_specific_S_per_cm, gb_thickness_m...
-                from .brick_layer import brick_layer_columns
+                from .microstructure import brick_layer_columns
 
                 row.update(brick_layer_columns(r, self.geometry, self.grain_size_m))
             row["from_intercept"] = "; ".join(self._from_intercept(r))

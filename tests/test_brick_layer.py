@@ -13,7 +13,7 @@ import pytest
 from uncertainties import ufloat
 
 import eisfit
-from eisfit.brick_layer import (
+from eisfit.microstructure import (
     EPSILON_0,
     BrickLayerError,
     brick_layer_from_arcs,

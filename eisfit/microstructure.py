@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
-import types
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -344,14 +342,3 @@ def brick_layer_columns(
     row["brick_layer_note"] = entry.get("skipped") or "; ".join(entry.get("warnings", []))
     return row
 
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`brick_layer`: ``eisfit.brick_layer`` is the function,
-    but the first ``import eisfit.brick_layer`` (or ``FitResult.brick_layer``, which imports
-    it) binds the package's attribute to the module; calling it still does the analysis."""
-
-    def __call__(self, result: Any, geometry: Any, grain_size: Any = None) -> BrickLayer:
-        return brick_layer(result, geometry, grain_size)
-
-
-sys.modules[__name__].__class__ = _CallableModule
