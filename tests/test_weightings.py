@@ -139,9 +139,10 @@ def test_sigma_weights_give_a_true_chi_square_and_errors_that_cover_the_truth():
     spectra = [_noisy_sigma(seed) for seed in range(50)]
     results = fit_stack(spectra, CIRCUIT, weighting="sigma")
     chi2 = np.array([r.chi_square for r in results])
+    # measured: 0.957 over the first 20, 0.962 over all 50
     assert abs(chi2[:20].mean() - 1) < 0.15 and abs(chi2.mean() - 1) < 0.1
     inside = np.array([np.abs(_values(r) - TRUTH) < _errors(r) for r in results])
-    assert 0.6 < inside.mean() < 0.76  # nominal 0.683 (measured 0.70)
+    assert 0.6 < inside.mean() < 0.76  # nominal 0.683 (measured 0.662 of 450)
     # the stack's answer is the single fit's, and the errors are not rescaled by χ²
     one = eisfit.fit(spectra[3], CIRCUIT, weighting="sigma")
     np.testing.assert_allclose(_values(one), _values(results[3]), rtol=1e-6)
