@@ -370,12 +370,15 @@ class SpectrumPanel:
         ``(label, text)`` notes on those checks (a failed lin-KK test, a check not run).
     png
         Its :func:`eisfit.plot.spectrum_figure` as PNG bytes.
+    zhit
+        Its Z-HIT check (:func:`eisfit.zhit`; made with the lin-KK check, None without it).
     """
 
     drt: Any
     kk: Any
     notes: tuple[tuple[str, str], ...]
     png: bytes
+    zhit: Any = None
 
 
 def spectrum_panel(
@@ -418,19 +421,36 @@ def spectrum_panel(
         else:
             if not k.passed:
                 notes.append((label, k.summary()))
-    return SpectrumPanel(d, k, tuple(notes), figure_png(spectrum_figure(result, d, k), dpi))
+    z = _zhit_check(s, label, notes) if kk else None
+    return SpectrumPanel(d, k, tuple(notes), figure_png(spectrum_figure(result, d, k), dpi), z)
+
+
+def _zhit_check(spectrum: Any, label: str, notes: list[tuple[str, str]]) -> Any:
+    """The Z-HIT check of a spectrum, or None with a note; a failed one adds its summary."""
+    from .zhit import zhit
+
+    try:
+        z = zhit(spectrum)
+    except Exception as exc:  # the report goes on without it
+        notes.append((label, f"Z-HIT check not run: {_one_line(exc)}"))
+        return None
+    if not z.passed:
+        notes.append((label, z.summary()))
+    return z
 
 
 def _spectrum_checks(
     results: Sequence[Any], labels: Sequence[str], drt: bool, kk: bool, dpi: int,
     mapper: Callable[..., Iterable[SpectrumPanel]],
-) -> tuple[list[Any], list[Any], list[tuple[str, str]], list[bytes]]:
-    """DRT and lin-KK of each fitted spectrum (None where skipped or failed), notes, and each
-    spectrum's figure as PNG (one :func:`spectrum_panel` each, made by ``mapper``)."""
+) -> tuple[list[Any], list[Any], list[tuple[str, str]], list[bytes], list[Any]]:
+    """DRT and lin-KK of each fitted spectrum (None where skipped or failed), notes, each
+    spectrum's figure as PNG and its Z-HIT check (one :func:`spectrum_panel` each, made by
+    ``mapper``)."""
     panels = list(mapper(partial(spectrum_panel, drt=drt, kk=kk, dpi=dpi + 10),
                          results, labels))
     return ([p.drt for p in panels], [p.kk for p in panels],
-            [n for p in panels for n in p.notes], [p.png for p in panels])
+            [n for p in panels for n in p.notes], [p.png for p in panels],
+            [p.zhit for p in panels])
 
 
 def _one_line(exc: BaseException) -> str:
@@ -439,10 +459,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _spectrum_figures(
     results: Sequence[Any], labels: Sequence[str], drts: Sequence[Any], kks: Sequence[Any],
-    pngs: Sequence[bytes],
+    pngs: Sequence[bytes], zhits: Sequence[Any] | None = None,
 ) -> str:
     cards = []
-    for lab, r, d, k, png in zip(labels, results, drts, kks, pngs, strict=True):
+    zhits = [None] * len(pngs) if zhits is None else zhits
+    for lab, r, d, k, png, zh in zip(labels, results, drts, kks, pngs, zhits, strict=True):
         t = r.spectrum.temperature
         what = ["Nyquist plot with the fit (line), arc apexes (+) and frequency decades (●)",
                 "Bode plot", "relative residuals with the ±√χ² band"]
@@ -450,6 +471,9 @@ def _spectrum_figures(
             what.append(f"DRT ({len(d.peaks)} peak{'s' if len(d.peaks) != 1 else ''})")
         if k is not None:
             what.append("lin-KK residuals (" + ("passed" if k.passed else "FAILED") + ")")
+        if zh is not None:  # |Z| against its reconstruction from the phase (eisfit.zhit)
+            what.append(f"Z-HIT {'passed' if zh.passed else 'FAILED'} (rms residual of |Z| "
+                        f"{100 * zh.rms_residual:.2g} %, largest {100 * zh.max_residual:.2g} %)")
         cap = f"{lab}" + (f", {t - ZERO_CELSIUS_K:.4g} °C" if t is not None else "") + ": " + \
             ", ".join(what) + "."
         cards.append(
@@ -743,7 +767,8 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     joint = getattr(series, "joint", None)
     if joint is not None and getattr(joint, "form", form) != form:
         joint = None
-    drts, kks, check_notes, pngs = _spectrum_checks(results, labels, drt, kk, dpi, mapper)
+    drts, kks, check_notes, pngs, zhits = _spectrum_checks(results, labels, drt, kk, dpi,
+                                                            mapper)
 
     t_text = "–"
     if temps:
@@ -804,7 +829,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
     if failures:
         parts.append(f"<h2>Failures ({len(failures)})</h2>" + _warn_list(failures, "warn fail"))
     parts.append("<h2>Spectra</h2>")
-    parts.append(_spectrum_figures(results, labels, drts, kks, pngs))
+    parts.append(_spectrum_figures(results, labels, drts, kks, pngs, zhits))
     parts.append("<h2>Parameters</h2>" + _params_tables(results, labels))
     parts.append("</section>")
     return "".join(parts)
@@ -855,7 +880,8 @@ def _fit_section(
 ) -> str:
     lab = result.spectrum.meta.get("label") or _name(result.spectrum.source)
     spectrum = result.original or result.spectrum
-    drts, kks, check_notes, pngs = _spectrum_checks([result], [lab], drt, kk, dpi, mapper)
+    drts, kks, check_notes, pngs, zhits = _spectrum_checks([result], [lab], drt, kk, dpi,
+                                                            mapper)
     t = result.spectrum.temperature
     methods = _kv([
         ("file", _files([spectrum], [lab])),
@@ -876,7 +902,7 @@ def _fit_section(
     parts.append("<h3>Methods</h3>" + methods)
     parts.append(_results_tables([result], [lab], [t], geometry, kks))
     parts.append(f"<h3>Warnings ({len(warnings)})</h3>" + _warn_list(warnings))
-    parts.append(_spectrum_figures([result], [lab], drts, kks, pngs))
+    parts.append(_spectrum_figures([result], [lab], drts, kks, pngs, zhits))
     parts.append("<h3>Parameters</h3>" + _params_tables([result], [lab]))
     parts.append("</section>")
     return "".join(parts)

@@ -232,3 +232,16 @@ def test_plot_residuals_draws(tmp_path):
     assert lo < 100 * r.residuals.min() and hi > 100 * r.residuals.max()
     ax.figure.savefig(tmp_path / "zhit.png")
     assert (tmp_path / "zhit.png").stat().st_size > 1000
+
+
+def test_html_report_shows_the_zhit_check():
+    """The report's figure caption gives each spectrum's Z-HIT verdict; a failed check is
+    listed among the warnings with its summary."""
+    from eisfit.report import render_report
+
+    s = synthetic(np.random.default_rng(8), drift=0.3)
+    r = eisfit.fit(s, "R0-p(R1,CPE1)-p(R2,CPE2)", kk=False)
+    page = render_report(r, drt=False, dpi=40)
+    assert "Z-HIT FAILED (rms residual of |Z|" in page
+    assert page.count("Z-HIT FAILED: max |residual|") == 1  # the warning
+    assert "Z-HIT" not in render_report(r, drt=False, kk=False, dpi=40)
