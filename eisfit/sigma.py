@@ -11,10 +11,10 @@ lacks is refused. The spectrum then carries the σ (:meth:`eisfit.Spectrum.with_
 Examples
 --------
 >>> import numpy as np, eisfit
->>> t = SigmaTable(np.array([1e3, 1e2]), np.array([0.5, 0.2]), np.array([0.4, 0.1]))
->>> s = t.apply(eisfit.Spectrum([1e2, 1e3], [10 - 1j, 9 - 2j]))
+>>> t = SigmaTable(np.array([1e3, 1e2, 10.0]), np.array([0.5, 0.2, 0.1]), np.ones(3))
+>>> s = t.apply(eisfit.Spectrum([10.0, 1e2, 1e3], [11 - 1j, 10 - 1j, 9 - 2j]))
 >>> s.sigma[0].tolist()
-[0.2, 0.5]
+[0.1, 0.2, 0.5]
 """
 
 from __future__ import annotations
