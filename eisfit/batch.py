@@ -123,7 +123,7 @@ def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResul
     from .stack import fit_stack
 
     with single_threaded_blas():
-        if len(spectra) == 1 or kwargs["circuit"] == "auto":
+        if len(spectra) == 1 or kwargs["circuit"] == "auto" or "constraints" in kwargs:
             return [_fit_one(s, kwargs) for s in spectra]
         try:
             return fit_stack(spectra, **kwargs)
@@ -359,6 +359,7 @@ def fit_many(
     stack: int = STACK,
     notes: list[str] | None = None,
     start_from: FitResult | None = None,
+    constraints: Any = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -392,6 +393,9 @@ def fit_many(
     start_from
         A previous fit whose values are one more start for every spectrum, as for
         :func:`eisfit.fit` (sent to the workers with the other options).
+    constraints
+        Expressions between parameters, as for :func:`eisfit.fit`; each spectrum is then
+        fitted alone with :func:`eisfit.fit` (not stacked).
 
     Yields
     ------
@@ -425,6 +429,8 @@ def fit_many(
     }
     if start_from is not None:  # only when given: fit_stack and fit take it alike
         kwargs["start_from"] = start_from
+    if constraints:
+        kwargs["constraints"] = constraints
     chunks = _chunks(spectra, stack)
     if client is not None:
         yield from _fit_dask(chunks, kwargs, client)

@@ -23,6 +23,7 @@ from .cli_brick_layer import (
 )
 from .cli_options import (
     add_cell_options,
+    add_constrain_option,
     external_from_args,
     fixture_from_args,
     geometry_from_args,
@@ -61,17 +62,6 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     )
     add_grain_size_option(p)
     add_constrain_option(p)
-
-
-def add_constrain_option(p: argparse.ArgumentParser) -> None:
-    """``--constrain EXPR`` (repeatable): an expression between parameters of the fit."""
-    p.add_argument(
-        "--constrain",
-        action="append",
-        metavar="EXPR",
-        help="constrain a parameter, e.g. 'CPE2_1=CPE1_1', 'R2>R1' or 'CPE1_1=0.9*CPE2_1' "
-        "(repeatable; the circuit's parameter names, see docs/analyses.md)",
-    )
 
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:

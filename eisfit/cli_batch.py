@@ -24,6 +24,7 @@ from .cli_brick_layer import (
 )
 from .cli_options import (
     add_cell_options,
+    add_constrain_option,
     external_from_args,
     fixture_from_args,
     geometry_from_args,
@@ -111,6 +112,7 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_grain_size_option(p)
     add_save_fits_option(p)
+    add_constrain_option(p)
     p.add_argument(
         "--drt-tracks",
         action="store_true",
@@ -322,6 +324,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 keep_all=args.keep_all,
                 fixture=fixture,  # every spectrum corrected as eisfit fit corrects it
                 sigma=sigma,  # every spectrum's σ from --sigma FILE
+                constraints=args.constrain,  # --constrain: each spectrum fitted under them
                 stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:

@@ -127,3 +127,14 @@ def external_from_args(args: argparse.Namespace) -> float:
     from .units import parse_resistance
 
     return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
+
+
+def add_constrain_option(p: argparse.ArgumentParser) -> None:
+    """``--constrain EXPR`` (repeatable): an expression between parameters of the fit."""
+    p.add_argument(
+        "--constrain",
+        action="append",
+        metavar="EXPR",
+        help="constrain a parameter, e.g. 'CPE2_1=CPE1_1', 'R2>R1' or 'CPE1_1=0.9*CPE2_1' "
+        "(repeatable; the circuit's parameter names, see docs/analyses.md)",
+    )

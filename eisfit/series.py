@@ -1016,6 +1016,7 @@ def fit_series(
     sigma: Any = None,
     variable: Any = "temperature",
     values: Any = None,
+    constraints: Any = None,
 ) -> Any:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1099,6 +1100,9 @@ def fit_series(
     values
         Where the values of a ``variable`` other than temperature come from (as
         ``temperatures``).
+    constraints
+        Expressions between parameters, as for :func:`eisfit.fit` (``["CPE2_1 = CPE1_1"]``):
+        every spectrum is fitted under them, alone (not stacked), with no neighbour refits.
 
     Returns
     -------
@@ -1126,6 +1130,11 @@ def fit_series(
             "circuit: give its name, e.g. 'blocking'"
         )
     resolve(circuit)  # a circuit that does not parse fails the series, not each spectrum
+    if constraints:  # a constraint that does not parse fails the series too
+        from .constraints import parse
+
+        parse(resolve(circuit)[0], constraints)
+        neighbours = False  # an unconstrained refit would replace a constrained fit
     if isinstance(paths_or_spectra, str | Path | Spectrum):
         given: list[Any] = [paths_or_spectra]
     elif isinstance(paths_or_spectra, Iterable) and not isinstance(paths_or_spectra, bytes):
@@ -1181,6 +1190,7 @@ def fit_series(
         kk=kk,
         stack=stack,
         notes=worker_notes,
+        constraints=constraints or None,
     )
     if progress:
         # a streamed series of many files counts its spectra against the number of inputs

@@ -167,3 +167,22 @@ def test_cli_constrain_end_to_end(tied_data, tmp_path, capsys):
     assert main(["fit", str(path), "--constrain", "CPE7_1=CPE1_1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "CPE7_1 is not a parameter" in err and "\n" not in err
+
+
+def test_batch_constrain_fits_every_spectrum_under_the_constraint(tmp_path, capsys):
+    for k, t in enumerate((25, 60)):
+        s = _spectrum(TRUTH, seed=10 + k)
+        rows = np.column_stack([s.frequency, s.z.real, s.z.imag])
+        np.savetxt(tmp_path / f"cell_{t}C.csv", rows, delimiter=",",
+                   header="freq/Hz,Re(Z)/Ohm,Im(Z)/Ohm", comments="")
+    code = main(["batch", str(tmp_path), "--json", "--no-kk", "--constrain", "CPE2_1=CPE1_1"])
+    assert code == 0
+    spectra = json.loads(capsys.readouterr().out)["spectra"]
+    assert len(spectra) == 2
+    for sp in spectra:
+        p = sp["parameters"]
+        assert p["CPE2_1"]["value"] == p["CPE1_1"]["value"]
+        assert p["CPE2_1"]["stderr"] == pytest.approx(p["CPE1_1"]["stderr"], rel=1e-9)
+    assert main(["batch", str(tmp_path), "--constrain", "R2 = R1 + bad"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "bad is not a parameter" in err and "\n" not in err
