@@ -44,6 +44,7 @@ _EXPORTS = {
     "kramers_kronig": "validate",
     "zhit": "zhit",
     "ZHITResult": "zhit",
+    "draw_circuit": "diagram",
     "compare": "comparison",
     "fit_joint": "joint",
     "JointResult": "joint",

@@ -453,6 +453,28 @@ def _spectrum_checks(
             [p.zhit for p in panels])
 
 
+def _circuit_figures(results: Sequence[Any], values: bool) -> str:
+    """Each distinct circuit of the fits drawn as inline SVG (:func:`eisfit.draw_circuit`,
+    with the fitted values for a single fit); nothing where schemdraw is not installed."""
+    from .diagram import DiagramError, draw_circuit
+
+    out, seen = [], set()
+    for r in results:
+        key = str(r.circuit)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            svg = (r.diagram() if values else draw_circuit(r.circuit)).svg
+        except DiagramError:
+            return ""
+        cap = (f"Circuit {key}" + (f" ({r.circuit_name})" if r.circuit_name else "")
+               + (", with the fitted values." if values else "."))
+        out.append(f'<figure class="circuit scroll">{svg}<figcaption>{_e(cap)}</figcaption>'
+                   "</figure>")
+    return "".join(out)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
@@ -807,6 +829,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
 
     parts = [f'<section id="s{index}">']
     parts.append("<h2>Methods</h2>" + methods)
+    parts.append(_circuit_figures(results, values=False))
     parts.append("<h2>Activation energies</h2>")
     if fits:
         fig = _draw_arrhenius(fits, form, "ln", joint, None).figure  # the fits above, not refitted
@@ -900,6 +923,7 @@ def _fit_section(
     if heading:
         parts.append(f"<h2>{_e(heading)}</h2>")
     parts.append("<h3>Methods</h3>" + methods)
+    parts.append(_circuit_figures([result], values=True))
     parts.append(_results_tables([result], [lab], [t], geometry, kks))
     parts.append(f"<h3>Warnings ({len(warnings)})</h3>" + _warn_list(warnings))
     parts.append(_spectrum_figures([result], [lab], drts, kks, pngs, zhits))

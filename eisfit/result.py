@@ -551,6 +551,26 @@ class FitResult:
             lines.append("    none")
         return "\n".join(lines)
 
+    def to_markdown(self, geometry: Any = None) -> str:
+        """Parameter and derived-quantity tables in Markdown
+        (:func:`eisfit.paper_tables.to_markdown`)."""
+        from .paper_tables import to_markdown
+
+        return to_markdown(self, geometry)
+
+    def to_latex(self, geometry: Any = None, **kw: Any) -> str:
+        """Parameter and derived-quantity tables in LaTeX, booktabs and siunitx
+        (:func:`eisfit.paper_tables.to_latex`: ``label=``, ``document=True``)."""
+        from .paper_tables import to_latex
+
+        return to_latex(self, geometry, **kw)
+
+    def diagram(self) -> Any:
+        """The fitted circuit drawn with its values (:func:`eisfit.draw_circuit`; SVG)."""
+        from .diagram import draw_circuit
+
+        return draw_circuit(self.circuit, self.values)
+
     def __str__(self) -> str:
         return self.report()
 
@@ -586,6 +606,7 @@ class FitResult:
             + "</table>"
             + (f"<ul>{warn}</ul>" if warn else "")
             + _figure_html(self)
+            + _diagram_html(self)
             + f"<details><summary>text</summary><pre>{html.escape(self.report())}</pre></details>"
             + "</div>"
         )
@@ -607,6 +628,14 @@ def _figure_html(result: FitResult) -> str:
 
         return figure_img(fit_figure(result), "fit", dpi=80)
     except Exception:  # a display nicety: the table above stands without it
+        return ""
+
+
+def _diagram_html(result: FitResult) -> str:
+    """The fitted circuit as inline SVG where schemdraw is installed; nothing otherwise."""
+    try:
+        return f'<div style="max-width:100%;overflow-x:auto">{result.diagram().svg}</div>'
+    except Exception:  # a display nicety, as the figure above
         return ""
 
 
