@@ -19,6 +19,8 @@ EXPECTED = {
     "02_temperature_series_arrhenius.ipynb",
     "03_full_cell_and_interfaces.ipynb",
     "04_writing_your_own_circuit.ipynb",
+    "05_own_elements_constraints_shared.ipynb",
+    "06_solid_electrolyte_analyses.ipynb",
 }
 
 
@@ -33,7 +35,7 @@ def _need(module: str):
         pytest.skip(reason)
 
 
-def test_the_four_notebooks_are_there():
+def test_the_worked_notebooks_are_there():
     assert {p.name for p in NOTEBOOKS} >= EXPECTED
 
 
