@@ -245,3 +245,27 @@ def test_html_report_shows_the_zhit_check():
     assert "Z-HIT FAILED (rms residual of |Z|" in page
     assert page.count("Z-HIT FAILED: max |residual|") == 1  # the warning
     assert "Z-HIT" not in render_report(r, drt=False, kk=False, dpi=40)
+
+
+def test_validate_command_prints_and_serialises_zhit(corpus_dir, tmp_path, capsys):
+    from eisfit.cli import main
+
+    path = corpus_dir / "Zahner-elektrik__Zahner-Analysis-Python" / "Examples__ZHIT__drift.ism"
+    assert main(["validate", str(path)]) == 1  # lin-KK fails it too
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "lin-KK FAILED" in lines[0]
+    assert lines[1].startswith("    Z-HIT FAILED") and "0.1-13.6 Hz" in lines[1]
+    assert main(["validate", str(path), "--json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["zhit"]["passed"] is False and d["zhit"]["summary"].startswith("Z-HIT FAILED")
+    assert max(d["zhit"]["deviating_frequency_Hz"]) < 20
+    # too few points for Z-HIT: said on its line, lin-KK's verdict and exit status unchanged
+    short = tmp_path / "short.csv"
+    f = np.logspace(4, 0, 6)
+    z = 10 + 1e3 / (1 + 1j * 2 * np.pi * f * 1e-5)
+    short.write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n"
+                     + "".join(f"{a},{b.real},{-b.imag}\n" for a, b in zip(f, z, strict=True)))
+    assert main(["validate", str(short)]) == 0  # an exact one-arc spectrum passes lin-KK
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and "lin-KK passed" in out[0]
+    assert out[1] == "    Z-HIT not run: Z-HIT needs at least 8 distinct frequencies, got 6"
