@@ -55,6 +55,9 @@ STACK = 64
 LOST = "lost: its worker process died"
 #: Seconds between a worker's checks that the process that started it is still there.
 WATCH_INTERVAL = 0.25
+#: The environment variable that chooses the worker processes' start method
+#: (:func:`start_method`).
+START_METHOD_ENV = "EISFIT_START_METHOD"
 
 
 class WorkerDiedWarning(RuntimeWarning):
@@ -141,7 +144,9 @@ def _chunks(spectra: Iterable[Spectrum], size: int) -> Iterator[list[Spectrum]]:
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def _worker_init(parent: int | None, deathsig: bool) -> None:
+def _worker_init(
+    parent: int | None, deathsig: bool, element_files: tuple[str, ...] = ()
+) -> None:
     """Make a worker process end with the process that started it.
 
     A worker blocks on its task pipe, and holds its own copy of that pipe's other end, so it
@@ -165,6 +170,10 @@ def _worker_init(parent: int | None, deathsig: bool) -> None:
         already another process ends at once.
     deathsig
         Ask the kernel for SIGKILL when the forking thread ends (Linux only).
+    element_files
+        Files of user elements (:func:`eisfit.user_elements.load_elements`) the parent had
+        loaded: a worker started by spawn or forkserver has none of them until it runs them
+        (a forked one inherits them, and the files are not run again).
     """
     if deathsig:
         try:
@@ -184,11 +193,39 @@ def _worker_init(parent: int | None, deathsig: bool) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="eisfit-watch-parent", daemon=True).start()
+    _load_element_files(element_files)
+
+
+def _load_element_files(element_files: tuple[str, ...]) -> None:
+    """Run the parent's files of user elements in this process (unchanged ones run once)."""
+    if element_files:
+        from .user_elements import load_elements
+
+        for path in element_files:
+            load_elements(path)
+
+
+def start_method() -> str | None:
+    """The start method of the worker processes: ``$EISFIT_START_METHOD`` (``fork``,
+    ``spawn`` or ``forkserver``) when set, else None (multiprocessing's default).
+
+    Raises
+    ------
+    EisfitError
+        ``EISFIT_START_METHOD`` names a method this platform does not have.
+    """
+    method = os.environ.get(START_METHOD_ENV) or None
+    if method is not None and method not in multiprocessing.get_all_start_methods():
+        raise EisfitError(f"{START_METHOD_ENV}={method}: expected one of "
+                          f"{', '.join(multiprocessing.get_all_start_methods())}")
+    return method
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers end with this process (see :func:`_worker_init`)."""
-    ctx = multiprocessing.get_context()
+    from .user_elements import loaded_element_files
+
+    ctx = multiprocessing.get_context(start_method())
     method = ctx.get_start_method()
     parent = None if method == "forkserver" else os.getpid()
     deathsig = (
@@ -198,7 +235,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     )
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_worker_init,
-        initargs=(parent, deathsig),
+        initargs=(parent, deathsig, loaded_element_files()),
     )
 
 
@@ -496,6 +533,7 @@ def _fit_dask(
             f"{type(client).__name__}"
         )
     try:
+        _register_elements(client)
         window = 2 * _cluster_threads(client)
         pending: deque[Any] = deque()
         for chunk in chunks:
@@ -509,6 +547,24 @@ def _fit_dask(
     finally:
         if own:
             client.close()
+
+
+def _register_elements(client: Any) -> None:
+    """Register :class:`~eisfit.dask_elements.ElementsPlugin` with a Dask client when user
+    elements were loaded from files in this process (none: nothing to do)."""
+    from .user_elements import loaded_element_files
+
+    files = loaded_element_files()
+    if not files:
+        return
+    from .dask_elements import ElementsPlugin
+
+    register = getattr(client, "register_plugin", None) or getattr(
+        client, "register_worker_plugin", None)
+    if register is None:
+        raise EisfitError("this Dask client cannot register a worker plugin, so its workers "
+                          "cannot load the --elements files; update dask.distributed")
+    register(ElementsPlugin(files))
 
 
 def _result(future: Any, labels: list[str]) -> list[FitResult | Failure]:

@@ -19,6 +19,7 @@ from . import compiled
 from .cli_brick_layer import (
     add_grain_size_option,
     brick_layer_skipped,
+    brick_layer_table,
     check_geometries,
     grain_size_from_args,
 )
@@ -113,6 +114,13 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_grain_size_option(p)
     add_save_fits_option(p)
     add_constrain_option(p)
+    p.add_argument(
+        "--elements",
+        action="append",
+        metavar="FILE",
+        help="a Python file defining circuit elements with eisfit.define_element, usable in "
+        "--circuit (may be repeated; the worker processes load it too; see docs/elements.md)",
+    )
     p.add_argument(
         "--drt-tracks",
         action="store_true",
@@ -272,6 +280,11 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from .output import OutputFolder
     from .series import expand_paths, fit_series
 
+    if getattr(args, "elements", None):  # user elements, before any circuit is parsed
+        from .user_elements import load_elements
+
+        for path in args.elements:  # the worker processes run them too (eisfit.batch)
+            load_elements(path)
     if getattr(args, "variable", "temperature") != "temperature":
         return run_variable_batch(args, stack)  # a series against another variable
     check_save_fits(args)
@@ -347,6 +360,8 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         print(series.report(width=terminal_width()))  # tables fit the terminal (COLUMNS)
         if series.drt_tracks is not None:
             print(series.drt_tracks.report(width=terminal_width()))
+        if grain is not None:  # sigma_gb,sp and eps_r per spectrum
+            print(brick_layer_table(series, width=terminal_width()))
     if folder is not None:
         _write_outputs(folder, series, args)
         if not args.json:

@@ -10,7 +10,7 @@ from typing import Any
 from .exceptions import EisfitError
 
 __all__ = ["add_grain_size_option", "grain_size_from_args", "check_geometries",
-           "brick_layer_text", "brick_layer_skipped"]
+           "brick_layer_text", "brick_layer_skipped", "brick_layer_table"]
 
 #: What a brick-layer analysis needs of the command line, said once for every message.
 _NEEDS = ("--grain-size needs the sample thickness and electrode area for the brick-layer "
@@ -67,3 +67,39 @@ def brick_layer_skipped(series: Any) -> list[str]:
             notes.append(f"{label}: brick layer skipped: the fit ({circuit}) has no "
                          f"{' or '.join(missing)} arc")
     return notes
+
+
+#: The brick-layer quantities of the batch's text table: (value key, error key) of
+#: :meth:`eisfit.microstructure.BrickLayer.to_dict`.
+_TABLE_KEYS = (
+    ("specific_grain_boundary_conductivity_S_per_cm",
+     "specific_grain_boundary_conductivity_stderr_S_per_cm"),
+    ("bulk_relative_permittivity", "bulk_relative_permittivity_stderr"),
+)
+
+
+def brick_layer_table(series: Any, width: int | None = None) -> str:
+    """The ``[[Brick layer]]`` table of ``eisfit batch --grain-size``: per spectrum the
+    specific grain-boundary conductivity σ_gb,sp (S/cm) and the bulk relative permittivity ε_r,
+    each ± its standard error; ``-`` for a spectrum whose fit has no bulk or grain-boundary
+    arc. ``width``: characters per line (the terminal's), None for cells as wide as they are."""
+    from .labels import short_labels
+    from .microstructure import brick_layer_entry
+    from .terminal import cell, table_lines
+
+    grain = getattr(series, "grain_size_m", None)
+    shown, shortened = short_labels(list(series.labels))
+    rows = []
+    for short, t, result in zip(shown, series.temperatures_K, series.results, strict=True):
+        entry = brick_layer_entry(result, series.geometry, grain)
+        row = [short, f"{t:.2f}"]
+        for key, err_key in _TABLE_KEYS:
+            value = entry.get(key)
+            row.append("-" if value is None else cell(value, entry.get(err_key)))
+        rows.append(row)
+    lines = ["[[Brick layer]] (sigma gb,sp in S/cm; eps_r of the bulk)"]
+    if shortened:
+        lines.append(f"    {shortened}")
+    lines.extend(table_lines(["file", "T/K", "sigma gb,sp", "eps_r"], rows, width))
+    return "\n".join(lines)
+

@@ -38,7 +38,7 @@ from .plot import pretty_role as _role
 from .units import ZERO_CELSIUS_K
 
 __all__ = ["write_report", "render_report", "figure_png", "figure_img", "spectrum_html",
-           "fmt_pm"]
+           "fmt_pm", "html_page"]
 
 _FORM_TEXT = {
     "ln(sigma*T)": "ln(σT) against 1/T (σT = A·exp(−Ea/k<sub>B</sub>T))",
@@ -356,6 +356,32 @@ def _external_text(results: Sequence[Any]) -> str:
         return "0 Ω (none subtracted)"
     shown = _e(", ".join(f"{v:g} Ω" for v in vals))
     return shown + " (subtracted from the high-frequency intercept)"
+
+
+def _fixture_rows(results: Sequence[Any]) -> list[tuple[str, str]]:
+    """The methods row ``fixture correction`` when spectra were corrected for their fixture
+    (:func:`eisfit.correct_fixture`): the method, the open/short files, R_lead and L_lead ±
+    standard errors of the lead model, and how many spectra; no row when none was."""
+    records = [r.spectrum.meta.get("fixture_correction") for r in results]
+    done = [x for x in records if x is not None]
+    if not done:
+        return []
+    texts: dict[str, None] = {}
+    for record in done:
+        files = ", ".join(f"{k} {_name(record[k])}" for k in ("open", "short") if record.get(k))
+        text = f"{record.get('method', '?')} compensation ({files})"
+        if "lead_resistance_ohm" in record:
+            text += ("; lead model R_lead = " + value_error(
+                record["lead_resistance_ohm"], record.get("lead_resistance_stderr_ohm"), "Ω")
+                + ", L_lead = " + value_error(record["lead_inductance_H"],
+                                              record.get("lead_inductance_stderr_H"), "H"))
+        texts.setdefault(text, None)
+    html_text = "<br>".join(_e(t) for t in texts)
+    if len(results) > 1:
+        html_text += _e(f" ({len(done)} of {len(results)} spectra corrected before fitting)")
+    else:
+        html_text += " (the spectrum corrected before fitting)"
+    return [("fixture correction", html_text)]
 
 
 @dataclass(frozen=True)
@@ -807,6 +833,7 @@ def _series_section(series: Any, form: str, drt: bool, kk: bool, dpi: int, index
         ("weighting", _e(weightings)),
         ("geometry", _geometry_text(series.geometry)),
         ("external resistance", _external_text(results) if results else "–"),
+        *_fixture_rows(results),  # open/short correction, when the spectra had one
         ("temperatures", _e(t_text)),
         ("Arrhenius form", _arrhenius_method(fits, form)),
         ("fitted", _e(f"{len(results)} spectra, {len(series.failures)} failed")),
@@ -915,6 +942,7 @@ def _fit_section(
         ("weighting", _e(_WEIGHTING_TEXT.get(result.weighting, result.weighting))),
         ("geometry", _geometry_text(geometry)),
         ("external resistance", _external_text([result])),
+        *_fixture_rows([result]),  # open/short correction, when the spectrum had one
         ("temperature", _e(_celsius(t))),
         ("Arrhenius form", "not applicable (one temperature)"),
     ])
@@ -946,7 +974,6 @@ def render_report(
     mapper: Callable[..., Iterable[SpectrumPanel]] = map,
 ) -> str:
     """The report as an HTML string (see :func:`write_report` for the parameters)."""
-    from . import __version__
     from .result import FitResult
 
     def reportable(x: Any) -> bool:
@@ -964,7 +991,6 @@ def render_report(
     if form not in _FORM_TEXT:
         raise ValueError(f"form must be one of {list(_FORM_TEXT)}, got {form!r}")
     title = title or "eisfit report"
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     sections = []
     for i, it in enumerate(items):
         head = headings[i] if headings and i < len(headings) else ""
@@ -980,6 +1006,16 @@ def render_report(
                 body = f"<h2>{_e(head or 'Temperature series')}</h2>" + body
             sections.append(body)
     note_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    return html_page(title, note_html + "".join(sections))
+
+
+def html_page(title: str, body: str) -> str:
+    """A whole self-contained HTML page: the report's style, ``title`` (escaped) as its title
+    and heading, the line saying which eisfit made it and when, then ``body`` (HTML, which
+    must already be escaped). Loads nothing (a Content-Security-Policy forbids it)."""
+    from . import __version__
+
+    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -989,7 +1025,7 @@ def render_report(
         f"<h1>{_e(title)}</h1>"
         f'<p class="sub">Made by eisfit {_e(__version__)} on {_e(now)}. Self-contained: the '
         "plots are embedded in this file.</p>"
-        f"{note_html}{''.join(sections)}</main></body></html>\n"
+        f"{body}</main></body></html>\n"
     )
 
 

@@ -720,8 +720,9 @@ class Series:
         Columns: ``file``, ``T_K``, ``T_C``, ``R_<role>_ohm`` and ``R_<role>_stderr_ohm``,
         ``C_<role>_F`` for arcs, ``sigma_<role>_S_per_cm`` and its ``_stderr`` with a geometry
         (else ``G_<role>_S`` conductance and its ``_stderr``), ``from_intercept`` (roles taken
-        from the high-frequency intercept, joined with ``"; "``), ``chi_square`` and
-        ``warnings`` joined with ``"; "``. With a joint fit, ``R_<role>_joint_ohm`` and
+        from the high-frequency intercept, joined with ``"; "``), ``chi_square``,
+        ``fixture_correction`` (the open/short method the spectrum was corrected by, empty when
+        none) and ``warnings`` joined with ``"; "``. With a joint fit, ``R_<role>_joint_ohm`` and
         ``R_<role>_joint_stderr_ohm`` for each of its roles (and ``sigma_<role>_joint_S_per_cm``
         with a geometry). Missing values are NaN.
         """
@@ -778,6 +779,8 @@ class Series:
                 row.update(brick_layer_columns(r, self.geometry, self.grain_size_m))
             row["from_intercept"] = "; ".join(self._from_intercept(r))
             row["chi_square"] = r.chi_square
+            fixture = r.spectrum.meta.get("fixture_correction")  # eisfit.correct_fixture's
+            row["fixture_correction"] = "" if fixture is None else str(fixture.get("method", ""))
             row["warnings"] = "; ".join([*r.warnings, *extra.get(i, [])])
             rows.append(row)
         return pd.DataFrame(rows)

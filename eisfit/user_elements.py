@@ -41,6 +41,7 @@ __all__ = [
     "remove_element",
     "user_elements",
     "load_elements",
+    "loaded_element_files",
     "numeric_gradient",
     "STEP",
 ]
@@ -88,6 +89,19 @@ _LOADED: dict[str, tuple[int, int, tuple[str, ...]]] = {}
 def user_elements() -> dict[str, UserElement]:
     """The user elements defined in this process, by symbol (a copy)."""
     return dict(_USER)
+
+
+def loaded_element_files() -> tuple[str, ...]:
+    """The files :func:`load_elements` has run in this process (absolute paths, in the order
+    loaded) whose elements are all still defined: what a worker process started by spawn or
+    forkserver loads before it fits (:mod:`eisfit.batch`)."""
+    return tuple(key for key, (_, _, names) in _LOADED.items() if _defined(key, names))
+
+
+def _defined(source: str, names: tuple[str, ...]) -> bool:
+    """Whether every element of ``names`` is defined, and by the file ``source``."""
+    return bool(names) and all(
+        _USER.get(n) is not None and _USER[n].source == source for n in names)
 
 
 def numeric_gradient(
@@ -393,8 +407,8 @@ def load_elements(path: str | Path, option: str = "--elements") -> tuple[str, ..
     key = str(p.resolve())
     st = p.stat()
     done = _LOADED.get(key)
-    if done is not None and done[:2] == (st.st_mtime_ns, st.st_size):
-        return done[2]
+    if done is not None and done[:2] == (st.st_mtime_ns, st.st_size) and _defined(key, done[2]):
+        return done[2]  # unchanged, and none of its elements removed since
     module_name = f"eisfit_user_elements_{abs(hash(key))}"
     spec = importlib.util.spec_from_file_location(module_name, p)
     if spec is None or spec.loader is None:

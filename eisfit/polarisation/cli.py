@@ -8,6 +8,7 @@ import argparse
 import json
 import re
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 from ..cli_options import (
@@ -72,7 +73,15 @@ def add_polarisation_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="save current against time (png, svg, pdf)")
     p.add_argument("--log", choices=["current", "time", "both"],
                    help="logarithmic axes in --plot")
-    p.add_argument("--force", action="store_true", help="overwrite an existing --plot file")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="write a self-contained HTML page: the record, the steady state of "
+                   "each step, the results with errors, the warnings, the plot, the method")
+    p.add_argument("--bruce-vincent", nargs=2, metavar=("R0", "RS"),
+                   help="Bruce-Vincent t+ of a Li|electrolyte|Li record instead of sigma_e: "
+                   "the cell's interfacial resistance before (R0) and after (RS) the "
+                   "polarisation, in Ohm (e.g. 120 135, or 1.2kOhm); I0 is the first point")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing --plot or --report file")
     p.set_defaults(func=_cmd_polarisation)
     return p
 
@@ -101,33 +110,106 @@ def _ionic_fit(args: argparse.Namespace, geometry: Any) -> Any:
                kk=False)
 
 
-def _cmd_polarisation(args: argparse.Namespace) -> int:
-    from ..output import json_float
-    from .analysis import hebb_wagner
-    from .read import read_polarisation
-    from .steady import SteadyStateWarning
+def _resistances(args: argparse.Namespace) -> tuple[float, float] | None:
+    """``--bruce-vincent R0 RS`` in Ohm (a bare number is in Ohm), or None."""
+    if args.bruce_vincent is None:
+        return None
+    from ..units import parse_resistance
 
-    voltage = None if args.voltage is None else parse_voltage(args.voltage)
-    geometry = geometry_from_args(args, need_thickness=None)
+    if args.impedance is not None:
+        raise EisfitError("--bruce-vincent and --impedance: Bruce-Vincent takes the interfacial "
+                          "resistances R0 and RS of a Li|electrolyte|Li cell, not a fit of a "
+                          "blocking cell; give one or the other")
+    r0, rs = (parse_resistance(v, f"--bruce-vincent {name}", bare_unit="Ohm")
+              for v, name in zip(args.bruce_vincent, ("R0", "RS"), strict=True))
+    return r0, rs
+
+
+def _check_outputs(args: argparse.Namespace) -> str | None:
+    """Refuse unwritable ``--plot``/``--report`` files before any work; the plot's format."""
+    from ..output import check_writable
+
     plot_format = None
     if args.plot is not None:
         from ..cli import _plot_format
-        from ..output import check_writable
 
         plot_format = _plot_format(args.plot)
         check_writable(args.plot, args.force, probe=True, what="--plot")
     if args.log is not None and args.plot is None:
         raise EisfitError("--log applies only with --plot")
+    if args.report is not None:
+        if not str(args.report).lower().endswith((".html", ".htm")):
+            raise EisfitError(f"--report {args.report}: expected an .html file")
+        check_writable(args.report, args.force, probe=True, what="--report")
+    return plot_format
+
+
+def _cmd_polarisation(args: argparse.Namespace) -> int:
+    from .analysis import bruce_vincent, hebb_wagner
+    from .read import read_polarisation
+    from .steady import SteadyStateWarning
+
+    voltage = None if args.voltage is None else parse_voltage(args.voltage)
+    geometry = geometry_from_args(args, need_thickness=None)
+    resistances = _resistances(args)
+    plot_format = _check_outputs(args)
     record = read_polarisation(args.path)
     if args.start is not None or args.end is not None:
         record = record.between(args.start, args.end)
+    result = bv = fitted = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fitted = _ionic_fit(args, geometry)
-        result = hebb_wagner(record, voltage, geometry, fitted, tail=args.tail,
-                             method=args.method)
+        if resistances is not None:
+            bv = bruce_vincent(record, voltage, *resistances, tail=args.tail,
+                               method=args.method)
+        else:
+            fitted = _ionic_fit(args, geometry)
+            result = hebb_wagner(record, voltage, geometry, fitted, tail=args.tail,
+                                 method=args.method)
     messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)
                 or issubclass(w.category, SteadyStateWarning)]
+    if bv is not None:
+        _print_bruce_vincent(args, bv, messages)
+    else:
+        _print_hebb_wagner(args, result, fitted, messages)
+    steps = result if result is not None else SimpleNamespace(steps=(bv.steady,))
+    if plot_format is not None:
+        _write_plot(args, record, steps, plot_format)
+    if args.report is not None:
+        from .report import write_polarisation_report
+
+        write_polarisation_report(args.report, record, result, bruce=bv, warnings=messages,
+                                  force=args.force)
+        if not args.json:
+            print(f"report written to {args.report}")
+    return 0
+
+
+def _print_bruce_vincent(args: argparse.Namespace, bv: Any, messages: list[str]) -> None:
+    """Bruce-Vincent t+ as JSON or text."""
+    from ..format import value_error
+    from .analysis import _ve
+
+    if args.json:
+        print(json.dumps({"source": args.path, "bruce_vincent": bv.to_dict(),
+                          "warnings": messages}, indent=2))
+        return
+    i0 = "the first point" if bv.initial == "first" else "extrapolated"
+    print(f"Bruce-Vincent transference number: {args.path}")
+    print(f"  t+       {_ve(bv.t_plus, '')}")
+    print(f"  dV       {bv.voltage_V:.6g} V")
+    print(f"  I0       {bv.initial_A:.6g} A ({i0})")
+    print(f"  I_ss     {value_error(bv.steady.current_A, bv.steady.error_A, 'A')}")
+    print(f"  R0, Rs   {_ve(bv.r0, 'Ohm')}, {_ve(bv.rs, 'Ohm')}")
+    for m in messages:
+        print(f"warning: {m}")
+
+
+def _print_hebb_wagner(args: argparse.Namespace, result: Any, fitted: Any,
+                       messages: list[str]) -> None:
+    """The Hebb-Wagner result as JSON or text."""
+    from ..output import json_float
+
     if args.json:
         d = result.to_dict()
         d["warnings"] = messages
@@ -142,9 +224,6 @@ def _cmd_polarisation(args: argparse.Namespace) -> int:
         print(result.report())
         for m in messages:
             print(f"warning: {m}")
-    if plot_format is not None:
-        _write_plot(args, record, result, plot_format)
-    return 0
 
 
 def _write_plot(args: argparse.Namespace, record: Any, result: Any, plot_format: str) -> None:
