@@ -301,7 +301,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _zhit_or_error(spectrum: Any) -> Any:
     """The Z-HIT check of a spectrum (:func:`eisfit.zhit`), or the error that stopped it."""
-    from .zhit import zhit
+    from .zhit_check import zhit
 
     try:
         return zhit(spectrum)

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .arrhenius import K_B_EV, ArrheniusError, ArrheniusResult, arrhenius
+from .activation import K_B_EV, ArrheniusError, ArrheniusResult, arrhenius
 from .exceptions import EisfitError, SpectrumError
 from .spectrum import Spectrum
 from .validate import DRTPeak, drt

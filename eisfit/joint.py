@@ -47,7 +47,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from . import guess
-from .arrhenius import EV_TO_KJ_PER_MOL, FORMS, K_B_EV, ea_not_determined
+from .activation import EV_TO_KJ_PER_MOL, FORMS, K_B_EV, ea_not_determined
 from .circuit import Circuit
 from .engine import scaled_covariance
 from .exceptions import EisfitError

@@ -665,7 +665,7 @@ def _arrhenius_inputs(
     source: Any, roles: Any, fit_form: str | None
 ) -> tuple[dict[str, Any], str | None, Any]:
     """(role -> ArrheniusResult, regression form, joint result or None)."""
-    from .arrhenius import ArrheniusResult
+    from .activation import ArrheniusResult
 
     if isinstance(source, ArrheniusResult):
         fits: dict[str, Any] = {"": source}
@@ -728,7 +728,7 @@ def arrhenius(
     ----------
     series_or_results
         A :class:`~eisfit.series.Series` (every thermally activated role, fitted here), an
-        :class:`~eisfit.arrhenius.ArrheniusResult`, a dict role -> ArrheniusResult, or a list.
+        :class:`~eisfit.activation.ArrheniusResult`, a dict role -> ArrheniusResult, or a list.
     roles
         A role or a list of roles to draw (default: all).
     form

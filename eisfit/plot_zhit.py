@@ -21,7 +21,7 @@ def plot_zhit(zhit_result: Any, ax: Any = None, *, trend: bool = True) -> Any:
     Parameters
     ----------
     zhit_result
-        A :class:`~eisfit.zhit.ZHITResult` from :func:`eisfit.zhit`.
+        A :class:`~eisfit.zhit_check.ZHITResult` from :func:`eisfit.zhit`.
     ax
         Axes to draw on (a new 3.5 in × 1.9 in figure when None).
     trend

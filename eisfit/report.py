@@ -453,7 +453,7 @@ def spectrum_panel(
 
 def _zhit_check(spectrum: Any, label: str, notes: list[tuple[str, str]]) -> Any:
     """The Z-HIT check of a spectrum, or None with a note; a failed one adds its summary."""
-    from .zhit import zhit
+    from .zhit_check import zhit
 
     try:
         z = zhit(spectrum)
@@ -654,7 +654,7 @@ def _brick_layer_section(series: Any, results: Sequence[Any], labels: Sequence[s
     grain = getattr(series, "grain_size_m", None)
     if grain is None or series.geometry is None:
         return ""
-    from .brick_layer import BrickLayerError, brick_layer
+    from .microstructure import BrickLayerError, brick_layer
 
     # (quantity, unit suffix of its keys, scale to the column's unit, column heading)
     cols = (("specific_grain_boundary_conductivity", "_S_per_cm", 1.0, "σ gb specific / (S cm⁻¹)"),

@@ -46,7 +46,7 @@ from typing import IO, Any
 import numpy as np
 import uncertainties
 
-from .arrhenius import (
+from .activation import (
     ArrheniusError,
     ArrheniusResult,
     arrhenius,

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .arrhenius import MIN_TEMPERATURE_K
+from .activation import MIN_TEMPERATURE_K
 from .batch import one_line
 from .exceptions import EisfitError
 from .spectrum import Spectrum

@@ -16,7 +16,7 @@
   (τ fitted), compared by the small-sample Akaike criterion AICc (Burnham & Anderson, 2002).
 
 Standard errors come from the weighted regression covariance scaled by the reduced χ², as in
-:func:`eisfit.arrhenius.arrhenius`: the fits' standard errors set the relative weights and the
+:func:`eisfit.activation.arrhenius`: the fits' standard errors set the relative weights and the
 scatter of the points sets the size of the uncertainty.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrhenius import _wls
+from .activation import _wls
 from .series_inputs import SeriesError
 
 __all__ = ["ThicknessFit", "LawFit", "GrowthLaw", "thickness_regression", "growth_laws", "LAWS"]

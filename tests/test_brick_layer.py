@@ -13,16 +13,16 @@ import pytest
 from uncertainties import ufloat
 
 import eisfit
+from eisfit.circuit import Circuit
+from eisfit.cli import main
+from eisfit.exceptions import EisfitError
+from eisfit.geometry import geometry_for
 from eisfit.microstructure import (
     EPSILON_0,
     BrickLayerError,
     brick_layer_from_arcs,
     parse_grain_size,
 )
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.exceptions import EisfitError
-from eisfit.geometry import geometry_for
 from eisfit.result import Arc
 from eisfit.synthetic import add_noise, arc_q, frequencies
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.arrhenius import K_B_EV
+from eisfit.activation import K_B_EV
 from eisfit.cli import main
 from eisfit.drt_tracks import DrtTracks, drt_arrhenius, slope_change, track_peaks
 from eisfit.synthetic import add_noise, arc_q, frequencies

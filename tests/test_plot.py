@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 import eisfit
 from eisfit import plot
-from eisfit.arrhenius import arrhenius as arrhenius_fit
+from eisfit.activation import arrhenius as arrhenius_fit
 from eisfit.synthetic import blocking_cell
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.arrhenius import arrhenius
+from eisfit.activation import arrhenius
 from eisfit.series import fit_series
 from eisfit.spectrum import Spectrum
 from eisfit.synthetic import blocking_cell

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.arrhenius import ArrheniusError
+from eisfit.activation import ArrheniusError
 from eisfit.circuit import Circuit
 from eisfit.exceptions import EisfitError
 from eisfit.output import OutputExistsError

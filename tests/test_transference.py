@@ -9,7 +9,7 @@ import pytest
 from uncertainties import UFloat
 
 import eisfit
-from eisfit.arrhenius import ArrheniusError
+from eisfit.activation import ArrheniusError
 from eisfit.circuit import Circuit
 from eisfit.spectrum import Spectrum
 from eisfit.synthetic import add_noise, arc_q, frequencies

@@ -18,7 +18,7 @@ from test_validate_kk import F, _sweep_fraction, synthetic
 
 import eisfit
 from eisfit.exceptions import SpectrumError
-from eisfit.zhit import DEFAULT_THRESHOLD, GAMMA, zhit
+from eisfit.zhit_check import DEFAULT_THRESHOLD, GAMMA, zhit
 
 BLOCKING = eisfit.Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
 NOISE = 0.005

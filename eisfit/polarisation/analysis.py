@@ -383,7 +383,7 @@ def bruce_vincent(
     -------
     BruceVincent
     """
-    from ..arrhenius import _from_fit, transference_number
+    from ..activation import _from_fit, transference_number
 
     p = polarisation
     if initial not in ("first", "extrapolated"):

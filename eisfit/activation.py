@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import math
 import numbers
-import sys
-import types
 import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -896,20 +894,3 @@ def transference_number(
             f"transference number {tv:.3g} is outside [0, 1]{hint}", RuntimeWarning, stacklevel=2
         )
     return t
-
-
-# --------------------------------------------------------------------------- module callable
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`arrhenius`.
-
-    ``eisfit.arrhenius`` is exported lazily as the function, but once anything imports the
-    module ``eisfit.arrhenius`` by name (``from eisfit.arrhenius import ...``), the import system
-    binds the package attribute to the module instead. Making the module callable keeps
-    ``eisfit.arrhenius(temperature_K, values)`` working whatever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ArrheniusResult:
-        return arrhenius(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
