@@ -80,9 +80,10 @@ def _write(folder: Any, series: Any, args: argparse.Namespace) -> None:
 
     series.to_csv(folder.file("results.csv"))
     series.to_json(folder.file("results.json"))
-    fig = variable_figure(series)
-    folder.write(plot_name(series.variable),
-                 lambda t: fig.savefig(t, dpi=PNG_DPI, format="png"))
+    if len(series):  # nothing fitted: no plot to draw
+        fig = variable_figure(series)
+        folder.write(plot_name(series.variable),
+                     lambda t: fig.savefig(t, dpi=PNG_DPI, format="png"))
     for name, result in zip(_plot_names(series.labels), series.results, strict=True):
         f = fit_figure(result)
         folder.write(name, lambda t, f=f: f.savefig(t, dpi=PNG_DPI, format="png"))
