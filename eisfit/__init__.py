@@ -24,6 +24,7 @@ _EXPORTS = {
     "fit_stack": "stack",
     "fit_many": "batch",
     "FitResult": "result",
+    "FitSpec": "spec",
     "load_result": "saved",
     "load_results": "saved",
     "SavedResultError": "saved",

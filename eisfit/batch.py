@@ -397,6 +397,8 @@ def fit_many(
     notes: list[str] | None = None,
     start_from: FitResult | None = None,
     constraints: Any = None,
+    drop_inductive: bool = True,
+    geometry: Any = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -433,6 +435,8 @@ def fit_many(
     constraints
         Expressions between parameters, as for :func:`eisfit.fit`; each spectrum is then
         fitted alone with :func:`eisfit.fit` (not stacked).
+    drop_inductive, geometry
+        As for :func:`eisfit.fit`.
 
     Yields
     ------
@@ -458,11 +462,17 @@ def fit_many(
         raise EisfitError(f"workers must be a positive integer, got {workers!r}")
     if isinstance(stack, bool) or not isinstance(stack, int) or stack < 1:
         raise EisfitError(f"stack must be a positive integer, got {stack!r}")
+    from .spec import FitSpec
+
+    # the options checked once, here, before any spectrum is read or sent to a worker
+    FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry, constraints)
     kwargs = {
         "circuit": circuit,
         "weighting": weighting,
         "external_resistance": float(external_resistance),
         "kk": bool(kk),
+        "drop_inductive": drop_inductive,
+        "geometry": geometry,
     }
     if start_from is not None:  # only when given: fit_stack and fit take it alike
         kwargs["start_from"] = start_from

@@ -65,32 +65,35 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
 
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
-    """Fit one spectrum as the options say; return (FitResult, Comparison or None)."""
+    """Fit one spectrum as the options say; return (FitResult, Comparison or None).
+
+    The same :func:`eisfit.fit` (and its :class:`~eisfit.spec.FitSpec`) as the library and
+    ``eisfit batch``: the geometry judges the capacitances, the lin-KK check runs unless
+    ``--no-kk``."""
     from .comparison import auto_circuit, kk_warning, with_geometry, with_warnings
     from .fitting import fit
+    from .spec import FitSpec
 
-    comparison = None
-    if args.circuit == "auto":
-        if getattr(args, "constrain", None):
-            raise EisfitError("--constrain needs a circuit: --circuit auto chooses its own")
-        comparison = auto_circuit(
-            s,
-            args.cell or "blocking",
-            weighting=args.weighting,
-            external_resistance=external,
-            geometry=geometry,
-        )
-        result = comparison.best
-    else:
-        # the Kramers-Kronig check runs below, once, where --no-kk can skip it
+    if args.circuit != "auto":
         result = fit(
-            s, args.circuit, weighting=args.weighting, external_resistance=external, kk=False,
+            s, args.circuit, weighting=args.weighting, external_resistance=external,
+            kk=not args.no_kk, geometry=geometry,
             start_from=getattr(args, "start_result", None),  # --start-from FILE
             constraints=getattr(args, "constrain", None),
         )
+        return result, None
+    if getattr(args, "constrain", None):
+        raise EisfitError("--constrain needs a circuit: --circuit auto chooses its own")
+    cell = args.cell or "blocking"
+    comparison = auto_circuit(
+        s, cell, weighting=args.weighting, external_resistance=external, geometry=geometry,
+    )
+    result = comparison.best
     if not args.no_kk:
         result = with_warnings(result, [kk_warning(s)])
-    return with_geometry(result, geometry), comparison
+    spec = FitSpec("auto", args.weighting, external, kk=not args.no_kk, geometry=geometry,
+                   cell=cell)
+    return spec.record(with_geometry(result, geometry)), comparison
 
 
 def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:

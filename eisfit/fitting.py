@@ -15,7 +15,7 @@ import functools
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from .exceptions import ArgumentError, FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, arc_tau, build_result
 from .search import Search, search_further
+from .spec import FitSpec
 from .spectrum import Spectrum
 from .weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
 
@@ -389,6 +390,7 @@ def fit(
     starts: Sequence[np.ndarray] | None = None,
     start_from: FitResult | None = None,
     constraints: Mapping[str, str] | Sequence[str] | str | None = None,
+    geometry: Any = None,
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -434,6 +436,11 @@ def fit(
         ``{"CPE2_1": "CPE1_1"}`` or strings ``["CPE2_1 = CPE1_1", "R2 > R1"]``; lmfit
         ``params`` with ``expr`` set are constraints too. Fitted with the numpy engine, without
         arc reordering or the hidden-arc treatment.
+    geometry
+        The cell's :class:`~eisfit.Geometry`: each arc's effective capacitance is judged
+        against its role's range in this cell (without one, in the circuit's reference cell, a
+        pellet 1 mm thick with 10 mm electrodes). The options are recorded in the result as a
+        :class:`~eisfit.spec.FitSpec` (``result.spec``).
 
     Returns
     -------
@@ -450,7 +457,9 @@ def fit(
     """
     if not isinstance(spectrum, Spectrum):
         raise ArgumentError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
-    check_arguments(circuit, weighting, external_resistance)
+    options = FitSpec(
+        circuit, weighting, external_resistance, drop_inductive, kk, geometry, constraints, cell
+    )
     _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
         if params is not None or fixed or start_from is not None or constraints:
@@ -460,9 +469,30 @@ def fit(
             )
         from .comparison import fit_auto
 
-        return fit_auto(
-            spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk
-        )
+        return options.record(fit_auto(
+            spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk,
+            geometry=geometry,
+        ))
+    return options.record(_fit(
+        spectrum, circuit, weighting, params, fixed, external_resistance, drop_inductive, kk,
+        starts, start_from, constraints,
+    ))
+
+
+def _fit(
+    spectrum: Spectrum,
+    circuit: str | Circuit | NamedCircuit,
+    weighting: str,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    external_resistance: float,
+    drop_inductive: bool,
+    kk: bool,
+    starts: Sequence[np.ndarray] | None,
+    start_from: FitResult | None,
+    constraints: Any,
+) -> FitResult:
+    """:func:`fit` of a named circuit or circuit string, its options checked."""
     circ, named = resolve(circuit)
     spec, notes = prepare(spectrum, circ, drop_inductive=drop_inductive, kk=kk)
     extra = _check_starts(starts, circ) + saved_starts(start_from, circ, named, spec)

@@ -33,7 +33,7 @@ __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
 
 
 def _not_converged(result: FitResult) -> bool:
-    return any("did not converge" in w for w in result.warnings)
+    return not result.success
 
 
 def _suspicious(result: FitResult, median_chi2: float) -> bool:
@@ -106,6 +106,8 @@ def refit_from_neighbours(
     external_resistance: float = 0.0,
     kk: bool = False,
     walk: bool | None = None,
+    drop_inductive: bool = True,
+    geometry: Any = None,
 ) -> list[FitResult]:
     """Warm-start fits of a series from their neighbours (see :func:`~eisfit.series.fit_series`).
 
@@ -125,6 +127,8 @@ def refit_from_neighbours(
         Refit every spectrum (True) or only those whose fit looks poor (χ² over twice the
         series median, or no convergence). Default: every spectrum for series of up to
         :data:`WALK_MAX_SPECTRA`, poor fits only for longer batches.
+    weighting, external_resistance, kk, drop_inductive, geometry
+        The options the fits were made with, as for :func:`eisfit.fit`.
 
     Returns
     -------
@@ -135,6 +139,7 @@ def refit_from_neighbours(
     refits = _neighbour_refits(
         out, temperatures_K, circuit, weighting=weighting,
         external_resistance=external_resistance, kk=kk, walk=walk,
+        drop_inductive=drop_inductive, geometry=geometry,
     )
     for i, r in refits.items():
         out[i] = r
@@ -167,6 +172,8 @@ def _neighbour_refits(
     walk: bool | None,
     poor: bool = True,
     physics: bool = True,
+    drop_inductive: bool = True,
+    geometry: Any = None,
 ) -> dict[int, FitResult]:
     """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
 
@@ -231,6 +238,7 @@ def _neighbour_refits(
             refit = fit(
                 r.original or r.spectrum, circuit, weighting=weighting,
                 external_resistance=external_resistance, kk=kk, starts=starts,
+                drop_inductive=drop_inductive, geometry=geometry,
             )
         except EisfitError:
             continue

@@ -156,6 +156,8 @@ class FitResult:
     role_terms: dict[str, tuple[tuple[int, ...], float]] = field(default_factory=dict)
     arc_terms: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
     search: Any = None
+    #: How the fit was made (:class:`eisfit.spec.FitSpec`); None for a result built by hand.
+    spec: Any = field(default=None, compare=False)
 
     # ------------------------------------------------------------------ uncertainties
     # The ufloats of the ``uncertainties`` package are built on first use and kept with the
@@ -448,6 +450,8 @@ class FitResult:
             d["geometry"] = geometry.to_dict() if hasattr(geometry, "to_dict") else str(geometry)
         if "fixture_correction" in meta:  # corrected by eisfit.correct_fixture
             d["fixture_correction"] = dict(meta["fixture_correction"])
+        if self.spec is not None:
+            d["spec"] = self.spec.to_dict()
         d["warnings"] = list(self.warnings)
         return d
 

@@ -387,6 +387,15 @@ def _search_from(rec: dict[str, Any] | None) -> Any:
     return Search(**values)
 
 
+def _spec_from(rec: dict[str, Any] | None) -> Any:
+    """The :class:`~eisfit.spec.FitSpec` of a saved ``spec`` object (None in older files)."""
+    if rec is None:
+        return None
+    from .spec import FitSpec
+
+    return FitSpec.from_dict(rec)
+
+
 def _rebuild(obj: dict[str, Any], saved: dict[str, Any]) -> FitResult:
     """The FitResult of a saved object (``obj``: the whole object, ``saved``: its ``saved``)."""
     circuit = Circuit(saved["circuit_text"])
@@ -425,6 +434,7 @@ def _rebuild(obj: dict[str, Any], saved: dict[str, Any]) -> FitResult:
             for name, role, idx in saved["arc_terms"]
         ),
         search=_search_from(saved["search"]),
+        spec=_spec_from(obj.get("spec")),
     )
     object.__setattr__(result, "_saved_versions", dict(saved["versions"]))
     return result

@@ -1020,6 +1020,7 @@ def fit_series(
     variable: Any = "temperature",
     values: Any = None,
     constraints: Any = None,
+    drop_inductive: bool = True,
 ) -> Any:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1106,6 +1107,10 @@ def fit_series(
     constraints
         Expressions between parameters, as for :func:`eisfit.fit` (``["CPE2_1 = CPE1_1"]``):
         every spectrum is fitted under them, alone (not stacked), with no neighbour refits.
+    drop_inductive
+        As for :func:`eisfit.fit`. With ``geometry``, ``weighting``, ``external_resistance``
+        and ``kk`` it makes the :class:`~eisfit.spec.FitSpec` every fit of the series records
+        (the geometry also judges each arc's capacitance, as ``eisfit.fit`` does with it).
 
     Returns
     -------
@@ -1194,6 +1199,8 @@ def fit_series(
         stack=stack,
         notes=worker_notes,
         constraints=constraints or None,
+        drop_inductive=drop_inductive,
+        geometry=geometry,
     )
     if progress:
         # a streamed series of many files counts its spectra against the number of inputs
@@ -1221,6 +1228,7 @@ def fit_series(
             results, r_temps, circuit, weighting=weighting,
             external_resistance=external_resistance, kk=kk,
             walk=None if full else False, poor=full,
+            drop_inductive=drop_inductive, geometry=geometry,
         )
         for i, r in refits.items():
             if isinstance(results, ResultStore):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,6 @@ from .fitting import (
     SCOUT_ITER,
     Solved,
     best_minimum,
-    check_arguments,
     compiled_multistart,
     converge,
     converged,
@@ -52,6 +52,7 @@ from .fitting import (
 from .named import NamedCircuit, resolve
 from .result import FitResult
 from .search import Search
+from .spec import FitSpec
 from .spectrum import Spectrum
 from .weighting import check_weighting
 
@@ -77,6 +78,7 @@ def fit_stack(
     drop_inductive: bool = True,
     kk: bool = False,
     start_from: FitResult | None = None,
+    geometry: Any = None,
 ) -> list[FitResult | Failure]:
     """Fit one circuit to many spectra at once, with no starting values needed.
 
@@ -98,6 +100,8 @@ def fit_stack(
     start_from
         A previous fit whose values are one more start for every spectrum, as for
         :func:`eisfit.fit`.
+    geometry
+        The cells' :class:`~eisfit.Geometry`, as for :func:`eisfit.fit`.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def fit_stack(
     ...  for r, t in zip(results, truths)]
     [True, True, True, True]
     """
-    check_arguments(circuit, weighting, external_resistance)
+    options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry)
     if isinstance(circuit, str) and circuit == "auto":
         raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
     circ, named = resolve(circuit)
@@ -202,7 +206,7 @@ def fit_stack(
                 out[it.index] = with_fallbacks(hidden_choice(result, need, full, part), full)
             except Exception as exc:  # one bad spectrum must not stop the others
                 out[it.index] = Failure(label_of(it.original), one_line(exc))
-    return out  # type: ignore[return-value]
+    return [options.record(r) for r in out]
 
 
 def _solve_all(
