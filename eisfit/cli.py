@@ -416,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._startup import defer_numpy_tools
+
+    defer_numpy_tools()  # numpy.f2py and numpy.testing, which scipy's import would load
     try:
         return int(args.func(args))
     except EisfitError as exc:

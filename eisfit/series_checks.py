@@ -153,6 +153,154 @@ def _fmt_r(r: float, se: float) -> str:
     return f"{r:.4g} ± {se:.2g} Ohm" if math.isfinite(se) else f"{r:.4g} Ohm"
 
 
+def _rises(
+    t_cold: np.ndarray, r_cold: np.ndarray, s2_cold: np.ndarray,
+    t_hot: np.ndarray, r_hot: np.ndarray, s2_hot: np.ndarray,
+) -> np.ndarray:
+    """Whether the hotter point sits significantly above the colder one (element-wise, with
+    broadcasting; ``s2``: squared standard errors): the conflict of :func:`resistance_falls`."""
+    diff = r_hot - r_cold
+    with np.errstate(invalid="ignore"):
+        sigma = np.sqrt(s2_cold + s2_hot)
+        return (
+            (diff > RISE_SIGMAS * sigma)
+            & (diff > RISE_FRACTION * np.abs(r_cold))
+            & (t_hot > t_cold)
+        )
+
+
+def _rise(t_cold: float, r_cold: float, s2_cold: float,
+          t_hot: float, r_hot: float, s2_hot: float) -> bool:
+    """:func:`_rises` for one pair, in Python floats (the same IEEE operations)."""
+    diff = r_hot - r_cold
+    return (
+        diff > RISE_SIGMAS * math.sqrt(s2_cold + s2_hot)
+        and diff > RISE_FRACTION * abs(r_cold)
+        and t_hot > t_cold
+    )
+
+
+def _candidates(tt: np.ndarray, rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which points (in temperature order) may sit too far above a colder point (first) and
+    which may have a hotter point too far above them (second).
+
+    A conflict needs ``r_hot - r_cold > RISE_FRACTION * r_cold``, which for positive
+    resistances holds for some colder point only if it holds for the lowest of them (and for
+    some hotter point only if for the highest), in floating point too: so each point is
+    compared with one value, and only the candidates are compared point by point. With a
+    resistance that is not positive every point is a candidate.
+    """
+    m = tt.size
+    if not np.all(rr > 0):
+        return np.ones(m, bool), np.ones(m, bool)
+    lo = np.searchsorted(tt, tt, side="left")  # points before lo[k] are colder than k
+    hi = np.searchsorted(tt, tt, side="right")  # points from hi[k] on are hotter than k
+    low = np.concatenate([[np.inf], np.minimum.accumulate(rr)])[lo]
+    high = np.concatenate([np.maximum.accumulate(rr[::-1])[::-1], [-np.inf]])[hi]
+    with np.errstate(invalid="ignore"):
+        hot = (rr - low) > RISE_FRACTION * np.abs(low)
+        cold = (high - rr) > RISE_FRACTION * np.abs(rr)
+    return hot, cold
+
+
+def _run_lengths(
+    tt: np.ndarray, rr: np.ndarray, s2: np.ndarray, candidate: np.ndarray, hotter: bool
+) -> tuple[np.ndarray, list[int]]:
+    """The longest run of consistent points ending at each point (``hotter``: starting at it,
+    the points walked from the hottest), points in temperature order.
+
+    A point that is no ``candidate`` conflicts with none of the points walked before it. A
+    candidate is compared with the points walked by the length of their runs, longest first
+    (a few lengths, then all the rest at once): the first it does not conflict with gives its
+    run. Returns the lengths and the candidates given the longest run at once, whose
+    conflicts with the other points were not looked at.
+    """
+    m = tt.size
+    run = np.ones(m, int)
+    walk = range(m - 2, -1, -1) if hotter else range(1, m)
+    by_length: list[list[int]] = [[], [m - 1 if hotter else 0]]  # the points walked, by run
+    unsure: list[int] = []
+
+    def conflicts(k: int, t: Any) -> np.ndarray:
+        if hotter:
+            return _rises(tt[k], rr[k], s2[k], tt[t], rr[t], s2[t])
+        return _rises(tt[t], rr[t], s2[t], tt[k], rr[k], s2[k])
+
+    points = list(zip(tt.tolist(), rr.tolist(), s2.tolist(), strict=True))  # Python floats
+
+    def first_consistent(k: int) -> int:
+        """The run of the longest-run point walked that ``k`` does not conflict with, looked
+        for one point at a time (at most 16), longest first; -1 when not found so."""
+        budget = 16
+        for level in range(len(by_length) - 1, 0, -1):
+            for j in by_length[level]:
+                pair = (points[k], points[j]) if hotter else (points[j], points[k])
+                if not _rise(*pair[0], *pair[1]):
+                    return level
+                budget -= 1
+                if budget == 0:
+                    return -1
+        return 0
+
+    for k in walk:
+        longest = len(by_length) - 1
+        length = longest + 1
+        if candidate[k]:
+            length = first_consistent(k) + 1
+            if length == 0:  # in conflict with the longest runs: look at all the points
+                done = slice(k + 1, m) if hotter else slice(0, k)
+                ok = ~conflicts(k, done)
+                length = 1 + int(run[done][ok].max()) if ok.any() else 1
+            elif length == longest + 1:
+                unsure.append(k)
+        run[k] = length
+        if length == len(by_length):
+            by_length.append([])
+        by_length[length].append(k)
+    return run, unsure
+
+
+def _longest_runs(
+    tt: np.ndarray, rr: np.ndarray, s2: np.ndarray, hot: np.ndarray, cold: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The longest run of consistent points ending at each point, the longest starting at
+    each, and whether any two points conflict (points in temperature order; ``hot``, ``cold``
+    from :func:`_candidates`). A point conflicts only with points of another temperature, so
+    its conflicts with colder points are those where it is the hotter one."""
+    fwd, unsure = _run_lengths(tt, rr, s2, hot, hotter=False)
+    conflict = bool((fwd[1:] <= np.maximum.accumulate(fwd)[:-1]).any()) or any(
+        _rises(tt[:k], rr[:k], s2[:k], tt[k], rr[k], s2[k]).any() for k in unsure)
+    if not conflict:
+        return fwd, np.ones(tt.size, int), False
+    return fwd, _run_lengths(tt, rr, s2, cold, hotter=True)[0], True
+
+
+def _nearest_conflict(k: int, tt: np.ndarray, rr: np.ndarray, s2: np.ndarray) -> int | None:
+    """The point in conflict with point ``k`` nearest to it in temperature (the first in
+    temperature order of those as near), None when there is none. Looked for in a window
+    around ``k`` widened until no point outside it can be as near (points in temperature
+    order)."""
+    m = tt.size
+    w = 16
+    while True:
+        lo, hi = max(0, k - w), min(m, k + w + 1)
+        t, r, s = tt[lo:hi], rr[lo:hi], s2[lo:hi]
+        others = np.flatnonzero(_rises(t, r, s, tt[k], rr[k], s2[k])
+                                | _rises(tt[k], rr[k], s2[k], t, r, s))
+        if lo == 0 and hi == m:
+            break
+        if others.size:
+            gap = np.abs(t[others] - tt[k]).min()
+            outside = min(tt[k] - tt[lo - 1] if lo > 0 else np.inf,
+                          tt[hi] - tt[k] if hi < m else np.inf)
+            if gap < outside:
+                break
+        w *= 4
+    if others.size == 0:
+        return None
+    return lo + int(others[np.argmin(np.abs(t[others] - tt[k]))])
+
+
 def resistance_falls(
     temperatures_K: Any, resistance: Any, stderr: Any, role: str = "resistance"
 ) -> dict[int, str]:
@@ -190,36 +338,18 @@ def resistance_falls(
     order = have[np.argsort(t[have], kind="stable")]
     tt, rr = t[order], r[order]
     ss = np.where(np.isfinite(se[order]), np.abs(se[order]), np.inf)
-    m = order.size
-    # conflict[j, k] for j colder than k: the hotter k sits significantly above j
-    diff = rr[None, :] - rr[:, None]
-    with np.errstate(invalid="ignore"):
-        sigma = np.sqrt(ss[:, None] ** 2 + ss[None, :] ** 2)
-        conflict = (
-            (diff > RISE_SIGMAS * sigma)
-            & (diff > RISE_FRACTION * np.abs(rr[:, None]))
-            & (tt[None, :] > tt[:, None])
-        )
-    if not conflict.any():
+    s2 = ss**2
+    # the conflicts are found a point at a time, not as a matrix of every pair (gigabytes for
+    # a series of 10,000 spectra), and only for the points that may have one
+    fwd, bwd, any_conflict = _longest_runs(tt, rr, s2, *_candidates(tt, rr))
+    if not any_conflict:
         return {}
-    ok = ~(conflict | conflict.T)
-    fwd = np.ones(m, int)  # longest consistent run ending at k
-    for k in range(1, m):
-        prev = ok[:k, k]
-        if prev.any():
-            fwd[k] = 1 + int(fwd[:k][prev].max())
-    bwd = np.ones(m, int)  # longest consistent run starting at k
-    for k in range(m - 2, -1, -1):
-        nxt = ok[k, k + 1 :]
-        if nxt.any():
-            bwd[k] = 1 + int(bwd[k + 1 :][nxt].max())
     best = int(fwd.max())
     out: dict[int, str] = {}
     for k in np.flatnonzero(fwd + bwd - 1 < best):
-        others = np.flatnonzero(conflict[:, k] | conflict[k, :])
-        if others.size == 0:  # pragma: no cover - outside every run means a conflict
+        j = _nearest_conflict(k, tt, rr, s2)
+        if j is None:  # pragma: no cover - outside every run means a conflict
             continue
-        j = int(others[np.argmin(np.abs(tt[others] - tt[k]))])
         higher = "above" if tt[k] > tt[j] else "below"
         rel = abs(rr[k] - rr[j]) / min(rr[j], rr[k])
         out[int(order[k])] = (

@@ -28,8 +28,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .activation import MIN_TEMPERATURE_K
-from .batch import one_line
 from .exceptions import EisfitError
 from .spectrum import Spectrum
 from .units import ZERO_CELSIUS_K
@@ -305,6 +303,8 @@ def _lookup(table: dict[str, float], source: str) -> float | None:
 
 
 def _check_kelvin(value: float, label: str, how: str) -> float:
+    from .activation import MIN_TEMPERATURE_K  # here: the command line reads this module early
+
     if not math.isfinite(value) or value <= 0:
         raise SeriesError(f"{label}: temperature {value:g} K ({how}) is not above 0 K")
     if value < MIN_TEMPERATURE_K:
@@ -451,6 +451,8 @@ def _read_items(
         try:
             spectra = read_all(item)
         except Exception as exc:  # a bad file goes to failures; the rest go on
+            from .batch import one_line
+
             failures.append({"source": Path(item).name or str(item), "error": one_line(exc)})
             continue
         for i, s in enumerate(spectra):

@@ -12,19 +12,39 @@ steps), ``analysis`` (Hebb–Wagner, Bruce–Vincent), ``plot``, ``cli`` (``eisf
 
 from __future__ import annotations
 
-from .analysis import BruceVincent, HebbWagner, bruce_vincent, hebb_wagner
-from .read import Polarisation, read_polarisation
-from .steady import PolarisationError, SteadyState, SteadyStateWarning, steady_state
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "Polarisation",
-    "read_polarisation",
-    "hebb_wagner",
-    "HebbWagner",
-    "bruce_vincent",
-    "BruceVincent",
-    "steady_state",
-    "SteadyState",
-    "SteadyStateWarning",
-    "PolarisationError",
-]
+if TYPE_CHECKING:
+    from .analysis import BruceVincent, HebbWagner, bruce_vincent, hebb_wagner
+    from .read import Polarisation, read_polarisation
+    from .steady import PolarisationError, SteadyState, SteadyStateWarning, steady_state
+
+# The names are imported on first use, so that the ``eisfit`` command can add its
+# ``polarisation`` subcommand (``cli.py``) without loading the readers and the analysis.
+_EXPORTS = {
+    "Polarisation": "read",
+    "read_polarisation": "read",
+    "hebb_wagner": "analysis",
+    "HebbWagner": "analysis",
+    "bruce_vincent": "analysis",
+    "BruceVincent": "analysis",
+    "steady_state": "steady",
+    "SteadyState": "steady",
+    "SteadyStateWarning": "steady",
+    "PolarisationError": "steady",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,113 @@
+"""What the ``eisfit`` command loads: a one-file fit imports only what it uses.
+
+Each case runs in a fresh interpreter and looks at ``sys.modules`` after ``main([...])`` has
+returned (its output captured), so a module imported at start-up, by the parser or by the fit
+is seen wherever the import sits. A behavioural guard, not a timing: the heavy modules are
+each a large part of a second to import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PELLET = DATA / "latp_pellet" / "LATP_20C.csv"
+
+#: Never needed by a one-file fit without --plot.
+UNNEEDED = ("numba", "matplotlib", "lmfit", "impedance", "scipy.stats")
+
+_RUN = """
+import contextlib, io, json, sys, importlib.util
+{before}
+from eisfit.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main({argv!r})
+lazy = sorted(n for n, m in sys.modules.items() if isinstance(m, importlib.util._LazyModule))
+print(json.dumps({{"code": code, "modules": sorted(sys.modules), "lazy": lazy,
+                  "stdout": out.getvalue()}}))
+"""
+
+
+def _run(argv: list[str], before: str = "") -> dict:
+    """``main(argv)`` in a fresh interpreter: its exit code, modules and captured stdout."""
+    code = _RUN.format(argv=argv, before=before)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=300)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _loaded(modules: list[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+def test_importing_the_command_loads_no_numerical_library():
+    code = ("import sys; from eisfit.cli import build_parser, main; build_parser(); "
+            "print(sorted(sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    modules = eval(proc.stdout)  # a list of module names
+    for name in (*UNNEEDED, "scipy", "uncertainties", "eisfit.fitting", "eisfit.batch",
+                 "eisfit.polarisation.analysis", "eisfit.polarisation.read"):
+        assert not _loaded(modules, name), name
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--json"], ["--thickness", "1mm", "--diameter", "10mm"]],
+    ids=["report", "json", "geometry"],
+)
+def test_a_one_file_fit_loads_no_heavy_module(extra):
+    run = _run(["fit", str(PELLET), "--circuit", "blocking", *extra])
+    assert run["code"] == 0
+    loaded = [name for name in UNNEEDED if _loaded(run["modules"], name)]
+    assert loaded == []
+    # numpy's tool modules stay registered but unexecuted (scipy's import reaches them)
+    assert run["lazy"] == ["numpy.f2py", "numpy.testing"]
+    if "--json" in extra:
+        fitted = json.loads(run["stdout"])
+        assert fitted["circuit"] and fitted["parameters"]
+    else:
+        assert "R" in run["stdout"] and "Ohm" in run["stdout"].replace("Ω", "Ohm")
+    if "--thickness" in extra:
+        assert "S/cm" in run["stdout"]
+
+
+def test_the_fit_is_the_same_with_numpy_tools_loaded_first():
+    # deferring numpy.f2py / numpy.testing changes when they load, never a number
+    argv = ["fit", str(PELLET), "--circuit", "blocking", "--json"]
+    deferred = _run(argv)
+    loaded = _run(argv, before="import numpy.f2py, numpy.testing")
+    assert loaded["lazy"] == [] and deferred["lazy"] == ["numpy.f2py", "numpy.testing"]
+    assert json.loads(deferred["stdout"]) == json.loads(loaded["stdout"])
+
+
+def test_a_deferred_numpy_module_loads_on_first_use():
+    code = (
+        "import sys, numpy as np\n"
+        "from eisfit._startup import defer_numpy_tools\n"
+        "print(defer_numpy_tools())\n"
+        "import scipy.linalg\n"
+        "np.testing.assert_allclose([1.0], [1.0])\n"
+        "import numpy.f2py\n"
+        "print(type(sys.modules['numpy.testing']).__name__, callable(numpy.f2py.run_main))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    first, last = proc.stdout.strip().splitlines()
+    assert first == "['numpy.f2py', 'numpy.testing']"
+    assert last == "module True"
+
+
+def test_plot_loads_matplotlib(tmp_path):
+    # the guard above can fail: --plot does need matplotlib, and the command loads it
+    plot = tmp_path / "fit.png"
+    run = _run(["fit", str(PELLET), "--circuit", "blocking", "--plot", str(plot)])
+    assert run["code"] == 0 and plot.stat().st_size > 1000
+    assert _loaded(run["modules"], "matplotlib")
+    assert not _loaded(run["modules"], "numba")
