@@ -5,6 +5,11 @@ Imported only on the first compiled call, so ``import eisfit`` does not pay for 
 function is compiled once per Python environment and cached on disk (``cache=True``); the
 arrays they take are C-contiguous float64 (int64 and bool for indices and masks), so one
 compiled version serves every circuit and every call.
+
+No element is written here: the interpreter calls the element dispatch it is given (a compiled
+function of :data:`eisfit._dispatch.SIGNATURE`, generated from the element registry by
+:mod:`eisfit._dispatch`) through a function pointer, once per element and evaluation, so these
+functions are compiled once whatever elements are registered.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["lm"]
+__all__ = ["lm", "multistart"]
 
 
 def _jit(fn):
@@ -31,80 +36,11 @@ def _jit_sums(fn):
 _HALF_PI = 0.5 * np.pi
 
 
-@_jit
-def _tanh(x):  # pragma: no cover - compiled
-    """Complex tanh that stays finite for large |Re x| (it is ±1 there to double precision)."""
-    if x.real > 20.0:
-        return 1.0 + 0j
-    if x.real < -20.0:
-        return -1.0 + 0j
-    return np.tanh(x)
-
-
-@_jit
-def _element(code, p, s, w, lw):  # pragma: no cover - compiled
-    """Z of one element at angular frequency ``w`` (``lw`` = ln w), and dZ/dp of its (up to
-    three) parameters: ``(z, g0, g1, g2)``. R (code 0) and CPE (code 3) are evaluated by
-    :func:`_impedance` itself, for all frequencies at once."""
-    jw = 1j * w
-    zero = 0j
-    if code == 1:  # C
-        z = 1.0 / (p[s] * jw)
-        return z, -z / p[s], zero, zero
-    if code == 2:  # L
-        return p[s] * jw, jw, zero, zero
-    if code == 4:  # W
-        f = (1.0 - 1j) / np.sqrt(w)
-        return p[s] * f, f, zero, zero
-    if code == 5 or code == 6:  # Wo, Ws
-        r, tau = p[s], p[s + 1]
-        x = np.sqrt(jw * tau)
-        t = _tanh(x)
-        if code == 5:
-            coth = 1.0 / t
-            z = r * coth / x
-            d_dx = -(coth * coth - 1.0) / x - coth / (x * x)
-        else:
-            z = r * t / x
-            d_dx = (1.0 - t * t) / x - t / (x * x)
-        return z, z / r, r * d_dx * x / (2.0 * tau), zero
-    if code == 7:  # G
-        z = p[s] / np.sqrt(1.0 + jw * p[s + 1])
-        return z, z / p[s], -z * jw / (2.0 * (1.0 + jw * p[s + 1])), zero
-    if code == 8:  # Gs
-        r, tau, phi = p[s], p[s + 1], p[s + 2]
-        y = np.sqrt(1.0 + jw * tau)
-        t = _tanh(phi * y)
-        d = y * t
-        z = r / d
-        sech2 = 1.0 - t * t
-        g1 = -z / d * (t + phi * y * sech2) * jw / (2.0 * y)
-        return z, z / r, g1, -z / d * (y * y * sech2)
-    if code == 9:  # K
-        den = 1.0 + jw * p[s + 1]
-        z = p[s] / den
-        return z, z / p[s], -z * jw / den, zero
-    if code == 10:  # Zarc
-        r, tau, gam = p[s], p[s + 1], p[s + 2]
-        log_jwt = np.log(w * tau) + 1j * _HALF_PI
-        u = np.exp(gam * log_jwt)
-        den = 1.0 + u
-        z = r / den
-        return z, z / r, -z * u * gam / (tau * den), -z * u * log_jwt / den
-    # La
-    l_, a = p[s], p[s + 1]
-    log_ljw = np.log(l_ * w) + 1j * _HALF_PI
-    z = np.exp(a * log_ljw)
-    return z, a * z / l_, z * log_ljw, zero
-
-
-#: Number of parameters of each element code.
-_N_PARAMS = np.array([1, 1, 1, 2, 1, 2, 2, 2, 3, 2, 3, 2], dtype=np.int64)
-
-
 @_jit_sums
-def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - compiled
+def _evaluate(ops, p, omega, log_omega, zs, gz, span, element_values):  # pragma: no cover
     """Run the circuit program at every frequency: Z in ``zs[0]``, dZ/dp in ``gz`` (P, N).
+    ``element_values``: the element dispatch of :mod:`eisfit._dispatch`, called for each
+    element of the program.
 
     A subtree's parameters are one contiguous range (parameters are numbered in the order
     the circuit is written), kept in ``span``, so a parallel combination scales the rows of
@@ -115,31 +51,9 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
     for k in range(ops.shape[0]):
         op, a, b = ops[k, 0], ops[k, 1], ops[k, 2]
         if op == 0:  # an element: code a, parameters from b
-            if a == 0:  # R
-                for i in range(n):
-                    zs[sp, i] = p[b]
-                    gz[b, i] = 1.0
-            elif a == 3:  # CPE, with the phase factor computed once
-                q, n_exp = p[b], p[b + 1]
-                inv_q = 1.0 / q
-                phase = (np.cos(_HALF_PI * n_exp) - 1j * np.sin(_HALF_PI * n_exp)) * inv_q
-                for i in range(n):
-                    z = np.exp(-n_exp * log_omega[i]) * phase
-                    zs[sp, i] = z
-                    gz[b, i] = -z * inv_q
-                    gz[b + 1, i] = -z * (log_omega[i] + 1j * _HALF_PI)
-            else:
-                n_par = _N_PARAMS[a]
-                for i in range(n):
-                    z, g0, g1, g2 = _element(a, p, b, omega[i], log_omega[i])
-                    zs[sp, i] = z
-                    gz[b, i] = g0
-                    if n_par > 1:
-                        gz[b + 1, i] = g1
-                    if n_par > 2:
-                        gz[b + 2, i] = g2
+            n_par = element_values(a, p, b, omega, zs, sp, gz)
             span[sp, 0] = b
-            span[sp, 1] = b + _N_PARAMS[a]
+            span[sp, 1] = b + n_par
             sp += 1
         elif op == 1:  # p(R, CPE) = R / (1 + R Q (jω)^n), R at a, CPE at b
             r, q, n_exp = p[a], p[b], p[b + 1]
@@ -187,11 +101,21 @@ def _impedance(ops, p, omega, log_omega, zs, gz, span):  # pragma: no cover - co
             sp = base + 1
 
 
+def _impedance(ops, p, omega, log_omega, zs, gz, span):
+    """:func:`_evaluate` with the element dispatch of the current registry (for checks run
+    from Python; the fits pass the dispatch in the problem)."""
+    from . import _dispatch
+
+    _evaluate(ops, p, omega, log_omega, zs, gz, span, _dispatch.element_values())
+
+
 @_jit_sums
-def _residual_jacobian(ops, data, work, free, log_free, u, r, jt):  # pragma: no cover - compiled
+def _residual_jacobian(program, data, work, free, log_free, u, r, jt):  # pragma: no cover
     """Weighted residuals r (2N,) and their Jacobian, transposed, jt (F, 2N), at u; returns
-    half the sum of squares. ``data``: (ω, ln ω, Z', Z'', w_re, w_im) of the spectrum;
-    ``work``: (parameters, stack of Z, dZ/dp, parameter spans) to write into."""
+    half the sum of squares. ``program``: (circuit program, element dispatch); ``data``: (ω,
+    ln ω, Z', Z'', w_re, w_im) of the spectrum; ``work``: (parameters, stack of Z, dZ/dp,
+    parameter spans) to write into."""
+    ops, element_values = program
     omega, log_omega, z_re, z_im, w_re, w_im = data
     p, zs, gz, span = work
     n_free = free.size
@@ -200,7 +124,7 @@ def _residual_jacobian(ops, data, work, free, log_free, u, r, jt):  # pragma: no
             p[free[k]] = np.exp(min(max(u[k], -700.0), 700.0))
         else:
             p[free[k]] = u[k]
-    _impedance(ops, p, omega, log_omega, zs, gz, span)
+    _evaluate(ops, p, omega, log_omega, zs, gz, span, element_values)
     n = omega.size
     c = 0.0
     for i in range(n):
@@ -262,10 +186,12 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
 
     ``problem``: (circuit program, stack depth, number of parameters, ω, ln ω, Z', Z'', weights
     of Z' and Z'' (one row per spectrum), parameter values, free indices, which are fitted in
-    log, lower and upper bounds in solver coordinates); ``rows``: each candidate's spectrum.
+    log, lower and upper bounds in solver coordinates, the element dispatch of
+    :mod:`eisfit._dispatch`); ``rows``: each candidate's spectrum.
     """
     ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
-    fixed, free, log_free, lo, hi = problem[9:]
+    fixed, free, log_free, lo, hi, element_values = problem[9:]
+    program = (ops, element_values)
     k_count, n_free = u_all.shape
     n = omega.shape[1]
     zs = np.empty((depth, n), np.complex128)
@@ -288,7 +214,7 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
         row = rows[c]
         data = (omega[row], log_omega[row], z_re[row], z_im[row], w_re[row], w_im[row])
         u = u_all[c]  # inside the bounds already
-        cost = _residual_jacobian(ops, data, work, free, log_free, u, r, jt)
+        cost = _residual_jacobian(program, data, work, free, log_free, u, r, jt)
         lam = 1e-3
         n_eval = 1
         fresh = True  # the normal equations need forming (after the first or an accepted step)
@@ -331,7 +257,9 @@ def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: n
                 for k in range(n_free):
                     u_new[k] = min(max(u[k] + step[k], lo[k]), hi[k])
                     step_max = max(step_max, abs(step[k]))
-                c_new = _residual_jacobian(ops, data, work, free, log_free, u_new, r_new, jt_new)
+                c_new = _residual_jacobian(
+                    program, data, work, free, log_free, u_new, r_new, jt_new
+                )
                 n_eval += 1
             else:  # a singular system: a rejected step
                 c_new = np.inf
@@ -408,10 +336,11 @@ def multistart(
     lm(problem, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1], tolerances[2])
     ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
     fixed, free, log_free = problem[9], problem[10], problem[11]
+    program = (ops, problem[14])
     n = omega.shape[1]
     work = (fixed.copy(), np.empty((depth, n), np.complex128),
             np.empty((n_params, n), np.complex128), np.empty((depth, 2), np.int64))
     for s in range(n_rows):
         data = (omega[s], log_omega[s], z_re[s], z_im[s], w_re[s], w_im[s])
-        _residual_jacobian(ops, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
+        _residual_jacobian(program, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
     return n1 + n2

@@ -1,8 +1,22 @@
-"""Circuit elements by impedance.py's names, with analytic derivatives.
+"""Circuit elements by impedance.py's names, with analytic derivatives, each written once.
 
 Each element is registered once with :func:`element`, which records its parameter units and
-kinds. ``impedance(p, omega)`` returns Z in Ohm; ``gradient(p, omega, z)`` returns one array
-dZ/dp_k per parameter (same order as the parameters), used for the analytic Jacobian of fits.
+kinds. ``impedance(p, omega)`` returns Z in Ohm; ``gradient(p, omega, z)`` returns dZ/dp_k for
+each parameter (same order as the parameters), used for the analytic Jacobian of fits.
+
+One definition serves both engines. The functions use only arithmetic, numpy's ufuncs and the
+helpers of this module (:data:`KERNEL_HELPERS`), so that
+
+* the numpy engine calls them on arrays: ``p[k]`` a number or an array of parameter sets
+  (shape (K, 1)), ``omega`` of shape (N,) or (K, N); and
+* the compiled engine (:mod:`eisfit.compiled`) compiles them with numba and calls them at one
+  frequency at a time: ``p`` a tuple of floats, ``omega`` a float. Its dispatch on the element
+  is generated from this registry (:mod:`eisfit._kernels`), so an element registered here is
+  usable by both engines with no other edit.
+
+A gradient returns a tuple (one entry per parameter). Branches on values are written with
+:func:`select` (``numpy.where`` on arrays, a plain ``if`` compiled), and complex tanh with
+:func:`tanh` (which stays finite for large arguments in either engine).
 
 Parameter kinds steer how fits scale a parameter:
 
@@ -39,9 +53,16 @@ class Element:
     description
         One line saying what the element is.
     impedance
-        ``f(p, omega) -> Z`` (complex array, Ohm).
+        ``f(p, omega) -> Z`` (complex, Ohm).
     gradient
-        ``f(p, omega, z) -> [dZ/dp_0, dZ/dp_1, ...]``.
+        ``f(p, omega, z) -> (dZ/dp_0, dZ/dp_1, ...)``.
+    compiled
+        True when ``impedance`` and ``gradient`` compile with numba at one frequency (every
+        built-in element): the compiled engine evaluates the element.
+    numeric_gradient
+        True when ``gradient`` is central differences of ``impedance``
+        (:func:`eisfit.user_elements.numeric_gradient`); the compiled engine then takes the
+        same differences of the compiled impedance.
     """
 
     name: str
@@ -50,7 +71,9 @@ class Element:
     bounds: tuple[tuple[float, float], ...]
     description: str
     impedance: Callable[[Sequence[float], Array], Array]
-    gradient: Callable[[Sequence[float], Array, Array], list[Array]]
+    gradient: Callable[[Sequence[float], Array, Array], Sequence[Array]]
+    compiled: bool = True
+    numeric_gradient: bool = False
 
     @property
     def n_params(self) -> int:
@@ -70,7 +93,8 @@ def element(
     description: str,
     bounds: Sequence[tuple[float, float]] | None = None,
 ) -> Callable:
-    """Register an element given as the pair ``(impedance, gradient)``.
+    """Register an element given as the pair ``(impedance, gradient)``, in the form both
+    engines use (see the module notes).
 
     ``impedance(p, omega)`` returns Z (Ohm) for angular frequencies ``omega`` (rad/s);
     ``gradient(p, omega, z)`` returns dZ/dp for each parameter. Registering a name twice is an
@@ -94,59 +118,87 @@ def element(
     return register
 
 
-def _jw(omega: Array) -> Array:
-    return 1j * omega
+# --------------------------------------------------------------------------- helpers
+def tanh(x):
+    """Complex tanh, finite for any argument: numpy's on arrays; compiled, ±1 beyond
+    |Re x| > 20 (where it is ±1 to double precision and numba's formula overflows)."""
+    return np.tanh(x)
 
 
-# --------------------------------------------------------------------------- R, C, L
-def _r(p, w):
-    return p[0] * np.ones(w.shape, dtype=np.complex128)
+def select(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b``: :func:`numpy.where` on arrays, a plain
+    branch compiled (one frequency at a time)."""
+    return np.where(condition, a, b)
 
 
-def _r_grad(p, w, z):
-    return [np.ones(w.shape, dtype=np.complex128)]
-
-
-element("R", ["Ohm"], ["positive"], "resistor: Z = R")((_r, _r_grad))
-
-
-def _c(p, w):
-    return 1.0 / (p[0] * _jw(w))
-
-
-def _c_grad(p, w, z):
-    return [-z / p[0]]
-
-
-element("C", ["F"], ["positive"], "capacitor: Z = 1/(jωC)")((_c, _c_grad))
-
-
-def _l(p, w):
-    return p[0] * _jw(w)
-
-
-def _l_grad(p, w, z):
-    return [_jw(w).astype(np.complex128)]
-
-
-element("L", ["H"], ["positive"], "inductor: Z = jωL")((_l, _l_grad))
-
-
-# --------------------------------------------------------------------------- CPE
-def jw_power(n: Array, log_w: Array) -> Array:
+def jw_power(n, log_w):
     """(jω)^n from ln ω: ω^n e^{jnπ/2}, real powers and one complex factor per parameter set,
     several times cheaper than a complex power of every point."""
     half = 0.5 * np.pi * n
     return np.exp(n * log_w) * (np.cos(half) + 1j * np.sin(half))
 
 
+def coth_x_minus_csch2(x):
+    """coth(x)/x − csch²(x), by its series where |x| < 0.1 (the two terms cancel there)."""
+    x2 = x * x
+    series = 2 / 3 + x2 * (-4 / 45 + x2 * (4 / 315 + x2 * (-8 / 4725)))
+    coth = 1.0 / tanh(x)
+    return select(np.abs(x) < 0.1, series, coth / x - (coth * coth - 1.0))
+
+
+def csch(b):
+    """1/sinh(b) for Re b > 0, without overflow where Re b is large."""
+    e = np.exp(-b)
+    return 2.0 * e / (1.0 - e * e)
+
+
+#: The helpers element functions may call; the compiled engine compiles them with the
+#: elements (:func:`tanh` and :func:`select` with their compiled forms).
+KERNEL_HELPERS = (tanh, select, jw_power, coth_x_minus_csch2, csch)
+
+
+# --------------------------------------------------------------------------- R, C, L
+def _r(p, w):
+    return p[0] + 0j * w
+
+
+def _r_grad(p, w, z):
+    return (1.0 + 0j * w,)
+
+
+element("R", ["Ohm"], ["positive"], "resistor: Z = R")((_r, _r_grad))
+
+
+def _c(p, w):
+    return 1.0 / (p[0] * (1j * w))
+
+
+def _c_grad(p, w, z):
+    return (-z / p[0],)
+
+
+element("C", ["F"], ["positive"], "capacitor: Z = 1/(jωC)")((_c, _c_grad))
+
+
+def _l(p, w):
+    return p[0] * (1j * w)
+
+
+def _l_grad(p, w, z):
+    return (1j * w,)
+
+
+element("L", ["H"], ["positive"], "inductor: Z = jωL")((_l, _l_grad))
+
+
+# --------------------------------------------------------------------------- CPE
 def _cpe(p, w):
     return jw_power(-p[1], np.log(w)) / p[0]
 
 
 def _cpe_grad(p, w, z):
     log_jw = np.log(w) + 0.5j * np.pi
-    return [-z / p[0], -z * log_jw]
+    return (-z / p[0], -z * log_jw)
 
 
 element(
@@ -164,25 +216,25 @@ def _w(p, w):
 
 
 def _w_grad(p, w, z):
-    return [(1 - 1j) / np.sqrt(w)]
+    return ((1 - 1j) / np.sqrt(w),)
 
 
 element("W", ["Ohm s^-1/2"], ["positive"], "semi-infinite Warburg: Z = σ(1-j)/√ω")((_w, _w_grad))
 
 
 def _wo(p, w):
-    x = np.sqrt(_jw(w) * p[1])
-    return p[0] / (x * np.tanh(x))
+    x = np.sqrt((1j * w) * p[1])
+    return p[0] / (x * tanh(x))
 
 
 def _wo_grad(p, w, z):
     r, tau = p[0], p[1]
-    x = np.sqrt(_jw(w) * tau)
-    coth = 1.0 / np.tanh(x)
+    x = np.sqrt((1j * w) * tau)
+    coth = 1.0 / tanh(x)
     csch2 = coth * coth - 1.0
     # d/dx [coth(x)/x] = -csch²(x)/x - coth(x)/x²
     d_dx = -csch2 / x - coth / (x * x)
-    return [z / r, r * d_dx * x / (2.0 * tau)]
+    return (z / r, r * d_dx * x / (2.0 * tau))
 
 
 element(
@@ -194,17 +246,17 @@ element(
 
 
 def _ws(p, w):
-    x = np.sqrt(_jw(w) * p[1])
-    return p[0] * np.tanh(x) / x
+    x = np.sqrt((1j * w) * p[1])
+    return p[0] * tanh(x) / x
 
 
 def _ws_grad(p, w, z):
     r, tau = p[0], p[1]
-    x = np.sqrt(_jw(w) * tau)
-    t = np.tanh(x)
+    x = np.sqrt((1j * w) * tau)
+    t = tanh(x)
     sech2 = 1.0 - t * t
     d_dx = sech2 / x - t / (x * x)
-    return [z / r, r * d_dx * x / (2.0 * tau)]
+    return (z / r, r * d_dx * x / (2.0 * tau))
 
 
 element(
@@ -217,32 +269,32 @@ element(
 
 # --------------------------------------------------------------------------- Gerischer
 def _g(p, w):
-    return p[0] / np.sqrt(1 + _jw(w) * p[1])
+    return p[0] / np.sqrt(1 + (1j * w) * p[1])
 
 
 def _g_grad(p, w, z):
-    jw = _jw(w)
-    return [z / p[0], -z * jw / (2.0 * (1 + jw * p[1]))]
+    jw = 1j * w
+    return (z / p[0], -z * jw / (2.0 * (1 + jw * p[1])))
 
 
 element("G", ["Ohm", "s"], ["positive", "positive"], "Gerischer: Z = R/√(1+jωτ)")((_g, _g_grad))
 
 
 def _gs(p, w):
-    y = np.sqrt(1 + _jw(w) * p[1])
-    return p[0] / (y * np.tanh(p[2] * y))
+    y = np.sqrt(1 + (1j * w) * p[1])
+    return p[0] / (y * tanh(p[2] * y))
 
 
 def _gs_grad(p, w, z):
-    r, tau, phi = p
-    jw = _jw(w)
+    r, tau, phi = p[0], p[1], p[2]
+    jw = 1j * w
     y = np.sqrt(1 + jw * tau)
-    t = np.tanh(phi * y)
+    t = tanh(phi * y)
     sech2 = 1.0 - t * t
     d = y * t
     dd_dphi = y * y * sech2
     dd_dy = t + phi * y * sech2
-    return [z / r, -z / d * dd_dy * jw / (2.0 * y), -z / d * dd_dphi]
+    return (z / r, -z / d * dd_dy * jw / (2.0 * y), -z / d * dd_dphi)
 
 
 element(
@@ -255,27 +307,27 @@ element(
 
 # --------------------------------------------------------------------------- Voigt, ZARC
 def _k(p, w):
-    return p[0] / (1 + _jw(w) * p[1])
+    return p[0] / (1 + (1j * w) * p[1])
 
 
 def _k_grad(p, w, z):
-    jw = _jw(w)
-    return [z / p[0], -z * jw / (1 + jw * p[1])]
+    jw = 1j * w
+    return (z / p[0], -z * jw / (1 + jw * p[1]))
 
 
 element("K", ["Ohm", "s"], ["positive", "positive"], "Voigt element: Z = R/(1+jωτ)")((_k, _k_grad))
 
 
 def _zarc(p, w):
-    return p[0] / (1 + (_jw(w) * p[1]) ** p[2])
+    return p[0] / (1 + jw_power(p[2], np.log(w * p[1])))
 
 
 def _zarc_grad(p, w, z):
-    r, tau, g = p
-    u = (_jw(w) * tau) ** g
+    r, tau, g = p[0], p[1], p[2]
+    log_wt = np.log(w * tau)
+    u = jw_power(g, log_wt)
     den = 1 + u
-    log_jwt = np.log(w * tau) + 0.5j * np.pi
-    return [z / r, -z * u * g / (tau * den), -z * u * log_jwt / den]
+    return (z / r, -z * u * g / (tau * den), -z * u * (log_wt + 0.5j * np.pi) / den)
 
 
 element(
@@ -292,11 +344,11 @@ def _hn(p, w):
 
 
 def _hn_grad(p, w, z):
-    r, tau, alpha, beta = p
-    log_jwt = np.log(w * tau) + 0.5j * np.pi
-    u = jw_power(alpha, np.log(w * tau))
+    r, tau, alpha, beta = p[0], p[1], p[2], p[3]
+    log_wt = np.log(w * tau)
+    u = jw_power(alpha, log_wt)
     f = -beta * z * u / (1.0 + u)
-    return [z / r, f * alpha / tau, f * log_jwt, -z * np.log(1.0 + u)]
+    return (z / r, f * alpha / tau, f * (log_wt + 0.5j * np.pi), -z * np.log(1.0 + u))
 
 
 element(
@@ -308,13 +360,13 @@ element(
 
 
 def _la(p, w):
-    return (p[0] * _jw(w)) ** p[1]
+    return jw_power(p[1], np.log(p[0] * w))
 
 
 def _la_grad(p, w, z):
-    l_, a = p
+    l_, a = p[0], p[1]
     log_ljw = np.log(l_ * w) + 0.5j * np.pi
-    return [a * z / l_, z * log_ljw]
+    return (a * z / l_, z * log_ljw)
 
 
 element(
@@ -328,27 +380,20 @@ element(
 # --------------------------------------------------------------------------- porous electrodes
 def _tlmq(p, w):
     z_s = jw_power(-p[2], np.log(w)) / p[1]
-    return np.sqrt(p[0] * z_s) / np.tanh(np.sqrt(p[0] / z_s))
-
-
-def _coth_x_minus_csch2(x: Array) -> Array:
-    """coth(x)/x − csch²(x), by its series where |x| < 0.1 (the two terms cancel there)."""
-    x2 = x * x
-    series = 2 / 3 + x2 * (-4 / 45 + x2 * (4 / 315 + x2 * (-8 / 4725)))
-    coth = 1.0 / np.tanh(x)
-    return np.where(np.abs(x) < 0.1, series, coth / x - (coth * coth - 1.0))
+    return np.sqrt(p[0] * z_s) / tanh(np.sqrt(p[0] / z_s))
 
 
 def _tlmq_grad(p, w, z):
     # Z = R_ion coth(x)/x with x = √(R_ion/Z_Q) and Z_Q = 1/(Q (jω)^γ)
     q = p[1]
-    z_s = jw_power(-p[2], np.log(w)) / q
+    log_w = np.log(w)
+    z_s = jw_power(-p[2], log_w) / q
     x = np.sqrt(p[0] / z_s)
-    coth = 1.0 / np.tanh(x)
-    d_dr = 0.5 * _coth_x_minus_csch2(x)
+    coth = 1.0 / tanh(x)
+    d_dr = 0.5 * coth_x_minus_csch2(x)
     d_dzs = 0.5 * (x * coth + x * x * (coth * coth - 1.0))
-    log_jw = np.log(w) + 0.5j * np.pi
-    return [d_dr, -d_dzs * z_s / q, -d_dzs * z_s * log_jw]
+    log_jw = log_w + 0.5j * np.pi
+    return (d_dr, -d_dzs * z_s / q, -d_dzs * z_s * log_jw)
 
 
 element(
@@ -363,25 +408,26 @@ element(
 def _tlmr(p, w):
     z_int = p[1] / (1.0 + p[1] * p[2] * jw_power(p[3], np.log(w)))
     x = np.sqrt(p[0] / z_int)
-    return p[0] / (x * np.tanh(x))
+    return p[0] / (x * tanh(x))
 
 
 def _tlmr_grad(p, w, z):
     # Z = R_ion coth(x)/x, x = √(R_ion/Z_int), Z_int = R_ct/(1 + R_ct Q (jω)^n) (= R_ct‖CPE)
     r_ct, q = p[1], p[2]
-    a = jw_power(p[3], np.log(w))
+    log_w = np.log(w)
+    a = jw_power(p[3], log_w)
     z_int = r_ct / (1.0 + r_ct * q * a)
     x = np.sqrt(p[0] / z_int)
-    coth = 1.0 / np.tanh(x)
+    coth = 1.0 / tanh(x)
     d_dint = 0.5 * (x * coth + x * x * (coth * coth - 1.0))
     z2 = z_int * z_int
     d_dq = -d_dint * z2 * a
-    return [
-        0.5 * _coth_x_minus_csch2(x),
+    return (
+        0.5 * coth_x_minus_csch2(x),
         d_dint * z2 / (r_ct * r_ct),
         d_dq,
-        d_dq * q * (np.log(w) + 0.5j * np.pi),
-    ]
+        d_dq * q * (log_w + 0.5j * np.pi),
+    )
 
 
 element(
@@ -393,26 +439,20 @@ element(
 )((_tlmr, _tlmr_grad))
 
 
-def _csch(b: Array) -> Array:
-    """1/sinh(b) for Re b > 0, without overflow where Re b is large."""
-    e = np.exp(-b)
-    return 2.0 * e / (1.0 - e * e)
-
-
 def _t(p, w):
-    beta = np.sqrt(p[2] + _jw(w) * p[3])
-    return p[0] / (beta * np.tanh(beta)) + p[1] * _csch(beta) / beta
+    beta = np.sqrt(p[2] + (1j * w) * p[3])
+    return p[0] / (beta * tanh(beta)) + p[1] * csch(beta) / beta
 
 
 def _t_grad(p, w, z):
     a_, b_ = p[0], p[1]
-    jw = _jw(w)
+    jw = 1j * w
     beta = np.sqrt(p[2] + jw * p[3])
-    coth = 1.0 / np.tanh(beta)
-    g = _csch(beta) / beta
+    coth = 1.0 / tanh(beta)
+    g = csch(beta) / beta
     d_coth = -(coth * coth - 1.0) / beta - coth / (beta * beta)  # d/dβ coth(β)/β
     d_beta = a_ * d_coth - b_ * g * (1.0 / beta + coth)
-    return [coth / beta, g, d_beta / (2.0 * beta), d_beta * jw / (2.0 * beta)]
+    return (coth / beta, g, d_beta / (2.0 * beta), d_beta * jw / (2.0 * beta))
 
 
 element(

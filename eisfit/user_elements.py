@@ -6,8 +6,11 @@ circuit strings, in :func:`eisfit.fit` with no starting values, and on the comma
 (``eisfit fit FILE --circuit "R0-p(R1,HN1)" --elements my_elements.py``, where the file is a
 Python module that calls :func:`define_element`, loaded by :func:`load_elements`).
 
-A circuit holding a user element is fitted with the numpy engine (the compiled engine knows
-only the built-in elements); with the compiled engine on, its result says so in a note.
+An element is written once, for both engines. Defined with ``compiled=True``, its functions
+are compiled with numba as they are (at one frequency: ``p`` a tuple of floats, ``omega`` a
+float; see :mod:`eisfit.elements` for the operations that allows) and the compiled engine fits
+circuits holding it, as it fits the built-in ones. Otherwise a circuit holding it is fitted
+with the numpy engine; with the compiled engine on, its result says so in a note.
 
 Numerical derivatives
 ---------------------
@@ -250,6 +253,54 @@ def _trial(name: str, impedance: Callable, kinds: Sequence[str], bounds) -> None
         )
 
 
+def _trial_compiled(
+    name: str,
+    impedance: Callable,
+    gradient: Callable | None,
+    kinds: Sequence[str],
+    bounds: Sequence[tuple[float, float]],
+) -> None:
+    """Compile the functions with numba, as the compiled engine will, and compare them at one
+    frequency with the numpy evaluation at the start values; nothing to check where numba is
+    not installed."""
+    from . import compiled
+
+    if not compiled.available():
+        return
+    p = np.array([start_value(k, b) for k, b in zip(kinds, bounds, strict=True)])
+    q = tuple(float(v) for v in p)
+    omega = 2 * np.pi * np.logspace(-2, 6, 9)
+    z = np.asarray(impedance(p, omega))
+    z_one = _compiled_call(name, "impedance", impedance, q, float(omega[3]))
+    _compare(name, "impedance", z_one, z[3])
+    if gradient is not None:
+        reference = [np.broadcast_to(g, omega.shape)[3] for g in gradient(p, omega, z)]
+        got = _compiled_call(name, "gradient", gradient, q, float(omega[3]), complex(z[3]))
+        _compare(name, "gradient", np.array(got), np.array(reference))
+
+
+def _compiled_call(name: str, what: str, fn: Callable, *args: object) -> object:
+    """``fn(*args)`` compiled by numba; an ElementError where numba cannot compile it."""
+    import numba
+
+    try:
+        return numba.njit(error_model="numpy")(fn)(*args)
+    except Exception as exc:  # numba's errors are not one class
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        raise ElementError(
+            f"element {name!r}: compiled=True, but numba cannot compile its {what} "
+            f"({type(exc).__name__}: {first.strip()})"
+        ) from None
+
+
+def _compare(name: str, what: str, got: object, reference: object) -> None:
+    if not np.allclose(got, reference, rtol=1e-9, atol=0):
+        raise ElementError(
+            f"element {name!r}: compiled=True, but its compiled {what} at one frequency is "
+            f"{got} where numpy gives {reference}"
+        )
+
+
 def define_element(
     name: str,
     impedance: Callable[[Sequence[float], np.ndarray], np.ndarray],
@@ -262,6 +313,7 @@ def define_element(
     | None = None,
     description: str = "",
     replace: bool = False,
+    compiled: bool = False,
 ) -> _el.Element:
     """Register a circuit element, usable in circuit strings from then on.
 
@@ -294,6 +346,13 @@ def define_element(
         One line saying what the element is (shown in ``docs`` and reports).
     replace
         Replace a user element of the same name defined earlier in this process.
+    compiled
+        The functions also compile with numba at one frequency (``p`` a tuple of floats,
+        ``omega`` a float: arithmetic, numpy's ufuncs and the helpers of
+        :mod:`eisfit.elements`, such as ``jw_power``, ``tanh`` and ``select``): the compiled
+        engine then fits circuits holding the element (the derivatives, when no gradient is
+        given, central differences of the compiled impedance). Checked here, where numba is
+        installed, against the numpy evaluation.
 
     Returns
     -------
@@ -304,7 +363,8 @@ def define_element(
     ------
     ElementError
         A bad or built-in name, a name already defined (without ``replace``), lists of
-        different lengths, a bad kind or bound, or an impedance that fails on its start values.
+        different lengths, a bad kind or bound, an impedance that fails on its start values, or
+        (``compiled=True``) functions numba cannot compile or whose compiled values differ.
 
     Examples
     --------
@@ -326,13 +386,17 @@ def define_element(
     _trial(name, impedance, kinds_, bounds_)
     numeric = gradient is None
     grad = numeric_gradient(impedance, kinds_) if numeric else gradient
+    compiled = bool(compiled)
+    if compiled:
+        _trial_compiled(name, impedance, gradient, kinds_, bounds_)
     record = _el.Element(
-        name, tuple(str(u) for u in units), kinds_, bounds_, description, impedance, grad
+        name, tuple(str(u) for u in units), kinds_, bounds_, description, impedance, grad,
+        compiled=compiled, numeric_gradient=numeric,
     )
     replacing = name in _USER
     _el.ELEMENTS[name] = record
     _USER[name] = UserElement(record, names, numeric, _LOADING["source"])
-    if replacing:
+    if replacing or compiled:
         _forget_circuits()
     return record
 
@@ -356,6 +420,7 @@ def _forget_circuits() -> None:
     """Empty the caches of parsed circuits, which may hold an element replaced or removed."""
     from . import circuit, compiled, engine, fitting, guess
 
+    compiled.refresh_element_codes()
     for cache in (
         circuit._shared_circuit,
         compiled._program_of,
