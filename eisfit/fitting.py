@@ -920,8 +920,32 @@ def hidden_choice(
         f"({full.external_resistance:g} Ohm)"
     )
     if above and result.bic <= reduced_result.bic:
-        return full.result(named=named.intercept_variant(), notes=[*full.notes, note])
+        intercept = full.result(named=named.intercept_variant(), notes=[*full.notes, note])
+        return _fold_correlations(intercept, role, note)
     return reduced.result(notes=[*full.notes, note])
+
+
+def _fold_correlations(result: FitResult, role: str, note: str) -> FitResult:
+    """``result`` with the correlations between the parts of ``role``'s resistance folded into
+    its ``note``: an intercept is the sum of the series resistor and the hidden arc's, which the
+    data determine only together, so their correlation is that note's finding, not another."""
+    names = result.circuit.parameter_names
+    parts = {names[i] for i in result.role_terms.get(role, ((), 0.0))[0]}
+    if len(parts) < 2:
+        return result
+    folded = [
+        w for w in result.warnings
+        if w.endswith("the data do not determine them separately")
+        and set(w.split(" are correlated")[0].split(" and ")) <= parts
+    ]
+    if not folded:
+        return result
+    joined = " and ".join(sorted(parts))
+    warnings = [
+        f"{w}; {joined}, its parts, are determined only as their sum" if w == note else w
+        for w in result.warnings if w not in folded
+    ]
+    return dataclasses.replace(result, warnings=tuple(warnings))
 
 
 def reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:

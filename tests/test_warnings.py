@@ -248,3 +248,18 @@ def test_resolved_blocking_cell_has_no_warnings():
     p = [50, 2e4, arc_q(2e4, 1e-11, 0.95), 0.95, 5e4, arc_q(5e4, 3e-9, 0.85), 0.85, 1e-6, 0.9]
     r = eisfit.fit(spectrum(BLOCKING, p, f=F7), "blocking")
     assert r.warnings == (), r.warnings
+
+
+def test_an_intercept_is_one_finding_not_three():
+    # the bundled LATP pellet at 0 °C: its bulk arc relaxes above the window, so the bulk is
+    # the intercept R0 + R1, whose two parts the data cannot separate. That is one finding:
+    # the intercept note names the parts, and no separate correlation line repeats it.
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "data" / "latp_pellet" / "LATP_0C.csv"
+    r = eisfit.fit(eisfit.read(path), "blocking", external_resistance=1.5)
+    notes = [w for w in r.warnings if "relaxes above the highest measured frequency" in w]
+    assert len(notes) == 1 and notes[0].endswith("R0 and R1, its parts, are determined only "
+                                                 "as their sum")
+    assert not [w for w in r.warnings if w.startswith("R0 and R1 are correlated")]
+    assert r.resistances["bulk"] > 0
