@@ -105,6 +105,7 @@ def _table(title: str, rows: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.population
 def test_auto_picks_the_generating_model():
     """Confusion table of ``auto_circuit(spectrum, "blocking")`` (printed with -s)."""
     rng = np.random.default_rng(2026)

@@ -43,6 +43,7 @@ def _ok(result, truth, roles=("bulk", "grain_boundary"), tol=0.02) -> bool:
     )
 
 
+@pytest.mark.population
 def test_blocking_cells_recovered_without_starting_values():
     rng = np.random.default_rng(2026)
     n = auto_ok = truth_ok = ident = ident_ok = 0
@@ -71,6 +72,7 @@ def test_blocking_cells_recovered_without_starting_values():
     assert auto_ok >= truth_ok - 1
 
 
+@pytest.mark.population
 def test_full_cells_recovered():
     rng = np.random.default_rng(7)
     n, good = 60, 0
@@ -91,6 +93,7 @@ def test_full_cells_recovered():
     assert good / n >= 0.90
 
 
+@pytest.mark.population
 def test_hidden_bulk_reported_from_intercept_with_warning():
     rng = np.random.default_rng(11)
     n, good, warned = 40, 0, 0

@@ -55,6 +55,7 @@ def test_stack_reaches_the_single_fit_minimum(blocking_population):
     assert same.mean() >= 0.9
 
 
+@pytest.mark.population
 def test_stack_recovers_the_truth_as_often_as_single_fits(blocking_population):
     truths, single, stacked = blocking_population
     ok_single = sum(_within(r, t, BLOCKING) for r, t in zip(single, truths, strict=True))
