@@ -21,6 +21,7 @@ of them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from array import array
@@ -362,6 +363,7 @@ def _strip_name(name: str) -> str:
     return n
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of files names the same columns over and over
 def classify_column(name: str) -> ColumnInfo:
     """Say what a column holds from its name.
 
