@@ -28,7 +28,7 @@ import inspect
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -55,10 +55,9 @@ SIGNATURE = types.int64(
 
 #: How element functions are compiled: numpy's error model (a division by zero gives inf or
 #: NaN), no cache of their own (the dispatch's cached code holds them).
-ELEMENT_OPTIONS = "nogil=True, error_model='numpy'"
+ELEMENT_OPTIONS = "nogil=True, error_model='numpy', inline='always'"
 
 _LOADED: dict[tuple, tuple[Any, tuple]] = {}
-_CURRENT: list[Any] = [None, None]  # the key and callback of the last call
 
 
 def _register_helpers() -> None:
@@ -86,14 +85,16 @@ def _branch(condition, a, b):  # pragma: no cover - compiled
 _register_helpers()
 
 
-def element_table() -> list[tuple[int, elements.Element]]:
+def element_table(codes: Iterable[int] | None = None) -> list[tuple[int, elements.Element]]:
     """The elements the interpreter evaluates, with their codes: those of
-    :data:`eisfit.compiled.ELEMENT_CODES` still registered with a compiled form."""
+    :data:`eisfit.compiled.ELEMENT_CODES` still registered with a compiled form (of them, those
+    of ``codes`` alone, when given)."""
     reg = elements.ELEMENTS
+    wanted = None if codes is None else set(codes)
     return sorted(
         (code, reg[name])
         for name, code in compiled.ELEMENT_CODES.items()
-        if name in reg and reg[name].compiled
+        if name in reg and reg[name].compiled and (wanted is None or code in wanted)
     )
 
 
@@ -280,17 +281,25 @@ def _generate(table: Sequence[tuple[int, elements.Element]]) -> Any:
     return module.element_values
 
 
-def element_values() -> Any:
-    """The element dispatch of the current element table (:func:`element_table`), a compiled
-    callback of :data:`SIGNATURE`: generated, written and compiled on the first call with this
-    table (or loaded from numba's cache), the same object afterwards."""
-    table = element_table()
+def element_values(codes: Sequence[int] | None = None) -> Any:
+    """The element dispatch of the elements of ``codes`` (by default every element of
+    :func:`element_table`), a compiled callback of :data:`SIGNATURE`: generated, written and
+    compiled on the first call with these elements (or loaded from numba's cache), the same
+    object afterwards.
+
+    The compiled engine asks for the elements of the circuit it fits, so the first fit of a
+    circuit compiles only what that circuit holds, and each set of elements has its own module
+    in the cache folder.
+    """
+    table = element_table(codes)
     key = tuple((code, id(e)) for code, e in table)
-    if key == _CURRENT[0]:
-        return _CURRENT[1]
     done = _LOADED.get(key)
     if done is None:
         # the elements are kept with their callback, so their ids are not reused
         done = _LOADED[key] = (_generate(table), tuple(e for _, e in table))
-    _CURRENT[:] = [key, done[0]]
     return done[0]
+
+
+def program_codes(ops: np.ndarray) -> tuple[int, ...]:
+    """The element codes a circuit program (:func:`eisfit.compiled.program`) uses."""
+    return tuple(sorted(set(ops[ops[:, 0] == 0, 1].tolist())))

@@ -102,11 +102,12 @@ def _evaluate(ops, p, omega, log_omega, zs, gz, span, element_values):  # pragma
 
 
 def _impedance(ops, p, omega, log_omega, zs, gz, span):
-    """:func:`_evaluate` with the element dispatch of the current registry (for checks run
+    """:func:`_evaluate` with the element dispatch of the program's elements (for checks run
     from Python; the fits pass the dispatch in the problem)."""
     from . import _dispatch
 
-    _evaluate(ops, p, omega, log_omega, zs, gz, span, _dispatch.element_values())
+    dispatch = _dispatch.element_values(_dispatch.program_codes(ops))
+    _evaluate(ops, p, omega, log_omega, zs, gz, span, dispatch)
 
 
 @_jit_sums
@@ -179,18 +180,20 @@ def _solve(a, g, step):  # pragma: no cover - compiled
 
 
 @_jit_sums
-def lm(problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol):  # pragma: no cover - compiled
+def lm(
+    problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol, element_values
+):  # pragma: no cover - compiled
     """Levenberg–Marquardt for each row of ``u_all`` (updated in place), with its cost in
     ``cost_out`` and its evaluations, the first counted, in ``n_out``; returns the most
     evaluations any candidate made.
 
     ``problem``: (circuit program, stack depth, number of parameters, ω, ln ω, Z', Z'', weights
     of Z' and Z'' (one row per spectrum), parameter values, free indices, which are fitted in
-    log, lower and upper bounds in solver coordinates, the element dispatch of
-    :mod:`eisfit._dispatch`); ``rows``: each candidate's spectrum.
+    log, lower and upper bounds in solver coordinates); ``rows``: each candidate's spectrum;
+    ``element_values``: the element dispatch of :mod:`eisfit._dispatch`.
     """
     ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
-    fixed, free, log_free, lo, hi, element_values = problem[9:]
+    fixed, free, log_free, lo, hi = problem[9:]
     program = (ops, element_values)
     k_count, n_free = u_all.shape
     n = omega.shape[1]
@@ -309,7 +312,8 @@ def _best_of_each(rows, cost, n_rows, keep):  # pragma: no cover - compiled
 
 @_jit_sums
 def multistart(
-    problem, rows, u_all, n_rows, stages, tolerances, u_out, cost_out, r_out, jt_out, n_out
+    problem, rows, u_all, n_rows, stages, tolerances, u_out, cost_out, r_out, jt_out, n_out,
+    element_values,
 ):  # pragma: no cover - compiled
     """The solve of :func:`eisfit.fit` for ``n_rows`` spectra: every candidate (row of
     ``u_all``, spectrum ``rows``) is scouted, the best of each spectrum are polished and the
@@ -319,24 +323,31 @@ def multistart(
     iterations); ``tolerances``: (polish tol, convergence tol, convergence xtol). Writes each
     spectrum's solver coordinates, cost, weighted residuals (2N,), Jacobian transposed
     (F, 2N) and convergence evaluations; returns the evaluations before the convergence.
+    ``element_values``: the element dispatch of :mod:`eisfit._dispatch`.
     """
     scout_iter, keep, polish_iter, finish_iter = stages[0], stages[1], stages[2], stages[3]
     k_count = u_all.shape[0]
     cost = np.empty(k_count)
     n_eval = np.empty(k_count, np.int64)
-    n1 = lm(problem, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0)
+    n1 = lm(problem, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0, element_values)
     pick = _best_of_each(rows, cost, n_rows, keep)
     u_pol = u_all[pick]
     rows_pol = rows[pick]
     cost_pol = np.empty(pick.size)
     n_pol = np.empty(pick.size, np.int64)
-    n2 = lm(problem, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0)
+    n2 = lm(
+        problem, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0,
+        element_values,
+    )
     best = _best_of_each(rows_pol, cost_pol, n_rows, 1)
     u_out[:, :] = u_pol[best]
-    lm(problem, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1], tolerances[2])
+    lm(
+        problem, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1],
+        tolerances[2], element_values,
+    )
     ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
     fixed, free, log_free = problem[9], problem[10], problem[11]
-    program = (ops, problem[14])
+    program = (ops, element_values)
     n = omega.shape[1]
     work = (fixed.copy(), np.empty((depth, n), np.complex128),
             np.empty((n_params, n), np.complex128), np.empty((depth, 2), np.int64))

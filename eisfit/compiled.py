@@ -118,15 +118,15 @@ def _kernels(name: str = "_kernels") -> ModuleType | None:
         return None
 
 
-def _element_dispatch() -> object | None:
-    """The compiled element dispatch of the current element registry
+def _element_dispatch(ops: np.ndarray) -> object | None:
+    """The compiled element dispatch of the elements of the circuit program ``ops``
     (:func:`eisfit._dispatch.element_values`); None, as :func:`_kernels`, when it cannot be
     made."""
     dispatch = _kernels("_dispatch")
     if dispatch is None:
         return None
     try:
-        return dispatch.element_values()
+        return dispatch.element_values(dispatch.program_codes(ops))
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
         _unavailable(exc)
         return None
@@ -298,19 +298,19 @@ def lm(
     k_count = u.shape[0]
     args = _arguments(problem, lo, hi, rows, k_count)
     kernels = None if args is None else _kernels()
-    dispatch = None if kernels is None else _element_dispatch()
+    dispatch = None if kernels is None else _element_dispatch(args[0][0])
     if dispatch is None:
         return None
     cost = np.empty(k_count)
     n_eval = kernels.lm(
-        (*args[0], dispatch),
-        args[1],
+        *args,
         u,
         cost,
         np.empty(k_count, np.int64),
         int(max_iter),
         float(tol),
         -1.0 if xtol is None else float(xtol),
+        dispatch,
     )
     return problem.params_batch(u), cost, int(n_eval)
 
@@ -367,7 +367,7 @@ def multistart(
     u = _floats(u).copy()
     args = _arguments(problem, lo, hi, rows, u.shape[0])
     kernels = None if args is None else _kernels()
-    dispatch = None if kernels is None else _element_dispatch()
+    dispatch = None if kernels is None else _element_dispatch(args[0][0])
     if dispatch is None:
         return None
     n = np.shape(problem.z)[-1]
@@ -381,8 +381,7 @@ def multistart(
     )
     stage_array = np.array(stages, np.int64)
     n_before = kernels.multistart(
-        (*args[0], dispatch), args[1], u, n_spectra, stage_array, np.array(tolerances, float),
-        *arrays,
+        *args, u, n_spectra, stage_array, np.array(tolerances, float), *arrays, dispatch
     )
     return Converged(*arrays, int(n_before))
 

@@ -170,11 +170,11 @@ element("R", ["Ohm"], ["positive"], "resistor: Z = R")((_r, _r_grad))
 
 
 def _c(p, w):
-    return 1.0 / (p[0] * (1j * w))
+    return -1j * (1.0 / (p[0] * w))
 
 
 def _c_grad(p, w, z):
-    return (-z / p[0],)
+    return (-z * (1.0 / p[0]),)
 
 
 element("C", ["F"], ["positive"], "capacitor: Z = 1/(jωC)")((_c, _c_grad))
@@ -193,12 +193,12 @@ element("L", ["H"], ["positive"], "inductor: Z = jωL")((_l, _l_grad))
 
 # --------------------------------------------------------------------------- CPE
 def _cpe(p, w):
-    return jw_power(-p[1], np.log(w)) / p[0]
+    return jw_power(-p[1], np.log(w)) * (1.0 / p[0])
 
 
 def _cpe_grad(p, w, z):
     log_jw = np.log(w) + 0.5j * np.pi
-    return (-z / p[0], -z * log_jw)
+    return (-z * (1.0 / p[0]), -z * log_jw)
 
 
 element(
@@ -212,11 +212,11 @@ element(
 
 # --------------------------------------------------------------------------- Warburg family
 def _w(p, w):
-    return p[0] * (1 - 1j) / np.sqrt(w)
+    return (p[0] / np.sqrt(w)) * (1 - 1j)
 
 
 def _w_grad(p, w, z):
-    return ((1 - 1j) / np.sqrt(w),)
+    return ((1.0 / np.sqrt(w)) * (1 - 1j),)
 
 
 element("W", ["Ohm s^-1/2"], ["positive"], "semi-infinite Warburg: Z = σ(1-j)/√ω")((_w, _w_grad))
@@ -230,11 +230,11 @@ def _wo(p, w):
 def _wo_grad(p, w, z):
     r, tau = p[0], p[1]
     x = np.sqrt((1j * w) * tau)
-    coth = 1.0 / tanh(x)
+    coth = z * x * (1.0 / r)  # from Z = R coth(x)/x, with no second tanh
     csch2 = coth * coth - 1.0
     # d/dx [coth(x)/x] = -csch²(x)/x - coth(x)/x²
     d_dx = -csch2 / x - coth / (x * x)
-    return (z / r, r * d_dx * x / (2.0 * tau))
+    return (z * (1.0 / r), d_dx * x * (r / (2.0 * tau)))
 
 
 element(
@@ -253,10 +253,10 @@ def _ws(p, w):
 def _ws_grad(p, w, z):
     r, tau = p[0], p[1]
     x = np.sqrt((1j * w) * tau)
-    t = tanh(x)
+    t = z * x * (1.0 / r)  # tanh(x), from Z = R tanh(x)/x
     sech2 = 1.0 - t * t
     d_dx = sech2 / x - t / (x * x)
-    return (z / r, r * d_dx * x / (2.0 * tau))
+    return (z * (1.0 / r), d_dx * x * (r / (2.0 * tau)))
 
 
 element(
@@ -274,7 +274,7 @@ def _g(p, w):
 
 def _g_grad(p, w, z):
     jw = 1j * w
-    return (z / p[0], -z * jw / (2.0 * (1 + jw * p[1])))
+    return (z * (1.0 / p[0]), -z * jw / (2.0 * (1 + jw * p[1])))
 
 
 element("G", ["Ohm", "s"], ["positive", "positive"], "Gerischer: Z = R/√(1+jωτ)")((_g, _g_grad))
@@ -294,7 +294,7 @@ def _gs_grad(p, w, z):
     d = y * t
     dd_dphi = y * y * sech2
     dd_dy = t + phi * y * sech2
-    return (z / r, -z / d * dd_dy * jw / (2.0 * y), -z / d * dd_dphi)
+    return (z * (1.0 / r), -z / d * dd_dy * jw / (2.0 * y), -z / d * dd_dphi)
 
 
 element(
@@ -312,7 +312,7 @@ def _k(p, w):
 
 def _k_grad(p, w, z):
     jw = 1j * w
-    return (z / p[0], -z * jw / (1 + jw * p[1]))
+    return (z * (1.0 / p[0]), -z * jw / (1 + jw * p[1]))
 
 
 element("K", ["Ohm", "s"], ["positive", "positive"], "Voigt element: Z = R/(1+jωτ)")((_k, _k_grad))
@@ -327,7 +327,7 @@ def _zarc_grad(p, w, z):
     log_wt = np.log(w * tau)
     u = jw_power(g, log_wt)
     den = 1 + u
-    return (z / r, -z * u * g / (tau * den), -z * u * (log_wt + 0.5j * np.pi) / den)
+    return (z * (1.0 / r), -z * u * (g / tau) / den, -z * u * (log_wt + 0.5j * np.pi) / den)
 
 
 element(
@@ -348,7 +348,7 @@ def _hn_grad(p, w, z):
     log_wt = np.log(w * tau)
     u = jw_power(alpha, log_wt)
     f = -beta * z * u / (1.0 + u)
-    return (z / r, f * alpha / tau, f * (log_wt + 0.5j * np.pi), -z * np.log(1.0 + u))
+    return (z * (1.0 / r), f * (alpha / tau), f * (log_wt + 0.5j * np.pi), -z * np.log(1.0 + u))
 
 
 element(
@@ -366,7 +366,7 @@ def _la(p, w):
 def _la_grad(p, w, z):
     l_, a = p[0], p[1]
     log_ljw = np.log(l_ * w) + 0.5j * np.pi
-    return (a * z / l_, z * log_ljw)
+    return (z * (a / l_), z * log_ljw)
 
 
 element(
@@ -379,7 +379,7 @@ element(
 
 # --------------------------------------------------------------------------- porous electrodes
 def _tlmq(p, w):
-    z_s = jw_power(-p[2], np.log(w)) / p[1]
+    z_s = jw_power(-p[2], np.log(w)) * (1.0 / p[1])
     return np.sqrt(p[0] * z_s) / tanh(np.sqrt(p[0] / z_s))
 
 
@@ -387,13 +387,14 @@ def _tlmq_grad(p, w, z):
     # Z = R_ion coth(x)/x with x = √(R_ion/Z_Q) and Z_Q = 1/(Q (jω)^γ)
     q = p[1]
     log_w = np.log(w)
-    z_s = jw_power(-p[2], log_w) / q
+    inv_q = 1.0 / q
+    z_s = jw_power(-p[2], log_w) * inv_q
     x = np.sqrt(p[0] / z_s)
     coth = 1.0 / tanh(x)
     d_dr = 0.5 * coth_x_minus_csch2(x)
     d_dzs = 0.5 * (x * coth + x * x * (coth * coth - 1.0))
     log_jw = log_w + 0.5j * np.pi
-    return (d_dr, -d_dzs * z_s / q, -d_dzs * z_s * log_jw)
+    return (d_dr, -d_dzs * z_s * inv_q, -d_dzs * z_s * log_jw)
 
 
 element(
@@ -424,7 +425,7 @@ def _tlmr_grad(p, w, z):
     d_dq = -d_dint * z2 * a
     return (
         0.5 * coth_x_minus_csch2(x),
-        d_dint * z2 / (r_ct * r_ct),
+        d_dint * z2 * (1.0 / (r_ct * r_ct)),
         d_dq,
         d_dq * q * (log_w + 0.5j * np.pi),
     )
