@@ -30,6 +30,7 @@ from .cli_options import (
     fixture_from_args,
     geometry_from_args,
     sigma_from_args,
+    workers_from_args,
 )
 from .cli_saved import add_save_fits_option, check_save_fits, write_saved_fits
 from .cli_variable import add_variable_options, run_variable_batch
@@ -276,7 +277,7 @@ def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
 
 
 def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    from .batch import LOST, dask_client, default_workers
+    from .batch import LOST, dask_client
     from .output import OutputFolder
     from .series import expand_paths, fit_series
 
@@ -295,9 +296,7 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     external = external_from_args(args)
     fixture = fixture_from_args(args)  # --open/--short read before any data file
     sigma = sigma_from_args(args)  # --sigma FILE (sets --weighting sigma)
-    workers = default_workers() if args.workers is None else args.workers
-    if workers < 1:
-        raise EisfitError(f"--workers must be at least 1, got {workers}")
+    workers = workers_from_args(args)
     folder = None
     if args.out is not None:
         # checked, created and locked before any fitting: a second run into it is refused

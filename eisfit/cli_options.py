@@ -120,6 +120,16 @@ def geometry_from_args(
     return Geometry(thickness=args.thickness, diameter=args.diameter, area=args.area)
 
 
+def workers_from_args(args: argparse.Namespace) -> int:
+    """The worker processes of ``--workers N`` (default: every core this process may use)."""
+    from .batch import default_workers
+
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise EisfitError(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
 def external_from_args(args: argparse.Namespace) -> float:
     """``--external-resistance`` in Ohm (a bare number is Ohm); 0 when not given."""
     if args.external_resistance is None:

@@ -97,8 +97,7 @@ def _write(folder: Any, series: Any, args: argparse.Namespace) -> None:
 def run_variable_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     """``eisfit batch --variable V``: fit, print the table and the analysis (or ``--json``),
     write ``--out``; returns the exit code (0 all fitted, 1 some failed)."""
-    from .batch import default_workers
-    from .cli_options import external_from_args
+    from .cli_options import external_from_args, workers_from_args
     from .output import OutputFolder
     from .series_inputs import expand_paths
     from .variable_series import fit_variable_series
@@ -108,9 +107,7 @@ def run_variable_batch(args: argparse.Namespace, stack: contextlib.ExitStack) ->
 
     geometry = _geometry(args)
     values = _values_option(args)
-    workers = default_workers() if args.workers is None else args.workers
-    if workers < 1:
-        raise EisfitError(f"--workers must be at least 1, got {workers}")
+    workers = workers_from_args(args)
     folder = None
     if args.out is not None:
         folder = stack.enter_context(
