@@ -6,18 +6,21 @@ here its functions are compiled as they are, and the dispatch on the element cod
 (:data:`eisfit.compiled.ELEMENT_CODES`) is generated from the registry:
 
 * :func:`dispatch_source` writes a module whose ``element_values``, a compiled C callback of
-  :data:`SIGNATURE`, has one branch per element: it loads the element's parameters into a
-  tuple and calls the element's compiled impedance and gradient at every frequency (a user
-  element without a gradient gets central differences of its compiled impedance, the steps
-  of :func:`eisfit.user_elements.numeric_gradient`);
-* :func:`element_values` writes that module into the cache folder (:func:`cache_folder`),
-  named by a fingerprint of its source and of the elements' source, imports it and returns its
-  callback. numba caches the callback on disk beside it, and a changed registry or element
-  gives another fingerprint, so a cached callback never runs another element's code.
+  :data:`SIGNATURE`, has one branch per element of a table: it loads the element's parameters
+  into a tuple and calls the element's compiled impedance and gradient at every frequency (a
+  user element without a gradient gets central differences of its compiled impedance, the
+  steps of :func:`eisfit.user_elements.numeric_gradient`);
+* :func:`element_values` makes that module for the elements a circuit holds (its program's
+  codes, :func:`program_codes`), writes it into the cache folder (:func:`cache_folder`) named
+  by a fingerprint of its source and of the elements' source, imports it and returns its
+  callback. numba caches the callback on disk beside it, and a changed element gives another
+  fingerprint, so a cached callback never runs another element's code.
 
 The interpreter and the Levenberg–Marquardt of :mod:`eisfit._kernels` take the callback as an
 argument (a function pointer), so they are compiled once whatever elements are registered;
-a new element costs the compilation of the dispatch alone.
+a circuit's first fit compiles the dispatch of its own elements alone (about 1.5 s for the
+elements of the ``full-cell`` circuit, 0.3 s for ``R0-Cd1`` with a user element ``Cd``), once
+per environment.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ The numba code is in :mod:`eisfit._kernels`, :mod:`eisfit._dispatch` and
 
 Every candidate's steps use its own data only, as in the numpy engine, so a spectrum's result
 does not depend on what else is in a stack. The compiled functions are cached on disk by numba
-after the first call in a Python environment (about 25 s, once; the element dispatch again,
-about 10 s, when the elements change).
+after the first call in a Python environment (about 16 s, once; the element dispatch of a
+circuit's elements, about 1–2 s, once for each set of elements met).
 
 Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
 the numpy engine even when numba is installed.
@@ -177,7 +177,7 @@ def use(on: bool) -> Iterator[None]:
 
 
 #: Fits from which the compiled engine pays for loading its kernels (about 0.6 s in each
-#: process, about 22 s once per environment to compile them), at about 10 ms saved a fit.
+#: process, about 18 s once per environment to compile them), at about 10 ms saved a fit.
 WORTHWHILE_FITS = 100
 
 
