@@ -46,12 +46,21 @@ def _loaded(modules: list[str], name: str) -> bool:
     return any(m == name or m.startswith(name + ".") for m in modules)
 
 
-def test_importing_the_command_loads_no_numerical_library():
-    code = ("import sys; from eisfit.cli import build_parser, main; build_parser(); "
-            "print(sorted(sys.modules))")
+def test_importing_the_package_loads_nothing_numerical():
+    code = "import json, sys, eisfit; print(json.dumps(sorted(sys.modules)))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
-    modules = eval(proc.stdout)  # a list of module names
+    modules = json.loads(proc.stdout)
+    for name in ("numpy", "scipy", "eisfit.fitting", "eisfit.io"):
+        assert not _loaded(modules, name), name
+
+
+def test_importing_the_command_loads_no_numerical_library():
+    code = ("import json, sys; from eisfit.cli import build_parser, main; build_parser(); "
+            "print(json.dumps(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    modules = json.loads(proc.stdout)
     for name in (*UNNEEDED, "scipy", "uncertainties", "eisfit.fitting", "eisfit.batch",
                  "eisfit.polarisation.analysis", "eisfit.polarisation.read"):
         assert not _loaded(modules, name), name
