@@ -332,6 +332,22 @@ def resistance_falls(
     t = np.asarray(temperatures_K, float)
     r = np.asarray(resistance, float)
     se = np.asarray(stderr, float)
+    # a series checks the same points more than once (before its neighbour refits and again
+    # for its Arrhenius summary): the answer for the same input is kept
+    key = (role, t.shape, r.shape, se.shape, t.tobytes(), r.tobytes(), se.tobytes())
+    if key not in _FALLS_SEEN:
+        if len(_FALLS_SEEN) >= 8:
+            del _FALLS_SEEN[next(iter(_FALLS_SEEN))]
+        _FALLS_SEEN[key] = _resistance_falls(t, r, se, role)
+    return dict(_FALLS_SEEN[key])
+
+
+#: The last answers of :func:`resistance_falls`, by its input.
+_FALLS_SEEN: dict[tuple[Any, ...], dict[int, str]] = {}
+
+
+def _resistance_falls(t: np.ndarray, r: np.ndarray, se: np.ndarray, role: str) -> dict[int, str]:
+    """:func:`resistance_falls` on arrays of floats."""
     have = np.flatnonzero(np.isfinite(r) & np.isfinite(t))
     if have.size < 2:
         return {}
