@@ -675,7 +675,8 @@ def prepare(
 
 def numpy_only_notes(circuit: Circuit) -> list[str]:
     """With the compiled engine on, a note naming the first element of ``circuit`` with no
-    compiled form (a user element, T, TLMQ): the fit runs with the numpy engine."""
+    compiled form (a user element defined without ``compiled=True``): the fit runs with the
+    numpy engine."""
     if not compiled.enabled() or compiled.program(circuit) is not None:
         return []
     name = next(e for e in circuit.elements if e.element.name not in compiled.ELEMENT_CODES)
