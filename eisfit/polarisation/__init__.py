@@ -13,12 +13,7 @@ steps), ``analysis`` (Hebb–Wagner, Bruce–Vincent), ``plot``, ``cli`` (``eisf
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .analysis import BruceVincent, HebbWagner, bruce_vincent, hebb_wagner
-    from .read import Polarisation, read_polarisation
-    from .steady import PolarisationError, SteadyState, SteadyStateWarning, steady_state
+from typing import Any
 
 # The names are imported on first use, so that the ``eisfit`` command can add its
 # ``polarisation`` subcommand (``cli.py``) without loading the readers and the analysis.
