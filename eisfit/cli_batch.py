@@ -52,9 +52,11 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``batch`` command to an argparse ``subparsers`` object and return its parser."""
     p = subparsers.add_parser(
         "batch",
-        help="fit a temperature series (files or folders) and compute activation energies",
-        description="Fit every spectrum, take temperatures from file names, metadata or a "
-        "table, and report resistances, conductivity and Arrhenius activation energies.",
+        help="fit a series of files or folders: against temperature (activation energies) or "
+        "another variable (--variable pressure, thickness, time...)",
+        description="Fit every spectrum, take temperatures (or, with --variable, pressures, "
+        "thicknesses, times...) from file names, metadata or a table, and report resistances, "
+        "conductivity and Arrhenius activation energies (or the variable's own analysis).",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="data files or folders")
     p.add_argument(
