@@ -70,7 +70,7 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
     The same :func:`eisfit.fit` (and its :class:`~eisfit.spec.FitSpec`) as the library and
     ``eisfit batch``: the geometry judges the capacitances, the lin-KK check runs unless
     ``--no-kk``."""
-    from .comparison import auto_circuit, kk_warning, with_geometry, with_warnings
+    from .comparison import auto_circuit, kk_warning, with_warnings
     from .fitting import fit
     from .spec import FitSpec
 
@@ -93,7 +93,7 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
         result = with_warnings(result, [kk_warning(s)])
     spec = FitSpec("auto", args.weighting, external, kk=not args.no_kk, geometry=geometry,
                    cell=cell)
-    return spec.record(with_geometry(result, geometry)), comparison
+    return spec.record(result), comparison  # record judges the capacitances in the geometry
 
 
 def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:

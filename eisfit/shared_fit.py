@@ -25,7 +25,7 @@ from scipy.optimize import least_squares
 
 from . import guess
 from .circuit import Circuit
-from .engine import Problem, Solution
+from .engine import Problem, Solution, scaled_covariance
 from .exceptions import ArgumentError, FitError
 from .named import NamedCircuit, resolve
 from .result import FitResult, build_result
@@ -392,19 +392,6 @@ def fit_shared(
     )
 
 
-def _joint_covariance(r: np.ndarray, j: np.ndarray) -> np.ndarray | None:
-    dof = r.size - j.shape[1]
-    if dof <= 0:
-        return None
-    jtj = j.T @ j
-    try:
-        inv = np.linalg.inv(jtj)
-    except np.linalg.LinAlgError:
-        inv = np.linalg.pinv(jtj)
-    cov = inv * float(r @ r) / dof
-    return cov if np.all(np.isfinite(cov)) else None
-
-
 def _shared_result(
     joint: JointProblem, res: Any, fitted: list[Spectrum], spectra: list[Spectrum],
     circ: Circuit, named: NamedCircuit | None, weighting: str, external_resistance: float,
@@ -413,7 +400,7 @@ def _shared_result(
     """The SharedFit at the joint optimum ``res``: per-spectrum results and the comparison."""
     u = res.x
     r_all, j_all = joint.evaluate(u)
-    cov = _joint_covariance(r_all, j_all)
+    cov = scaled_covariance(r_all, j_all, j_all.shape[1])
     n_u = joint.n_u
     note = f"fitted jointly with {len(fitted)} spectra: {', '.join(shared)} shared by all"
     results, start = [], 0

@@ -89,10 +89,6 @@ class FitSpec:
         elif isinstance(self.constraints, list):
             object.__setattr__(self, "constraints", tuple(self.constraints))
 
-    def replace(self, **changes: Any) -> FitSpec:
-        """A copy with some options changed (checked again)."""
-        return dataclasses.replace(self, **changes)
-
     def record(self, result: Any) -> Any:
         """``result`` with this spec recorded in it (``result.spec``), its arcs' capacitances
         judged in the spec's geometry when there is one; a failure is returned as it is."""
@@ -109,21 +105,6 @@ class FitSpec:
         """The circuit as given: its name, its string, or a Circuit's text."""
         c = self.circuit
         return c if isinstance(c, str) else str(getattr(c, "name", None) or c)
-
-    def fit_options(self) -> dict[str, Any]:
-        """Keyword arguments of :func:`eisfit.fit` for this spec (without ``circuit``)."""
-        out: dict[str, Any] = {
-            "weighting": self.weighting,
-            "external_resistance": self.external_resistance,
-            "drop_inductive": self.drop_inductive,
-            "kk": self.kk,
-            "geometry": self.geometry,
-        }
-        if self.constraints is not None:
-            out["constraints"] = self.constraint_argument()
-        if self.circuit == "auto":
-            out["cell"] = self.cell
-        return out
 
     def constraint_argument(self) -> Any:
         """The constraints in a form :func:`eisfit.fit` takes (a mapping stays a mapping)."""
