@@ -1,6 +1,6 @@
-"""Batch throughput: spectra per second and peak memory of ``eisfit.batch.fit_many``.
+"""Batch throughput: spectra per second and peak memory of ``eisfit.fitting.batch.fit_many``.
 
-Generates N seeded synthetic blocking-cell spectra (``eisfit.synthetic.blocking_cell``, 61-71
+Generates N seeded synthetic blocking-cell spectra (``eisfit.model.synthetic.blocking_cell``, 61-71
 points each), streams them through the batch path with a process pool (``--workers``, default
 2) or a Dask cluster, and prints spectra/s, the success rate (bulk and grain-boundary
 resistances within 5 % of the truth) and memory: the resident set of this process sampled
@@ -35,10 +35,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from eisfit import compiled  # noqa: E402
-from eisfit.batch import Failure, fit_many  # noqa: E402
-from eisfit.spectrum import Spectrum  # noqa: E402
-from eisfit.synthetic import blocking_cell  # noqa: E402
+from eisfit.fitting.batch import Failure, fit_many  # noqa: E402
+from eisfit.io.spectrum import Spectrum  # noqa: E402
+from eisfit.kernels import compiled  # noqa: E402
+from eisfit.model.synthetic import blocking_cell  # noqa: E402
 
 
 def rss_mib() -> float:

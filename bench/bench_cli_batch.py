@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from eisfit import compiled
-from eisfit.synthetic import blocking_cell
+from eisfit.kernels import compiled
+from eisfit.model.synthetic import blocking_cell
 
 
 def write_files(n: int, seed: int, folder: Path) -> None:

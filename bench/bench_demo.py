@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs (default 5)")
     args = parser.parse_args()
     exe = shutil.which("eisfit")
-    eisfit = [exe] if exe else [sys.executable, "-c", "from eisfit.cli import main; main()"]
+    eisfit = [exe] if exe else [sys.executable, "-c", "from eisfit.cli.main import main; main()"]
     print(f"eisfit demo, {args.runs} runs; {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     walls, cpus = [], []

@@ -32,10 +32,10 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 
 import eisfit  # noqa: E402
-from eisfit import compiled  # noqa: E402
-from eisfit.batch import Failure  # noqa: E402
-from eisfit.stack import fit_stack  # noqa: E402
-from eisfit.synthetic import blocking_cell, full_cell  # noqa: E402
+from eisfit.fitting.batch import Failure  # noqa: E402
+from eisfit.fitting.stack import fit_stack  # noqa: E402
+from eisfit.kernels import compiled  # noqa: E402
+from eisfit.model.synthetic import blocking_cell, full_cell  # noqa: E402
 
 TYPED = {
     "blocking": [1.0, 1e3, 1e-10, 0.9, 1e3, 1e-8, 0.9, 1e-6, 0.8],

@@ -4,8 +4,9 @@ Run:  python bench/bench_seeding.py [--n 40] [--seed 3]
 
 For blocking cells (bulk arc inside the window or above it) and full cells (overlapping
 interface arcs), the automatic fit is run twice on the same spectra: starting values seeded from
-the regularised DRT (``eisfit.validate.drt``) and from the light NNLS decomposition of
-``eisfit.guess.decompose``. eisfit uses the DRT for circuits with a blocking spike and the light
+the regularised DRT (``eisfit.analysis.validate.drt``) and from the light NNLS decomposition of
+``eisfit.fitting.guess.decompose``. eisfit uses the DRT for circuits with a blocking spike and the
+light
 decomposition otherwise; this script prints the figures behind that choice.
 """
 
@@ -21,8 +22,8 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 
 import eisfit  # noqa: E402
-from eisfit import guess  # noqa: E402
-from eisfit.synthetic import blocking_cell, full_cell  # noqa: E402
+from eisfit.fitting import guess  # noqa: E402
+from eisfit.model.synthetic import blocking_cell, full_cell  # noqa: E402
 
 
 def blocking_ok(r, s) -> bool:

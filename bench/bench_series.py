@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 K_B = 8.617333262e-5
 CIRCUIT = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")

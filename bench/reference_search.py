@@ -6,7 +6,7 @@ For every (spectrum, named circuit) pair of the shared EIS corpus listed in :dat
 for the reduced circuit the named circuit falls back to when an arc lies above the window, the
 weighted least-squares problem that ``eisfit.fit`` minimises (same spectrum preparation, same
 bounds, modulus weighting, same residual and analytic Jacobian in log coordinates, taken from
-``eisfit.fitting.make_problem``) is searched without eisfit's own starting values:
+``eisfit.fitting.solve.make_problem``) is searched without eisfit's own starting values:
 
 (a) random starts, log-uniform inside a box narrowed to the data, each polished with
     ``scipy.optimize.least_squares`` (trust-region reflective) within the named bounds;
@@ -14,7 +14,7 @@ bounds, modulus weighting, same residual and analytic Jacobian in log coordinate
     (two seeded runs, two strategies), each polished in the same way.
 
 Every polished minimum is classified as admissible when each R‖CPE arc, taken in time-constant
-order (fastest first, as ``eisfit.fitting.order_arcs`` orders them), has an effective
+order (fastest first, as ``eisfit.fitting.solve.order_arcs`` orders them), has an effective
 capacitance C = (R Q)^(1/n) / R inside its role's ``capacitance_F`` range and the ordered
 parameters stay within their bounds. The result goes to ``tests/data/reference_fits.json``,
 read by ``tests/test_reference_fits.py``.
@@ -45,9 +45,9 @@ import scipy  # noqa: E402
 from scipy.optimize import differential_evolution, least_squares  # noqa: E402
 
 import eisfit  # noqa: E402
-from eisfit.circuit import Circuit, ElementNode, Parallel  # noqa: E402
-from eisfit.fitting import make_problem, prepare  # noqa: E402
-from eisfit.named import NamedCircuit, named_circuits  # noqa: E402
+from eisfit.fitting.solve import make_problem, prepare  # noqa: E402
+from eisfit.model.circuit import Circuit, ElementNode, Parallel  # noqa: E402
+from eisfit.model.named import NamedCircuit, named_circuits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "data" / "reference_fits.json"
@@ -317,7 +317,8 @@ def polish(problem, u0: np.ndarray, max_nfev: int = LSQ_NFEV) -> tuple[np.ndarra
 
 
 def cost_batch(problem, u: np.ndarray) -> np.ndarray:
-    """½ Σ r² of each row of ``u`` (K, n_free): the residual of :class:`eisfit.engine.Problem`
+    """½ Σ r² of each row of ``u`` (K, n_free): the residual of
+    :class:`eisfit.fitting.engine.Problem`
     (weights and coordinates the same), evaluated without the Jacobian."""
     p = problem.params_batch(u)
     with np.errstate(all="ignore"):
@@ -342,7 +343,7 @@ def refine(problem, u: np.ndarray, cost: float) -> tuple[np.ndarray, float]:
 # --------------------------------------------------------------------------- classification
 def ordered(problem, params: np.ndarray) -> np.ndarray:
     """``params`` with the R‖CPE arcs sorted by time constant, fastest first (the slots keep
-    their roles, as in ``eisfit.fitting.order_arcs``)."""
+    their roles, as in ``eisfit.fitting.solve.order_arcs``)."""
     arcs = [idx for kind, _, idx in parts(problem.circuit) if kind == "arc"]
     taus = [(params[r] * params[q]) ** (1 / params[n]) for r, q, n in arcs]
     out = params.copy()
@@ -655,8 +656,9 @@ def method_block(args, check: dict, elapsed: float) -> dict:
         ),
         "script": "bench/reference_search.py",
         "objective": (
-            "the residual eisfit minimises: eisfit.fitting.make_problem(spectrum, circuit, "
-            "named, 'modulus') on eisfit.fitting.prepare(spectrum, circuit) (inductive points "
+            "the residual eisfit minimises: eisfit.fitting.solve.make_problem(spectrum, circuit, "
+            "named, 'modulus') on eisfit.fitting.solve.prepare(spectrum, circuit) "
+            "(inductive points "
             "dropped), Problem.residual and Problem.jacobian in solver coordinates (log for "
             "positive parameters), bounds of the named circuit"
         ),
@@ -693,7 +695,7 @@ def method_block(args, check: dict, elapsed: float) -> dict:
         "seeds": f"task seed = {SEED} + crc32('<pair id>|<circuit>') mod 100000",
         "admissible": (
             "each R-CPE arc, arcs sorted by time constant fastest first as "
-            "eisfit.fitting.order_arcs does, has C = (R Q)^(1/n) / R inside its role's "
+            "eisfit.fitting.solve.order_arcs does, has C = (R Q)^(1/n) / R inside its role's "
             "capacitance_F range of the named circuit, and the sorted parameters stay within "
             "their bounds; best_admissible_hidden_role_unchecked leaves the hidden role's arc "
             "unchecked (eisfit's intercept variant reports that arc as part of the intercept)"

@@ -9,7 +9,7 @@ loads ``unittest``, ``importlib.metadata`` and ``email``). A fit uses neither, y
 :func:`defer_numpy_tools` registers those two as lazy modules
 (:class:`importlib.util.LazyLoader`): the module object exists, and its code runs on the first
 access to one of its attributes, so a caller that does use them gets the real module. Only the
-command line calls it (``eisfit.cli.main``); ``import eisfit`` changes nothing in a user's
+command line calls it (``eisfit.cli.main.main``); ``import eisfit`` changes nothing in a user's
 process.
 """
 

@@ -26,8 +26,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from .exceptions import EisfitError
+from eisfit.exceptions import EisfitError
 
 #: Prefix of the staging folder of an :class:`OutputFolder` (inside the output folder).
 STAGING_PREFIX = "eisfit-incomplete."
@@ -408,3 +409,15 @@ class OutputFolder:
                 shutil.rmtree(stale, ignore_errors=True)
         self._written = []
         return done
+
+
+#: First characters of a text cell that a spreadsheet reads as the start of a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(value: Any) -> Any:
+    """A text cell that would start a spreadsheet formula, with a ``'`` in front (OWASP's rule
+    against CSV injection); anything else as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

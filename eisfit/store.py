@@ -1,6 +1,7 @@
 """Fit results kept on disk: a sequence that holds thousands of results in little memory.
 
-A :class:`ResultStore` pickles each :class:`~eisfit.result.FitResult` (or any picklable object)
+A :class:`ResultStore` pickles each :class:`~eisfit.fitting.result.FitResult` (or any picklable
+object)
 into an anonymous temporary file as it is appended, and keeps only each item's byte offset and
 length in memory (16 bytes per result). Reading an item unpickles it from the file; iterating
 reads one item at a time, so a batch of 10,000 fits (about 15 KB each in memory) costs a few
@@ -8,7 +9,8 @@ hundred KB of RAM instead of about 150 MB. The file is removed by the operating 
 the store is closed or garbage-collected, or when the process ends.
 
 :func:`eisfit.fit_series` fills one when asked to stream (``stream=True``, what ``eisfit batch``
-does); :class:`~eisfit.series.Series` then holds a :class:`ResultView` of it in temperature
+does); :class:`~eisfit.series.temperature.Series` then holds a :class:`ResultView` of it in
+temperature
 order.
 
 >>> from eisfit.store import ResultStore

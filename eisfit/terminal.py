@@ -26,7 +26,7 @@ def terminal_width() -> int:
 def cell(value: float | None, error: float | None = None) -> str:
     """A table cell for ``value ± error`` (:func:`eisfit.format.value_error`): ``-`` for no
     value, ``not determined`` when the value is not finite or its error exceeds it."""
-    from .format import NOT_DETERMINED, determined, value_error
+    from eisfit.format import NOT_DETERMINED, determined, value_error
 
     if value is None:
         return "-"

@@ -29,7 +29,7 @@ import numbers
 import re
 from typing import Any
 
-from .exceptions import GeometryError
+from eisfit.exceptions import GeometryError
 
 __all__ = [
     "LENGTH_UNITS",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import eisfit
-from eisfit.series import fit_series
+from eisfit.series.temperature import fit_series
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -20,11 +20,11 @@ from test_user_elements import CIRCUIT as HV_CIRCUIT
 from test_user_elements import ELEMENTS_FILE, FREQ, HV, TRUTH, _noisy, havriliak_negami
 
 import eisfit
-from eisfit.cli import main
-from eisfit.fixture import Fixture
-from eisfit.report import render_report
-from eisfit.synthetic import add_noise
-from eisfit.user_elements import user_elements
+from eisfit.analysis.fixture import Fixture
+from eisfit.cli.main import main
+from eisfit.fitting.user_elements import user_elements
+from eisfit.model.synthetic import add_noise
+from eisfit.show.report import render_report
 
 # --------------------------------------------------------------------------- fixture correction
 
@@ -217,8 +217,8 @@ def test_batch_elements_match_fit_elements(hv_files, workers, monkeypatch, capsy
 
 
 def test_start_method_switch_is_checked(monkeypatch):
-    from eisfit.batch import start_method
     from eisfit.exceptions import EisfitError
+    from eisfit.fitting.batch import start_method
 
     monkeypatch.setenv("EISFIT_START_METHOD", "teleport")
     with pytest.raises(EisfitError, match="EISFIT_START_METHOD=teleport"):

@@ -16,7 +16,7 @@ from scipy import optimize, stats
 from uncertainties import correlated_values, ufloat, unumpy
 
 import eisfit
-from eisfit.activation import (
+from eisfit.analysis.activation import (
     EV_TO_KJ_PER_MOL,
     K_B_EV,
     ArrheniusError,
@@ -41,7 +41,7 @@ def synthetic(
 def test_public_names() -> None:
     assert eisfit.ArrheniusResult is ArrheniusResult
     assert eisfit.transference_number is transference_number
-    # This file imported the module eisfit.activation by name; eisfit.arrhenius stays the
+    # This file imported the module eisfit.analysis.activation by name; eisfit.arrhenius stays the
     # function.
     T = T_SERIES
     assert eisfit.arrhenius(T, synthetic(T)).Ea_eV == pytest.approx(0.35, abs=1e-9)
@@ -49,7 +49,7 @@ def test_public_names() -> None:
 
 @pytest.mark.parametrize(
     ("first", "kind"),
-    [("import eisfit", "function"), ("import eisfit.activation", "function")],
+    [("import eisfit", "function"), ("import eisfit.analysis.activation", "function")],
 )
 def test_public_name_in_a_fresh_interpreter(first: str, kind: str) -> None:
     code = (

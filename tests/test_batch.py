@@ -1,6 +1,7 @@
-"""``eisfit.batch.fit_many``: order, streaming, failures and the Dask client checks.
+"""``eisfit.fitting.batch.fit_many``: order, streaming, failures and the Dask client checks.
 
-Spectra come from :func:`eisfit.synthetic.blocking_cell` with known resistances; the checks are
+Spectra come from :func:`eisfit.model.synthetic.blocking_cell` with known resistances; the checks
+are
 that every outcome belongs to its input, that the bulk and grain-boundary resistances come back
 near the truth, that processes give the same numbers as one process, and that the input is
 consumed lazily (at most ``2 * workers`` spectra ahead of the results).
@@ -15,10 +16,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from eisfit.batch import Failure, dask_client, fit_many
 from eisfit.exceptions import EisfitError
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import blocking_cell
+from eisfit.fitting.batch import Failure, dask_client, fit_many
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.synthetic import blocking_cell
 
 
 def _cells(n: int, seed: int = 7) -> list:

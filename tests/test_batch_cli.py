@@ -11,21 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eisfit.batch import Failure, fit_many
-from eisfit.circuit import Circuit
-from eisfit.cli_batch import add_batch_parser
+from eisfit.cli.batch import add_batch_parser
 from eisfit.exceptions import EisfitError
-from eisfit.plot import arrhenius_figure
-from eisfit.series import fit_series
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.fitting.batch import Failure, fit_many
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.temperature import fit_series
+from eisfit.show.plot import arrhenius_figure
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 K_B = 8.617333262e-5
 
 
 def run(argv: list[str]) -> int:
-    """Run the command line: through eisfit.cli when batch is wired there, else directly."""
-    from eisfit import cli
+    """Run the command line: through eisfit.cli.main when batch is wired there, else directly."""
+    from eisfit.cli import main as cli
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -246,7 +246,7 @@ def test_progress_bar_on_a_terminal_stderr(folder, monkeypatch, capsys):
 
 
 def test_progress_bar_passes_every_outcome_through():
-    from eisfit.series import _with_progress
+    from eisfit.series.temperature import _with_progress
 
     fake = _Terminal()
     assert list(_with_progress(iter("abcd"), 4, stream=fake)) == list("abcd")
@@ -282,8 +282,8 @@ def test_batch_json_is_the_in_memory_series_text(with_corrupt, workers, capsys):
     rc = run(["batch", str(with_corrupt), "--json", "--workers", str(workers),
               "--thickness", "1mm", "--diameter", "10mm"])
     assert rc == 1
-    from eisfit import compiled
-    from eisfit.geometry import Geometry
+    from eisfit.kernels import compiled
+    from eisfit.model.geometry import Geometry
 
     with compiled.use_for(len(list(with_corrupt.iterdir()))):  # the engine the command picks
         series = fit_series(with_corrupt, workers=workers, kk=True,

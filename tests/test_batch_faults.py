@@ -22,16 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from eisfit.batch import LOST, Failure, WorkerDiedWarning, fit_many
-from eisfit.result import FitResult
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import blocking_cell
+from eisfit.fitting.batch import LOST, Failure, WorkerDiedWarning, fit_many
+from eisfit.fitting.result import FitResult
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.synthetic import blocking_cell
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "latp_pellet"
 COPIES = 13  # of each of the 8 files: 104 spectra (the compiled engine), seconds on two workers
-CLI = [sys.executable, "-c", "import sys; from eisfit.cli import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import sys; from eisfit.cli.main import main; sys.exit(main())"]
 
 
 class DiesOnArrival:

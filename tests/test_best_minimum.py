@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.circuit import Circuit
-from eisfit.fitting import make_problem
-from eisfit.floor import floor_chi_square
-from eisfit.named import resolve
-from eisfit.synthetic import add_noise, arc_q, frequencies, shoulder_series
+from eisfit.analysis.floor import floor_chi_square
+from eisfit.fitting.solve import make_problem
+from eisfit.kernels import compiled
+from eisfit.model.circuit import Circuit
+from eisfit.model.named import resolve
+from eisfit.model.synthetic import add_noise, arc_q, frequencies, shoulder_series
 
 BLOCKING = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -168,7 +168,7 @@ def test_spike_only_sulfide_with_default_blocking(external):
 
 
 def test_sulfide_batch_cli_with_joint(tmp_path, capsys):
-    from eisfit.cli import main
+    from eisfit.cli.main import main
 
     truth = _sulfide_truth()
     rc = main(["batch", str(DATA / "sulfide_pellet"), "--thickness", "1.2mm", "--diameter",

@@ -13,18 +13,18 @@ import pytest
 from uncertainties import ufloat
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.exceptions import EisfitError
-from eisfit.geometry import geometry_for
-from eisfit.microstructure import (
+from eisfit.analysis.microstructure import (
     EPSILON_0,
     BrickLayerError,
     brick_layer_from_arcs,
     parse_grain_size,
 )
-from eisfit.result import Arc
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.cli.main import main
+from eisfit.exceptions import EisfitError
+from eisfit.fitting.result import Arc
+from eisfit.model.circuit import Circuit
+from eisfit.model.geometry import geometry_for
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 # The generating cell: 1 mm thick, 10 mm electrodes; bulk R_b || CPE (C_eff 10 pF), grain
 # boundary R_gb || CPE (C_eff 2 nF), electrode CPE; grains of 5 um.

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eisfit import elements
-from eisfit.circuit import Circuit
 from eisfit.exceptions import CircuitSyntaxError
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
 
 FREQ = np.logspace(7, -2, 46)
 

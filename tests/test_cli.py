@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from eisfit.cli import main
-from eisfit.synthetic import blocking_cell
+from eisfit.cli.main import main
+from eisfit.model.synthetic import blocking_cell
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_one_spectrum_fit_loads_only_what_it_needs(tmp_path):
     path.write_text("frequency_Hz,Re_Ohm,Im_Ohm\n" + "\n".join(rows) + "\n")
     heavy = ["numba", "lmfit", "scipy.signal", "pandas", "matplotlib"]
     code = (
-        "import sys; from eisfit.cli import main; "
+        "import sys; from eisfit.cli.main import main; "
         f"code = main(['fit', {str(path)!r}, '--json']); "
         f"print(code, [m for m in {heavy!r} if m in sys.modules])"
     )
@@ -129,7 +129,7 @@ def test_a_one_spectrum_fit_loads_only_what_it_needs(tmp_path):
 
 def test_a_closed_pipe_stops_quietly(pellet):
     # `eisfit fit ... --json | head`: the reader goes away before the output is written
-    code = "import sys; from eisfit.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from eisfit.cli.main import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "fit", str(pellet), "--json"],
         stdout=subprocess.PIPE,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from eisfit import cli, plot
+from eisfit.cli import main as cli
 from eisfit.labels import short_labels, spectrum_keys, spectrum_label
+from eisfit.show import plot
 
 LCR_GLOB = "Experimentelles__Impedanzmessungen__LATP_LMNO__1stTry__*LRC_0_*"
 MB = "dgbowl__yadg/tests__test_x_eclab__mb.mpt"

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.synthetic import add_noise, arc_q, blocking_cell
+from eisfit.cli.main import main
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, blocking_cell
 
 F = np.logspace(6, -1, 71)
 

@@ -1,4 +1,4 @@
-"""Model comparison (``eisfit.comparison.compare``) and the automatic circuit choice
+"""Model comparison (``eisfit.fitting.comparison.compare``) and the automatic circuit choice
 (``auto_circuit``, the code path of ``eisfit fit --circuit auto``).
 
 Truth: spectra evaluated from known circuits with 0.5 % noise (Gaussian, proportional to |Z|, on
@@ -36,8 +36,8 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.comparison import (
+from eisfit.exceptions import EisfitError, FitError
+from eisfit.fitting.comparison import (
     BOUKAMP_FACTOR,
     Comparison,
     auto_circuit,
@@ -45,8 +45,8 @@ from eisfit.comparison import (
     compare,
     fit_auto,
 )
-from eisfit.exceptions import EisfitError, FitError
-from eisfit.synthetic import add_noise, arc_q, blocking_cell, frequencies
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, blocking_cell, frequencies
 
 NOISE = 0.005
 FAMILY = ("blocking-spike", "blocking-single", "blocking")

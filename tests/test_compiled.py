@@ -17,12 +17,15 @@ import pytest
 from scipy.optimize import nnls as scipy_nnls
 
 import eisfit
-from eisfit import compiled, elements, fitting, guess
-from eisfit.circuit import Circuit
-from eisfit.engine import lm_batch
-from eisfit.named import resolve
-from eisfit.stack import fit_stack
-from eisfit.synthetic import blocking_cell, full_cell
+from eisfit.fitting import guess
+from eisfit.fitting import solve as fitting
+from eisfit.fitting.engine import lm_batch
+from eisfit.fitting.stack import fit_stack
+from eisfit.kernels import compiled
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
+from eisfit.model.named import resolve
+from eisfit.model.synthetic import blocking_cell, full_cell
 
 pytest.importorskip("numba", reason="the compiled engine needs the 'fast' extra (numba)")
 from test_circuit import (  # noqa: E402
@@ -33,7 +36,7 @@ from test_circuit import (  # noqa: E402
     assert_derivatives,
 )
 
-from eisfit import _kernels  # noqa: E402
+from eisfit.kernels import _kernels  # noqa: E402
 
 #: Built-in elements with no compiled form (a circuit holding one is fitted with numpy): none,
 #: every element is written once for both engines (eisfit/elements.py).
@@ -197,7 +200,7 @@ def test_compiled_nnls_equals_scipy_on_drt_systems(monkeypatch):
 
 
 def test_compiled_seed_is_the_numpy_seed():
-    # the DRT that seeds blocking cells: one compiled call against eisfit.validate.drt
+    # the DRT that seeds blocking cells: one compiled call against eisfit.analysis.validate.drt
     rng = np.random.default_rng(4)
     spectra = [blocking_cell(rng, hidden_bulk=k % 3 == 0).spectrum for k in range(90)]
     spectra += [full_cell(rng).spectrum for _ in range(30)]
@@ -318,7 +321,7 @@ def test_stacked_fits_at_the_iteration_limit_end_as_single_fits(monkeypatch):
 
 def test_creeping_convergence_ends_as_low_as_the_trust_region_solve():
     # scipy's trust-region solve from the same point is the reference
-    from eisfit.engine import solve
+    from eisfit.fitting.engine import solve
 
     compared = 0
     for s in _creeping_spectra():
@@ -347,7 +350,7 @@ def test_switch_by_context_and_environment():
         assert not compiled.enabled()
     with compiled.use_for(compiled.WORTHWHILE_FITS):
         assert compiled.enabled()
-    code = "from eisfit import compiled; print(compiled.enabled())"
+    code = "from eisfit.kernels import compiled; print(compiled.enabled())"
     env = dict(os.environ, EISFIT_COMPILED="0")
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -362,8 +365,8 @@ def test_kernels_that_cannot_load_give_one_warning_and_numpy_fits(monkeypatch):
     monkeypatch.setattr(compiled, "_NUMBA", True)  # restored after the test
     monkeypatch.delattr(package, "_kernels", raising=False)
     monkeypatch.delattr(package, "_drt_kernels", raising=False)
-    monkeypatch.setitem(sys.modules, "eisfit._kernels", None)
-    monkeypatch.setitem(sys.modules, "eisfit._drt_kernels", None)
+    monkeypatch.setitem(sys.modules, "eisfit.kernels._kernels", None)
+    monkeypatch.setitem(sys.modules, "eisfit.kernels._drt_kernels", None)
     truth = blocking_cell(np.random.default_rng(29))
     with pytest.warns(RuntimeWarning, match="compiled engine could not be loaded"):
         result = eisfit.fit(truth.spectrum, "blocking")

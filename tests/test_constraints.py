@@ -1,4 +1,5 @@
-"""Constraints between parameters (eisfit.constraints): ties, inequalities, expressions, their
+"""Constraints between parameters (eisfit.fitting.constraints): ties, inequalities, expressions,
+their
 errors and degrees of freedom, both engines, lmfit Parameters and ``eisfit fit --constrain``."""
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.constraints import ConstraintError
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.cli.main import main
+from eisfit.fitting.constraints import ConstraintError
+from eisfit.io.spectrum import Spectrum
+from eisfit.kernels import compiled
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 BLOCKING = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
 

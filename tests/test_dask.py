@@ -1,4 +1,4 @@
-"""The Dask backend of :func:`eisfit.batch.fit_many` on a local two-process cluster.
+"""The Dask backend of :func:`eisfit.fitting.batch.fit_many` on a local two-process cluster.
 
 The cluster's results must equal the ``workers=1`` results exactly (same JSON). Skipped, with
 the reason, when dask.distributed is not installed, unless the environment variable ``CI`` is
@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from eisfit.batch import Failure, dask_client, fit_many
 from eisfit.exceptions import EisfitError
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import blocking_cell
+from eisfit.fitting.batch import Failure, dask_client, fit_many
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.synthetic import blocking_cell
 
 try:
     import distributed

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.activation import K_B_EV
-from eisfit.cli import main
-from eisfit.drt_tracks import DrtTracks, drt_arrhenius, slope_change, track_peaks
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.analysis.activation import K_B_EV
+from eisfit.analysis.drt_tracks import DrtTracks, drt_arrhenius, slope_change, track_peaks
+from eisfit.cli.main import main
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 EA_BULK, EA_GB = 0.30, 0.45
 C_BULK, C_GB = 5e-12, 1e-9  # F, the same at every temperature: τ = RC is activated as R is

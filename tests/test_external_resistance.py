@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import cli
-from eisfit.result import FitResult
-from eisfit.series import Series, fit_series
-from eisfit.synthetic import blocking_cell
+from eisfit.cli import main as cli
+from eisfit.fitting.result import FitResult
+from eisfit.model.synthetic import blocking_cell
+from eisfit.series.temperature import Series, fit_series
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sulfide_pellet"
 FILES = sorted(DATA.glob("*.csv"))

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
 from eisfit.exceptions import FitError
-from eisfit.synthetic import blocking_cell, full_cell
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import blocking_cell, full_cell
 
 NOISE = 0.005
 
@@ -133,7 +133,7 @@ def test_stderr_are_honest_on_repeated_noise():
     base = blocking_cell(np.random.default_rng(8), noise=0.0)
     rng = np.random.default_rng(9)
     covered = 0
-    from eisfit.synthetic import add_noise
+    from eisfit.model.synthetic import add_noise
 
     for _ in range(40):
         z = add_noise(base.spectrum.z, NOISE, rng)

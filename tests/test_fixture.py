@@ -1,4 +1,5 @@
-"""Open/short fixture compensation and the lead model (eisfit.fixture), against a fixture whose
+"""Open/short fixture compensation and the lead model (eisfit.analysis.fixture), against a fixture
+whose
 residual impedance and stray admittance are known analytically."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import cli
-from eisfit.fixture import Fixture, FixtureError, correct_fixture, fit_leads
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.analysis.fixture import Fixture, FixtureError, correct_fixture, fit_leads
+from eisfit.cli import main as cli
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 # the known fixture: series leads, then a stray capacitance and leakage across the cell
 R_LEAD = 0.5  # Ohm

@@ -11,7 +11,7 @@ from uncertainties import correlated_values, ufloat, unumpy
 
 import eisfit
 from eisfit.exceptions import GeometryError
-from eisfit.geometry import Geometry
+from eisfit.model.geometry import Geometry
 
 
 def test_public_name() -> None:

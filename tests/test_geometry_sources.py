@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 import eisfit
-from eisfit.capacitance import expected_range, per_unit, verdicts
-from eisfit.cli import main
-from eisfit.comparison import capacitance_warnings
+from eisfit.cli.main import main
 from eisfit.exceptions import GeometryError
-from eisfit.geometry import Geometry, geometry_for, geometry_from_meta
-from eisfit.named import named_circuits
+from eisfit.fitting.checks import capacitance_warnings
+from eisfit.model.capacitance import expected_range, per_unit, verdicts
+from eisfit.model.geometry import Geometry, geometry_for, geometry_from_meta
+from eisfit.model.named import named_circuits
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FULL = DATA / "full_cell" / "Li_SSE_LFP_25C.csv"

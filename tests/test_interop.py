@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.interop import ImportedModel, InteropError, from_impedance
-from eisfit.spectrum import Spectrum
+from eisfit.fitting.interop import ImportedModel, InteropError, from_impedance
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.circuit import Circuit
 
 pytest.importorskip("impedance")
 from impedance.models.circuits import CustomCircuit  # noqa: E402

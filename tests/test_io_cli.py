@@ -1,6 +1,6 @@
 """``eisfit read`` and ``eisfit fit`` on bad files: one line on stderr, exit code 2.
 
-Every case runs the command in-process (``eisfit.cli.main``) and checks what a user sees: exit
+Every case runs the command in-process (``eisfit.cli.main.main``) and checks what a user sees: exit
 code 2, nothing on stdout, exactly one stderr line ``eisfit: error: <file>, line N: ...`` (or
 ``byte N``) that names what was expected, and no traceback. The good-file cases check that the
 summary reports the truth the file was written from.
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eisfit.cli import main
+from eisfit.cli.main import main
 
 F = np.logspace(5, -1, 25)
 Z = 3 + 300 / (1 + 1j * F / 1e2)

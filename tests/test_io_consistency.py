@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from eisfit.exceptions import EisfitError, ReaderError
 from eisfit.io import detect_format, read_all
-from eisfit.spectrum import Spectrum
+from eisfit.io.spectrum import Spectrum
 
 PROJECT_FILES = Path(__file__).resolve().parent / "data" / "io"
 _ROW_START = re.compile(r'^\s*"?[-+]?\.?\d')

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import eisfit
+import eisfit.analysis.validate as validate
 import eisfit.io
-import eisfit.validate as validate
+from eisfit.analysis.kk import kramers_kronig
 from eisfit.exceptions import ReaderError, SpectrumError
-from eisfit.kk import kramers_kronig
 
 HEADER = b"freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n"
 ROW = b"1.0000000000e+03,1.0000000000e+02,1.0000000000e+00\n"  # 52 bytes
@@ -33,7 +33,7 @@ def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return _run(["-c", "import sys; from eisfit.cli import main; sys.exit(main(sys.argv[1:]))",
+    return _run(["-c", "import sys; from eisfit.cli.main import main; sys.exit(main(sys.argv[1:]))",
                  *args], timeout=timeout)
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from eisfit.exceptions import ReaderError
 from eisfit.io import detect_format, read_all
-from eisfit.spectrum import Spectrum
+from eisfit.io.spectrum import Spectrum
 
 
 def _corpus() -> Path | None:

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.joint import JointFitError, fit_joint
-from eisfit.series import Series, fit_series
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.joint import JointFitError, fit_joint
+from eisfit.series.temperature import Series, fit_series
 
 K_B = 8.617333262e-5  # eV/K, CODATA
 BLOCKING = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled, kk
+from eisfit.analysis import kk
+from eisfit.kernels import compiled
 from tests.test_validate_kk import synthetic
 
 C = 0.85

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.comparison import kk_warning
-from eisfit.synthetic import arc_q
-from eisfit.validate import kramers_kronig
+from eisfit.analysis.kk import kk_warning
+from eisfit.analysis.validate import kramers_kronig
+from eisfit.model.synthetic import arc_q
 
 BLOCKING = eisfit.Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
 WITH_L = eisfit.Circuit("L0-R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
@@ -157,7 +157,7 @@ def test_no_inductance_warning_without_one_or_when_modelled():
 
 def test_noisy_spectra_without_inductance_get_no_inductance_warning():
     rng = np.random.default_rng(3)
-    from eisfit.synthetic import blocking_cell
+    from eisfit.model.synthetic import blocking_cell
 
     for _ in range(15):
         truth = blocking_cell(rng, noise=0.01)

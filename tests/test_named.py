@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eisfit.named import ROLES, named_circuits, resolve
+from eisfit.model.named import ROLES, named_circuits, resolve
 
 
 def test_required_named_circuits_exist():

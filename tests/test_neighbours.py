@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.series import _predict, refit_from_neighbours
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.temperature import _predict, refit_from_neighbours
 
 K_B = 8.617333262e-5
 CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
@@ -62,23 +62,23 @@ def test_a_poor_fit_is_refitted_and_the_better_kept():
 def test_the_walk_warm_starts_every_spectrum_in_temperature_order(monkeypatch):
     """Each spectrum is refitted once with a start predicted from the two fits before it in
     temperature (after it, for the two coldest), and a refit that is no better is not kept."""
-    import eisfit.fitting
+    import eisfit.fitting.single
 
     t, spectra, _ = _series()
     order = np.random.default_rng(0).permutation(len(t))  # inputs not in temperature order
     fits = [eisfit.fit(spectra[i], "blocking") for i in order]
     temps = t[order]
     seen = []
-    real_fit = eisfit.fitting.fit
+    real_fit = eisfit.fitting.single.fit
 
     def counting_fit(spectrum, circuit, **kw):
         seen.append((spectrum.temperature, len(kw["starts"])))
         return real_fit(spectrum, circuit, **kw)
 
-    monkeypatch.setattr(eisfit.fitting, "fit", counting_fit)
+    monkeypatch.setattr(eisfit.fitting.single, "fit", counting_fit)
     out = refit_from_neighbours(fits, temps, "blocking")
     assert [temp for temp, _ in seen] == sorted(temps.tolist())
     assert all(n == 1 for _, n in seen)
     assert all(o is f or o.chi_square < 0.99 * f.chi_square for o, f in zip(out, fits, strict=True))
-    monkeypatch.setattr(eisfit.fitting, "fit", real_fit)
+    monkeypatch.setattr(eisfit.fitting.single, "fit", real_fit)
     assert len(refit_from_neighbours(fits, temps, "blocking", walk=False)) == len(fits)

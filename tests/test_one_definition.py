@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled, elements
-from eisfit.circuit import Circuit
-from eisfit.spectrum import Spectrum
-from eisfit.user_elements import ElementError, user_elements
+from eisfit.fitting.user_elements import ElementError, user_elements
+from eisfit.io.spectrum import Spectrum
+from eisfit.kernels import compiled
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
 
 FREQ = np.logspace(6, -2, 65)
 CIRCUIT = "R0-Cd1-CPE1"
@@ -69,7 +70,7 @@ def _noisy(text: str, truth: list[float], seed: int = 5) -> Spectrum:
 
 
 def _compiled_z_jac(text: str, params: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    from eisfit import _kernels
+    from eisfit.kernels import _kernels
 
     circuit = Circuit(text)
     ops, depth = compiled.program(circuit)
@@ -151,7 +152,7 @@ def test_a_function_numba_cannot_compile_is_refused_in_one_line():
 
 # --------------------------------------------------------------------------- the table
 def test_element_codes_are_the_registry(one_definition):
-    from eisfit import _dispatch
+    from eisfit.kernels import _dispatch
 
     with_form = {n for n, e in elements.ELEMENTS.items() if e.compiled}
     assert set(compiled.ELEMENT_CODES) == with_form
@@ -178,7 +179,7 @@ def test_an_element_registered_once_enters_the_table():
     try:
         compiled.refresh_element_codes()
         assert "Rd" in compiled.ELEMENT_CODES
-        from eisfit import _dispatch
+        from eisfit.kernels import _dispatch
 
         assert "# Rd\n" in _dispatch.dispatch_source(_dispatch.element_table())
     finally:
@@ -188,7 +189,7 @@ def test_an_element_registered_once_enters_the_table():
 
 
 def test_no_element_is_listed_by_hand_in_the_compiled_engine():
-    package = Path(eisfit.__file__).parent
+    package = Path(eisfit.__file__).parent / "kernels"
     for module in ("compiled.py", "_kernels.py", "_dispatch.py"):
         text = (package / module).read_text(encoding="utf-8")
         for name in elements.ELEMENTS:
@@ -198,7 +199,7 @@ def test_no_element_is_listed_by_hand_in_the_compiled_engine():
 
 def test_a_changed_definition_is_another_compiled_module(one_definition):
     # numba's cache follows the generated module's file: another definition, another file
-    from eisfit import _dispatch
+    from eisfit.kernels import _dispatch
 
     table = _dispatch.element_table()
     before = _dispatch.fingerprint(_dispatch.dispatch_source(table), table)

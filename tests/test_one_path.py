@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.cli import main
+from eisfit.cli.main import main
+from eisfit.kernels import compiled
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FILES = sorted((DATA / "latp_pellet").glob("*.csv")) + sorted(

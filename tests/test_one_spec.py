@@ -1,5 +1,5 @@
 """One spec, one answer: the 13 bundled example spectra fitted with a cell geometry give the
-same result, the same warnings and the same recorded :class:`~eisfit.spec.FitSpec` through
+same result, the same warnings and the same recorded :class:`~eisfit.fitting.spec.FitSpec` through
 ``eisfit.fit``, ``fit_stack``, ``fit_many``, ``fit_series``, ``eisfit fit`` and ``eisfit batch``.
 
 The geometry (5 mm thick, 5 mm diameter: not the circuits' 1 mm x 10 mm reference cell)
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.cli import main
-from eisfit.spec import FitSpec
+from eisfit.cli.main import main
+from eisfit.fitting.spec import FitSpec
+from eisfit.kernels import compiled
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GEOMETRY = eisfit.Geometry(thickness="5 mm", diameter="5 mm")

@@ -23,10 +23,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-import eisfit.fitting
-import eisfit.report
-import eisfit.series
-from eisfit import cli, cli_batch
+import eisfit.fitting.single
+import eisfit.series.temperature
+import eisfit.show.report
+from eisfit.cli import batch as cli_batch
+from eisfit.cli import main as cli
+from eisfit.model.synthetic import blocking_cell
 from eisfit.output import (
     OutputBusyError,
     OutputExistsError,
@@ -34,7 +36,6 @@ from eisfit.output import (
     write_atomic,
     write_text,
 )
-from eisfit.synthetic import blocking_cell
 
 
 def _write_spectrum(path: Path, seed: int) -> None:
@@ -95,7 +96,7 @@ def _one_line_error(err: str) -> str:
 def no_fit(monkeypatch):
     """Record every fit that starts (single fits and series)."""
     calls: list[str] = []
-    real_fit, real_series = eisfit.fitting.fit, eisfit.series.fit_series
+    real_fit, real_series = eisfit.fitting.single.fit, eisfit.series.temperature.fit_series
 
     def fit(*a, **k):
         calls.append("fit")
@@ -105,8 +106,8 @@ def no_fit(monkeypatch):
         calls.append("fit_series")
         return real_series(*a, **k)
 
-    monkeypatch.setattr(eisfit.fitting, "fit", fit)
-    monkeypatch.setattr(eisfit.series, "fit_series", fit_series)
+    monkeypatch.setattr(eisfit.fitting.single, "fit", fit)
+    monkeypatch.setattr(eisfit.series.temperature, "fit_series", fit_series)
     return calls
 
 
@@ -144,8 +145,8 @@ def test_a_second_run_into_a_busy_out_is_refused_and_outputs_do_not_mix(
         assert reached.wait(60), "run A never reached its final rename"
         capsys.readouterr()
         fits: list[str] = []
-        real_series = eisfit.series.fit_series
-        monkeypatch.setattr(eisfit.series, "fit_series",
+        real_series = eisfit.series.temperature.fit_series
+        monkeypatch.setattr(eisfit.series.temperature, "fit_series",
                             lambda *x, **k: fits.append("B") or real_series(*x, **k))
         rc_b = cli.main(_batch(run_b, out))
         err = capsys.readouterr().err
@@ -183,7 +184,7 @@ def test_an_interrupted_write_leaves_the_folder_as_it_was(run_a, run_b, tmp_path
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(eisfit.report, "render_report", interrupted)  # the last file written
+    monkeypatch.setattr(eisfit.show.report, "render_report", interrupted)  # the last file written
     assert cli.main(_batch(run_b, out, "--force")) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing else, no temps
 
@@ -196,11 +197,11 @@ def test_a_killed_run_leaves_a_folder_that_says_so(run_a, tmp_path):
     out = tmp_path / "out"
     code = textwrap.dedent(f"""
         import os, sys
-        import eisfit.report
-        from eisfit.cli import main
+        import eisfit.show.report
+        from eisfit.cli.main import main
         def killed(*a, **k):
             os._exit(9)  # as SIGKILL: no cleanup runs
-        eisfit.report.render_report = killed
+        eisfit.show.report.render_report = killed
         sys.exit(main({_batch(run_a, out)!r}))
     """)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

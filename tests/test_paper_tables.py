@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.paper_tables import latex_escape, siunitx_number, to_latex, to_markdown
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.show.paper_tables import latex_escape, siunitx_number, to_latex, to_markdown
 
 DATA = Path(__file__).resolve().parent / "data"
 CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"

@@ -1,7 +1,7 @@
-"""eisfit.plot: every function returns its Axes, draws what it says, and leaves pyplot alone.
+"""eisfit.show.plot: every function returns its Axes, draws what it says, and leaves pyplot alone.
 
 Inputs are synthetic: the example series in data/ (made from known parameters) and spectra
-from eisfit.synthetic.
+from eisfit.model.synthetic.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 import eisfit
-from eisfit import plot
-from eisfit.activation import arrhenius as arrhenius_fit
-from eisfit.synthetic import blocking_cell
+from eisfit.analysis.activation import arrhenius as arrhenius_fit
+from eisfit.model.synthetic import blocking_cell
+from eisfit.show import plot
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import eisfit
-from eisfit import series_checks
-from eisfit.comparison import kk_warning
-from eisfit.plot import PNG_DPI, arrhenius_figure, fit_figure, wrap_title
-from eisfit.plot_labels import marker_points, text_boxes
+from eisfit.analysis.kk import kk_warning
+from eisfit.series import checks as series_checks
+from eisfit.show.plot import PNG_DPI, arrhenius_figure, fit_figure, wrap_title
+from eisfit.show.plot_labels import marker_points, text_boxes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LCR_FOLDER = "m0l0t0ph__thesis"

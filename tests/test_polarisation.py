@@ -13,17 +13,12 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import synthetic
-from eisfit.cli import main
+from eisfit.analysis.polarisation import bruce_vincent, hebb_wagner
+from eisfit.analysis.polarisation_steady import PolarisationError, SteadyStateWarning
+from eisfit.cli.main import main
 from eisfit.exceptions import ReaderError
-from eisfit.polarisation import (
-    Polarisation,
-    PolarisationError,
-    SteadyStateWarning,
-    bruce_vincent,
-    hebb_wagner,
-    read_polarisation,
-)
+from eisfit.io.polarisation import Polarisation, read_polarisation
+from eisfit.model import synthetic
 
 GEOMETRY = eisfit.Geometry(thickness="1 mm", diameter="10 mm")
 #: The electronic conductivity the synthetic records are made from (S/cm).

@@ -36,8 +36,8 @@ from pathlib import Path
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.named import named_circuits
+from eisfit.kernels import compiled
+from eisfit.model.named import named_circuits
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference_fits.json"
 

@@ -1,4 +1,4 @@
-"""eisfit.report: one self-contained HTML file, every user string escaped, and it renders in
+"""eisfit.show.report: one self-contained HTML file, every user string escaped, and it renders in
 headless Chromium without console errors.
 
 The Chromium tests skip when no Chromium is installed, unless the environment variable CI is
@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 import eisfit
+from eisfit.model.synthetic import blocking_cell
 from eisfit.output import OutputExistsError
-from eisfit.report import fmt_pm, render_report, write_report
-from eisfit.series import fit_series
-from eisfit.synthetic import blocking_cell
+from eisfit.series.temperature import fit_series
+from eisfit.show.report import fmt_pm, render_report, write_report
 
 GEOMETRY = eisfit.Geometry(thickness="1 mm", diameter="10 mm")
 IMG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
@@ -306,7 +306,7 @@ def _assert_fits(layout: dict, width: int, what: str) -> None:
 @pytest.fixture(scope="module")
 def batch_report(tmp_path_factory):
     """The report of ``eisfit batch`` on the bundled LATP series, as the README runs it."""
-    from eisfit.cli import main
+    from eisfit.cli.main import main
 
     _chromium()  # skip before fitting when there is no browser
     out = tmp_path_factory.mktemp("batch") / "out"
@@ -366,7 +366,7 @@ def test_batch_report_numbers(batch_report):
 
 # --------------------------------------------------------------------------- eisfit demo
 def test_demo_writes_report_and_plots_and_protects_existing_files(tmp_path, capsys):
-    from eisfit.cli import main
+    from eisfit.cli.main import main
 
     out = tmp_path / "demo"
     out.mkdir()

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.activation import arrhenius
-from eisfit.series import fit_series
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import blocking_cell
+from eisfit.analysis.activation import arrhenius
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.synthetic import blocking_cell
+from eisfit.series.temperature import fit_series
 
 HOSTILE = "<img src=x onerror=alert(1)><script>&\"'"
 VOID = {"img", "br", "hr", "meta", "input", "link", "col", "area", "base", "wbr", "source"}
@@ -100,12 +100,12 @@ def test_spectrum_repr_html(spectrum):
 
 
 def test_spectrum_repr_html_never_raises(monkeypatch, spectrum):
-    import eisfit.report
+    import eisfit.show.report
 
     def boom(*a, **k):
         raise RuntimeError("no")
 
-    monkeypatch.setattr(eisfit.report, "spectrum_html", boom)
+    monkeypatch.setattr(eisfit.show.report, "spectrum_html", boom)
     page = spectrum._repr_html_()
     assert page.startswith("<pre>") and html.escape(repr(spectrum)) in page
 

@@ -1,6 +1,6 @@
 """The 'resistance falls with T' check against the definition, every pair compared.
 
-:func:`eisfit.series_checks.resistance_falls` compares points one at a time and only those that
+:func:`eisfit.series.checks.resistance_falls` compares points one at a time and only those that
 can conflict; here the same rule is written directly from its docstring as a matrix of every
 pair (conflicts, longest consistent runs before and after each point, the nearest conflicting
 point named in the reason) and both must flag the same points for the same reasons.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eisfit.series_checks import RISE_FRACTION, RISE_SIGMAS, resistance_falls
+from eisfit.series.checks import RISE_FRACTION, RISE_SIGMAS, resistance_falls
 
 
 def _by_every_pair(t, r, se, role="bulk"):

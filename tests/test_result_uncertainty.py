@@ -15,10 +15,10 @@ import pytest
 import uncertainties
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.named import named_circuits
-from eisfit.result import CORRELATION_LIMIT, _correlation_warnings
-from eisfit.synthetic import blocking_cell, full_cell
+from eisfit.fitting.result import CORRELATION_LIMIT, _correlation_warnings
+from eisfit.model.circuit import Circuit
+from eisfit.model.named import named_circuits
+from eisfit.model.synthetic import blocking_cell, full_cell
 
 
 @pytest.fixture(scope="module")

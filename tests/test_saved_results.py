@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.cli import main
-from eisfit.named import named_circuits
-from eisfit.saved import FORMAT, SavedResultError, load_result, load_results
-from eisfit.synthetic import blocking_cell, full_cell
+from eisfit.cli.main import main
+from eisfit.fitting.saved import FORMAT, SavedResultError, load_result, load_results
+from eisfit.model.named import named_circuits
+from eisfit.model.synthetic import blocking_cell, full_cell
 
 matplotlib.use("Agg")
 
@@ -107,7 +107,7 @@ def _plot_data(result) -> list:
     """Every line's data in the fit figure (Nyquist, residuals), as bytes."""
     import matplotlib.pyplot as plt
 
-    from eisfit.plot import fit_figure
+    from eisfit.show.plot import fit_figure
 
     fig = fit_figure(result)
     out = [

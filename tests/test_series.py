@@ -13,20 +13,20 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.activation import ArrheniusError
-from eisfit.circuit import Circuit
+from eisfit.analysis.activation import ArrheniusError
 from eisfit.exceptions import EisfitError
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 from eisfit.output import OutputExistsError
-from eisfit.series import (
+from eisfit.series.temperature import (
     Series,
     SeriesError,
     fit_series,
     read_temperature_table,
     temperature_from_name,
 )
-from eisfit.spectrum import Spectrum
 from eisfit.store import ResultView
-from eisfit.synthetic import add_noise, arc_q, frequencies
 
 K_B = 8.617333262e-5  # eV/K, CODATA
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -486,7 +486,7 @@ def _no_fitting(*args, **kwargs):
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_temperature_errors_come_before_any_fitting(tmp_path, monkeypatch, stream):
-    monkeypatch.setattr("eisfit.series.fit_many", _no_fitting)
+    monkeypatch.setattr("eisfit.series.temperature.fit_many", _no_fitting)
     f = frequencies(1e6, 1, 5)
     z = Circuit("R0-CPE1").impedance(f, [100, 1e-6, 0.9])
     good = write_csv(tmp_path / "a_25C.csv", f, z)

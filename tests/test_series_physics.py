@@ -16,19 +16,19 @@ import numpy as np
 import pytest
 
 import eisfit
-import eisfit.series
-from eisfit.circuit import Circuit
-from eisfit.comparison import kk_warning
-from eisfit.joint import fit_joint
-from eisfit.neighbours import _neighbour_refits
-from eisfit.series import Series, fit_series
-from eisfit.series_checks import (
+import eisfit.series.temperature
+from eisfit.analysis.kk import kk_warning
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.checks import (
     bulk_capacitance_steady,
     capacitance_stays,
     kk_failed,
     resistance_falls,
 )
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.joint import fit_joint
+from eisfit.series.neighbours import _neighbour_refits
+from eisfit.series.temperature import Series, fit_series
 
 K_B = 8.617333262e-5  # eV/K, CODATA
 CIRCUIT = "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3"
@@ -188,13 +188,13 @@ def test_a_swapped_fit_is_refitted_from_its_neighbours(clean):
 
 def _swap_one(monkeypatch, position: int):
     """Make fit_series' independent fits return the spectrum at ``position`` swapped."""
-    real = eisfit.series.fit_many
+    real = eisfit.series.temperature.fit_many
 
     def fit_many(spectra, *args, **kw):
         for k, out in enumerate(real(spectra, *args, **kw)):
             yield _swapped(out) if k == position else out
 
-    monkeypatch.setattr(eisfit.series, "fit_many", fit_many)
+    monkeypatch.setattr(eisfit.series.temperature, "fit_many", fit_many)
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -268,7 +268,7 @@ def test_an_ea_that_comes_out_negative_is_not_reported(clean):
 
 
 def test_sulfide_batch_prints_no_negative_ea(capsys):
-    from eisfit.cli import main
+    from eisfit.cli.main import main
 
     code = main(["batch", str(DATA / "sulfide_pellet"), "--thickness", "1mm", "--diameter",
                  "10mm", "--joint", "--json", "--workers", "1"])

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.shared_fit import SharedFitError
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.fitting.shared_fit import SharedFitError
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 CIRCUIT = Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
 Q3, N3 = 1e-6, 0.85  # the electrode CPE of every spectrum

@@ -13,9 +13,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import circuit as circuit_module
-from eisfit.circuit import MAX_DEPTH, Circuit
-from eisfit.cli import main
+from eisfit.cli.main import main
 from eisfit.exceptions import (
     CircuitSyntaxError,
     EisfitError,
@@ -25,7 +23,9 @@ from eisfit.exceptions import (
     SpectrumError,
 )
 from eisfit.io.normalise import make_spectrum
-from eisfit.series import Series
+from eisfit.model import circuit as circuit_module
+from eisfit.model.circuit import MAX_DEPTH, Circuit
+from eisfit.series.temperature import Series
 
 FREQ = np.logspace(5, -1, 31)
 TRUE = [10.0, 1000.0, 1e-6, 0.9]  # R0-p(R1,CPE1): 10 Ohm, 1 kOhm, 1 uF s^(n-1), n = 0.9

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from eisfit.exceptions import SpectrumError
-from eisfit.spectrum import Spectrum
+from eisfit.io.spectrum import Spectrum
 
 F = np.logspace(5, 0, 11)
 Z = 100 - 10j * np.ones(11)

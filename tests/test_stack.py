@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.batch import Failure
 from eisfit.exceptions import EisfitError
-from eisfit.spectrum import Spectrum
-from eisfit.stack import fit_stack
-from eisfit.synthetic import blocking_cell, full_cell
+from eisfit.fitting.batch import Failure
+from eisfit.fitting.stack import fit_stack
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.synthetic import blocking_cell, full_cell
 
 BLOCKING = ("bulk", "grain_boundary")
 

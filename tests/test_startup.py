@@ -24,7 +24,7 @@ UNNEEDED = ("numba", "matplotlib", "lmfit", "impedance", "scipy.stats")
 _RUN = """
 import contextlib, io, json, sys, importlib.util
 {before}
-from eisfit.cli import main
+from eisfit.cli.main import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main({argv!r})
@@ -51,18 +51,19 @@ def test_importing_the_package_loads_nothing_numerical():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     modules = json.loads(proc.stdout)
-    for name in ("numpy", "scipy", "eisfit.fitting", "eisfit.io"):
+    for name in ("numpy", "scipy", "eisfit.fitting.single", "eisfit.io"):
         assert not _loaded(modules, name), name
 
 
 def test_importing_the_command_loads_no_numerical_library():
-    code = ("import json, sys; from eisfit.cli import build_parser, main; build_parser(); "
+    code = ("import json, sys; from eisfit.cli.main import build_parser, main; build_parser(); "
             "print(json.dumps(sorted(sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=120)
     modules = json.loads(proc.stdout)
-    for name in (*UNNEEDED, "scipy", "uncertainties", "eisfit.fitting", "eisfit.batch",
-                 "eisfit.polarisation.analysis", "eisfit.polarisation.read"):
+    for name in (*UNNEEDED, "scipy", "uncertainties", "eisfit.fitting.single",
+                 "eisfit.fitting.batch",
+                 "eisfit.analysis.polarisation", "eisfit.io.polarisation"):
         assert not _loaded(modules, name), name
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import eisfit
+from eisfit.model.synthetic import blocking_cell
 from eisfit.store import ResultStore, ResultView
-from eisfit.synthetic import blocking_cell
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from eisfit.cli import main
-from eisfit.series_inputs import SeriesError, temperature_from_name
+from eisfit.cli.main import main
+from eisfit.series.inputs import SeriesError, temperature_from_name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "data" / "latp_pellet" / "LATP_10C.csv"

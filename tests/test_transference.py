@@ -9,10 +9,10 @@ import pytest
 from uncertainties import UFloat
 
 import eisfit
-from eisfit.activation import ArrheniusError
-from eisfit.circuit import Circuit
-from eisfit.spectrum import Spectrum
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.analysis.activation import ArrheniusError
+from eisfit.io.spectrum import Spectrum
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 LI_SYM = "R0-p(R1,CPE1)-p(R2,CPE2)"
 DELTA_V = 0.050  # V (one published cell gives t+ ~0.7 with 50 mV)

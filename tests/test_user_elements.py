@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled, elements
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.spectrum import Spectrum
-from eisfit.user_elements import STEP, ElementError, numeric_gradient, user_elements
+from eisfit.cli.main import main
+from eisfit.fitting.user_elements import STEP, ElementError, numeric_gradient, user_elements
+from eisfit.io.spectrum import Spectrum
+from eisfit.kernels import compiled
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
 
 FREQ = np.logspace(6, -2, 65)
 #: R0 (Ohm), Hv1: R (Ohm), τ (s), α, β; CPE1: Q (S s^n), n

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import eisfit
+from eisfit.analysis.validate import DEFAULT_THRESHOLD, DEFAULT_TREND_THRESHOLD, kramers_kronig
 from eisfit.exceptions import SpectrumError
-from eisfit.validate import DEFAULT_THRESHOLD, DEFAULT_TREND_THRESHOLD, kramers_kronig
 
 F = np.logspace(6, -1, 71)
 TWO_ARCS = eisfit.Circuit("R0-p(R1,CPE1)-p(R2,CPE2)")

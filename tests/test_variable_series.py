@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.series_inputs import SeriesError
-from eisfit.synthetic import add_noise, arc_q, frequencies
-from eisfit.variable_analysis import growth_laws, thickness_regression
-from eisfit.variable_names import VARIABLES
-from eisfit.variable_series import fit_variable_series
+from eisfit.cli.main import main
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
+from eisfit.series.inputs import SeriesError
+from eisfit.series.variable import fit_variable_series
+from eisfit.series.variable_analysis import growth_laws, thickness_regression
+from eisfit.series.variable_names import VARIABLES
 
 EPS0_F_PER_CM = 8.8541878128e-14
 AREA_CM2 = np.pi * 0.5**2  # 10 mm diameter
@@ -197,7 +197,7 @@ def test_pressure_series_table_and_plot(tmp_path):
     sigma = 0.1 / (frame["R_bulk_ohm"].to_numpy() * AREA_CM2)
     assert frame["sigma_bulk_S_per_cm"].to_numpy() == pytest.approx(sigma, rel=1e-6)
     assert s.analysis() == {}
-    from eisfit.plot_variable import variable_figure
+    from eisfit.show.plot_variable import variable_figure
 
     fig = variable_figure(s)
     assert len(fig.axes) == 2  # R and σ against pressure

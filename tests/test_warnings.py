@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.circuit import Circuit
-from eisfit.comparison import capacitance_warnings, kk_warning, with_geometry, with_warnings
-from eisfit.synthetic import add_noise, arc_q
+from eisfit.analysis.kk import kk_warning
+from eisfit.fitting.checks import capacitance_warnings, with_geometry, with_warnings
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q
 
 F = np.logspace(6, -1, 71)
 ONE_ARC = "R0-p(R1,CPE1)"

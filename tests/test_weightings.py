@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit import compiled
-from eisfit.circuit import Circuit
-from eisfit.cli import main
-from eisfit.engine import Problem
+from eisfit.cli.main import main
 from eisfit.exceptions import FitError, SpectrumError
-from eisfit.stack import fit_stack
-from eisfit.weighting import WEIGHTINGS, weights
+from eisfit.fitting.engine import Problem
+from eisfit.fitting.stack import fit_stack
+from eisfit.fitting.weighting import WEIGHTINGS, weights
+from eisfit.kernels import compiled
+from eisfit.model.circuit import Circuit
 
 #: Three arcs and a blocking CPE, every arc inside 0.1 Hz – 1 MHz, so every parameter is
 #: determined and no arc is treated as hidden.

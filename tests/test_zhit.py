@@ -17,8 +17,8 @@ import pytest
 from test_validate_kk import F, _sweep_fraction, synthetic
 
 import eisfit
+from eisfit.analysis.zhit_check import DEFAULT_THRESHOLD, GAMMA, zhit
 from eisfit.exceptions import SpectrumError
-from eisfit.zhit_check import DEFAULT_THRESHOLD, GAMMA, zhit
 
 BLOCKING = eisfit.Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")
 NOISE = 0.005
@@ -222,7 +222,7 @@ def test_plot_residuals_draws(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from eisfit.plot_zhit import plot_zhit
+    from eisfit.show.plot_zhit import plot_zhit
 
     r = zhit(synthetic(np.random.default_rng(4), drift=0.3))
     ax = plot_zhit(r)
@@ -237,7 +237,7 @@ def test_plot_residuals_draws(tmp_path):
 def test_html_report_shows_the_zhit_check():
     """The report's figure caption gives each spectrum's Z-HIT verdict; a failed check is
     listed among the warnings with its summary."""
-    from eisfit.report import render_report
+    from eisfit.show.report import render_report
 
     s = synthetic(np.random.default_rng(8), drift=0.3)
     r = eisfit.fit(s, "R0-p(R1,CPE1)-p(R2,CPE2)", kk=False)
@@ -248,7 +248,7 @@ def test_html_report_shows_the_zhit_check():
 
 
 def test_validate_command_prints_and_serialises_zhit(corpus_dir, tmp_path, capsys):
-    from eisfit.cli import main
+    from eisfit.cli.main import main
 
     path = corpus_dir / "Zahner-elektrik__Zahner-Analysis-Python" / "Examples__ZHIT__drift.ism"
     assert main(["validate", str(path)]) == 1  # lin-KK fails it too

@@ -20,16 +20,32 @@ import numbers
 import os
 from pathlib import Path
 
-from ..exceptions import (
+from eisfit.exceptions import (
     ArgumentError,
     EisfitError,
     ReaderError,
     SpectrumError,
     UnsupportedFormatError,
 )
-from ..spectrum import Spectrum
-from ._text import check_regular, os_error
-from .registry import HEAD_BYTES, ReaderInfo, detect, get_reader, readers, register
+from eisfit.io._text import check_regular, os_error
+from eisfit.io.registry import (
+    BUILTIN_LOADER,
+    HEAD_BYTES,
+    ReaderInfo,
+    detect,
+    get_reader,
+    readers,
+    register,
+)
+from eisfit.io.spectrum import Spectrum
+
+
+def _load_builtin_readers() -> None:
+    """Import every built-in reader module, so that each registers itself."""
+    from eisfit.io import _builtin  # noqa: F401
+
+
+BUILTIN_LOADER.append(_load_builtin_readers)
 
 __all__ = [
     "MAX_POINTS",
@@ -40,7 +56,6 @@ __all__ = [
     "register",
     "readers",
     "detect_format",
-    "describe",
     "ReaderError",
     "UnsupportedFormatError",
 ]
@@ -253,10 +268,3 @@ def read(
             p, f"spectrum={spectrum} is out of range: the file holds {n} spectra (0..{n - 1})"
         )
     return spectra[spectrum]
-
-
-def describe(path: str | Path, format: str | None = None) -> str:
-    """Short human summary of a file; see :func:`eisfit.io.summary.describe`."""
-    from .summary import describe as _describe
-
-    return _describe(path, format)

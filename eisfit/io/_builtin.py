@@ -1,6 +1,6 @@
 """Imports every built-in reader module so that each registers itself."""
 
-from . import (  # noqa: F401
+from eisfit.io import (  # noqa: F401
     autolab,
     biologic_mpr,
     biologic_mpt,

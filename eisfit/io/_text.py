@@ -20,8 +20,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from .normalise import NUMBER_RE, Lines, classify_column, decode_text, looks_binary
+from eisfit.exceptions import ReaderError
+from eisfit.io.normalise import NUMBER_RE, Lines, classify_column, decode_text, looks_binary
 
 #: Most bytes of a text file read (a spectrum file is kilobytes to a few megabytes).
 MAX_TEXT_BYTES = 200 * 1024 * 1024

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..spectrum import Spectrum
-from ._text import load_text
-from .generic import read_table_text
-from .normalise import sniff_text
-from .registry import register
+from eisfit.io._text import load_text
+from eisfit.io.generic import read_table_text
+from eisfit.io.normalise import sniff_text
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 @register("autolab", extensions=(), description="Metrohm Autolab NOVA text export")

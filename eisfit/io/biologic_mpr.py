@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError, UnsupportedFormatError
-from ..spectrum import Spectrum
-from ._text import read_bytes
-from .normalise import add_note, spectra_from_columns
-from .registry import register
+from eisfit.exceptions import ReaderError, UnsupportedFormatError
+from eisfit.io._text import read_bytes
+from eisfit.io.normalise import add_note, spectra_from_columns
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 MAGIC = b"BIO-LOGIC MODULAR FILE"
 

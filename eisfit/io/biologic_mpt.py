@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import (
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import (
     TextFile,
     guess_separator,
     load_text,
@@ -26,14 +25,15 @@ from ._text import (
     parse_datetime,
     select_columns,
 )
-from .normalise import (
+from eisfit.io.normalise import (
     add_assumption,
     add_note,
     classify_column,
     spectra_from_columns,
     temperature_from_text,
 )
-from .registry import register
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 _MAGIC = b"EC-Lab ASCII FILE"
 _NB_RE = re.compile(r"^\s*Nb\s+header\s+lines\s*:\s*(\d+)\s*$", re.IGNORECASE)

@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..spectrum import Spectrum
-from ._text import load_text, parse_datetime
-from .generic import read_table_text
-from .registry import register
+from eisfit.io._text import load_text, parse_datetime
+from eisfit.io.generic import read_table_text
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 @register("chi", extensions=(), description="CH Instruments A.C. Impedance text export")

@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import TextFile, date_and_time, load_text
-from .normalise import (
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import TextFile, date_and_time, load_text
+from eisfit.io.normalise import (
     add_assumption,
     add_note,
     check_polar,
@@ -27,7 +26,8 @@ from .normalise import (
     parse_number,
     polar_to_complex,
 )
-from .registry import register
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 _TABLE_RE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*\tTABLE(?:\t(\d+))?\s*$")
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError, UnsupportedFormatError
-from ..spectrum import Spectrum
-from ._text import (
+from eisfit.exceptions import ReaderError, UnsupportedFormatError
+from eisfit.io._text import (
     TextFile,
     find_numeric_block,
     has_impedance_names,
@@ -30,14 +29,15 @@ from ._text import (
     select_columns,
     split_fields,
 )
-from .normalise import (
+from eisfit.io.normalise import (
     add_assumption,
     add_note,
     classify_column,
     looks_binary,
     spectra_from_columns,
 )
-from .registry import register
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 _ERROR_CELLS = ("#NAME?", "#REF!", "#VALUE!", "#N/A", "#DIV/0!", "")
 _FRACTION = re.compile(r"^\d+(?:[eE][-+]?\d+)?$")

@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import load_text, read_bytes
-from .generic import read_table_text
-from .normalise import add_note, make_spectrum, sniff_text, split_lines
-from .registry import register
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import load_text, read_bytes
+from eisfit.io.generic import read_table_text
+from eisfit.io.normalise import add_note, make_spectrum, sniff_text, split_lines
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 _FLOAT = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 

@@ -14,11 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..spectrum import Spectrum
-from ._text import load_text, parse_datetime
-from .generic import read_table_text
-from .normalise import add_assumption, classify_column, temperature_from_text
-from .registry import register
+from eisfit.io._text import load_text, parse_datetime
+from eisfit.io.generic import read_table_text
+from eisfit.io.normalise import add_assumption, classify_column, temperature_from_text
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 def _de(text: str) -> float | None:

@@ -32,8 +32,8 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..exceptions import ReaderError, SpectrumError
-from ..spectrum import Spectrum
+from eisfit.exceptions import ReaderError, SpectrumError
+from eisfit.io.spectrum import Spectrum
 
 __all__ = [
     "ColumnInfo",
@@ -640,7 +640,7 @@ def make_spectrum(
     lines: Sequence[int] | None = None,
     drop_zero_frequency: bool = True,
 ) -> Spectrum:
-    """Turn one spectrum's arrays into a validated :class:`~eisfit.spectrum.Spectrum`.
+    """Turn one spectrum's arrays into a validated :class:`~eisfit.io.spectrum.Spectrum`.
 
     Rows with frequency 0 are dropped (non-impedance rows of GEIS/Modulo Bat files), exact
     repeats of the previous row are dropped, and the points are ordered from high to low

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..spectrum import Spectrum
-from ._text import load_text
-from .generic import read_table_text
-from .normalise import add_assumption, temperature_from_text
-from .registry import register
+from eisfit.io._text import load_text
+from eisfit.io.generic import read_table_text
+from eisfit.io.normalise import add_assumption, temperature_from_text
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 _NUM = r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
 

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import (
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import (
     find_numeric_block,
     has_impedance_names,
     load_text,
@@ -28,7 +27,7 @@ from ._text import (
     select_columns,
     split_fields,
 )
-from .normalise import (
+from eisfit.io.normalise import (
     add_assumption,
     add_note,
     classify_column,
@@ -38,7 +37,8 @@ from .normalise import (
     sniff_text,
     spectra_from_columns,
 )
-from .registry import register
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 def _lower(o: Any) -> Any:

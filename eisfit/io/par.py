@@ -16,12 +16,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import is_number, load_text, parse_columns, parse_datetime, select_columns
-from .generic import read_table_text
-from .normalise import spectra_from_columns
-from .registry import register
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import is_number, load_text, parse_columns, parse_datetime, select_columns
+from eisfit.io.generic import read_table_text
+from eisfit.io.normalise import spectra_from_columns
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 @register(

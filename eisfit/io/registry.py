@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..exceptions import UnsupportedFormatError
-from ..spectrum import Spectrum
-from .normalise import looks_binary
+from eisfit.exceptions import UnsupportedFormatError
+from eisfit.io.normalise import looks_binary
+from eisfit.io.spectrum import Spectrum
 
 __all__ = ["Reader", "ReaderInfo", "register", "readers", "get_reader", "detect", "HEAD_BYTES"]
 
@@ -103,9 +103,14 @@ def register(name: str, extensions: tuple[str, ...] = (), description: str = "")
     return deco
 
 
+#: What loads the built-in readers, set by :mod:`eisfit.io` (the readers import this module to
+#: register themselves, so it cannot import them): called before the registry is first read.
+BUILTIN_LOADER: list[Callable[[], object]] = []
+
+
 def _load_builtin() -> None:
-    # importing the package imports every built-in reader module
-    from . import _builtin  # noqa: F401
+    while BUILTIN_LOADER:
+        BUILTIN_LOADER.pop()()
 
 
 def readers() -> dict[str, ReaderInfo]:

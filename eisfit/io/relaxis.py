@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import guess_separator, load_text, parse_columns, select_columns
-from .normalise import spectra_from_columns
-from .registry import register
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import guess_separator, load_text, parse_columns, select_columns
+from eisfit.io.normalise import spectra_from_columns
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 @register("relaxis", extensions=(), description="RelaxIS spectrum export")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..spectrum import Spectrum
+from eisfit.io.spectrum import Spectrum
 
 __all__ = ["describe"]
 
@@ -57,7 +57,7 @@ def describe(path: str | Path, format: str | None = None) -> str:
       spectrum 0: 61 points, 1 Hz - 1 MHz, |Z| 12.3 - 4.56e+03 Ohm
       technique: Potentio Electrochemical Impedance Spectroscopy
     """
-    from . import read_all
+    from eisfit.io import read_all
 
     spectra = read_all(path, format)
     s0 = spectra[0]

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import read_bytes
-from .normalise import add_assumption, add_note, make_spectrum
-from .registry import register
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import read_bytes
+from eisfit.io.normalise import add_assumption, add_note, make_spectrum
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 def sweep_span(f: np.ndarray) -> slice:

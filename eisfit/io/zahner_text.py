@@ -46,9 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import (
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import (
     TextFile,
     guess_separator,
     header_names,
@@ -56,7 +55,7 @@ from ._text import (
     nonempty_fields,
     parse_columns,
 )
-from .normalise import (
+from eisfit.io.normalise import (
     add_assumption,
     add_note,
     im_sign_from_data,
@@ -64,8 +63,9 @@ from .normalise import (
     polar_to_complex,
     sniff_text,
 )
-from .registry import register
-from .zahner import sweep_span
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
+from eisfit.io.zahner import sweep_span
 
 # column name (lower case, blanks removed) -> role
 _POLAR = {

@@ -16,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ReaderError
-from ..spectrum import Spectrum
-from ._text import (
+from eisfit.exceptions import ReaderError
+from eisfit.io._text import (
     TextFile,
     date_and_time,
     find_numeric_block,
@@ -28,8 +27,14 @@ from ._text import (
     select_columns,
     split_fields,
 )
-from .normalise import add_assumption, add_note, spectra_from_columns, temperature_from_text
-from .registry import register
+from eisfit.io.normalise import (
+    add_assumption,
+    add_note,
+    spectra_from_columns,
+    temperature_from_text,
+)
+from eisfit.io.registry import register
+from eisfit.io.spectrum import Spectrum
 
 
 def _date(date: str, time: str = "") -> str | None:

@@ -1,0 +1,398 @@
+"""The least-squares engine: well-scaled parameters, analytic Jacobian, bounds.
+
+Positive parameters (resistances, capacitances, CPE Q, time constants) span 1e-12 to 1e9, so
+the solver works on their natural logarithm; exponents stay linear. The Jacobian is the circuit's
+analytic dZ/dp times dp/du, weighted and stacked as real and imaginary rows, so no finite
+difference step ever meets a parameter of 1e-11.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
+
+
+@functools.lru_cache(maxsize=256)
+def _log_scaled(text: str) -> np.ndarray:
+    """Which parameters of the circuit ``text`` are fitted in log space (read-only)."""
+    log = np.array([k == "positive" for k in Circuit(text).parameter_kinds])
+    log.setflags(write=False)
+    return log
+
+
+elements.on_change(_log_scaled.cache_clear)
+
+
+@dataclass
+class Problem:
+    """A fit problem in the solver's internal coordinates.
+
+    Attributes
+    ----------
+    circuit
+        The circuit.
+    frequency
+        Frequencies (Hz), shape (N,); or (B, N) for a stack of B spectra fitted at once, each
+        candidate row then naming its spectrum through ``rows``.
+    z
+        Measured impedance (Ohm), shape as ``frequency``.
+    w_re, w_im
+        Weights of the real and imaginary residuals, shape as ``frequency``.
+    lower, upper
+        Bounds of every parameter (natural units).
+    vary
+        Which parameters are free.
+    fixed
+        Values of every parameter (only the fixed ones are read).
+    admittance
+        True when the residual is Y_model − Y_data (Y = 1/Z; its Jacobian −(dZ/dp)/Z²) in
+        place of Z_model − Z_data; ``w_re``, ``w_im`` then weight it. Only the numpy engine
+        forms it (the compiled one hands such problems back).
+    absolute_sigma
+        True when the weights are 1/σ of each point: the covariance is (JᵀJ)⁻¹, not scaled by
+        the reduced χ².
+    """
+
+    circuit: Circuit
+    frequency: np.ndarray
+    z: np.ndarray
+    w_re: np.ndarray
+    w_im: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    vary: np.ndarray
+    fixed: np.ndarray
+    admittance: bool = False
+    absolute_sigma: bool = False
+
+    def __post_init__(self) -> None:
+        self.log = _log_scaled(self.circuit.text)
+        self.free = np.flatnonzero(self.vary)
+        self._key: bytes | None = None
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ transforms
+    def to_internal(self, p: np.ndarray) -> np.ndarray:
+        """Free parameters in solver coordinates (log for positive ones)."""
+        return self.internal_batch(np.asarray(p, float)[None, :])[0]
+
+    def internal_batch(self, p: np.ndarray) -> np.ndarray:
+        """Free solver coordinates (K, n_free) of K parameter rows (K, n_params)."""
+        pf = np.asarray(p, float)[:, self.free]
+        return np.where(self.log[self.free], np.log(np.maximum(pf, 1e-300)), pf)
+
+    def to_params(self, u: np.ndarray) -> np.ndarray:
+        """All parameters (natural units) from free solver coordinates."""
+        return self.params_batch(np.asarray(u, float)[None, :])[0]
+
+    def params_batch(self, u: np.ndarray) -> np.ndarray:
+        """All parameters (K, n_params) from K rows of free solver coordinates (K, n_free)."""
+        p = np.tile(self.fixed, (u.shape[0], 1))
+        lg = self.log[self.free]
+        p[:, self.free] = np.where(lg, np.exp(np.clip(u, -700, 700)), u)
+        return p
+
+    def internal_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the free parameters in solver coordinates (computed once:
+        a problem's bounds do not change; not to be written to)."""
+        if self._bounds is None:
+            lo, hi = self.internal_batch(np.stack([self.lower, self.upper]))
+            self._bounds = (lo, hi)
+        return self._bounds
+
+    # ------------------------------------------------------------------ residuals
+    @property
+    def stacked(self) -> bool:
+        """True when the problem holds a stack of spectra, shape (B, N)."""
+        return np.ndim(self.z) == 2
+
+    def _data(
+        self, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if rows is None or not self.stacked:
+            return self.frequency, self.z, self.w_re, self.w_im
+        return self.frequency[rows], self.z[rows], self.w_re[rows], self.w_im[rows]
+
+    def residual_jac_batch(
+        self, u: np.ndarray, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Residuals (K, 2N) and their Jacobians d r / d u (K, 2N, n_free) for K rows of u."""
+        f, z, w_re, w_im = self._data(rows)
+        p = self.params_batch(u)
+        with np.errstate(all="ignore"):
+            zm, jac = self.circuit.impedance_and_jacobian_batch(f, p)
+        free = self.free
+        jf = jac if free.size == jac.shape[0] else jac[free]  # (F, K, N)
+        if self.admittance:
+            with np.errstate(all="ignore"):
+                d = 1.0 / zm - 1.0 / z
+                jf = -jf / (zm * zm)  # dY/dp = −(dZ/dp)/Z²
+        else:
+            d = zm - z
+        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
+        # d/du = p d/dp for parameters fitted as u = ln p: folded into the weights
+        scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)[:, :, None]  # (F, K, 1)
+        n = zm.shape[-1]
+        jt = np.empty((p.shape[0], free.size, 2 * n))  # (K, F, 2N), the solver's layout
+        np.multiply(jf.real, scale * w_re, out=np.swapaxes(jt[:, :, :n], 0, 1))
+        np.multiply(jf.imag, scale * w_im, out=np.swapaxes(jt[:, :, n:], 0, 1))
+        # one sum finds a NaN or inf anywhere (an overflow of the sum only costs the check)
+        if not np.isfinite(jt.sum()):
+            jt = np.where(np.isfinite(jt), jt, 0.0)
+        if not np.isfinite(r.sum()):
+            r = np.where(np.isfinite(r), r, 1e10)
+        return r, np.swapaxes(jt, 1, 2)  # (K, 2N, F), a view
+
+    def _evaluate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # the trust-region solver asks for the residual and then the Jacobian at one point
+        key = u.tobytes()
+        if key != self._key:
+            r, j = self.residual_jac_batch(np.asarray(u, float)[None, :])
+            self._key, self._cache = key, (r[0], j[0])
+        return self._cache  # type: ignore[return-value]
+
+    def residual(self, u: np.ndarray) -> np.ndarray:
+        """Weighted residual at one point u, shape (2N,)."""
+        return self._evaluate(u)[0]
+
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        """d residual / d u at one point, shape (2N, n_free)."""
+        return self._evaluate(u)[1]
+
+
+@dataclass
+class Solution:
+    """What the solver returns."""
+
+    params: np.ndarray
+    u: np.ndarray
+    cost: float
+    residual: np.ndarray
+    jac: np.ndarray
+    nfev: int
+    success: bool
+    message: str
+
+
+def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e-10) -> Solution:
+    """Minimise the weighted residual from ``p0`` (natural units) within the bounds."""
+    lo, hi = problem.internal_bounds()
+    u0 = np.clip(problem.to_internal(p0), lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
+    if problem.free.size == 0:
+        r = problem.residual(u0)
+        return Solution(
+            problem.fixed.copy(),
+            u0,
+            0.5 * float(r @ r),
+            r,
+            np.zeros((r.size, 0)),
+            1,
+            True,
+            "no free parameters",
+        )
+    res = least_squares(
+        problem.residual,
+        u0,
+        jac=problem.jacobian,
+        bounds=(lo, hi),
+        method="trf",
+        x_scale=1.0,
+        ftol=tol,
+        xtol=tol,
+        gtol=tol,
+        max_nfev=max_nfev,
+    )
+    return Solution(
+        problem.to_params(res.x),
+        res.x,
+        float(res.cost),
+        res.fun,
+        res.jac,
+        int(res.nfev),
+        bool(res.status > 0),
+        str(res.message),
+    )
+
+
+def solutions_at(
+    problem: Problem,
+    params: np.ndarray,
+    rows: np.ndarray | None,
+    nfev: int,
+    message: str,
+) -> list[Solution]:
+    """The converged :class:`Solution` of each row of ``params`` (K, n_params), with the
+    residuals and Jacobian evaluated there (``rows``: each row's spectrum in a stack)."""
+    u = problem.internal_batch(params)
+    r, j = problem.residual_jac_batch(u, rows)
+    return [
+        Solution(params[k], u[k], 0.5 * float(r[k] @ r[k]), r[k], j[k], nfev, True, message)
+        for k in range(len(params))
+    ]
+
+
+def covariance(
+    sol: Solution, n_params_free: int, absolute_sigma: bool = False
+) -> np.ndarray | None:
+    """Covariance of the free internal parameters, scaled by the reduced χ² (not scaled when
+    ``absolute_sigma``: the weights were 1/σ of each point)."""
+    return scaled_covariance(sol.residual, sol.jac, n_params_free, absolute_sigma)
+
+
+def scaled_covariance(
+    r: np.ndarray, j: np.ndarray, n_free: int, absolute_sigma: bool = False
+) -> np.ndarray | None:
+    """(JᵀJ)⁻¹ · χ²/dof for residuals ``r`` (M,) and their Jacobian ``j`` (M, n_free); (JᵀJ)⁻¹
+    alone when ``absolute_sigma`` (residuals weighted by 1/σ).
+
+    None when there are no degrees of freedom or the inverse is not finite.
+    """
+    dof = r.size - n_free
+    if dof <= 0 or n_free == 0:
+        return None
+    jtj = j.T @ j
+    try:
+        inv = np.linalg.inv(jtj)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(jtj)
+    cov = inv if absolute_sigma else inv * float(r @ r) / dof
+    return cov if np.all(np.isfinite(cov)) else None
+
+
+# --------------------------------------------------------------------------- batched LM
+def start_coordinates(
+    problem: Problem, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starting vectors (K, n_params; natural units) in solver coordinates, just inside the
+    bounds, and those bounds: ``(u (K, n_free), lower, upper)``."""
+    lo, hi = problem.internal_bounds()
+    span = hi - lo
+    u = np.clip(problem.internal_batch(starts), lo + 1e-9 * span, hi - 1e-9 * span)
+    return u, lo, hi
+
+
+def lm_batch(
+    problem: Problem,
+    starts: np.ndarray,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    rows: np.ndarray | None = None,
+    xtol: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Levenberg–Marquardt from K starting vectors at once, projected onto the bounds.
+
+    Every candidate advances in the same vectorised steps, so scouting eight starting points
+    costs little more than one. Where numba is installed, the same iterations run compiled
+    (:mod:`eisfit.kernels.compiled`).
+
+    Parameters
+    ----------
+    problem
+        The fit problem.
+    starts
+        (K, n_params) starting parameters in natural units.
+    max_iter
+        Iterations at most.
+    tol
+        Stop a candidate when an accepted step lowers its cost by less than ``tol`` (relative).
+    rows
+        For a stacked problem, the spectrum (row of ``problem.z``) of each starting vector.
+        Every candidate's steps depend on its own data only, so a spectrum's result does not
+        depend on what else is in the stack.
+    xtol
+        With ``xtol``, a small gain stops a candidate only when its step was also below
+        ``xtol`` in every solver coordinate (log units for positive parameters), so a
+        candidate still moving along a flat valley goes on.
+
+    Returns
+    -------
+    params : (K, n_params) ndarray
+    cost : (K,) ndarray
+        Half the weighted sum of squares.
+    n_eval : int
+        Batched evaluations made.
+    """
+    from eisfit.kernels import compiled
+
+    u, lo, hi = start_coordinates(problem, starts)
+    span = hi - lo
+    if rows is None:
+        rows = np.arange(u.shape[0])
+    if compiled.enabled():
+        done = compiled.lm(problem, u, lo, hi, rows, max_iter, tol, xtol)
+        if done is not None:
+            return done
+    r, j = problem.residual_jac_batch(u, rows)
+    jt_all = np.ascontiguousarray(np.swapaxes(j, 1, 2))
+    cost = 0.5 * np.einsum("km,km->k", r, r)
+    k_count, n_free = u.shape
+    lam = np.full(k_count, 1e-3)
+    active = np.ones(k_count, bool)
+    eye = np.eye(n_free)
+    n_eval = 1
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        # with every candidate still active (the scout), no copies of the Jacobians
+        full = idx.size == k_count
+        jt, ra, ua = (jt_all, r, u) if full else (jt_all[idx], r[idx], u[idx])  # (k, F, 2N)
+        jtj = jt @ np.swapaxes(jt, 1, 2)
+        g = (jt @ ra[:, :, None])[:, :, 0]
+        diag = np.einsum("kff->kf", jtj)
+        diag = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
+        # damping between Levenberg's (uniform) and Marquardt's (diagonal): parameters in log
+        # space are on one scale, but a nearly flat direction still needs some damping
+        damp = np.sqrt(diag * diag.max(axis=1, keepdims=True))
+        a = jtj + lam[idx, None, None] * damp[:, :, None] * eye
+        # parameters held at a bound by the gradient stay out of the step (active set), so a
+        # clipped step never stalls the others
+        eps = 1e-9 * span
+        frozen = ((ua <= lo + eps) & (g > 0)) | ((ua >= hi - eps) & (g < 0))
+        if frozen.any():
+            fr = frozen[:, :, None] | frozen[:, None, :]
+            a = np.where(fr, 0.0, a) + frozen[:, :, None] * eye
+            g = np.where(frozen, 0.0, g)
+        try:
+            step = -np.linalg.solve(a, g[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
+        u_new = np.clip(ua + step, lo, hi)
+        # residuals and Jacobian together: most steps are accepted, and one evaluation of
+        # both costs less than two evaluations
+        r_new, j_new = problem.residual_jac_batch(u_new, rows[idx])
+        n_eval += 1
+        c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
+        better = c_new < cost[idx]
+        gain = (cost[idx] - c_new) / np.maximum(cost[idx], 1e-300)
+        acc = idx[better]
+        jt_new = np.swapaxes(j_new, 1, 2)  # the contiguous (k, F, 2N) array itself
+        if full and acc.size == k_count:
+            u, cost, r, jt_all = u_new, c_new, r_new, jt_new
+        elif acc.size:
+            u[acc] = u_new[better]
+            cost[acc] = c_new[better]
+            r[acc], jt_all[acc] = r_new[better], jt_new[better]
+        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
+        rej = idx[~better]
+        lam[rej] *= 4.0
+        done = np.zeros(k_count, bool)
+        # a small gain means convergence only when the step was close to Gauss–Newton
+        small = (gain[better] < tol) & (lam[acc] < 1e-2)
+        if xtol is not None:
+            small &= np.max(np.abs(step[better]), axis=1) < xtol
+        done[acc[small]] = True
+        done[rej[lam[rej] > 1e10]] = True
+        # a step that no longer moves the parameters has converged too
+        tiny = np.max(np.abs(step), axis=1) < 1e-10
+        done[idx[tiny]] = True
+        active &= ~done
+    params = problem.params_batch(u)
+    return params, cost, n_eval

@@ -1,0 +1,559 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from eisfit.exceptions import ArgumentError, FitError
+from eisfit.fitting import guess
+from eisfit.fitting.engine import (
+    Problem,
+    Solution,
+    lm_batch,
+    solutions_at,
+    solve,
+    start_coordinates,
+)
+from eisfit.fitting.result import arc_tau
+from eisfit.fitting.search import Search, search_further
+from eisfit.fitting.weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
+from eisfit.io.spectrum import Spectrum
+from eisfit.kernels import compiled
+from eisfit.model import elements
+from eisfit.model.circuit import Circuit
+from eisfit.model.named import NamedCircuit
+
+if TYPE_CHECKING:  # lmfit takes most of a second to import: only when it is used
+    import lmfit
+
+#: Levenberg–Marquardt iterations given to every starting vector before the best are polished.
+SCOUT_ITER = 12
+
+
+#: How many of the best scouted starts are polished.
+POLISH = 2
+
+
+#: Levenberg–Marquardt iterations for the polished starts, before the trust-region finish.
+POLISH_ITER = 10
+
+
+#: Relative cost decrease below which a polished start stops early.
+POLISH_TOL = 1e-9
+
+
+#: Function evaluations for the trust-region finish.
+FINISH_NFEV = 200
+
+
+#: Levenberg–Marquardt iterations at most for the last convergence, where it is compiled or
+#: stacked (in place of the trust-region finish).
+FINISH_ITER = 300
+
+
+#: Compiled Levenberg–Marquardt iterations more for a convergence still moving after
+#: FINISH_ITER (a parameter creeping along a flat valley), before the trust-region solve
+#: takes over: a few hundred more usually settle it in a millisecond or two.
+CREEP_ITER = 5000
+
+
+#: An arc whose apex lies more than this factor above the highest measured frequency leaves no
+#: visible curve in the window: a circuit none of whose arcs lies nearer is no better than its
+#: fallback without arcs.
+FAR_ABOVE = 10.0
+
+
+#: Relative cost decrease below which that convergence stops...
+FINISH_TOL = 1e-10
+
+
+#: ... and the step below this in every solver coordinate (log units for positive parameters).
+FINISH_XTOL = 1e-6
+
+
+def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of every parameter (fresh copies the caller may change)."""
+    overrides = () if named is None else tuple((k, tuple(v)) for k, v in named.bounds.items())
+    lo, hi = _default_bounds(circuit.text, overrides)
+    return lo.copy(), hi.copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _default_bounds(
+    text: str, overrides: tuple[tuple[str, tuple[float, float]], ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Element defaults of the circuit ``text`` (exponents at least 0.3), then a named
+    circuit's bounds ``overrides`` (parameter name, (lower, upper))."""
+    circuit = Circuit(text)
+    b = circuit.default_bounds
+    lo = np.array([x[0] for x in b], float)
+    hi = np.array([x[1] for x in b], float)
+    kinds = circuit.parameter_kinds
+    for i, k in enumerate(kinds):
+        if k == "exponent":
+            lo[i] = max(lo[i], 0.3)
+    names = circuit.parameter_names
+    for pname, (a, c) in overrides:
+        if pname in names:
+            i = names.index(pname)
+            lo[i], hi[i] = a, c
+    return lo, hi
+
+
+elements.on_change(_default_bounds.cache_clear)
+
+
+def _apply_user(
+    circuit: Circuit,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Apply user Parameters and fixed values; return (start or None, vary mask, values)."""
+    names = circuit.parameter_names
+    vary = np.ones(len(names), bool)
+    values = np.full(len(names), np.nan)
+    start = None
+    if params is not None:
+        unknown = [k for k in params if k not in names]
+        if unknown:
+            raise FitError(
+                f"parameters {', '.join(unknown)} are not in circuit {circuit.text!r}; "
+                f"its parameters are {', '.join(names)}"
+            )
+        for k, par in params.items():
+            i = names.index(k)
+            if par.expr:
+                raise FitError(
+                    f"parameter {k}: expressions (expr={par.expr!r}) are not supported; "
+                    "fix the parameter or give it bounds instead"
+                )
+            if np.isfinite(par.min):
+                lo[i] = par.min
+            if np.isfinite(par.max):
+                hi[i] = par.max
+            if par.value is not None and np.isfinite(par.value):
+                values[i] = par.value
+            vary[i] = bool(par.vary)
+        if np.all(np.isfinite(values)):
+            start = values.copy()
+    for k, v in (fixed or {}).items():
+        if k not in names:
+            raise FitError(
+                f"fixed parameter {k!r} is not in circuit {circuit.text!r}; "
+                f"its parameters are {', '.join(names)}"
+            )
+        i = names.index(k)
+        values[i] = float(v)
+        vary[i] = False
+    kinds = circuit.parameter_kinds
+    for i in range(len(names)):
+        if kinds[i] == "positive" and lo[i] <= 0:
+            lo[i] = 1e-15
+        if not vary[i] and not np.isfinite(values[i]):
+            raise FitError(f"parameter {names[i]} is fixed but has no value")
+        if lo[i] >= hi[i]:
+            raise FitError(f"parameter {names[i]}: lower bound {lo[i]} is not below upper {hi[i]}")
+    return start, vary, values
+
+
+def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH) -> Solution:
+    """Scout every start with a few batched Levenberg–Marquardt steps, then converge the best
+    (``polish``: how many of the best scouted starts are polished)."""
+    p0 = np.array(starts, float)
+    p0[:, ~problem.vary] = problem.fixed[~problem.vary]
+    p0 = np.clip(p0, problem.lower, problem.upper)
+    done = compiled_multistart(problem, p0, polish=polish)
+    if done is not None:
+        return converged(problem, done, 0)
+    params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
+    order = np.argsort(cost)[:polish]
+    params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
+    return converge(problem, params[int(np.argmin(cost))], n1 + n2)
+
+
+def compiled_multistart(
+    problem: Problem,
+    p0: np.ndarray,
+    rows: np.ndarray | None = None,
+    n_spectra: int = 1,
+    polish: int = POLISH,
+) -> compiled.Converged | None:
+    """The scout, polish and convergence of :func:`fit` from the starts ``p0`` (K, n_params;
+    natural units, within the bounds) in one compiled call
+    (:func:`eisfit.kernels.compiled.multistart`;
+    ``rows``: each start's spectrum in a stack of ``n_spectra``); None where the compiled
+    engine is off or cannot run the circuit."""
+    if not (compiled.enabled() and problem.free.size):
+        return None
+    u0, lo, hi = start_coordinates(problem, p0)
+    return compiled.multistart(
+        problem,
+        u0,
+        lo,
+        hi,
+        rows,
+        n_spectra,
+        (SCOUT_ITER, polish, POLISH_ITER, FINISH_ITER),
+        (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
+    )
+
+
+def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
+    """The Solution of spectrum ``k`` of a compiled multistart (``problem``: that spectrum's);
+    a convergence still moving at its iteration limit goes on as :func:`converge_creeping`."""
+    params = problem.params_batch(done.u[k : k + 1])[0]
+    n = done.n_before + int(done.n_finish[k])
+    if done.n_finish[k] > FINISH_ITER:
+        return converge_creeping(problem, params, n, FINISH_NFEV)
+    msg = "converged (compiled Levenberg-Marquardt)"
+    return Solution(
+        params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True, msg
+    )
+
+
+def converge(problem: Problem, p0: np.ndarray, n_eval: int = 0) -> Solution:
+    """The last step of a numpy-engine fit from the polished parameters ``p0``
+    (:func:`_converge` with its evaluation budget), counting ``n_eval`` evaluations made
+    before; :func:`fit` and :func:`eisfit.fit_stack` end each spectrum with it."""
+    sol = _converge(problem, p0, FINISH_NFEV)
+    sol.nfev += n_eval
+    return sol
+
+
+def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
+    """The last convergence from ``p0``: Levenberg–Marquardt to a tight tolerance (compiled
+    where numba is installed), the same steps as a stack's convergence, so that a spectrum fitted
+    alone or in a stack, with either engine, ends at the same point.
+
+    A compiled convergence still moving after :data:`FINISH_ITER` iterations (a parameter
+    creeping along a flat valley, about 2 % of fits) goes on as :func:`converge_creeping`.
+    """
+    if problem.free.size:
+        params, _, n = lm_batch(
+            problem, p0[None, :], max_iter=FINISH_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
+        )
+        if n <= FINISH_ITER:  # stopped by its tolerances, not by the iteration limit
+            msg = "converged (compiled Levenberg-Marquardt)"
+            return solutions_at(problem, params, None, n, msg)[0]
+        return converge_creeping(problem, params[0], n, max_nfev)
+    return solve(problem, p0, max_nfev=max_nfev)
+
+
+def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
+    """Go on from ``params``, where a compiled convergence was still moving at its iteration
+    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations, then, if it
+    still moves, the trust-region solve (``max_nfev`` evaluations), whose verdict on
+    convergence the result reports. ``n_eval``: the evaluations made so far."""
+    p, _, n = lm_batch(
+        problem, params[None, :], max_iter=CREEP_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
+    )
+    if n <= CREEP_ITER:
+        msg = "converged (compiled Levenberg-Marquardt)"
+        return solutions_at(problem, p, None, n_eval + n, msg)[0]
+    sol = solve(problem, p[0], max_nfev=max_nfev)
+    sol.nfev += n_eval + n
+    return sol
+
+
+def order_arcs(circuit: Circuit, params: np.ndarray, vary: np.ndarray) -> np.ndarray:
+    """Sort same-kind arcs by time constant, fastest first, so roles follow frequency
+    (``params`` itself when they are in order already)."""
+    arcs = [list(a.indices) for a in guess.structure(circuit).arcs if a.kind == "rq"]
+    if len(arcs) < 2:
+        return params
+    p, free = params.tolist(), vary.tolist()
+    if not all(free[i] for a in arcs for i in a):
+        return params
+    taus = [(p[r] * p[q]) ** (1 / p[n]) for r, q, n in arcs]
+    order = sorted(range(len(arcs)), key=taus.__getitem__)
+    if order == list(range(len(arcs))):
+        return params
+    out = params.copy()
+    for slot, src in zip(arcs, order, strict=True):
+        out[slot] = params[arcs[src]]
+    return out
+
+
+def make_problem(
+    spectrum: Spectrum,
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    weighting: str,
+    params: lmfit.Parameters | None = None,
+    fixed: Mapping[str, float] | None = None,
+) -> tuple[Problem, np.ndarray | None, np.ndarray]:
+    """The fit problem of one spectrum: bounds, user values, weights.
+
+    Returns
+    -------
+    problem : Problem
+    user_start : ndarray or None
+        The user's starting vector, when ``params`` gives every value.
+    values : ndarray
+        The values the user gave (NaN where none), impedance.py order.
+    """
+    lo, hi = _bounds(circuit, named)
+    user_start, vary, values = _apply_user(circuit, params, fixed, lo, hi)
+    n_free = int(vary.sum())
+    if 2 * len(spectrum) <= n_free:
+        raise FitError(
+            f"{spectrum.source or 'spectrum'}: {len(spectrum)} points cannot fit "
+            f"{n_free} free parameters of {circuit.text!r}"
+        )
+    w_re, w_im = spectrum_weights(weighting, spectrum)
+    problem = Problem(
+        circuit,
+        spectrum.frequency,
+        spectrum.z,
+        w_re,
+        w_im,
+        lo,
+        hi,
+        vary,
+        np.where(np.isfinite(values), values, 0.0),
+        admittance=weighting in ADMITTANCE,
+        absolute_sigma=weighting == SIGMA,
+    )
+    return problem, user_start, values
+
+
+def _run(
+    spectrum: Spectrum,
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    weighting: str,
+    params: lmfit.Parameters | None,
+    fixed: Mapping[str, float] | None,
+    starts: list[np.ndarray] | None = None,
+) -> tuple[Problem, Solution, Search | None]:
+    problem, user_start, values = make_problem(spectrum, circuit, named, weighting, params, fixed)
+    if user_start is not None:
+        return problem, in_arc_order(problem, named, _multistart(problem, [user_start])), None
+    start_list = list(starts or []) + guess.candidates(circuit, spectrum.frequency, spectrum.z)
+    # a user may give some values only: keep them in every start
+    given = np.isfinite(values)
+    for p in start_list:
+        p[given] = values[given]
+    first = in_arc_order(problem, named, _multistart(problem, start_list))
+    sol, search = best_minimum(problem, named, first)
+    return problem, sol, search
+
+
+def best_minimum(
+    problem: Problem, named: NamedCircuit | None, solution: Solution
+) -> tuple[Solution, Search]:
+    """``solution``, or a lower minimum when it ends well above the data's floor
+    (:func:`eisfit.fitting.search.search_further`, with this module's multistart), its arcs in
+    time-constant order; and the record of the search. :func:`fit` and
+    :func:`eisfit.fit_stack` end every fit with it."""
+    best, search = search_further(problem, solution, _multistart)
+    if best is solution:
+        return best, search
+    best = in_arc_order(problem, named, best)
+    if named is not None:
+        reason = electrode_arc(problem.circuit, named, best.params)
+        if reason and not electrode_arc(problem.circuit, named, solution.params):
+            # the lower minimum gives an arc an electrode's capacitance: the fit that fits
+            # its roles stays, and the result says what it leaves out
+            search = dataclasses.replace(
+                search,
+                final=search.first,
+                better_unphysical=search.final,
+                unphysical_reason=reason,
+            )
+            best = solution
+    return best, search
+
+
+def electrode_arc(circuit: Circuit, named: NamedCircuit, params: np.ndarray) -> str | None:
+    """Which arc of ``params`` (roles in time-constant order) has an electrode's effective
+    capacitance, as a phrase; None when no arc has."""
+    for arc in guess.structure(circuit).arcs:
+        if arc.kind != "rq":
+            continue
+        r, tau = arc_tau(params, arc.indices)
+        role, c = named.roles.get(arc.names[0], ""), tau / r
+        if named.electrode_like(role, c):
+            return f"the {role} arc's effective capacitance is {c:.2g} F, an electrode's"
+    return None
+
+
+def in_arc_order(problem: Problem, named: NamedCircuit | None, sol: Solution) -> Solution:
+    """``sol``, or, when the arcs of a named circuit came out of time-constant order, the
+    convergence from them put in order (:func:`order_arcs`), so roles follow frequency."""
+    if named is None:
+        return sol
+    ordered = order_arcs(problem.circuit, sol.params, problem.vary)
+    if np.array_equal(ordered, sol.params):
+        return sol
+    return _converge(problem, ordered, 50)
+
+
+def check_external(external_resistance: float) -> None:
+    """Refuse an external resistance (Ohm) that is not a number, or is negative or not finite.
+
+    Raises
+    ------
+    ArgumentError
+        Not a real number.
+    FitError
+        Negative or not finite.
+    """
+    if isinstance(external_resistance, bool) or not isinstance(external_resistance, numbers.Real):
+        hint = (
+            " (parse a string such as '2 kOhm' with eisfit.units.parse_resistance)"
+            if isinstance(external_resistance, str)
+            else ""
+        )
+        raise ArgumentError(
+            "external_resistance must be a number in Ohm, got "
+            f"{type(external_resistance).__name__}{hint}"
+        )
+    if external_resistance < 0 or not np.isfinite(external_resistance):
+        raise FitError(f"external_resistance must be >= 0 Ohm, got {external_resistance:g}")
+
+
+def check_arguments(circuit: object, weighting: object, external_resistance: object) -> None:
+    """Check the types of the arguments :func:`fit`, ``fit_stack`` and ``fit_series`` share.
+
+    Raises
+    ------
+    ArgumentError
+        ``circuit`` is not a name, a circuit string, a Circuit or a NamedCircuit, or
+        ``weighting`` is not a string, or ``external_resistance`` is not a number (Ohm).
+    FitError
+        ``external_resistance`` is negative or not finite.
+    """
+    if not isinstance(circuit, str | Circuit | NamedCircuit):
+        raise ArgumentError(
+            "circuit must be a name, a circuit string, a Circuit or a NamedCircuit, got "
+            f"{type(circuit).__name__}"
+        )
+    if not isinstance(weighting, str):
+        raise ArgumentError(
+            "weighting must be a name such as 'modulus', 'sigma' or 'admittance', got "
+            f"{type(weighting).__name__}"
+        )
+    check_weighting(weighting)  # an unknown name, before any spectrum is read
+    check_external(external_resistance)  # type: ignore[arg-type]
+
+
+def _check_user_values(params: object, fixed: object) -> None:
+    """Refuse ``params`` that are not lmfit Parameters and ``fixed`` that is not a mapping of
+    parameter names to numbers."""
+    if params is not None:
+        import lmfit
+
+        if not isinstance(params, lmfit.Parameters):
+            raise ArgumentError(
+                f"params must be lmfit.Parameters, got {type(params).__name__}; to hold values "
+                "fixed give fixed={'R0': 1.83} instead"
+            )
+    if fixed is None:
+        return
+    if not isinstance(fixed, Mapping):
+        raise ArgumentError(
+            f"fixed must map parameter names to values, e.g. {{'R0': 1.83}}; got "
+            f"{type(fixed).__name__}"
+        )
+    for k, v in fixed.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ArgumentError(f"fixed[{k!r}] must be a number, got {type(v).__name__}")
+
+
+def _check_starts(starts: Sequence[np.ndarray] | None, circuit: Circuit) -> list[np.ndarray]:
+    """The user's extra starting vectors as float arrays, each of the circuit's length."""
+    if starts is None:
+        return []
+    if isinstance(starts, str | bytes | Mapping) or not isinstance(starts, Sequence | np.ndarray):
+        raise ArgumentError(
+            f"starts must be a list of starting vectors, got {type(starts).__name__}"
+        )
+    out = []
+    for k, x in enumerate(starts):
+        try:
+            v = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ArgumentError(
+                f"starts[{k}] must be a vector of numbers, got {type(x).__name__}"
+            ) from None
+        if v.ndim == 0:
+            raise ArgumentError(
+                "starts must be a list of starting vectors; for one vector give starts=[x]"
+            )
+        if v.ndim != 1 or v.size != circuit.n_params:
+            got = f"{v.size} values" if v.ndim == 1 else f"an array of shape {v.shape}"
+            raise FitError(
+                f"starts[{k}] has {got}; circuit {circuit.text!r} takes {circuit.n_params} "
+                f"({', '.join(circuit.parameter_names)})"
+            )
+        out.append(v)
+    return out
+
+
+def prepare(
+    spectrum: Spectrum, circuit: Circuit, *, drop_inductive: bool = True, kk: bool = False
+) -> tuple[Spectrum, list[str]]:
+    """The spectrum a fit of ``circuit`` sees, and the notes for its result.
+
+    Runs the Kramers–Kronig check when ``kk``, and drops the high-frequency inductive points
+    when ``drop_inductive`` and the circuit has no inductor.
+
+    Raises
+    ------
+    FitError
+        When every point is inductive and the circuit has no inductor.
+    """
+    from eisfit.io import over_cap
+
+    why = over_cap(len(spectrum))
+    if why:
+        raise FitError(f"{spectrum.source or 'spectrum'}: the spectrum has {why}")
+    notes: list[str] = numpy_only_notes(circuit)
+    if kk:
+        from eisfit.analysis.kk import kk_warning
+
+        warning = kk_warning(spectrum)
+        if warning:
+            notes.append(warning)
+    has_inductor = any(e.element.name in ("L", "La") for e in circuit.elements)
+    inductive = spectrum.z.imag > 0
+    if not drop_inductive or has_inductor or not inductive.any():
+        return spectrum, notes
+    if np.all(inductive):
+        raise FitError(
+            f"{spectrum.source or 'spectrum'}: all {len(spectrum)} points have Im(Z) > 0 "
+            f"(inductive), which {circuit.text!r} cannot fit: check the sign convention of the "
+            "file, or add an inductor (e.g. 'L0-' in front)"
+        )
+    trimmed = spectrum.without_inductive()
+    dropped = len(spectrum) - len(trimmed)
+    if not dropped:
+        return spectrum, notes
+    f_cut = float(np.sort(spectrum.frequency)[::-1][dropped - 1])
+    notes.append(
+        f"dropped {dropped} inductive point(s) at and above {f_cut:.3g} Hz "
+        "(Im(Z) > 0; add an L element to fit them)"
+    )
+    return trimmed, notes
+
+
+def numpy_only_notes(circuit: Circuit) -> list[str]:
+    """With the compiled engine on, a note naming the first element of ``circuit`` with no
+    compiled form (a user element defined without ``compiled=True``): the fit runs with the
+    numpy engine."""
+    if not compiled.enabled() or compiled.program(circuit) is not None:
+        return []
+    name = next(e for e in circuit.elements if e.element.name not in compiled.ELEMENT_CODES)
+    return [
+        f"element {name.name} ({name.element.name}) has no compiled form: fitted with the "
+        "numpy engine"
+    ]
