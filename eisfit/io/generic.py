@@ -148,35 +148,78 @@ def read_table_text(
         if has_impedance_names(cand):
             names = cand
     if names is not None:
+        return _read_named_table(
+            tf, meta, first, sep, dc, hdr, names, repaired,
+            split_keys=split_keys, im_sign_known=im_sign_known, absent_ok=absent_ok,
+        )
+    if written is not None:
+        _refuse_unplaced_names(path, written, n_fields, first, hdr)
+    if not allow_positional:
+        raise ReaderError(
+            path,
+            "no column names with frequency and impedance found above the data",
+            line=first + 1,
+        )
+    return _read_positional_table(tf, meta, first, sep, dc, n_fields)
+
+
+def _read_named_table(
+    tf: TextFile,
+    meta: dict[str, Any],
+    first: int,
+    sep: str,
+    dc: bool,
+    hdr: int,
+    names: list[str],
+    repaired: str | None,
+    *,
+    split_keys: Sequence[str],
+    im_sign_known: bool,
+    absent_ok: Sequence[str],
+) -> list[Spectrum]:
+    """Spectra from a table whose column names (line ``hdr``) name frequency and impedance.
+
+    A spreadsheet error in the names (``repaired``) is checked against |Z| and phase; when the
+    repair does not hold, the table is read from |Z| and phase instead.
+    """
+    path = tf.path
+    required, optional = select_columns(names, split_keys)
+    if repaired is not None:
+        optional += [
+            n
+            for n in names
+            if classify_column(n).quantity in ("modulus", "phase") and n not in required
+        ]
+    cols, lines, _ = parse_columns(
+        tf, first, names, required, optional, sep=sep, decimal_comma=dc,
+        names_line=hdr + 1, absent_ok=absent_ok,
+    )
+    if repaired is not None and not _check_repair(path, cols, names, repaired, meta):
+        # fall back to |Z| and phase
+        names = [("#unused" if n == "-Im(Z)/Ohm" else n) for n in names]
         required, optional = select_columns(names, split_keys)
-        if repaired is not None:
-            optional += [
-                n
-                for n in names
-                if classify_column(n).quantity in ("modulus", "phase") and n not in required
-            ]
         cols, lines, _ = parse_columns(
             tf, first, names, required, optional, sep=sep, decimal_comma=dc,
             names_line=hdr + 1, absent_ok=absent_ok,
         )
-        if repaired is not None and not _check_repair(path, cols, names, repaired, meta):
-            # fall back to |Z| and phase
-            names = [("#unused" if n == "-Im(Z)/Ohm" else n) for n in names]
-            required, optional = select_columns(names, split_keys)
-            cols, lines, _ = parse_columns(
-                tf, first, names, required, optional, sep=sep, decimal_comma=dc,
-                names_line=hdr + 1, absent_ok=absent_ok,
-            )
-        if dc:
-            add_note(meta, "decimal comma")
-        kept = [n for n in names if n in cols]
-        keys_present = any(n.strip().lower() in split_keys for n in kept)
-        return _split_and_build(
-            path, cols, kept, meta, lines, split_keys if keys_present else (), im_sign_known
-        )
-    if written is not None and len(written) == n_fields and not any(
-        is_number(c) for c in written
-    ):
+    if dc:
+        add_note(meta, "decimal comma")
+    kept = [n for n in names if n in cols]
+    keys_present = any(n.strip().lower() in split_keys for n in kept)
+    return _split_and_build(
+        path, cols, kept, meta, lines, split_keys if keys_present else (), im_sign_known
+    )
+
+
+def _refuse_unplaced_names(
+    path: Path, written: list[str], n_fields: int, first: int, hdr: int
+) -> None:
+    """Raise when a line of names above the rows names no frequency and impedance.
+
+    Such rows are not read by position under it; a line of numbers or of unrelated words is let
+    through.
+    """
+    if len(written) == n_fields and not any(is_number(c) for c in written):
         raise ReaderError(
             path,
             f"column names {written!r} not understood: expected a frequency column and "
@@ -184,8 +227,7 @@ def read_table_text(
             line=hdr + 1,
         )
     if (
-        written is not None
-        and len(written) >= 2
+        len(written) >= 2
         and not any(is_number(c) for c in written)
         and any(classify_column(c).quantity != "other" for c in written)
     ):
@@ -198,12 +240,13 @@ def read_table_text(
             "the columns cannot be placed",
             line=hdr + 1,
         )
-    if not allow_positional:
-        raise ReaderError(
-            path,
-            "no column names with frequency and impedance found above the data",
-            line=first + 1,
-        )
+
+
+def _read_positional_table(
+    tf: TextFile, meta: dict[str, Any], first: int, sep: str, dc: bool, n_fields: int
+) -> list[Spectrum]:
+    """Spectra from a table without names: columns 1-3 read as frequency, Re(Z), Im(Z)."""
+    path = tf.path
     if n_fields < 3:
         raise ReaderError(
             path,
