@@ -25,6 +25,7 @@ _EXPORTS = {
     "fit_stack": "fitting.stack",
     "fit_many": "fitting.batch",
     "FitResult": "fitting.result",
+    "Finding": "findings",
     "FitSpec": "fitting.spec",
     "load_result": "fitting.saved",
     "load_results": "fitting.saved",
