@@ -21,6 +21,7 @@ import numpy as np
 import scipy.linalg
 
 from eisfit.exceptions import EisfitError, SpectrumError
+from eisfit.findings import Finding
 from eisfit.io.spectrum import Spectrum
 
 #: Default pass threshold on the largest |relative residual| (fraction of |Z|). Chosen from
@@ -618,7 +619,7 @@ def _walk_compiled(
     return int(out[0]), int(out[1])
 
 
-def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
+def kk_warning(spectrum: Spectrum, **kwargs: Any) -> Finding | None:
     """A warning line when the spectrum fails the lin-KK check, else None.
 
     Parameters
@@ -630,9 +631,11 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
 
     Returns
     -------
-    str or None
-        ``"the spectrum fails the Kramers-Kronig check (...)..."``, or None when it passes.
-        A spectrum the check cannot handle (too few points) gets a line saying so.
+    Finding or None
+        ``"the spectrum fails the Kramers-Kronig check (...)..."`` (code ``kk_fails``, its
+        numbers the check's ``max_residual``, ``threshold``, ``max_trend``, ``trend_threshold``
+        and ``worst_Hz``), or None when it passes. A spectrum the check cannot handle (too few
+        points) gets a line saying so (code ``kk_not_run``).
 
     Examples
     --------
@@ -645,7 +648,9 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
     try:
         kk = kramers_kronig(spectrum, **kwargs)
     except EisfitError as exc:
-        return f"the Kramers-Kronig check could not be run: {exc}"
+        return Finding(
+            f"the Kramers-Kronig check could not be run: {exc}", "kk_not_run", severity="note"
+        )
     if kk.passed:
         return None
     parts = [
@@ -670,7 +675,13 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> str | None:
             "isolated points, not a trend: the data hold artefacts (a current-range switch, "
             "noise or interference), not a drift"
         )
-    return (
+    numbers = {"max_residual": kk.max_residual, "threshold": kk.threshold,
+               "max_trend": kk.max_trend, "worst_Hz": float(kk.frequency[worst])}
+    if kk.trend_threshold is not None:
+        numbers["trend_threshold"] = kk.trend_threshold
+    return Finding(
         f"the spectrum fails the Kramers-Kronig check (lin-KK: {', '.join(parts)}): {cause}; "
-        "treat the fit with care"
+        "treat the fit with care",
+        "kk_fails",
+        numbers=numbers,
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from eisfit.exceptions import ArgumentError, FitError
+from eisfit.findings import Finding
 from eisfit.fitting import guess
 from eisfit.fitting.engine import (
     Problem,
@@ -539,10 +540,11 @@ def prepare(
     if not dropped:
         return spectrum, notes
     f_cut = float(np.sort(spectrum.frequency)[::-1][dropped - 1])
-    notes.append(
+    notes.append(Finding(
         f"dropped {dropped} inductive point(s) at and above {f_cut:.3g} Hz "
-        "(Im(Z) > 0; add an L element to fit them)"
-    )
+        "(Im(Z) > 0; add an L element to fit them)",
+        "inductive_dropped", severity="note", numbers={"dropped": dropped, "from_Hz": f_cut},
+    ))
     return trimmed, notes
 
 
@@ -553,7 +555,8 @@ def numpy_only_notes(circuit: Circuit) -> list[str]:
     if not compiled.enabled() or compiled.program(circuit) is not None:
         return []
     name = next(e for e in circuit.elements if e.element.name not in compiled.ELEMENT_CODES)
-    return [
+    return [Finding(
         f"element {name.name} ({name.element.name}) has no compiled form: fitted with the "
-        "numpy engine"
-    ]
+        "numpy engine",
+        "numpy_only", severity="note",
+    )]
