@@ -39,7 +39,7 @@ from test_circuit import (  # noqa: E402
 from eisfit.kernels import _kernels  # noqa: E402
 
 #: Built-in elements with no compiled form (a circuit holding one is fitted with numpy): none,
-#: every element is written once for both engines (eisfit/elements.py).
+#: every element is written once for both engines (eisfit/model/elements.py).
 NUMPY_ONLY: set[str] = set()
 # one circuit per element, and nested ones, with realistic values: test_circuit's
 CIRCUITS = [
