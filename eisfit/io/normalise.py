@@ -788,45 +788,104 @@ def spectra_from_columns(
     f = np.asarray(columns[fcol], float) * infos[fcol].factor
     check_frequency(path, fcol, f, lines)
     if "re" in by_q and "im" in by_q:
-        rcol, icol = by_q["re"], by_q["im"]
-        re_ = np.asarray(columns[rcol], float) * infos[rcol].factor
-        im_raw = np.asarray(columns[icol], float) * infos[icol].factor
-        if im_sign_known:
-            im = im_raw * infos[icol].sign
-            # a conservative check: Im(Z) > 0 over the low-frequency end is unusual
-            sign, _ = im_sign_from_data(f, im)
-            if sign == -1:
-                add_note(
-                    m0,
-                    f"column {icol!r} read as {'-' if infos[icol].sign < 0 else ''}Im(Z) per its "
-                    "name; Im(Z) is positive (inductive) at most of the lowest frequencies",
-                )
-        else:
-            sign, note = im_sign_from_data(f, im_raw)
-            im = im_raw * sign
-            add_assumption(m0, f"column {icol!r}: {note}")
-        z = re_ + 1j * im
+        z = _z_from_re_im(columns, infos, by_q["re"], by_q["im"], f, m0, im_sign_known)
     elif "modulus" in by_q and "phase" in by_q:
-        mcol, pcol = by_q["modulus"], by_q["phase"]
-        mod = np.asarray(columns[mcol], float) * infos[mcol].factor
-        ph = np.asarray(columns[pcol], float) * infos[pcol].factor * infos[pcol].sign
-        check_polar(path, mcol, mod, pcol, ph, lines)
-        z = polar_to_complex(mod, ph)
-        add_note(m0, f"Z computed from {mcol!r} and {pcol!r}")
-        wrapped = np.abs(ph) > 90
-        if wrapped.any():
-            add_note(
-                m0,
-                f"{int(wrapped.sum())} points have a phase beyond ±90° (Re(Z) < 0): "
-                "kept as measured",
-            )
+        z = _z_from_polar(path, columns, infos, by_q["modulus"], by_q["phase"], m0, lines)
     else:
         raise ReaderError(
             path,
             f"no impedance columns among {list(names)!r}: expected Re(Z) and Im(Z) "
             "(e.g. 'Re(Z)/Ohm', '-Im(Z)/Ohm', \"Z'\", \"Z''\") or |Z| and phase",
         )
-    n = f.size
+    split_vals, used_key = _split_column(path, columns, names, by_q, split_keys, lines)
+    n_zero = int((f == 0).sum())
+    if n_zero:
+        add_note(m0, f"{n_zero} rows with frequency 0 (not impedance) dropped")
+    eg = None if extra_groups is None else np.asarray(extra_groups, float)
+    groups = _row_groups(f, split_vals, eg)
+    out: list[Spectrum] = []
+    temp_col = by_q.get("temperature")
+    # several spectra in one file: each one's start time tells them apart (meta "time_s");
+    # a time column in seconds only ("time/s", "Time (s)", "time"; not "T" or minutes)
+    time_col = by_q.get("time") if len(groups) > 1 else None
+    if time_col not in columns or not _SECONDS_COLUMN.fullmatch(str(time_col)):
+        time_col = None
+    for g in groups:
+        m = _group_meta(
+            m0, g, columns, infos, time_col=time_col, temp_col=temp_col,
+            split_vals=split_vals, used_key=used_key, extra_groups=eg,
+        )
+        ln = None if lines is None else np.asarray(lines)[g]
+        out.append(make_spectrum(path, f[g], z[g], m, lines=ln))
+    return out
+
+
+def _z_from_re_im(
+    columns: Mapping[str, np.ndarray],
+    infos: Mapping[str, ColumnInfo],
+    rcol: str,
+    icol: str,
+    f: np.ndarray,
+    m0: dict[str, Any],
+    im_sign_known: bool,
+) -> np.ndarray:
+    """Z from Re(Z) and Im(Z) columns, the sign of Im(Z) from its name or else from the data."""
+    re_ = np.asarray(columns[rcol], float) * infos[rcol].factor
+    im_raw = np.asarray(columns[icol], float) * infos[icol].factor
+    if im_sign_known:
+        im = im_raw * infos[icol].sign
+        # a conservative check: Im(Z) > 0 over the low-frequency end is unusual
+        sign, _ = im_sign_from_data(f, im)
+        if sign == -1:
+            add_note(
+                m0,
+                f"column {icol!r} read as {'-' if infos[icol].sign < 0 else ''}Im(Z) per its "
+                "name; Im(Z) is positive (inductive) at most of the lowest frequencies",
+            )
+    else:
+        sign, note = im_sign_from_data(f, im_raw)
+        im = im_raw * sign
+        add_assumption(m0, f"column {icol!r}: {note}")
+    return re_ + 1j * im
+
+
+def _z_from_polar(
+    path: str | Path,
+    columns: Mapping[str, np.ndarray],
+    infos: Mapping[str, ColumnInfo],
+    mcol: str,
+    pcol: str,
+    m0: dict[str, Any],
+    lines: np.ndarray | None,
+) -> np.ndarray:
+    """Z from |Z| and phase columns (phases beyond ±90° kept as measured, with a note)."""
+    mod = np.asarray(columns[mcol], float) * infos[mcol].factor
+    ph = np.asarray(columns[pcol], float) * infos[pcol].factor * infos[pcol].sign
+    check_polar(path, mcol, mod, pcol, ph, lines)
+    z = polar_to_complex(mod, ph)
+    add_note(m0, f"Z computed from {mcol!r} and {pcol!r}")
+    wrapped = np.abs(ph) > 90
+    if wrapped.any():
+        add_note(
+            m0,
+            f"{int(wrapped.sum())} points have a phase beyond ±90° (Re(Z) < 0): "
+            "kept as measured",
+        )
+    return z
+
+
+def _split_column(
+    path: str | Path,
+    columns: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    by_q: Mapping[str, str],
+    split_keys: Iterable[str],
+    lines: np.ndarray | None,
+) -> tuple[np.ndarray | None, str | None]:
+    """The values and name of the column that splits the rows into spectra, if any.
+
+    The first of ``split_keys`` present is used, else a loop column; its values must be whole.
+    """
     split_vals = None
     used_key = None
     for k in split_keys:
@@ -842,49 +901,58 @@ def spectra_from_columns(
         check_range(
             path, used_key, split_vals, lines, whole=True, expected="a whole cycle or loop number"
         )
-    n_zero = int((f == 0).sum())
-    if n_zero:
-        add_note(m0, f"{n_zero} rows with frequency 0 (not impedance) dropped")
-    eg = None if extra_groups is None else np.asarray(extra_groups, float)
+    return split_vals, used_key
+
+
+def _row_groups(
+    f: np.ndarray, split_vals: np.ndarray | None, extra_groups: np.ndarray | None
+) -> list[np.ndarray]:
+    """Row indices of each spectrum: by split column and extra group, or all rows in one."""
+    n = f.size
     # rows that are not impedance (frequency 0) never make a group on their own
     valid = np.flatnonzero(f != 0)
-    if split_vals is None and eg is None:
-        groups = [np.arange(n)]
-    else:
-        a = split_vals if split_vals is not None else np.zeros(n)
-        b = eg if eg is not None else np.zeros(n)
-        keys = np.column_stack([b[valid], a[valid]])
-        groups = [valid[g] for g in _groups(keys) if g.size] or [np.arange(n)]
-    out: list[Spectrum] = []
-    temp_col = by_q.get("temperature")
-    # several spectra in one file: each one's start time tells them apart (meta "time_s");
-    # a time column in seconds only ("time/s", "Time (s)", "time"; not "T" or minutes)
-    time_col = by_q.get("time") if len(groups) > 1 else None
-    if time_col not in columns or not _SECONDS_COLUMN.fullmatch(str(time_col)):
-        time_col = None
-    for g in groups:
-        m = dict(m0)
-        m["assumptions"] = list(m0.get("assumptions", []))
-        m["notes"] = list(m0.get("notes", []))
-        if time_col is not None:
-            t0 = float(np.asarray(columns[time_col], float)[g[0]]) * infos[time_col].factor
-            if math.isfinite(t0):
-                m["time_s"] = t0
-        if split_vals is not None and used_key is not None:
-            kval = split_vals[g[0]]
-            if np.isfinite(kval) and float(kval).is_integer():
-                m.setdefault("loop" if "loop" in used_key.lower() else "cycle", int(kval))
-        if eg is not None and np.isfinite(eg[g[0]]) and eg[g[0]] >= 0:
-            m.setdefault("loop", int(eg[g[0]]))
-        if temp_col is not None and "temperature" not in m:
-            t = np.asarray(columns[temp_col], float)[g]
-            t = t[np.isfinite(t)]
-            if t.size and np.ptp(t) < 5 and -150 < float(np.mean(t)) < 1000:
-                m["temperature"] = float(np.mean(t)) + 273.15
-                add_assumption(m, f"temperature from column {temp_col!r} read as °C")
-        for key in ("notes", "assumptions"):
-            if not m[key]:
-                del m[key]
-        ln = None if lines is None else np.asarray(lines)[g]
-        out.append(make_spectrum(path, f[g], z[g], m, lines=ln))
-    return out
+    if split_vals is None and extra_groups is None:
+        return [np.arange(n)]
+    a = split_vals if split_vals is not None else np.zeros(n)
+    b = extra_groups if extra_groups is not None else np.zeros(n)
+    keys = np.column_stack([b[valid], a[valid]])
+    return [valid[g] for g in _groups(keys) if g.size] or [np.arange(n)]
+
+
+def _group_meta(
+    m0: Mapping[str, Any],
+    g: np.ndarray,
+    columns: Mapping[str, np.ndarray],
+    infos: Mapping[str, ColumnInfo],
+    *,
+    time_col: str | None,
+    temp_col: str | None,
+    split_vals: np.ndarray | None,
+    used_key: str | None,
+    extra_groups: np.ndarray | None,
+) -> dict[str, Any]:
+    """Metadata of the spectrum of rows ``g``: its start time, cycle or loop, temperature."""
+    m = dict(m0)
+    m["assumptions"] = list(m0.get("assumptions", []))
+    m["notes"] = list(m0.get("notes", []))
+    if time_col is not None:
+        t0 = float(np.asarray(columns[time_col], float)[g[0]]) * infos[time_col].factor
+        if math.isfinite(t0):
+            m["time_s"] = t0
+    if split_vals is not None and used_key is not None:
+        kval = split_vals[g[0]]
+        if np.isfinite(kval) and float(kval).is_integer():
+            m.setdefault("loop" if "loop" in used_key.lower() else "cycle", int(kval))
+    eg = extra_groups
+    if eg is not None and np.isfinite(eg[g[0]]) and eg[g[0]] >= 0:
+        m.setdefault("loop", int(eg[g[0]]))
+    if temp_col is not None and "temperature" not in m:
+        t = np.asarray(columns[temp_col], float)[g]
+        t = t[np.isfinite(t)]
+        if t.size and np.ptp(t) < 5 and -150 < float(np.mean(t)) < 1000:
+            m["temperature"] = float(np.mean(t)) + 273.15
+            add_assumption(m, f"temperature from column {temp_col!r} read as °C")
+    for key in ("notes", "assumptions"):
+        if not m[key]:
+            del m[key]
+    return m
