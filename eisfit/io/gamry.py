@@ -145,6 +145,33 @@ def read_gamry(tf: TextFile) -> list[Spectrum]:
 
 
 def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
+    """The spectrum of the ZCURVE table whose ``TABLE`` line is line ``i``."""
+    path = tf.path
+    names, idx, rn, im_n = _zcurve_columns(tf, i, meta)
+    need = [idx["Freq"], idx[rn], idx[im_n]]
+    f, a, b, ln, temps = _zcurve_rows(tf, i, names, need, idx.get("Temp"), dc)
+    if not f:
+        raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)
+    fa, aa, ba = np.array(f), np.array(a), np.array(b)
+    if rn == "Zmod":
+        check_polar(path, rn, aa, im_n, ba, ln)
+    z = polar_to_complex(aa, ba) if rn == "Zmod" else aa + 1j * ba
+    if temps:
+        _zcurve_temperature(meta, np.array(temps))
+    for key in ("notes", "assumptions"):
+        if not meta.get(key):
+            meta.pop(key, None)
+    return make_spectrum(path, fa, z, meta, lines=ln)
+
+
+def _zcurve_columns(
+    tf: TextFile, i: int, meta: dict[str, Any]
+) -> tuple[list[str], dict[str, int], str, str]:
+    """The ZCURVE column names, their indices and the two impedance columns used.
+
+    Drift-corrected columns are preferred, then Zreal/Zimag, then Zmod/Zphz; the impedance
+    columns' units must be ohm.
+    """
     path, lines = tf.path, tf.lines
     if i + 2 >= len(lines):
         raise ReaderError(
@@ -182,9 +209,23 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
             raise ReaderError(
                 path, f"column {n!r} has unit {u!r}: expected ohm", line=i + 3
             )
-    need = [idx["Freq"], idx[rn], idx[im_n]]
-    temp_j = idx.get("Temp")
-    f, a, b, ln, temps = [], [], [], [], []
+    return names, idx, rn, im_n
+
+
+def _zcurve_rows(
+    tf: TextFile, i: int, names: list[str], need: list[int], temp_j: int | None, dc: bool
+) -> tuple[list[float], list[float], list[float], list[int], list[float]]:
+    """Frequency, the two impedance values, file line and temperature of every ZCURVE row.
+
+    The table ends at the first unindented line; a row that lost its indentation, has another
+    field count than the names, or holds a non-number where one is needed is an error.
+    """
+    path, lines = tf.path, tf.lines
+    f: list[float] = []
+    a: list[float] = []
+    b: list[float] = []
+    ln: list[int] = []
+    temps: list[float] = []
     j = i + 3
     while j < len(lines):
         line = lines[j]
@@ -236,24 +277,17 @@ def _zcurve(tf: TextFile, i: int, meta: dict[str, Any], dc: bool) -> Spectrum:
             if temp is not None:
                 temps.append(temp)
         j += 1
-    if not f:
-        raise ReaderError(path, "ZCURVE table has no data rows", line=i + 3)
-    fa, aa, ba = np.array(f), np.array(a), np.array(b)
-    if rn == "Zmod":
-        check_polar(path, rn, aa, im_n, ba, ln)
-    z = polar_to_complex(aa, ba) if rn == "Zmod" else aa + 1j * ba
-    if temps:
-        t = np.array(temps)
-        if -150 < t.mean() < 600 and np.ptp(t) < 10:
-            meta["temperature"] = float(t.mean()) + 273.15
-            add_assumption(meta, "temperature from the ZCURVE 'Temp' column (°C)")
-        else:
-            add_note(
-                meta,
-                f"ZCURVE 'Temp' column reads {t.mean():.4g} °C (no sensor?): not used as the "
-                "temperature",
-            )
-    for key in ("notes", "assumptions"):
-        if not meta.get(key):
-            meta.pop(key, None)
-    return make_spectrum(path, fa, z, meta, lines=ln)
+    return f, a, b, ln, temps
+
+
+def _zcurve_temperature(meta: dict[str, Any], t: np.ndarray) -> None:
+    """The ZCURVE 'Temp' column (°C) as the temperature when plausible and steady, else a note."""
+    if -150 < t.mean() < 600 and np.ptp(t) < 10:
+        meta["temperature"] = float(t.mean()) + 273.15
+        add_assumption(meta, "temperature from the ZCURVE 'Temp' column (°C)")
+    else:
+        add_note(
+            meta,
+            f"ZCURVE 'Temp' column reads {t.mean():.4g} °C (no sensor?): not used as the "
+            "temperature",
+        )
