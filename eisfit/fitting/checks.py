@@ -5,16 +5,14 @@ role's range, in the given geometry or the circuit's reference cell, and extra w
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from eisfit.findings import Finding, as_finding
 from eisfit.fitting.result import FitResult
 
-_CAP_WARNING = re.compile(r"^\w+ capacitance \S+ F (is outside|\()")
 
-
-def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
+def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[Finding]:
     """Arcs whose effective capacitance is outside the range expected for their role.
 
     One rule with or without geometry (:mod:`eisfit.model.capacitance`): the named circuit's ranges,
@@ -33,8 +31,9 @@ def capacitance_warnings(result: FitResult, geometry: Any = None) -> list[str]:
 
     Returns
     -------
-    list of str
-        E.g. ``"grain_boundary capacitance 7.2e-11 F (4.1e-12 F/cm per cell constant 0.0565
+    list of Finding
+        Code ``capacitance_range``, e.g.
+        ``"grain_boundary capacitance 7.2e-11 F (4.1e-12 F/cm per cell constant 0.0565
         cm^-1) is outside the range expected for grain_boundary (1e-11-1e-08 F/cm) and in the
         bulk range: the arc may be the bulk"``.
 
@@ -67,12 +66,12 @@ def with_geometry(result: FitResult, geometry: Any) -> FitResult:
     Returns
     -------
     FitResult
-        A copy whose capacitance warnings are those of :func:`capacitance_warnings` with the
-        geometry; every other warning is kept in place.
+        A copy whose capacitance warnings (code ``capacitance_range``) are those of
+        :func:`capacitance_warnings` with the geometry; every other warning is kept in place.
     """
     if geometry is None:
         return result
-    kept = [w for w in result.warnings if not _CAP_WARNING.match(w)]
+    kept = [w for w in result.warnings if as_finding(w).code != "capacitance_range"]
     new = capacitance_warnings(result, geometry)
     return dataclasses.replace(result, warnings=tuple(dict.fromkeys([*kept, *new])))
 

@@ -12,6 +12,7 @@ import uncertainties
 from uncertainties import ufloat
 
 from eisfit.display import shown
+from eisfit.findings import Finding, as_finding
 from eisfit.fitting import guess
 from eisfit.fitting.engine import Problem, Solution, covariance
 from eisfit.format import NOT_DETERMINED, determined, unit_text, value_error
@@ -126,7 +127,9 @@ class FitResult:
     arcs
         The arcs with ufloats.
     warnings
-        Human-readable warnings; empty when nothing is suspicious.
+        Human-readable warnings; empty when nothing is suspicious. Each is a
+        :class:`~eisfit.findings.Finding` (a ``str`` with a ``code``, ``role``, ``severity`` and
+        ``numbers``); :attr:`findings` gives them as findings whatever they were made from.
     flags
         Parameter name -> list of flags (``at_bound``, ``relative_error_over_100%``).
     search
@@ -240,6 +243,12 @@ class FitResult:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """:attr:`warnings` as :class:`~eisfit.findings.Finding` objects (a plain string, as in
+        a fit saved by an older eisfit, as code ``other``)."""
+        return tuple(as_finding(w) for w in self.warnings)
 
     @property
     def circuit_name(self) -> str | None:
@@ -454,7 +463,8 @@ class FitResult:
             d["fixture_correction"] = dict(meta["fixture_correction"])
         if self.spec is not None:
             d["spec"] = self.spec.to_dict()
-        d["warnings"] = list(self.warnings)
+        d["warnings"] = [str(w) for w in self.warnings]
+        d["findings"] = [f.to_dict() for f in self.findings]
         return d
 
     def to_json(self, path: Any = None, *, force: bool = False) -> str:
@@ -715,7 +725,9 @@ def build_result(
             record.correlation = (free_names, corr, a)
     else:
         cov_p = None
-        notes = [*notes, "the covariance matrix could not be estimated: no standard errors"]
+        notes = [*notes, Finding(
+            "the covariance matrix could not be estimated: no standard errors", "no_covariance"
+        )]
 
     # ---------------------------------------------------------------- flags
     flags: dict[str, list[str]] = {}
@@ -732,7 +744,9 @@ def build_result(
 
     warnings_: list[str] = list(notes)
     if not sol.success:
-        warnings_.append(f"the solver did not converge: {sol.message}")
+        warnings_.append(
+            Finding(f"the solver did not converge: {sol.message}", "not_converged")
+        )
     inductance = unmodelled_inductance(spectrum, circuit, problem, sol)
     if inductance is not None:
         warnings_.append(_inductance_warning(inductance))
@@ -740,27 +754,31 @@ def build_result(
     resistors = {names[e.start] for e in circuit.elements if e.element.name == "R"}
     default_upper = [hi for _, hi in circuit.default_bounds]
     for n, fl in flags.items():
+        i = names.index(n)
+        role = roles.get(n, roles.get(n.split("_")[0]))
         if "at_bound" in fl:
-            i = names.index(n)
             side = "lower" if abs(values[i] - lower[i]) <= abs(upper[i] - values[i]) else "upper"
             bound = lower[i] if side == "lower" else upper[i]
             if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
-                owner = roles.get(n.split("_")[0])
-                what = f"the {owner} CPE" if owner else "the CPE"
-                warnings_.append(
+                what = f"the {role} CPE" if role else "the CPE"
+                text = (
                     f"{n} = {values[i]:.3g} sits at its upper bound 1: {what} exponent is pinned "
                     "at an ideal capacitor, so its bound, not the data, sets it"
                 )
             elif side == "upper" and n in resistors:
-                warnings_.append(
-                    _resistance_bound_warning(
-                        n, values[i], bound, roles.get(n), bound >= default_upper[i]
-                    )
+                text = _resistance_bound_warning(
+                    n, values[i], bound, roles.get(n), bound >= default_upper[i]
                 )
             else:
-                warnings_.append(f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}")
+                text = f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}"
+            warnings_.append(Finding(text, "at_bound", role=role, parameters=(n,),
+                                     numbers={"value": values[i], "bound": bound}))
         if "relative_error_over_100%" in fl:
-            warnings_.append(f"{n} is not determined by the data (standard error above 100 %)")
+            warnings_.append(Finding(
+                f"{n} is not determined by the data (standard error above 100 %)",
+                "not_determined", role=role, parameters=(n,),
+                numbers={"value": values[i], "stderr": params[n].stderr or math.nan},
+            ))
 
     # ---------------------------------------------------------------- roles
     # each role's resistance is a sum of parameters plus a constant: kept as (indices, constant)
@@ -843,20 +861,23 @@ def build_result(
         f_apex = 1 / (2 * math.pi * tau)
         n_val = arc_n(p, a.indices)
         if f_apex > f_hi:
-            warnings_.append(
+            warnings_.append(Finding(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
-                f"frequency ({f_hi:.3g} Hz): its resistance and capacitance are extrapolated"
-            )
+                f"frequency ({f_hi:.3g} Hz): its resistance and capacitance are extrapolated",
+                "apex_above", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_hi},
+            ))
         elif f_apex < f_lo:
-            warnings_.append(
+            warnings_.append(Finding(
                 f"the {role} arc's apex ({f_apex:.3g} Hz) lies below the lowest measured "
-                f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated"
-            )
+                f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated",
+                "apex_below", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_lo},
+            ))
         if a.kind == "rq" and n_val < 0.5:
-            warnings_.append(
+            warnings_.append(Finding(
                 f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
-                "strongly depressed and may stand for more than one process"
-            )
+                "strongly depressed and may stand for more than one process",
+                "depressed", role=role, numbers={"n": n_val},
+            ))
         if named is not None:
             # in the circuit's reference cell; with_geometry judges it in the user's cell
             from eisfit.model.capacitance import verdicts, warning_text
@@ -899,14 +920,17 @@ def build_result(
     )
 
 
-def admittance_notes(circuit: Circuit) -> list[str]:
+def admittance_notes(circuit: Circuit) -> list[Finding]:
     """With the compiled engine on, the note of an admittance fit: it ran with numpy (the
     compiled engine forms residuals in Z only); nothing when numpy ran it anyway."""
     from eisfit.kernels import compiled
 
     if not compiled.enabled() or compiled.program(circuit) is None:
         return []
-    return ["fitted in admittance with the numpy engine (the compiled engine fits Z only)"]
+    return [Finding(
+        "fitted in admittance with the numpy engine (the compiled engine fits Z only)",
+        "numpy_only", severity="note",
+    )]
 
 
 def unmodelled_inductance(
@@ -975,7 +999,7 @@ def _resistance_bound_warning(
     return f"{name} = {value:.3g} sits at its upper bound {bound:.3g}: {why}"
 
 
-def _inductance_warning(inductance_h: float) -> str:
+def _inductance_warning(inductance_h: float) -> Finding:
     """The warning of a fit whose data hold an unmodelled series inductance (H)."""
     if inductance_h >= 1e-3:
         size = f"{inductance_h * 1e3:.3g} mH"
@@ -983,14 +1007,15 @@ def _inductance_warning(inductance_h: float) -> str:
         size = f"{inductance_h * 1e6:.3g} µH"
     else:
         size = f"{inductance_h * 1e9:.3g} nH"
-    return (
+    return Finding(
         f"an inductance of ~{size} is present and not modelled (leads, cell holder): it pulls "
         "the high-frequency points up and inflates the series resistance; add an L element "
-        "(L0-... in front of the circuit)"
+        "(L0-... in front of the circuit)",
+        "inductance", numbers={"inductance_H": inductance_h},
     )
 
 
-def _intercept_warning(intercept_ohm: float, external_ohm: float, roles: list[str]) -> str:
+def _intercept_warning(intercept_ohm: float, external_ohm: float, roles: list[str]) -> Finding:
     """The warning of a fit whose high-frequency intercept (Ohm) is not above the external
     resistance (Ohm): the ``roles`` taken from their difference are not determined."""
     roles = list(dict.fromkeys(roles))
@@ -1004,15 +1029,20 @@ def _intercept_warning(intercept_ohm: float, external_ohm: float, roles: list[st
     else:
         cause = f"the high-frequency intercept {intercept_ohm:.4g} Ohm is not positive"
         hint = ""
-    return f"{cause}: the {what} not determined{hint}"
+    return Finding(
+        f"{cause}: the {what} not determined{hint}", "intercept", role=roles[0],
+        numbers={"intercept_ohm": intercept_ohm, "external_ohm": external_ohm},
+    )
 
 
-def _correlation_warnings(corr: np.ndarray, free_idx: list[int], circuit: Circuit) -> list[str]:
+def _correlation_warnings(
+    corr: np.ndarray, free_idx: list[int], circuit: Circuit
+) -> list[Finding]:
     """Warnings for the pairs of free parameters correlated beyond :data:`CORRELATION_LIMIT`.
 
     Each pair is judged once, at its first finite entry in row order (``corr[a, b]`` above the
     diagonal, else ``corr[b, a]``), and the warnings come in that order; the {Q, n} pair of
-    one CPE is left out.
+    one CPE is left out. Code ``correlated``, the pair (sorted) as its parameters.
     """
     rows = corr.tolist()
     names = circuit.parameter_names
@@ -1029,10 +1059,11 @@ def _correlation_warnings(corr: np.ndarray, free_idx: list[int], circuit: Circui
         if frozenset((i, j)) in cpe_pairs:
             continue
         first, second = sorted((names[i], names[j]))
-        out.append(
+        out.append(Finding(
             f"{first} and {second} are correlated ({c:+.3f}): the data do not "
-            "determine them separately"
-        )
+            "determine them separately",
+            "correlated", parameters=(first, second), numbers={"correlation": c},
+        ))
     return out
 
 

@@ -9,6 +9,8 @@ the search record and the versions of eisfit, numpy and scipy the fit was made w
 is written by ``repr`` (the shortest text that reads back to the same double), so a loaded
 result equals the original in every bit; NaN and infinities are written as the strings
 ``"nan"``, ``"inf"`` and ``"-inf"`` inside ``saved`` (``null`` in the ``--json`` keys).
+The warnings read back as :class:`~eisfit.findings.Finding` objects from the ``findings`` key;
+a file without it (written by an older eisfit) gives plain strings.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from eisfit.exceptions import EisfitError, FitError
+from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, ParameterRecord
 from eisfit.fitting.save import (  # the writing half
     _VARIANTS,
@@ -260,6 +263,19 @@ def _spec_from(rec: dict[str, Any] | None) -> Any:
     return FitSpec.from_dict(rec)
 
 
+def _warnings_from(obj: dict[str, Any]) -> tuple[str, ...]:
+    """The warnings of a saved object: findings again from its ``findings``; from its
+    ``warnings`` alone (older files) plain strings, read as code ``other``."""
+    findings = obj.get("findings")
+    warnings = tuple(str(w) for w in obj["warnings"])
+    if findings is None:
+        return warnings
+    out = tuple(Finding.from_dict(f) for f in findings)
+    if out != warnings:
+        raise ValueError("its findings do not match its warnings")
+    return out
+
+
 def _rebuild(obj: dict[str, Any], saved: dict[str, Any]) -> FitResult:
     """The FitResult of a saved object (``obj``: the whole object, ``saved``: its ``saved``)."""
     circuit = Circuit(saved["circuit_text"])
@@ -285,7 +301,7 @@ def _rebuild(obj: dict[str, Any], saved: dict[str, Any]) -> FitResult:
         external_resistance=_float(obj["external_resistance_ohm"]),
         resistances={k: _float(v) for k, v in obj["resistances_ohm"].items()},
         resistance_stderr={k: _float(v) for k, v in obj["resistance_stderr_ohm"].items()},
-        warnings=tuple(str(w) for w in obj["warnings"]),
+        warnings=_warnings_from(obj),
         flags=flags,
         original=original,
         covariance=cov,

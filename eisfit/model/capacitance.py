@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from eisfit.findings import Finding
+
 __all__ = [
     "AREA_ROLES",
     "REFERENCE_CELL",
@@ -165,8 +167,10 @@ def _cell_text(named: Any) -> str:
     return f"{format_length(thickness_cm / 100)} thick on {format_area(area_cm2 / 1e4)}"
 
 
-def warning_text(named: Any, verdict: Verdict, geometry: Any = None) -> str:
-    """The warning line of one verdict.
+def warning_text(named: Any, verdict: Verdict, geometry: Any = None) -> Finding:
+    """The warning line of one verdict: a :class:`~eisfit.findings.Finding` with code
+    ``capacitance_range``, the verdict's role, and the capacitance and the range in F for the
+    cell as its numbers (``capacitance_F``, ``low_F``, ``high_F``).
 
     Examples
     --------
@@ -174,6 +178,15 @@ def warning_text(named: Any, verdict: Verdict, geometry: Any = None) -> str:
     >>> warning_text(named_circuits()["blocking"], Verdict("bulk", "grain_boundary", 1.6e-10))[:60]
     'bulk capacitance 1.6e-10 F is outside the range expected for'
     """
+    role, may_be, c = verdict
+    lo_f, hi_f = expected_range(named, role, geometry) or (math.nan, math.nan)
+    numbers = {"capacitance_F": c, "low_F": lo_f, "high_F": hi_f}
+    return Finding(_verdict_text(named, verdict, geometry), "capacitance_range", role=role,
+                   numbers=numbers)
+
+
+def _verdict_text(named: Any, verdict: Verdict, geometry: Any) -> str:
+    """The text of :func:`warning_text`."""
     role, may_be, c = verdict
     hint = f" and in the {may_be} range: the arc may be the {may_be}" if may_be else ""
     k, area = _cell(geometry)
