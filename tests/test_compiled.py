@@ -152,7 +152,7 @@ def test_parameters_at_a_bound_and_fixed_ones_follow_the_numpy_engine():
 
 def test_unknown_elements_fall_back_to_numpy(monkeypatch):
     problem, starts = _problem("blocking", 5)
-    compiled._program_of.cache_clear()
+    compiled.forget_programs()
     monkeypatch.delitem(compiled.ELEMENT_CODES, "CPE")
     try:
         assert compiled.program(problem.circuit) is None
@@ -162,7 +162,7 @@ def test_unknown_elements_fall_back_to_numpy(monkeypatch):
         p, cost, _ = lm_batch(problem, starts, 5, 0.0)  # the numpy engine answers
         assert np.all(np.isfinite(cost))
     finally:
-        compiled._program_of.cache_clear()
+        compiled.forget_programs()
 
 
 def test_compiled_nnls_equals_scipy_on_drt_systems(monkeypatch):

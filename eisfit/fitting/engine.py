@@ -8,25 +8,12 @@ difference step ever meets a parameter of 1e-11.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
 
-from eisfit.model import elements
 from eisfit.model.circuit import Circuit
-
-
-@functools.lru_cache(maxsize=256)
-def _log_scaled(text: str) -> np.ndarray:
-    """Which parameters of the circuit ``text`` are fitted in log space (read-only)."""
-    log = np.array([k == "positive" for k in Circuit(text).parameter_kinds])
-    log.setflags(write=False)
-    return log
-
-
-elements.on_change(_log_scaled.cache_clear)
 
 
 @dataclass
@@ -72,7 +59,7 @@ class Problem:
     absolute_sigma: bool = False
 
     def __post_init__(self) -> None:
-        self.log = _log_scaled(self.circuit.text)
+        self.log = self.circuit.log_scaled
         self.free = np.flatnonzero(self.vary)
         self._key: bytes | None = None
         self._cache: tuple[np.ndarray, np.ndarray] | None = None

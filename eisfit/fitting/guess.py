@@ -10,9 +10,8 @@ fit keeps the one that ends best.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import nnls
@@ -20,8 +19,7 @@ from scipy.optimize import nnls
 from eisfit.blas import single_threaded_blas
 from eisfit.fitting.user_elements import start_from_data
 from eisfit.kernels import compiled
-from eisfit.model import elements
-from eisfit.model.circuit import Circuit, ElementNode, Parallel
+from eisfit.model.circuit import Arc, Circuit, Structure
 
 #: Exponent given to arcs' CPEs at the start.
 START_N = 0.9
@@ -284,93 +282,10 @@ def find_peaks(tau: np.ndarray, gamma: np.ndarray, min_fraction: float = 0.02) -
 
 
 # --------------------------------------------------------------------------- structure
-@dataclass
-class Arc:
-    """A relaxation in series at the top level: p(R, CPE), p(R, C), K, Zarc (or HN), TLMr."""
-
-    kind: str  # "rq", "rc", "k", "zarc", "tlm"
-    indices: tuple[int, ...]
-    names: tuple[str, ...]
-
-
-@dataclass
-class Structure:
-    """The top-level series parts of a circuit, sorted by what they do."""
-
-    series_r: list[int] = field(default_factory=list)
-    inductors: list[int] = field(default_factory=list)
-    tails: list[ElementNode] = field(default_factory=list)
-    diffusion: list[ElementNode] = field(default_factory=list)
-    arcs: list[Arc] = field(default_factory=list)
-    other: list[int] = field(default_factory=list)
-
-
-def _as_arc(node) -> Arc | None:
-    if isinstance(node, ElementNode):
-        sym = node.element.name
-        if sym == "K":
-            return Arc("k", tuple(node.indices), (node.name,))
-        if sym in ("Zarc", "HN"):  # an HN arc starts as a Zarc, its β at START_N
-            return Arc("zarc", tuple(node.indices), (node.name,))
-        if sym == "TLMr":  # the interface's R_ct‖CPE is the arc; R_ion starts equal to R_ct
-            return Arc("tlm", tuple(node.indices), (node.name,))
-        return None
-    if not isinstance(node, Parallel):
-        return None
-    if node.rq_arc is not None:
-        r, q = node.rq_arc
-        return Arc("rq", (r.start, q.start, q.start + 1), (r.name, q.name))
-    if len(node.children) != 2 or not all(isinstance(e, ElementNode) for e in node.children):
-        return None
-    r, c = node.children
-    if r.element.name != "R":
-        r, c = c, r
-    if r.element.name == "R" and c.element.name == "C":
-        return Arc("rc", (r.start, c.start), (r.name, c.name))
-    return None
-
-
 def structure(circuit: Circuit) -> Structure:
-    """Classify the top-level series parts of ``circuit`` (computed once per circuit string;
-    the Structure returned is shared: read it, do not change it)."""
-    return _structure_of(circuit.text)
-
-
-@functools.lru_cache(maxsize=256)
-def _structure_of(text: str) -> Structure:
-    s = Structure()
-    for node in Circuit(text).top_level():
-        arc = _as_arc(node)
-        if arc is not None:
-            s.arcs.append(arc)
-            continue
-        if isinstance(node, ElementNode):
-            sym = node.element.name
-            if sym == "R":
-                s.series_r.append(node.start)
-            elif sym in ("L", "La"):
-                s.inductors.append(node.start)
-            elif sym in ("C", "CPE"):
-                s.tails.append(node)
-            elif sym in ("W", "Wo", "Ws", "G", "Gs"):
-                s.diffusion.append(node)
-            else:
-                s.other.extend(node.indices)
-        else:
-            for e in _elements_of(node):
-                s.other.extend(e.indices)
-    return s
-
-
-elements.on_change(_structure_of.cache_clear)
-
-
-def _elements_of(node):
-    if isinstance(node, ElementNode):
-        yield node
-    else:
-        for c in node.children:
-            yield from _elements_of(c)
+    """Classify the top-level series parts of ``circuit``: its :attr:`~Circuit.structure`
+    (computed once per Circuit; the Structure returned is shared and cannot be changed)."""
+    return circuit.structure
 
 
 # --------------------------------------------------------------------------- candidates

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -26,7 +25,6 @@ from eisfit.fitting.search import Search, search_further
 from eisfit.fitting.weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
 from eisfit.io.spectrum import Spectrum
 from eisfit.kernels import compiled
-from eisfit.model import elements
 from eisfit.model.circuit import Circuit
 from eisfit.model.named import NamedCircuit
 
@@ -79,19 +77,20 @@ FINISH_XTOL = 1e-6
 
 
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of every parameter (fresh copies the caller may change)."""
-    overrides = () if named is None else tuple((k, tuple(v)) for k, v in named.bounds.items())
-    lo, hi = _default_bounds(circuit.text, overrides)
-    return lo.copy(), hi.copy()
+    """Lower and upper bounds of every parameter (fresh copies the caller may change): the
+    circuit's :func:`_default_bounds`, then the named circuit's bounds."""
+    lo, hi = (a.copy() for a in circuit.derived("fitting.bounds", lambda: _default_bounds(circuit)))
+    if named is not None and named.bounds:
+        names = circuit.parameter_names
+        for pname, (a, c) in named.bounds.items():
+            if pname in names:
+                i = names.index(pname)
+                lo[i], hi[i] = a, c
+    return lo, hi
 
 
-@functools.lru_cache(maxsize=256)
-def _default_bounds(
-    text: str, overrides: tuple[tuple[str, tuple[float, float]], ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Element defaults of the circuit ``text`` (exponents at least 0.3), then a named
-    circuit's bounds ``overrides`` (parameter name, (lower, upper))."""
-    circuit = Circuit(text)
+def _default_bounds(circuit: Circuit) -> tuple[np.ndarray, np.ndarray]:
+    """Element defaults of ``circuit`` (exponents at least 0.3), read-only."""
     b = circuit.default_bounds
     lo = np.array([x[0] for x in b], float)
     hi = np.array([x[1] for x in b], float)
@@ -99,15 +98,9 @@ def _default_bounds(
     for i, k in enumerate(kinds):
         if k == "exponent":
             lo[i] = max(lo[i], 0.3)
-    names = circuit.parameter_names
-    for pname, (a, c) in overrides:
-        if pname in names:
-            i = names.index(pname)
-            lo[i], hi[i] = a, c
+    lo.setflags(write=False)
+    hi.setflags(write=False)
     return lo, hi
-
-
-elements.on_change(_default_bounds.cache_clear)
 
 
 def _apply_user(

@@ -34,7 +34,6 @@ the numpy engine even when numba is installed.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import os
 import warnings
@@ -97,7 +96,19 @@ def refresh_element_codes() -> dict[str, int]:
             taken.add(code)
     ELEMENT_CODES.clear()
     ELEMENT_CODES.update(sorted(live.items(), key=lambda item: item[1]))
+    forget_programs()
     return ELEMENT_CODES
+
+
+#: How many times :data:`ELEMENT_CODES` has changed: a circuit's program is kept with the
+#: Circuit under this number (:func:`program`), so one made with other codes is made again.
+_CODES = {"generation": 0}
+
+
+def forget_programs() -> None:
+    """Have every circuit's program made again when next asked for (after
+    :data:`ELEMENT_CODES` changed; :func:`refresh_element_codes` calls it)."""
+    _CODES["generation"] += 1
 
 
 refresh_element_codes()
@@ -190,9 +201,10 @@ def use_for(n_fits: int) -> contextlib.AbstractContextManager[None]:
     return use(enabled() and n_fits >= WORTHWHILE_FITS)
 
 
-@functools.lru_cache(maxsize=256)
-def _program_of(text: str) -> tuple[np.ndarray, int] | None:
-    from eisfit.model.circuit import Circuit, ElementNode, Series
+def _program_of(circuit: Circuit) -> tuple[np.ndarray, int] | None:
+    """The postfix program of ``circuit`` with the codes of :data:`ELEMENT_CODES` now (see
+    :func:`program`)."""
+    from eisfit.model.circuit import ElementNode, Series
 
     ops: list[tuple[int, int, int]] = []
     depth = [0, 0]  # current, deepest
@@ -222,21 +234,22 @@ def _program_of(text: str) -> tuple[np.ndarray, int] | None:
         depth[0] -= len(node.children) - 1
         return True
 
-    if not emit(Circuit(text).tree):
+    if not emit(circuit.tree):
         return None
     return np.array(ops, dtype=np.int64).reshape(-1, 3), depth[1]
 
 
 elements.on_change(refresh_element_codes)
-elements.on_change(_program_of.cache_clear)
 
 
 def program(circuit: Circuit) -> tuple[np.ndarray, int] | None:
     """The circuit as a postfix program ``(ops (n, 3) int64, stack depth)``.
 
-    None when the circuit holds an element the interpreter does not know.
+    None when the circuit holds an element the interpreter does not know. Made once per
+    Circuit (:meth:`~eisfit.model.circuit.Circuit.derived`) and element table.
     """
-    return _program_of(circuit.text)
+    key = ("kernels.program", _CODES["generation"])
+    return circuit.derived(key, lambda: _program_of(circuit))
 
 
 def _floats(a: np.ndarray) -> np.ndarray:

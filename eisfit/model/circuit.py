@@ -17,9 +17,9 @@ and nests ``p(...)`` at most :data:`MAX_DEPTH` deep.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,6 +30,8 @@ from eisfit.model import elements as _el
 MAX_DEPTH = 32
 #: Longest circuit string accepted, in characters.
 MAX_LENGTH = 10_000
+
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- tree
@@ -314,6 +316,113 @@ def _walk(node: Node) -> Iterator[Node]:
             yield from _walk(c)
 
 
+def _elements_of(node: Node) -> Iterator[ElementNode]:
+    """The elements of ``node``, left to right."""
+    return (n for n in _walk(node) if isinstance(n, ElementNode))
+
+
+# --------------------------------------------------------------------------- arc structure
+@dataclass(frozen=True)
+class Arc:
+    """A relaxation in series at the top level: p(R, CPE), p(R, C), K, Zarc (or HN), TLMr.
+
+    Attributes
+    ----------
+    kind
+        ``"rq"``, ``"rc"``, ``"k"``, ``"zarc"`` or ``"tlm"``.
+    indices
+        Its parameters' indices in the circuit's parameter vector.
+    names
+        Its elements' names (``("R1", "CPE1")``).
+    """
+
+    kind: str
+    indices: tuple[int, ...]
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The top-level series parts of a circuit, sorted by what they do.
+
+    Attributes
+    ----------
+    series_r
+        Parameter indices of the resistors in series.
+    inductors
+        Parameter indices of the inductors (``L``, ``La``) in series.
+    tails
+        Capacitors and CPEs in series (a blocking spike).
+    diffusion
+        Diffusion elements in series (``W``, ``Wo``, ``Ws``, ``G``, ``Gs``).
+    arcs
+        The relaxations (:class:`Arc`), high to low frequency as written.
+    other
+        Parameter indices of everything else.
+    """
+
+    series_r: tuple[int, ...] = ()
+    inductors: tuple[int, ...] = ()
+    tails: tuple[ElementNode, ...] = ()
+    diffusion: tuple[ElementNode, ...] = ()
+    arcs: tuple[Arc, ...] = ()
+    other: tuple[int, ...] = ()
+
+
+#: Which list of :class:`Structure` an element in series at the top level belongs to.
+_SERIES_ROLE = {
+    "R": "series_r",
+    "L": "inductors",
+    "La": "inductors",
+    "C": "tails",
+    "CPE": "tails",
+    **dict.fromkeys(("W", "Wo", "Ws", "G", "Gs"), "diffusion"),
+}
+
+
+def _as_arc(node: Node) -> Arc | None:
+    """``node`` as an :class:`Arc`, or None when it is not one."""
+    if isinstance(node, ElementNode):
+        # an HN arc starts as a Zarc; TLMr's R_ct‖CPE is the arc, R_ion starts equal to R_ct
+        kind = {"K": "k", "Zarc": "zarc", "HN": "zarc", "TLMr": "tlm"}.get(node.element.name)
+        return None if kind is None else Arc(kind, tuple(node.indices), (node.name,))
+    if not isinstance(node, Parallel):
+        return None
+    if node.rq_arc is not None:
+        r, q = node.rq_arc
+        return Arc("rq", (r.start, q.start, q.start + 1), (r.name, q.name))
+    if len(node.children) != 2 or not all(isinstance(e, ElementNode) for e in node.children):
+        return None
+    r, c = node.children
+    if r.element.name != "R":
+        r, c = c, r
+    if r.element.name == "R" and c.element.name == "C":
+        return Arc("rc", (r.start, c.start), (r.name, c.name))
+    return None
+
+
+def _structure(top_level: Sequence[Node]) -> Structure:
+    """Classify the top-level series parts ``top_level`` of a circuit."""
+    parts: dict[str, list] = {f: [] for f in ("series_r", "inductors", "tails", "diffusion",
+                                              "arcs", "other")}
+    for node in top_level:
+        arc = _as_arc(node)
+        if arc is not None:
+            parts["arcs"].append(arc)
+        elif isinstance(node, ElementNode):
+            role = _SERIES_ROLE.get(node.element.name, "other")
+            if role in ("tails", "diffusion"):
+                parts[role].append(node)
+            elif role == "other":
+                parts[role].extend(node.indices)
+            else:
+                parts[role].append(node.start)
+        else:
+            for e in _elements_of(node):
+                parts["other"].extend(e.indices)
+    return Structure(**{k: tuple(v) for k, v in parts.items()})
+
+
 # --------------------------------------------------------------------------- Circuit
 class Circuit:
     """An equivalent circuit parsed from impedance.py's string syntax.
@@ -336,18 +445,88 @@ class Circuit:
     >>> z = c.impedance([1.0, 1e3], [10.0, 100.0, 1e-6])
     >>> z.shape
     (2,)
+
+    A Circuit is a value: its attributes cannot be set after parsing, it is equal to (and
+    hashes as) any Circuit of the same string (whitespace aside), and what is derived from it
+    (:attr:`structure`, :attr:`log_scaled`, what the layers above derive through
+    :meth:`derived`) is computed once per object.
+
+    >>> c.text = "R0"
+    Traceback (most recent call last):
+    ...
+    AttributeError: a Circuit cannot be changed (text); parse another
     """
+
+    __slots__ = ("tree", "text", "elements", "n_params", "_names", "_key", "_derived")
+
+    tree: Node
+    text: str
+    elements: tuple[ElementNode, ...]
+    n_params: int
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
             raise ArgumentError(f"a circuit must be given as a string, got {type(text).__name__}")
         parser = _Parser(text)
-        self.tree: Node = parser.parse()
-        self.text = text
-        self.elements: tuple[ElementNode, ...] = tuple(parser.elements)
-        self.n_params = parser.n_params
+        tree = parser.parse()
+        elements = tuple(parser.elements)
         # the tree does not change: the names are spelled once, not on every fit
-        self._names = tuple(n for e in self.elements for n in e.param_names)
+        names = tuple(n for e in elements for n in e.param_names)
+        for slot, value in (("tree", tree), ("text", text), ("elements", elements),
+                            ("n_params", parser.n_params), ("_names", names),
+                            ("_key", str(tree)), ("_derived", {})):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Circuit cannot be changed ({name}); parse another")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Circuit cannot be changed ({name}); parse another")
+
+    # ---------------------------------------------------------------- derived facts
+    def derived(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """What ``compute()`` returns, computed the first time ``key`` is asked for and kept
+        with this Circuit from then on.
+
+        The layers above the model keep what they derive from a circuit alone here (the
+        compiled program, the fit's bounds), so that it lives and dies with the Circuit and
+        no cache keyed by circuit text is needed. The value is shared: read it, do not change
+        it. ``key`` names the fact and what else it depends on.
+
+        Parameters
+        ----------
+        key
+            Names the fact, e.g. ``"fitting.bounds"``, led by the layer that derives it so
+            that keys do not collide.
+        compute
+            Makes the fact from nothing but this Circuit (and what ``key`` names).
+
+        Returns
+        -------
+        object
+            The fact, the same object every time.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            return self._derived.setdefault(key, compute())
+
+    @property
+    def structure(self) -> Structure:
+        """The top-level series parts sorted by what they do (series resistors, inductors,
+        spike, diffusion, arcs), computed once."""
+        return self.derived("structure", lambda: _structure(self.top_level()))
+
+    @property
+    def log_scaled(self) -> np.ndarray:
+        """Which parameters are fitted in log space (the ``positive`` ones), read-only,
+        computed once."""
+        return self.derived("log_scaled", self._log_scaled)
+
+    def _log_scaled(self) -> np.ndarray:
+        log = np.array([k == "positive" for k in self.parameter_kinds])
+        log.setflags(write=False)
+        return log
 
     # ---------------------------------------------------------------- description
     @property
@@ -392,14 +571,15 @@ class Circuit:
         return f"Circuit({str(self)!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Circuit) and str(self) == str(other)
+        return isinstance(other, Circuit) and self._key == other._key
 
     def __hash__(self) -> int:
-        return hash(str(self))
+        return hash(self._key)
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         # pickled as its text; unpickling shares one parsed Circuit per text, so a batch of
-        # results from worker processes does not carry a parsed tree each
+        # results from worker processes does not carry a parsed tree each, and its derived
+        # facts are computed once for all of them
         return _shared_circuit, (self.text,)
 
     # ---------------------------------------------------------------- evaluation
@@ -474,7 +654,13 @@ class Circuit:
 
 @functools.lru_cache(maxsize=256)
 def _shared_circuit(text: str) -> Circuit:
-    """The Circuit of ``text``, parsed once per process (used when unpickling)."""
+    """The Circuit of ``text``, parsed once per process (used when unpickling).
+
+    The one table of parsed circuits kept by text: results unpickled from worker processes
+    share one Circuit, and so its derived facts (:meth:`Circuit.derived`). Defining or removing
+    an element empties it (:func:`eisfit.model.elements.on_change`), so a circuit unpickled
+    afterwards is parsed with the registry as it is then.
+    """
     return Circuit(text)
 
 
