@@ -59,6 +59,7 @@ __all__ = [
     "use",
     "use_for",
     "program",
+    "forget_programs",
     "lm",
     "multistart",
     "nnls",
