@@ -356,11 +356,7 @@ def parse_columns(
     # a row may leave its last cells empty only with as many separators as the names line
     # (a lost field, or a name written twice, in a file whose lines end with a separator
     # leaves an empty last cell too)
-    header_cells = (
-        tf.lines[names_line - 1].count(sep) + 1
-        if names_line is not None and sep != " " and 0 < names_line <= len(tf.lines)
-        else None
-    )
+    header_cells = _header_cells(tf, names_line, sep)
     full_cells: set[int] = set()  # separators + 1 of the rows with one field per name
     short_rows: list[tuple[int, int]] = []  # rows whose last cells are empty
     widths: Counter[int] = Counter()  # field counts, when rows may leave out absent_ok columns
@@ -403,30 +399,7 @@ def parse_columns(
         if absent_ok:
             widths[len(cells)] += 1
             width_first.setdefault(len(cells), i)
-        for n, j in req:
-            tok = cells[j]
-            t = tok.strip().strip('"')
-            if decimal_comma:
-                t = t.replace(",", ".")
-            if not NUMBER_RE.match(t):
-                raise ReaderError(
-                    tf.path,
-                    f"column {n!r} (field {j + 1}): expected a number, found {tok!r}",
-                    line=lineno,
-                )
-            v = float(t)
-            if not math.isfinite(v) or (v < 0 and n in freq):
-                raise _value_error(tf.path, n, j, tok, lineno, math.isfinite(v))
-            out[n].append(v)
-        for n, j in opt:
-            v = float("nan")
-            if j < len(cells):
-                t = cells[j].strip().strip('"')
-                if decimal_comma:
-                    t = t.replace(",", ".")
-                if NUMBER_RE.match(t):
-                    v = float(t)
-            out[n].append(v)
+        _append_values(tf.path, cells, req, opt, out, freq, decimal_comma, lineno)
         line_numbers.append(lineno)
         i += 1
     for k, raw in short_rows:
@@ -434,19 +407,77 @@ def parse_columns(
             n = len(split_fields(lines[k], sep))
             raise _field_count_error(tf, k, n, sep, names, names_line, what)
     if len(widths) > 1:
-        # the rows leave the absent_ok columns out or not, all alike
-        common = widths.most_common(1)[0][0]
-        odd = min((k for k in widths if k != common), key=lambda k: width_first[k])
-        raise ReaderError(
-            tf.path,
-            f"this {what} has {odd} fields where the other rows have {common}: values would "
-            "be read under the wrong names",
-            line=width_first[odd] + 1,
-        )
+        raise _width_error(tf.path, widths, width_first, what)
+    if line_numbers and line_numbers[-1] == len(lines):
+        _check_last_row(tf, sep, names)
+    cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
+    return cols, np.asarray(line_numbers, dtype=int), i
+
+
+def _header_cells(tf: TextFile, names_line: int | None, sep: str) -> int | None:
+    """Separators + 1 on the line of column names (None without one, or for whitespace)."""
+    if names_line is not None and sep != " " and 0 < names_line <= len(tf.lines):
+        return tf.lines[names_line - 1].count(sep) + 1
+    return None
+
+
+def _append_values(
+    path: Path,
+    cells: Sequence[str],
+    req: Sequence[tuple[str, int]],
+    opt: Sequence[tuple[str, int]],
+    out: dict[str, array],
+    freq: set[str],
+    decimal_comma: bool,
+    lineno: int,
+) -> None:
+    """Append one row's values: required cells must be finite numbers (a frequency >= 0),
+    optional ones are NaN when absent or not numbers."""
+    for n, j in req:
+        tok = cells[j]
+        t = tok.strip().strip('"')
+        if decimal_comma:
+            t = t.replace(",", ".")
+        if not NUMBER_RE.match(t):
+            raise ReaderError(
+                path,
+                f"column {n!r} (field {j + 1}): expected a number, found {tok!r}",
+                line=lineno,
+            )
+        v = float(t)
+        if not math.isfinite(v) or (v < 0 and n in freq):
+            raise _value_error(path, n, j, tok, lineno, math.isfinite(v))
+        out[n].append(v)
+    for n, j in opt:
+        v = float("nan")
+        if j < len(cells):
+            t = cells[j].strip().strip('"')
+            if decimal_comma:
+                t = t.replace(",", ".")
+            if NUMBER_RE.match(t):
+                v = float(t)
+        out[n].append(v)
+
+
+def _width_error(
+    path: Path, widths: Counter[int], width_first: dict[int, int], what: str
+) -> ReaderError:
+    """The error for rows that leave the ``absent_ok`` columns out, or not, unlike the others."""
+    common = widths.most_common(1)[0][0]
+    odd = min((k for k in widths if k != common), key=lambda k: width_first[k])
+    return ReaderError(
+        path,
+        f"this {what} has {odd} fields where the other rows have {common}: values would "
+        "be read under the wrong names",
+        line=width_first[odd] + 1,
+    )
+
+
+def _check_last_row(tf: TextFile, sep: str, names: Sequence[str]) -> None:
+    """Raise when the file's last line, a table row, is short of fields and has no line end."""
+    lines = tf.lines
     if (
-        line_numbers
-        and not tf.ends_with_newline
-        and line_numbers[-1] == len(lines)
+        not tf.ends_with_newline
         and len(split_fields(lines[-1], sep)) < len(names)
         and len(names) > 1
     ):
@@ -456,8 +487,6 @@ def parse_columns(
             "line end: file truncated?",
             line=len(lines),
         )
-    cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
-    return cols, np.asarray(line_numbers, dtype=int), i
 
 
 def _value_error(
