@@ -131,6 +131,11 @@ class Finding(str):
         """The line as a plain ``str``."""
         return str.__str__(self)
 
+    def with_message(self, message: str) -> Finding:
+        """The same finding (code, role, severity, numbers, parameters) with another text."""
+        return _rebuild(message, self.code, self.role, self.severity, self.numbers,
+                        self.parameters)
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _rebuild,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from eisfit.findings import Finding
 from eisfit.fitting import guess
 from eisfit.fitting.engine import (
     Problem,
@@ -207,7 +208,10 @@ def with_fallbacks(result: FitResult, solved: Solved) -> FitResult:
     problem, sol, search = _run(
         solved.spectrum, fallback.parsed, fallback, solved.weighting, None, None
     )
-    note = f"model: {fallback.name} fitted in place of {named.name}, since {reason}"
+    note = Finding(
+        f"model: {fallback.name} fitted in place of {named.name}, since {reason}", "fallback",
+        severity="note",
+    )
     return finish(
         dataclasses.replace(
             solved,
@@ -306,10 +310,12 @@ def hidden_choice(
         )
     else:
         why = "the full fit cannot place it inside the window"
-    note = (
+    note = Finding(
         f"the {role} arc relaxes above the highest measured frequency ({f_hi:.3g} Hz; {why}): "
         f"{role} resistance is the high-frequency intercept less the external resistance "
-        f"({full.external_resistance:g} Ohm)"
+        f"({full.external_resistance:g} Ohm)",
+        "hidden_arc", role=role, severity="note",
+        numbers={"limit_Hz": f_hi, "apex_Hz": f_apex, "external_ohm": full.external_resistance},
     )
     if above and result.bic <= reduced_result.bic:
         intercept = full.result(named=named.intercept_variant(), notes=[*full.notes, note])
@@ -317,7 +323,7 @@ def hidden_choice(
     return reduced.result(notes=[*full.notes, note])
 
 
-def _fold_correlations(result: FitResult, role: str, note: str) -> FitResult:
+def _fold_correlations(result: FitResult, role: str, note: Finding) -> FitResult:
     """``result`` with the correlations between the parts of ``role``'s resistance folded into
     its ``note``: an intercept is the sum of the series resistor and the hidden arc's, which the
     data determine only together, so their correlation is that note's finding, not another."""
@@ -326,15 +332,15 @@ def _fold_correlations(result: FitResult, role: str, note: str) -> FitResult:
     if len(parts) < 2:
         return result
     folded = [
-        w for w in result.warnings
-        if w.endswith("the data do not determine them separately")
-        and set(w.split(" are correlated")[0].split(" and ")) <= parts
+        f for f in result.findings
+        if f.code == "correlated" and f.parameters and set(f.parameters) <= parts
     ]
     if not folded:
         return result
     joined = " and ".join(sorted(parts))
     warnings = [
-        f"{w}; {joined}, its parts, are determined only as their sum" if w == note else w
+        note.with_message(f"{w}; {joined}, its parts, are determined only as their sum")
+        if w == note else w
         for w in result.warnings if w not in folded
     ]
     return dataclasses.replace(result, warnings=tuple(warnings))

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from eisfit.analysis.kk import kk_warning
 from eisfit.exceptions import EisfitError, FitError
+from eisfit.findings import Finding
 from eisfit.fitting.checks import capacitance_warnings, with_geometry, with_warnings
 from eisfit.output import json_float as _json
 
@@ -670,7 +671,8 @@ def fit_auto(
         geometry=geometry,
     )
     names = ", ".join(c.label for c in comp.candidates)
-    line = f"model choice: {comp.choice}; among {names} by BIC"
+    line = Finding(f"model choice: {comp.choice}; among {names} by BIC", "model_choice",
+                   severity="note")
     result = comp.best
     result = dataclasses.replace(result, warnings=(line, *result.warnings))
     if kk:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eisfit.exceptions import FitError
+from eisfit.findings import Finding
 from eisfit.fitting import guess
 from eisfit.fitting.engine import Problem, Solution
 from eisfit.fitting.result import FitResult, build_result
@@ -504,12 +505,15 @@ def constrained_problem(
     return ConstrainedProblem(**base, constraints=constraints, helper_scale=scale)
 
 
-def notes(constraints: Constraints, circuit: Circuit) -> list[str]:
-    """The notes of a constrained fit: the constraints, and the engine that ran it."""
-    out = [f"constrained: {'; '.join(constraints.text())}"]
+def notes(constraints: Constraints, circuit: Circuit) -> list[Finding]:
+    """The notes of a constrained fit: the constraints (code ``constrained``), and the engine
+    that ran it (``numpy_only``)."""
+    out = [Finding(f"constrained: {'; '.join(constraints.text())}", "constrained",
+                   severity="note")]
     if compiled.enabled() and compiled.program(circuit) is not None:
-        out.append("constrained fit: fitted with the numpy engine (the compiled engine takes "
-                   "no expressions between parameters)")
+        out.append(Finding("constrained fit: fitted with the numpy engine (the compiled engine "
+                           "takes no expressions between parameters)", "numpy_only",
+                           severity="note"))
     return out
 
 
@@ -529,15 +533,20 @@ def solve_constrained(
     return dataclasses.replace(sol, params=problem.params_batch(sol.u[None, :])[0]), found
 
 
-def helper_notes(problem: ConstrainedProblem, sol: Solution, cov: np.ndarray | None) -> list[str]:
-    """The helpers' fitted values ± standard errors, one note each."""
+def helper_notes(
+    problem: ConstrainedProblem, sol: Solution, cov: np.ndarray | None
+) -> list[Finding]:
+    """The helpers' fitted values ± standard errors, one note each (``constraint_helper``)."""
     out = []
     nb = problem.base.size
     for k, h in enumerate(problem.constraints.helpers):
         value = float(sol.u[nb + k] * problem.helper_scale[k])
         err = math.nan if cov is None else math.sqrt(max(cov[nb + k, nb + k], 0.0))
         err *= problem.helper_scale[k]
-        out.append(f"constraint helper {h.name} = {value:.6g} ± {err:.2g}")
+        out.append(Finding(
+            f"constraint helper {h.name} = {value:.6g} ± {err:.2g}", "constraint_helper",
+            severity="note", parameters=(h.name,), numbers={"value": value, "stderr": err},
+        ))
     return out
 
 
@@ -589,8 +598,11 @@ def _without_tie_correlations(result: FitResult, problem: ConstrainedProblem) ->
     pairs = set()
     for k, e in problem.constraints.exprs.items():
         for n in _names_in(e, k):
-            pairs.add(" and ".join(sorted((k, n))) + " are correlated")
-    return tuple(w for w in result.warnings if not any(w.startswith(p) for p in pairs))
+            pairs.add(frozenset((k, n)))
+    return tuple(
+        w for w, f in zip(result.warnings, result.findings, strict=True)
+        if not (f.code == "correlated" and frozenset(f.parameters) in pairs)
+    )
 
 
 def fit_constrained(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eisfit.analysis.floor import floor_chi_square
+from eisfit.findings import Finding
 from eisfit.fitting import guess
 from eisfit.fitting.engine import Problem, Solution
 from eisfit.fitting.result import arc_tau
@@ -79,27 +80,30 @@ class Search:
         """Reduced χ² of the fit returned over the floor."""
         return self.final / self.floor if self.floor > 0 else float("nan")
 
-    def warnings(self) -> list[str]:
-        """The warning lines: the fit stays well above the floor; a lower minimum was found
-        whose arcs do not fit their roles."""
+    def warnings(self) -> list[Finding]:
+        """The warning lines: the fit stays well above the floor (code ``not_described``); a
+        lower minimum was found whose arcs do not fit their roles (``lower_unphysical``)."""
         out = [w for w in (self.warning(),) if w]
         if np.isfinite(self.better_unphysical):
-            out.append(
-                f"a fit of this circuit with a {self.final / self.better_unphysical:.3g}x lower "
+            ratio = self.final / self.better_unphysical
+            out.append(Finding(
+                f"a fit of this circuit with a {ratio:.3g}x lower "
                 f"reduced chi-square exists, but there {self.unphysical_reason}: it is not "
-                "reported, and the circuit leaves part of the spectrum undescribed"
-            )
+                "reported, and the circuit leaves part of the spectrum undescribed",
+                "lower_unphysical", numbers={"ratio": ratio},
+            ))
         return out
 
-    def warning(self) -> str | None:
+    def warning(self) -> Finding | None:
         """The warning line when the fit stays well above the floor, else None."""
         if not np.isfinite(self.ratio) or self.ratio <= WARN_FACTOR:
             return None
-        return (
+        return Finding(
             f"the circuit does not describe the data: its reduced chi-square is "
             f"{self.ratio:.3g}x the floor of the spectrum (the misfit of a free Voigt chain, as "
             "in lin-KK), after a search beyond the automatic starts; try another circuit "
-            "(--circuit auto) or check the spectrum"
+            "(--circuit auto) or check the spectrum",
+            "not_described", numbers={"ratio": self.ratio, "floor": self.floor},
         )
 
 

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from eisfit.findings import by_code
+
 __all__ = [
     "Violation",
     "Facts",
@@ -65,7 +67,8 @@ JUMP_DECADES = 1.5
 MIN_CAPACITANCES = 3
 #: Roles whose resistance is not thermally activated (cables and cell hardware).
 NOT_ACTIVATED = ("series",)
-#: The start of the Kramers-Kronig warning of :func:`eisfit.fitting.comparison.kk_warning`.
+#: The start of the Kramers-Kronig warning of :func:`eisfit.analysis.kk.kk_warning`, which
+#: begins a violation's reason.
 KK_FAILS = "the spectrum fails the Kramers-Kronig check"
 #: A lin-KK residual over this many times its threshold: the spectrum is not of the cell.
 KK_FAR_FACTOR = 10.0
@@ -105,21 +108,19 @@ class Violation:
 
 def kk_failed(warnings: Sequence[str]) -> bool:
     """True when a fit's warnings hold the Kramers–Kronig failure of
-    :func:`eisfit.fitting.comparison.kk_warning` (a check that could not run is not a failure)."""
-    return any(w.startswith(KK_FAILS) for w in warnings)
+    :func:`eisfit.analysis.kk.kk_warning` (code ``kk_fails``; a check that could not run,
+    ``kk_not_run``, is not a failure)."""
+    return bool(by_code(warnings, "kk_fails"))
 
 
 def kk_excess(warnings: Sequence[str]) -> float:
-    """The largest lin-KK residual over its threshold, read from the Kramers–Kronig warning
-    of :func:`eisfit.fitting.comparison.kk_warning` among a fit's ``warnings``; NaN without one."""
-    import re
-
-    for w in warnings:
-        if not w.startswith(KK_FAILS):
-            continue
-        m = re.search(r"max \|residual\| ([0-9.eE+-]+) % of \|Z\| \(threshold ([0-9.eE+-]+) %\)", w)
-        if m is not None:
-            res, thr = float(m.group(1)), float(m.group(2))
+    """The largest lin-KK residual over its threshold, from the numbers of the Kramers–Kronig
+    finding of :func:`eisfit.analysis.kk.kk_warning` among a fit's ``warnings``; NaN without
+    one."""
+    for f in by_code(warnings, "kk_fails"):
+        res = f.numbers.get("max_residual", math.nan)
+        thr = f.numbers.get("threshold", math.nan)
+        if math.isfinite(res) and math.isfinite(thr):
             return res / thr if thr > 0 else math.inf
     return math.nan
 

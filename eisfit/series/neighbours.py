@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from eisfit.exceptions import EisfitError
+from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, arc_tau
 from eisfit.series.checks import WINDOW, Facts, violations
 
@@ -259,6 +260,9 @@ def _neighbour_refits(
             )
             if fixed:
                 note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
+            note = Finding(note, "refitted", severity="note", numbers={
+                "temperature_K": temps[i], "chi_square_before": r.chi_square,
+                "chi_square_after": refit.chi_square})
             refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
             facts.set(i, refit)
             if not new:
