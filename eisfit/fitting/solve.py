@@ -167,10 +167,50 @@ def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH
     done = compiled_multistart(problem, p0, polish=polish)
     if done is not None:
         return converged(problem, done, 0)
-    params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0)
-    order = np.argsort(cost)[:polish]
-    params, cost, n2 = lm_batch(problem, params[order], max_iter=POLISH_ITER, tol=POLISH_TOL)
-    return converge(problem, params[int(np.argmin(cost))], n1 + n2)
+    params, n_eval = scout_and_polish(problem, p0, polish=polish)
+    return converge(problem, params[0], n_eval)
+
+
+def best_per_spectrum(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list[np.ndarray]:
+    """Indices of the ``keep`` lowest costs of each of the ``n`` spectra whose candidates are
+    ``rows`` (ties go to the earlier candidate)."""
+    order = np.lexsort((cost, rows))  # by spectrum, then by cost
+    first = np.searchsorted(rows[order], np.arange(n))
+    last = np.searchsorted(rows[order], np.arange(n), side="right")
+    return [order[a : min(b, a + keep)] for a, b in zip(first, last, strict=True)]
+
+
+def scout_and_polish(
+    problem: Problem,
+    p0: np.ndarray,
+    rows: np.ndarray | None = None,
+    n: int = 1,
+    polish: int = POLISH,
+) -> tuple[np.ndarray, int]:
+    """The numpy engine's schedule before convergence, for one spectrum or a stack of ``n``.
+
+    Every start is scouted with a few batched Levenberg–Marquardt steps, the ``polish`` best of
+    each spectrum are polished, and the best polished parameters of each spectrum are returned
+    with the number of evaluations made. One spectrum is a stack of one: ``rows`` (which
+    spectrum of a stacked ``problem`` each start belongs to) is None for a single problem. The
+    compiled engine runs the same steps in one call (:func:`compiled_multistart`).
+
+    Returns
+    -------
+    params : ndarray
+        (n, n_params) best polished parameters of each spectrum.
+    n_eval : int
+        Residual evaluations made.
+    """
+    which = np.zeros(len(p0), np.int64) if rows is None else rows
+    params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
+    pick = np.concatenate(best_per_spectrum(which, cost, n, polish))
+    params, cost, n2 = lm_batch(
+        problem, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL,
+        rows=None if rows is None else rows[pick],
+    )
+    best = np.concatenate(best_per_spectrum(which[pick], cost, n, 1))
+    return params[best], n1 + n2
 
 
 def compiled_multistart(

@@ -34,7 +34,7 @@ from eisfit.fitting.circuit_fit import (
     saved_starts,
     with_fallbacks,
 )
-from eisfit.fitting.engine import Problem, Solution, lm_batch
+from eisfit.fitting.engine import Problem, Solution
 from eisfit.fitting.failures import Failure, label_of, one_line
 from eisfit.fitting.result import FitResult
 from eisfit.fitting.search import Search
@@ -42,10 +42,6 @@ from eisfit.fitting.solve import (
     FINISH_ITER,
     FINISH_TOL,
     FINISH_XTOL,
-    POLISH,
-    POLISH_ITER,
-    POLISH_TOL,
-    SCOUT_ITER,
     best_minimum,
     compiled_multistart,
     converge,
@@ -53,6 +49,7 @@ from eisfit.fitting.solve import (
     in_arc_order,
     make_problem,
     prepare,
+    scout_and_polish,
 )
 from eisfit.fitting.spec import FitSpec
 from eisfit.fitting.weighting import check_weighting
@@ -245,32 +242,6 @@ def _stacked_problem(items: Sequence[_Item]) -> Problem:
     )
 
 
-def _best_per_row(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list[np.ndarray]:
-    """Indices of the ``keep`` lowest costs of each of the ``n`` spectra."""
-    order = np.lexsort((cost, rows))  # by spectrum, then by cost
-    first = np.searchsorted(rows[order], np.arange(n))
-    last = np.searchsorted(rows[order], np.arange(n), side="right")
-    return [order[a : min(b, a + keep)] for a, b in zip(first, last, strict=True)]
-
-
-def _staged(
-    stack: Problem, p0: np.ndarray, rows: np.ndarray, n: int
-) -> tuple[np.ndarray, int]:
-    """The scout and polish of each of the ``n`` spectra as batched Levenberg–Marquardt calls
-    (the numpy engine): the best polished parameters of each (n, n_params) and the evaluations
-    made. Each spectrum then converges alone, through :func:`eisfit.fitting.single` 's own last
-    step,
-    so that a spectrum in a stack ends where it ends when fitted alone (a convergence still
-    creeping at its iteration limit goes on)."""
-    params, cost, n1 = lm_batch(stack, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
-    pick = np.concatenate(_best_per_row(rows, cost, n, POLISH))
-    params, cost, n2 = lm_batch(
-        stack, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL, rows=rows[pick]
-    )
-    best = np.concatenate(_best_per_row(rows[pick], cost, n, 1))
-    return params[best], n1 + n2
-
-
 def _solve_group(
     items: Sequence[_Item], circ: Circuit, named: NamedCircuit | None
 ) -> list[tuple[Solution, Search]]:
@@ -287,7 +258,7 @@ def _solve_group(
         if done is not None:
             sols = [converged(it.problem, done, k) for k, it in enumerate(items)]
         else:
-            params, n_eval = _staged(stack, p0, rows, n)
+            params, n_eval = scout_and_polish(stack, p0, rows, n)
             sols = [converge(it.problem, params[k], n_eval) for k, it in enumerate(items)]
         return [
             best_minimum(it.problem, named, in_arc_order(it.problem, named, sol))
