@@ -628,15 +628,7 @@ def arrhenius(
     >>> round(r.Ea_eV, 6), round(r.Ea_kJ_per_mol, 2)
     (0.35, 33.77)
     """
-    if form not in FORMS:
-        raise ArrheniusError(f"form must be one of {list(FORMS)}, got {form!r}")
-    if quantity not in QUANTITIES:
-        raise ArrheniusError(f"quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
-    if isinstance(min_points, bool) or not isinstance(min_points, numbers.Integral):
-        raise ArrheniusError(f"min_points must be an integer >= 2, got {min_points!r}")
-    if min_points < 2:
-        raise ArrheniusError(f"min_points must be >= 2 (a line needs two points), got {min_points}")
-
+    _check_options(form, quantity, min_points)
     T = _temperatures(temperature_K)
     n = T.size
     if n < min_points:
@@ -645,21 +637,7 @@ def arrhenius(
             f"an Arrhenius fit needs at least {min_points} temperatures, got {n}{hint}"
         )
     v, se = _values_and_stderr(values, stderr, n)
-
-    notes: list[str] = []
-    uniq, counts = np.unique(T, return_counts=True)
-    if uniq.size < 2:
-        raise ArrheniusError(
-            f"all {n} values are at the same temperature ({uniq[0]:g} K): "
-            "an Arrhenius fit needs at least two different temperatures"
-        )
-    for t, c in zip(uniq, counts, strict=True):
-        if c > 1:
-            idx = ", ".join(str(i) for i in np.flatnonzero(T == t))
-            notes.append(
-                f"temperature {t:g} K appears {c} times (indices {idx}): "
-                "kept as repeated measurements"
-            )
+    notes = _repeated_temperatures(T)
 
     x = 1.0 / T
     sign = -1.0 if quantity == "resistance" else 1.0
@@ -672,19 +650,8 @@ def arrhenius(
         w = 1.0 / (se / v) ** 2
         w = w / np.mean(w)  # relative weights; the covariance is scaled by reduced χ² anyway
 
-    design = np.column_stack([np.ones(n), x])
-    beta, cov_u, rss, dof, _ = _wls(design, y, w)
+    beta, cov, rss, dof, red_chi2, tq = _fit_line(x, y, w, v, se, notes)
     intercept, slope = float(beta[0]), float(beta[1])
-    if dof > 0:
-        red_chi2 = rss / dof
-        cov = cov_u * red_chi2
-        tq = float(special.stdtrit(dof, 0.975))
-    else:
-        red_chi2 = math.nan
-        cov = np.full((2, 2), np.nan)
-        tq = math.nan
-        notes.append(f"only {n} temperatures: the line is exact and Ea has no standard error")
-
     Ea = -slope * K_B_EV
     Ea_se = math.sqrt(cov[1, 1]) * K_B_EV if dof > 0 else math.nan
     ci = (Ea - tq * Ea_se, Ea + tq * Ea_se)
@@ -692,42 +659,21 @@ def arrhenius(
     ss_tot = float(np.sum(w * (y - ybar) ** 2))
     r2 = 1.0 - rss / ss_tot if ss_tot > 0 else math.nan
 
-    if se is not None and dof > 0:
-        chi2_abs = _abs_chi2(y, x, beta, se, v)
-        red_chi2 = chi2_abs / dof  # report against the standard errors as given
-        if float(special.chdtrc(dof, chi2_abs)) < 0.001:
-            notes.append(
-                f"the points scatter more than their standard errors allow (reduced chi-square "
-                f"{red_chi2:.3g}); Ea_stderr includes that scatter"
-            )
-
     p_curv = _curvature_p(x, y, w, rss)
     curved = bool(math.isfinite(p_curv) and p_curv < CURVATURE_P)
-    label = form
-    if quantity == "resistance":
-        label = "ln(T/R)" if form == "ln(sigma*T)" else "-ln(R)"
     if curved:
+        label = form
+        if quantity == "resistance":
+            label = "ln(T/R)" if form == "ln(sigma*T)" else "-ln(R)"
         notes.append(
             f"{label} against 1/T is curved (quadratic term p = {p_curv:.2g}): more than one "
             f"process or a change of mechanism; Ea is an average over "
             f"{T.min():.1f}-{T.max():.1f} K"
         )
     if Ea < 0:
-        what = "resistance rises" if quantity == "resistance" else f"{quantity} falls"
-        other = "conductivity" if quantity == "resistance" else "resistance"
-        notes.append(
-            f"Ea is negative ({Ea:.3g} eV): the {what} as the temperature rises; "
-            f"check the data, or pass quantity={other!r} if that is what the values are"
-        )
+        notes.append(_negative_ea_note(Ea, quantity))
 
-    temps = T.copy()
-    vals = v.copy()
-    temps.setflags(write=False)
-    vals.setflags(write=False)
-    if se is not None:
-        se = se.copy()
-        se.setflags(write=False)
-    cov.setflags(write=False)
+    temps, vals, se = _read_only(T, v, se, cov)
     return ArrheniusResult(
         Ea_eV=float(Ea),
         Ea_stderr_eV=float(Ea_se),
@@ -751,6 +697,100 @@ def arrhenius(
         values=vals,
         stderr=se,
     )
+
+
+def _check_options(form: str, quantity: str, min_points: Any) -> None:
+    """Raise :class:`ArrheniusError` for an unknown form or quantity or a bad ``min_points``."""
+    if form not in FORMS:
+        raise ArrheniusError(f"form must be one of {list(FORMS)}, got {form!r}")
+    if quantity not in QUANTITIES:
+        raise ArrheniusError(f"quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
+    if isinstance(min_points, bool) or not isinstance(min_points, numbers.Integral):
+        raise ArrheniusError(f"min_points must be an integer >= 2, got {min_points!r}")
+    if min_points < 2:
+        raise ArrheniusError(f"min_points must be >= 2 (a line needs two points), got {min_points}")
+
+
+def _repeated_temperatures(T: np.ndarray) -> list[str]:
+    """A note for each temperature measured more than once; at least two must differ."""
+    notes: list[str] = []
+    uniq, counts = np.unique(T, return_counts=True)
+    if uniq.size < 2:
+        raise ArrheniusError(
+            f"all {T.size} values are at the same temperature ({uniq[0]:g} K): "
+            "an Arrhenius fit needs at least two different temperatures"
+        )
+    for t, c in zip(uniq, counts, strict=True):
+        if c > 1:
+            idx = ", ".join(str(i) for i in np.flatnonzero(T == t))
+            notes.append(
+                f"temperature {t:g} K appears {c} times (indices {idx}): "
+                "kept as repeated measurements"
+            )
+    return notes
+
+
+def _fit_line(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    v: np.ndarray,
+    se: np.ndarray | None,
+    notes: list[str],
+) -> tuple[np.ndarray, np.ndarray, float, int, float, float]:
+    """The weighted line y = b0 + b1 x and its statistics.
+
+    Returns the coefficients, their covariance scaled by the reduced χ², the weighted residual
+    sum of squares, the degrees of freedom, the reduced χ² (against the standard errors as given
+    when there are some) and Student's 97.5 % quantile. Notes an exact line and a scatter larger
+    than the standard errors allow.
+    """
+    n = x.size
+    design = np.column_stack([np.ones(n), x])
+    beta, cov_u, rss, dof, _ = _wls(design, y, w)
+    if dof > 0:
+        red_chi2 = rss / dof
+        cov = cov_u * red_chi2
+        tq = float(special.stdtrit(dof, 0.975))
+    else:
+        red_chi2 = math.nan
+        cov = np.full((2, 2), np.nan)
+        tq = math.nan
+        notes.append(f"only {n} temperatures: the line is exact and Ea has no standard error")
+    if se is not None and dof > 0:
+        chi2_abs = _abs_chi2(y, x, beta, se, v)
+        red_chi2 = chi2_abs / dof  # report against the standard errors as given
+        if float(special.chdtrc(dof, chi2_abs)) < 0.001:
+            notes.append(
+                f"the points scatter more than their standard errors allow (reduced chi-square "
+                f"{red_chi2:.3g}); Ea_stderr includes that scatter"
+            )
+    return beta, cov, rss, dof, red_chi2, tq
+
+
+def _negative_ea_note(Ea: float, quantity: str) -> str:
+    """The warning for a negative activation energy (values the wrong way round?)."""
+    what = "resistance rises" if quantity == "resistance" else f"{quantity} falls"
+    other = "conductivity" if quantity == "resistance" else "resistance"
+    return (
+        f"Ea is negative ({Ea:.3g} eV): the {what} as the temperature rises; "
+        f"check the data, or pass quantity={other!r} if that is what the values are"
+    )
+
+
+def _read_only(
+    T: np.ndarray, v: np.ndarray, se: np.ndarray | None, cov: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Read-only copies of the temperatures, values and standard errors; ``cov`` frozen in place."""
+    temps = T.copy()
+    vals = v.copy()
+    temps.setflags(write=False)
+    vals.setflags(write=False)
+    if se is not None:
+        se = se.copy()
+        se.setflags(write=False)
+    cov.setflags(write=False)
+    return temps, vals, se
 
 
 def _abs_chi2(
