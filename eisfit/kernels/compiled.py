@@ -173,7 +173,7 @@ def use(on: bool) -> Iterator[None]:
 
     Examples
     --------
-    >>> from eisfit import compiled
+    >>> from eisfit.kernels import compiled
     >>> with compiled.use(False):
     ...     compiled.enabled()
     False

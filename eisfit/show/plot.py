@@ -7,7 +7,7 @@ in scripts, notebooks and worker processes alike. Axes carry quantities with uni
 3.5 in (one journal column) wide.
 
 >>> import eisfit
->>> from eisfit import plot
+>>> from eisfit.show import plot
 >>> s = eisfit.read("data/latp_pellet/LATP_0C.csv")          # doctest: +SKIP
 >>> r = eisfit.fit(s, "blocking")                              # doctest: +SKIP
 >>> ax = plot.nyquist(r, decades=True)                         # doctest: +SKIP
