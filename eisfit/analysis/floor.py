@@ -54,7 +54,7 @@ def floor_chi_square(
     >>> import numpy as np, eisfit
     >>> f = np.logspace(6, -1, 71)
     >>> z = eisfit.Circuit("R0-p(R1,CPE1)-CPE2").impedance(f, [10, 1e3, 1e-9, 0.9, 1e-6, 0.9])
-    >>> bool(floor_chi_square(f, z, 1 / abs(z), 1 / abs(z)) < 1e-8)
+    >>> bool(floor_chi_square(f, z, 1 / abs(z), 1 / abs(z)) < 1e-5)  # CPEs: not exact Voigt
     True
     """
     f = np.asarray(frequency, float)
