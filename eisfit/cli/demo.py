@@ -147,15 +147,7 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
         ``out`` is a file, or already holds one of the demo's outputs and ``force`` is False
         (checked before anything is fitted or written).
     """
-    import uncertainties
-
-    from eisfit.fitting.single import fit
-    from eisfit.io import read
-    from eisfit.model.geometry import Geometry
-    from eisfit.output import OutputExistsError, write_atomic, write_text
-    from eisfit.series.temperature import fit_series
-    from eisfit.show.plot import _pm
-    from eisfit.show.report import _name, spectrum_panel, write_report
+    from eisfit.output import write_atomic
 
     started = time.perf_counter()
     out = Path(out)
@@ -163,9 +155,40 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
     files = _files(data / "latp_pellet")
     sulfide_files = _files(data / "sulfide_pellet")
     cell_file = data / "full_cell" / "Li_SSE_LFP_25C.csv"
+    _prepare_folder(out, [*OUTPUT_FILES, *(_plot_name(p.name) for p in files)], force)
+    truth = _truth()
+    if workers is None:
+        workers = min(WORKERS, os.cpu_count() or 1)
+    progress = _Progress(5)
+
+    series, fits = _latp_pellet(files, progress, truth.get("Ea_eV", {}))
+    sulfide, sulfide_fits = _sulfide_pellet(
+        sulfide_files, progress, truth.get("sulfide_pellet", {})
+    )
+    full, area = _full_cell(cell_file, progress)
+    named = _draw_and_write(
+        out, series, fits, sulfide, sulfide_fits, full, area,
+        workers=workers, progress=progress, force=force,
+    )
+    for name, png in named.items():
+        write_atomic(out / name, lambda t, png=png: t.write_bytes(png), force=force)
+
+    took = time.perf_counter() - started
+    print(f"\nwrote {out}/report.html, summary.json, results.csv, results_sulfide.csv, "
+          f"arrhenius.png, arrhenius_sulfide.png, full_cell.png and "
+          f"{len(series)} fit_<file>.png plots in {took:.1f} s")
+    print(f"open {out / 'report.html'} in a browser to see every fit, plot and warning")
+    sys.stdout.flush()
+    return 0
+
+
+def _prepare_folder(out: Path, planned: list[str], force: bool) -> None:
+    """Create ``out``, refusing a file there or (without ``force``) any of the ``planned``
+    files already in it."""
+    from eisfit.output import OutputExistsError
+
     if out.exists() and not out.is_dir():
         raise EisfitError(f"{out}: exists and is not a folder")
-    planned = [*OUTPUT_FILES, *(_plot_name(p.name) for p in files)]
     if not force and out.is_dir():
         clash = [name for name in planned if (out / name).exists()]
         if clash:
@@ -178,14 +201,18 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise EisfitError(f"{out}: cannot create the folder: {exc.strerror or exc}") from None
-    truth = _truth()
-    made_with = truth.get("Ea_eV", {})
-    sulfide_truth = truth.get("sulfide_pellet", {})
-    if workers is None:
-        workers = min(WORKERS, os.cpu_count() or 1)
-    progress = _Progress(5)
 
-    # 1. the LATP-like pellet series
+
+def _latp_pellet(
+    files: list[Path], progress: _Progress, made_with: dict[str, float]
+) -> tuple[Any, dict[str, Any]]:
+    """Step 1: the LATP-like pellet series fitted, its table and activation energies printed."""
+    import uncertainties
+
+    from eisfit.model.geometry import Geometry
+    from eisfit.series.temperature import fit_series
+    from eisfit.show.plot import _pm
+
     geometry = Geometry(**GEOMETRY)
     progress.step(f"LATP-like pellet: fitting {len(files)} spectra ({geometry}), circuit "
                   f"'blocking', {EXTERNAL_RESISTANCE_OHM:g} Ohm of leads")
@@ -206,12 +233,24 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
         print(f"Ea({role}) = {_pm(a.Ea_eV, a.Ea_stderr_eV)}  "
               f"({a.T_min_K - 273.15:.0f} to {a.T_max_K - 273.15:.0f} °C, n = {a.n}, "
               f"{a.form}{truth_text})")
+    return series, fits
 
-    # 2. the sulfide pellet: only the intercept and the electrode spike are in the window
+
+def _sulfide_pellet(
+    files: list[Path], progress: _Progress, sulfide_truth: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Step 2: the sulfide pellet series fitted (only the intercept and the electrode spike are
+    in the window), its table and activation energy printed."""
+    import uncertainties
+
+    from eisfit.model.geometry import Geometry
+    from eisfit.series.temperature import fit_series
+    from eisfit.show.plot import _pm
+
     s_geometry = Geometry(**SULFIDE_GEOMETRY)
-    progress.step(f"sulfide pellet: fitting {len(sulfide_files)} spectra ({s_geometry}), "
+    progress.step(f"sulfide pellet: fitting {len(files)} spectra ({s_geometry}), "
                   f"circuit 'blocking', {SULFIDE_EXTERNAL_RESISTANCE_OHM:g} Ohm of leads")
-    sulfide = fit_series(sulfide_files, circuit="blocking", geometry=s_geometry,
+    sulfide = fit_series(files, circuit="blocking", geometry=s_geometry,
                          external_resistance=SULFIDE_EXTERNAL_RESISTANCE_OHM)
     made = sulfide_truth.get("spectra", {})
     print(f"{'file':<16}{'T/°C':>7}{'fitted as':>16}{'R_el/Ohm':>11}{'made with':>11}"
@@ -233,15 +272,44 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
         print(f"Ea(electrolyte, {role}) = {_pm(a.Ea_eV, a.Ea_stderr_eV)}  "
               f"({a.T_min_K - 273.15:.0f} to {a.T_max_K - 273.15:.0f} °C, n = {a.n}, "
               f"{a.form}{truth_text})")
+    return sulfide, sulfide_fits
 
-    # 3. the full cell
+
+def _full_cell(cell_file: Path, progress: _Progress) -> tuple[Any, Any]:
+    """Step 3: the full cell fitted and its area-specific resistances printed."""
+    import uncertainties
+
+    from eisfit.fitting.single import fit
+    from eisfit.io import read
+    from eisfit.model.geometry import Geometry
+
     area = Geometry(**FULL_CELL_GEOMETRY)
     progress.step("Li|SSE|LFP full cell: fitting 1 spectrum, circuit 'full-cell' (1 cm²)")
     full = fit(read(cell_file), "full-cell")
     asr = {k: uncertainties.nominal_value(v) for k, v in full.asr(area).items()}
     print("ASR: " + ", ".join(f"{k} {v:.0f} Ohm cm²" for k, v in asr.items() if k != "series"))
+    return full, area
 
-    # 4. every figure drawn once, in parallel: the report's panels (DRT, lin-KK, figure) are
+
+def _draw_and_write(
+    out: Path,
+    series: Any,
+    fits: dict[str, Any],
+    sulfide: Any,
+    sulfide_fits: dict[str, Any],
+    full: Any,
+    area: Any,
+    *,
+    workers: int,
+    progress: _Progress,
+    force: bool,
+) -> dict[str, bytes]:
+    """Steps 4 and 5: every figure drawn once in parallel while the data files and then the
+    report are written; returns the PNG files still to write, by name."""
+    from eisfit.output import write_text
+    from eisfit.show.report import _name, spectrum_panel, write_report
+
+    # every figure drawn once, in parallel: the report's panels (DRT, lin-KK, figure) are
     # all sent to the pool now and drawn in order while this process writes the data files
     # and then the report around them
     n_figures = len(series) + 1
@@ -278,7 +346,7 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
                 print(f"      drawn {len(pngs)}/{n_figures}: {lab}", flush=True)
                 yield panel
 
-        # 5. the report, with the panels as they come, and the same PNGs as files
+        # the report, with the panels as they come, and the same PNGs as files
         progress.step("writing report.html and the PNGs")
         write_report(
             [series, full],
@@ -299,13 +367,4 @@ def run_demo(out: str | Path = "eisfit-demo", force: bool = False,
     named = {"arrhenius.png": arrhenius_png, "arrhenius_sulfide.png": sulfide_arrhenius_png,
              "full_cell.png": pngs[-1][1]}  # the full cell is the report's last section
     named.update((_plot_name(lab), png) for lab, png in pngs[:-1])
-    for name, png in named.items():
-        write_atomic(out / name, lambda t, png=png: t.write_bytes(png), force=force)
-
-    took = time.perf_counter() - started
-    print(f"\nwrote {out}/report.html, summary.json, results.csv, results_sulfide.csv, "
-          f"arrhenius.png, arrhenius_sulfide.png, full_cell.png and "
-          f"{len(series)} fit_<file>.png plots in {took:.1f} s")
-    print(f"open {out / 'report.html'} in a browser to see every fit, plot and warning")
-    sys.stdout.flush()
-    return 0
+    return named
