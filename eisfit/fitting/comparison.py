@@ -73,9 +73,6 @@ BOUKAMP_FACTOR = 10.0
 #: The cell types of ``--cell``.
 CELLS = ("blocking", "li-symmetric", "full-cell")
 
-# The capacitance warnings build_result writes (without geometry), recognised to replace them.
-
-
 # --------------------------------------------------------------------------- candidates
 @dataclass(frozen=True, eq=False)
 class Candidate:
