@@ -73,6 +73,7 @@ BOUKAMP_FACTOR = 10.0
 #: The cell types of ``--cell``.
 CELLS = ("blocking", "li-symmetric", "full-cell")
 
+
 # --------------------------------------------------------------------------- candidates
 @dataclass(frozen=True, eq=False)
 class Candidate:
