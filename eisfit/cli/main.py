@@ -115,12 +115,11 @@ def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from eisfit.fitting.checks import with_warnings
-    from eisfit.fitting.save import saved_keys
+    """Fit every spectrum of a file: the results printed (or as JSON), --save, --plot; 0 when
+    all were fitted, 1 when some failed."""
     from eisfit.io import read_all
-    from eisfit.labels import spectrum_keys
     from eisfit.model.geometry import geometry_for
-    from eisfit.output import check_writable, write_atomic
+    from eisfit.output import check_writable
 
     if args.elements:  # user elements, before any circuit is parsed
         from eisfit.fitting.user_elements import load_elements
@@ -147,7 +146,33 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     grain = grain_size_from_args(args)  # brick-layer analysis: a geometry for every spectrum
     if grain is not None:
         check_geometries([geometry_for(s, geometry) for s in spectra], "the file header gives none")
-    results, comparisons, failures, geometries = [], [], [], []
+    fitted, failures = _fit_spectra(spectra, args, geometry, external, fixture, sigma)
+    write_saved(args, [r for r, _, _ in fitted])  # --save FILE
+    if args.json:
+        _print_json(fitted, failures, grain, single=len(spectra) == 1)
+    else:
+        _print_text(fitted, failures, grain)
+    if plot_format is not None and fitted:
+        _write_plot(args, fitted[0][0], plot_format)
+    return 1 if failures else 0
+
+
+def _fit_spectra(
+    spectra: Sequence[Any],
+    args: argparse.Namespace,
+    geometry: Any,
+    external: float,
+    fixture: Any,
+    sigma: Any,
+) -> tuple[list[tuple[Any, Any, Any]], list[dict[str, Any]]]:
+    """Each spectrum corrected and fitted: (result, model comparison, geometry) of every one
+    fitted, and the failures (a single spectrum's error is raised)."""
+    from eisfit.fitting.checks import with_warnings
+    from eisfit.labels import spectrum_keys
+    from eisfit.model.geometry import geometry_for
+
+    fitted: list[tuple[Any, Any, Any]] = []
+    failures: list[dict[str, Any]] = []
     with compiled.use_for(len(spectra)):
         for s in spectra:
             s, temperature_warning = _with_name_temperature(s, args.path)
@@ -165,63 +190,81 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 failures.append({"spectrum": s.meta.get("spectrum_index"),
                                  **spectrum_keys(s.meta), "error": str(exc)})
                 continue
-            results.append(r)
-            comparisons.append(comparison)
-            geometries.append(g)
-    write_saved(args, results)  # --save FILE
-    if args.json:
-        # every object is built before anything is printed: stdout gets one whole document
-        objs = []
-        for r, comparison, g in zip(results, comparisons, geometries, strict=True):
-            try:
-                d = r.to_dict(g)
-                d.update(saved_keys(r))  # 'format' and 'saved': eisfit.load_result reads it
-                if comparison is not None:
-                    d["model_choice"] = comparison.to_dict()
-                if grain is not None:
-                    from eisfit.analysis.microstructure import brick_layer_entry
+            fitted.append((r, comparison, g))
+    return fitted, failures
 
-                    d["brick_layer"] = brick_layer_entry(r, g, grain)
-            except Exception as exc:  # a fit that cannot be reported is a failed spectrum
-                from eisfit.fitting.failures import one_line
 
-                if len(spectra) == 1:
-                    raise EisfitError(f"the fit could not be reported: {one_line(exc)}") from None
-                index = r.spectrum.meta.get("spectrum_index")
-                failures.append({"spectrum": index, "error": one_line(exc)})
-                continue
-            objs.append(d)
-        out: Any = objs[0] if len(objs) == 1 and not failures else objs
-        if failures:
-            out = {"spectra": objs, "failures": failures}
-        print(json.dumps(out, indent=2))
-    else:
-        for r, comparison, g in zip(results, comparisons, geometries, strict=True):
-            print(r.report(g))
-            if grain is not None:
-                print(brick_layer_text(r, g, grain))
-            if comparison is not None:
-                print(comparison.report())
-            print()
-        for f in failures:
-            cycle = "".join(f", {k} {f[k]}" for k in ("cycle", "loop") if k in f)
-            print(f"spectrum {f['spectrum']}{cycle}: failed: {f['error']}", file=sys.stderr)
-    if plot_format is not None and results:
-        from eisfit.fitting.failures import one_line
-        from eisfit.show.plot import fit_figure
+def _print_json(
+    fitted: Sequence[tuple[Any, Any, Any]],
+    failures: list[dict[str, Any]],
+    grain: Any,
+    *,
+    single: bool,
+) -> None:
+    """The fits as one JSON document on stdout (a fit that cannot be reported joins
+    ``failures``; for a ``single`` spectrum it is an error)."""
+    from eisfit.fitting.save import saved_keys
 
-        fig = fit_figure(results[0])
+    # every object is built before anything is printed: stdout gets one whole document
+    objs = []
+    for r, comparison, g in fitted:
         try:
-            write_atomic(args.plot, lambda t: fig.savefig(t, dpi=150, format=plot_format),
-                         force=args.force)
-        except (ValueError, RuntimeError) as exc:  # matplotlib could not make the file
-            raise EisfitError(f"--plot {args.plot}: {one_line(exc)}") from None
-        if not args.json:
-            from eisfit.labels import spectrum_label
+            d = r.to_dict(g)
+            d.update(saved_keys(r))  # 'format' and 'saved': eisfit.load_result reads it
+            if comparison is not None:
+                d["model_choice"] = comparison.to_dict()
+            if grain is not None:
+                from eisfit.analysis.microstructure import brick_layer_entry
 
-            which = spectrum_label(results[0].spectrum.meta)  # the first of several fitted
-            print(f"plot {'' if which is None else f'of {which} '}written to {args.plot}")
-    return 1 if failures else 0
+                d["brick_layer"] = brick_layer_entry(r, g, grain)
+        except Exception as exc:  # a fit that cannot be reported is a failed spectrum
+            from eisfit.fitting.failures import one_line
+
+            if single:
+                raise EisfitError(f"the fit could not be reported: {one_line(exc)}") from None
+            index = r.spectrum.meta.get("spectrum_index")
+            failures.append({"spectrum": index, "error": one_line(exc)})
+            continue
+        objs.append(d)
+    out: Any = objs[0] if len(objs) == 1 and not failures else objs
+    if failures:
+        out = {"spectra": objs, "failures": failures}
+    print(json.dumps(out, indent=2))
+
+
+def _print_text(
+    fitted: Sequence[tuple[Any, Any, Any]], failures: Sequence[dict[str, Any]], grain: Any
+) -> None:
+    """Each fit's report on stdout (brick layer and model choice too), failures on stderr."""
+    for r, comparison, g in fitted:
+        print(r.report(g))
+        if grain is not None:
+            print(brick_layer_text(r, g, grain))
+        if comparison is not None:
+            print(comparison.report())
+        print()
+    for f in failures:
+        cycle = "".join(f", {k} {f[k]}" for k in ("cycle", "loop") if k in f)
+        print(f"spectrum {f['spectrum']}{cycle}: failed: {f['error']}", file=sys.stderr)
+
+
+def _write_plot(args: argparse.Namespace, result: Any, plot_format: str) -> None:
+    """--plot FILE: the figure of the first fit."""
+    from eisfit.fitting.failures import one_line
+    from eisfit.output import write_atomic
+    from eisfit.show.plot import fit_figure
+
+    fig = fit_figure(result)
+    try:
+        write_atomic(args.plot, lambda t: fig.savefig(t, dpi=150, format=plot_format),
+                     force=args.force)
+    except (ValueError, RuntimeError) as exc:  # matplotlib could not make the file
+        raise EisfitError(f"--plot {args.plot}: {one_line(exc)}") from None
+    if not args.json:
+        from eisfit.labels import spectrum_label
+
+        which = spectrum_label(result.spectrum.meta)  # the first of several fitted
+        print(f"plot {'' if which is None else f'of {which} '}written to {args.plot}")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
