@@ -151,6 +151,22 @@ class ResultStore(_StoredItems):
         """
         self._append(obj)
 
+    def append_pickled(self, blob: bytes) -> None:
+        """Append an item given as its pickle (``pickle.dumps(obj,
+        protocol=pickle.HIGHEST_PROTOCOL)``, made elsewhere: a worker process), without
+        unpickling it here.
+
+        Raises
+        ------
+        TypeError
+            After :meth:`seal`, or when ``blob`` is not bytes.
+        ValueError
+            After :meth:`close`.
+        """
+        if not isinstance(blob, bytes):
+            raise TypeError(f"append_pickled takes bytes, got {type(blob).__name__}")
+        self._append(blob, pickled=True)
+
     def extend(self, objs: Iterable[Any]) -> None:
         """:meth:`append` every object of ``objs``, one at a time."""
         for obj in objs:

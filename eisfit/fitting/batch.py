@@ -20,33 +20,42 @@ Workers end with the process that started them, killed or not: each sets the Lin
 parent-death signal when that is safe and, everywhere, watches its parent from a thread
 (:func:`_worker_init`).
 
+:func:`read_and_fit` does the same with inputs the workers read themselves (files, for
+:func:`eisfit.fit_series` with ``stream=True``), so that reading costs the process that sends
+them nothing. The options go to the workers as one :class:`~eisfit.fitting.spec.FitSpec`.
+
 The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
 (``dask[distributed]``); it is imported only when used.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from eisfit.exceptions import EisfitError
+from eisfit.exceptions import ArgumentError, EisfitError
 from eisfit.fitting.failures import Failure, label_of, one_line
 from eisfit.fitting.result import FitResult
+from eisfit.fitting.spec import FitSpec
 from eisfit.io.spectrum import Spectrum
 
 __all__ = [
-    "Failure", "fit_many", "default_workers", "dask_client", "STACK", "LOST", "WorkerDiedWarning",
+    "Failure", "fit_many", "read_and_fit", "Read", "default_workers", "dask_client", "STACK",
+    "LOST", "WorkerDiedWarning",
 ]
 
 #: What to install for the Dask backend.
@@ -74,6 +83,24 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _keywords(spec: FitSpec, start_from: FitResult | None) -> dict[str, Any]:
+    """The keyword arguments :func:`eisfit.fit` and :func:`~eisfit.fitting.stack.fit_stack`
+    take for ``spec`` (and a previous fit to start from, when there is one)."""
+    kwargs: dict[str, Any] = {
+        "circuit": spec.circuit,
+        "weighting": spec.weighting,
+        "external_resistance": spec.external_resistance,
+        "kk": spec.kk,
+        "drop_inductive": spec.drop_inductive,
+        "geometry": spec.geometry,
+    }
+    if start_from is not None:  # only when given: fit_stack and fit take it alike
+        kwargs["start_from"] = start_from
+    if spec.constraints:
+        kwargs["constraints"] = spec.constraint_argument()
+    return kwargs
+
+
 def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
     from eisfit.fitting.single import fit
 
@@ -83,16 +110,21 @@ def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
         return Failure(label_of(spectrum), one_line(exc))
 
 
-def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResult | Failure]:
-    """Fit a stack of spectra: at once when there are several, else one by one.
+def _fit_chunk(
+    spectra: list[Spectrum], spec: FitSpec, start_from: FitResult | None = None
+) -> list[FitResult | Failure]:
+    """Fit a stack of spectra with ``spec``: at once when there are several, else one by one.
 
     BLAS runs one thread: the workers are the parallelism, and the matrices are small.
     """
     from eisfit.blas import single_threaded_blas
     from eisfit.fitting.stack import fit_stack
 
+    kwargs = _keywords(spec, start_from)
     with single_threaded_blas():
         if len(spectra) == 1 or kwargs["circuit"] == "auto" or "constraints" in kwargs:
+            if kwargs["circuit"] == "auto":
+                kwargs["cell"] = spec.cell
             return [_fit_one(s, kwargs) for s in spectra]
         try:
             return fit_stack(spectra, **kwargs)
@@ -100,10 +132,71 @@ def _fit_chunk(spectra: list[Spectrum], kwargs: dict[str, Any]) -> list[FitResul
             return [Failure(label_of(s), one_line(exc)) for s in spectra]
 
 
-def _chunks(spectra: Iterable[Spectrum], size: int) -> Iterator[list[Spectrum]]:
-    it = iter(spectra)
+def _spectrum_failures(chunk: list[Spectrum], reason: str) -> list[FitResult | Failure]:
+    """The outcomes of a stack of spectra that failed as a whole: each spectrum reports it."""
+    return [Failure(label_of(s), reason) for s in chunk]
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+# --------------------------------------------------------------------------- inputs read in workers
+@dataclasses.dataclass
+class Read:
+    """What became of one input of :func:`read_and_fit`.
+
+    Attributes
+    ----------
+    job : object
+        The input, as given.
+    info : object
+        What the reader returned about it besides its spectra (None when it was lost).
+    outcomes : list of FitResult or Failure
+        One per spectrum the reader gave, in its order (a result as its pickle, bytes, when
+        asked for).
+    error : str or None
+        Why the input was neither read nor fitted (its worker process died, or its stack could
+        not be sent or returned), else None.
+    """
+
+    job: Any
+    info: Any = None
+    outcomes: list[Any] = dataclasses.field(default_factory=list)
+    error: str | None = None
+
+
+def _read_chunk(
+    jobs: list[Any], read: Callable[[Any], tuple[Any, list[Spectrum]]], spec: FitSpec,
+    start_from: FitResult | None = None, pickled: bool = False,
+) -> list[Read]:
+    """Read a stack of inputs with ``read`` and fit all their spectra as one stack (each
+    result as its pickle when ``pickled``)."""
+    infos: list[Any] = []
+    spectra: list[Spectrum] = []
+    counts: list[int] = []
+    for job in jobs:
+        info, got = read(job)
+        infos.append(info)
+        spectra.extend(got)
+        counts.append(len(got))
+    outcomes: list[Any] = _fit_chunk(spectra, spec, start_from) if spectra else []
+    if pickled:  # what eisfit.store.ResultStore.append_pickled keeps as it is
+        outcomes = [o if isinstance(o, Failure) else
+                    pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL) for o in outcomes]
+    out = []
+    start = 0
+    for job, info, n in zip(jobs, infos, counts, strict=True):
+        out.append(Read(job, info, outcomes[start:start + n]))
+        start += n
+    return out
+
+
+def _read_failures(chunk: list[Any], reason: str) -> list[Read]:
+    """The outcomes of a stack of inputs that failed as a whole: each input reports it."""
+    return [Read(job, error=reason) for job in chunk]
 
 
 # --------------------------------------------------------------------------- process pool
@@ -205,17 +298,22 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
-def _submit(pool: ProcessPoolExecutor, chunk: list[Spectrum],
-            kwargs: dict[str, Any]) -> Future[list[FitResult | Failure]] | None:
+#: What the workers do with a stack (``work(chunk)``, a picklable function of its items) and
+#: the outcomes of a stack that failed as a whole (``fail(chunk, reason)``, in this process).
+Work = Callable[[list[Any]], list[Any]]
+Fail = Callable[[list[Any], str], list[Any]]
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[Any], work: Work) -> Future[list[Any]] | None:
     """Submit a stack; None when the pool is broken."""
     try:
-        return pool.submit(_fit_chunk, chunk, kwargs)
+        return pool.submit(work, chunk)
     except BrokenProcessPool:
         return None
 
 
-def _outcome(future: Future[list[FitResult | Failure]] | None,
-             chunk: list[Spectrum]) -> list[FitResult | Failure] | None:
+def _outcome(future: Future[list[Any]] | None, chunk: list[Any],
+             fail: Fail) -> list[Any] | None:
     """A stack's outcomes; None when it was lost with a worker process."""
     if future is None:
         return None
@@ -224,7 +322,7 @@ def _outcome(future: Future[list[FitResult | Failure]] | None,
     except BrokenProcessPool:
         return None
     except Exception as exc:  # a stack that could not be sent or returned: each reports it
-        return [Failure(label_of(s), one_line(exc)) for s in chunk]
+        return fail(chunk, one_line(exc))
 
 
 def _processes(pool: ProcessPoolExecutor) -> dict[int, Any]:
@@ -279,17 +377,17 @@ class _Deaths:
                 f"(listed under failures){again}")
 
 
-def _retry(lost: list[list[Spectrum]], kwargs: dict[str, Any], workers: int,
-           deaths: _Deaths) -> list[list[FitResult | Failure]]:
+def _retry(lost: list[list[Any]], work: Work, fail: Fail, workers: int,
+           deaths: _Deaths) -> list[list[Any]]:
     """Fit each lost stack once more in a fresh process of its own (``workers`` at a time), so
     that a stack that kills its process again takes no other stack with it."""
-    out: list[list[FitResult | Failure]] = []
+    out: list[list[Any]] = []
     for start in range(0, len(lost), workers):
         group = lost[start:start + workers]
         pools = [_new_pool(1) for _ in group]
         try:
-            futures = [_submit(p, c, kwargs) for p, c in zip(pools, group, strict=True)]
-            results = [_outcome(f, chunk) for f, chunk in zip(futures, group, strict=True)]
+            futures = [_submit(p, c, work) for p, c in zip(pools, group, strict=True)]
+            results = [_outcome(f, chunk, fail) for f, chunk in zip(futures, group, strict=True)]
         finally:
             processes = [_processes(pool) for pool in pools]
             for pool in pools:
@@ -297,7 +395,7 @@ def _retry(lost: list[list[Spectrum]], kwargs: dict[str, Any], workers: int,
         for chunk, result, procs in zip(group, results, processes, strict=True):
             if result is None:
                 reason = f"{LOST} and so did a fresh one ({deaths.broke(procs)})"
-                result = [Failure(label_of(s), reason) for s in chunk]
+                result = fail(chunk, reason)
                 deaths.lost += len(chunk)
             else:
                 deaths.refitted += len(chunk)
@@ -305,8 +403,8 @@ def _retry(lost: list[list[Spectrum]], kwargs: dict[str, Any], workers: int,
     return out
 
 
-def _fit_pool(chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], workers: int,
-              notes: list[str] | None) -> Iterator[FitResult | Failure]:
+def _fit_pool(chunks: Iterable[list[Any]], work: Work, fail: Fail, workers: int,
+              notes: list[str] | None) -> Iterator[Any]:
     """:func:`fit_many` on a process pool: at most ``2 * workers`` stacks in flight, outcomes
     in input order; a pool broken by a dead worker is replaced, its unfinished stacks refitted
     once (:func:`_retry`)."""
@@ -315,7 +413,7 @@ def _fit_pool(chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], workers:
     deaths = _Deaths()
     try:
         while True:
-            pending: deque[tuple[Future[Any] | None, list[Spectrum]]] = deque()
+            pending: deque[tuple[Future[Any] | None, list[Any]]] = deque()
             pool = _new_pool(workers)
             processes = _processes(pool)
             with pool:
@@ -325,10 +423,10 @@ def _fit_pool(chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], workers:
                         if chunk is None:
                             more = False
                             break
-                        pending.append((_submit(pool, chunk, kwargs), chunk))
+                        pending.append((_submit(pool, chunk, work), chunk))
                     if not pending:
                         break
-                    result = _outcome(*pending[0])
+                    result = _outcome(*pending[0], fail)
                     if result is None:  # the pool is broken: every future is settled
                         break
                     pending.popleft()
@@ -336,9 +434,10 @@ def _fit_pool(chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], workers:
             if not pending:
                 return
             deaths.broke(processes)
-            kept = [_outcome(f, c) if f is not None and f.done() else None for f, c in pending]
+            kept = [_outcome(f, c, fail) if f is not None and f.done() else None
+                    for f, c in pending]
             lost = [c for (_, c), k in zip(pending, kept, strict=True) if k is None]
-            again = iter(_retry(lost, kwargs, workers, deaths))
+            again = iter(_retry(lost, work, fail, workers, deaths))
             for k in kept:
                 yield from (k if k is not None else next(again))
     finally:
@@ -365,6 +464,7 @@ def fit_many(
     constraints: Any = None,
     drop_inductive: bool = True,
     geometry: Any = None,
+    spec: FitSpec | None = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
 
@@ -403,6 +503,10 @@ def fit_many(
         fitted alone with :func:`eisfit.fit` (not stacked).
     drop_inductive, geometry
         As for :func:`eisfit.fit`.
+    spec
+        The options as one :class:`~eisfit.fitting.spec.FitSpec` (the option keywords above
+        then left at their defaults); None (default): the spec the option keywords make. It is
+        sent whole to the workers, and every result records it.
 
     Yields
     ------
@@ -424,35 +528,108 @@ def fit_many(
     >>> with Client("tcp://scheduler:8786") as c:           # doctest: +SKIP
     ...     results = list(fit_many(spectra, "blocking", client=c))
     """
+    _check_sizes(workers, stack)
+    # the options checked once, here, before any spectrum is read or sent to a worker
+    options = _spec_of(spec, circuit, weighting, external_resistance, drop_inductive, kk,
+                       geometry, constraints)
+    chunks = _chunks(spectra, stack)
+    if client is not None:
+        yield from _fit_dask(chunks, options, start_from, client)
+        return
+    if workers == 1:
+        for chunk in chunks:
+            yield from _fit_chunk(chunk, options, start_from)
+        return
+    work = functools.partial(_fit_chunk, spec=options, start_from=start_from)
+    yield from _fit_pool(chunks, work, _spectrum_failures, workers, notes)
+
+
+def _check_sizes(workers: Any, stack: Any) -> None:
+    """Refuse a number of workers or a stack size that is not a positive integer."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EisfitError(f"workers must be a positive integer, got {workers!r}")
     if isinstance(stack, bool) or not isinstance(stack, int) or stack < 1:
         raise EisfitError(f"stack must be a positive integer, got {stack!r}")
-    from eisfit.fitting.spec import FitSpec
 
-    # the options checked once, here, before any spectrum is read or sent to a worker
-    FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry, constraints)
-    kwargs = {
-        "circuit": circuit,
-        "weighting": weighting,
-        "external_resistance": float(external_resistance),
-        "kk": bool(kk),
-        "drop_inductive": drop_inductive,
-        "geometry": geometry,
-    }
-    if start_from is not None:  # only when given: fit_stack and fit take it alike
-        kwargs["start_from"] = start_from
-    if constraints:
-        kwargs["constraints"] = constraints
-    chunks = _chunks(spectra, stack)
-    if client is not None:
-        yield from _fit_dask(chunks, kwargs, client)
-        return
+
+def _spec_of(spec: FitSpec | None, circuit: Any, weighting: str, external_resistance: float,
+             drop_inductive: bool, kk: bool, geometry: Any, constraints: Any) -> FitSpec:
+    """The spec of :func:`fit_many`: ``spec`` when given (the option keywords then left at
+    their defaults), else the one the option keywords make.
+
+    Raises
+    ------
+    ArgumentError
+        ``spec`` is not a FitSpec, or is given with option keywords too.
+    """
+    given = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                    constraints)
+    if spec is None:
+        return given
+    if not isinstance(spec, FitSpec):
+        raise ArgumentError(f"spec must be an eisfit.FitSpec, got {type(spec).__name__}")
+    if given != FitSpec():
+        raise ArgumentError("give the fit options either as a spec or as keywords, not both")
+    return spec
+
+
+def read_and_fit(
+    jobs: Iterable[Any],
+    read: Callable[[Any], tuple[Any, list[Spectrum]]],
+    spec: FitSpec,
+    *,
+    workers: int = 1,
+    stack: int = STACK,
+    notes: list[str] | None = None,
+    start_from: FitResult | None = None,
+    pickled: bool = False,
+) -> Iterator[Read]:
+    """Read inputs and fit their spectra in the worker processes; yield one :class:`Read` per
+    input, in input order.
+
+    What :func:`fit_many` does, except that the workers read the spectra too: this process
+    sends each input (a file's path, say) and ``read`` and gets the fits back, so reading
+    costs it nothing. Inputs go to the workers in stacks of ``stack``, all the spectra of a
+    stack fitted at once; a worker process that dies is handled as by :func:`fit_many`, an
+    input lost with it (or in a stack that could not be sent) is a :class:`Read` with its
+    ``error``.
+
+    Parameters
+    ----------
+    jobs
+        The inputs (any iterable of picklable objects; consumed lazily).
+    read
+        ``read(job) -> (info, spectra)``: a picklable function (a module-level one, or an
+        instance of a module-level class) run where the fits run. It reports what goes wrong
+        with an input in ``info`` rather than raising (an exception fails its whole stack).
+    spec
+        The options every spectrum is fitted with.
+    workers, stack, notes, start_from
+        As for :func:`fit_many`.
+    pickled
+        Give each :class:`~eisfit.fitting.result.FitResult` as its pickle (bytes, made in the
+        worker), for :meth:`eisfit.store.ResultStore.append_pickled`: this process then
+        neither unpickles nor pickles it again.
+
+    Yields
+    ------
+    Read
+        One per input, in the order given.
+
+    Raises
+    ------
+    EisfitError
+        If ``workers`` or ``stack`` is not a positive integer.
+    """
+    _check_sizes(workers, stack)
+    work = functools.partial(_read_chunk, read=read, spec=spec, start_from=start_from,
+                             pickled=pickled)
+    chunks = _chunks(jobs, stack)
     if workers == 1:
         for chunk in chunks:
-            yield from _fit_chunk(chunk, kwargs)
+            yield from work(chunk)
         return
-    yield from _fit_pool(chunks, kwargs, workers, notes)
+    yield from _fit_pool(chunks, work, _read_failures, workers, notes)
 
 
 def dask_client(address: str, timeout: float = 10.0) -> Any:
@@ -498,7 +675,7 @@ def _cluster_threads(client: Any) -> int:
 
 
 def _fit_dask(
-    chunks: Iterable[list[Spectrum]], kwargs: dict[str, Any], client: Any
+    chunks: Iterable[list[Spectrum]], spec: FitSpec, start_from: FitResult | None, client: Any
 ) -> Iterator[FitResult | Failure]:
     own = isinstance(client, str)
     if own:
@@ -515,7 +692,7 @@ def _fit_dask(
         for chunk in chunks:
             # pure=False: two equal stacks are still two tasks (results stay one per input)
             labels = [label_of(s) for s in chunk]
-            pending.append((client.submit(_fit_chunk, chunk, kwargs, pure=False), labels))
+            pending.append((client.submit(_fit_chunk, chunk, spec, start_from, pure=False), labels))
             if len(pending) >= window:
                 yield from _result(*pending.popleft())
         while pending:

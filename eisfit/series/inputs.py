@@ -24,6 +24,7 @@ import csv
 import dataclasses
 import itertools
 import math
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -440,27 +441,33 @@ def _spectrum_label(k: int, spectrum: Spectrum) -> str:
     return Path(source).name or source
 
 
+def _read_file(item: str | Path, failures: list[dict[str, str]]) -> list[tuple[str, Spectrum]]:
+    """The spectra of one file with their labels; a file that does not read goes to
+    ``failures`` (``{"source", "error"}``) and gives none."""
+    from eisfit.io import read_all
+
+    try:
+        spectra = read_all(item)
+    except Exception as exc:  # a bad file goes to failures; the rest go on
+        from eisfit.fitting.failures import one_line
+
+        failures.append({"source": Path(item).name or str(item), "error": one_line(exc)})
+        return []
+    return [(_label(str(item), i, len(spectra)), s) for i, s in enumerate(spectra)]
+
+
 def _read_items(
     items: Sequence[Any], failures: list[dict[str, str]]
 ) -> Iterator[tuple[int, str, Spectrum]]:
     """Read the inputs one at a time: (item index, label, spectrum) for each spectrum; a file
     that does not read goes to ``failures`` (``{"source", "error"}``)."""
-    from eisfit.io import read_all
-
     for k, item in enumerate(items):
         if isinstance(item, Spectrum):
             yield k, _spectrum_label(k, item), item
             continue
         _check_item_type(k, item)
-        try:
-            spectra = read_all(item)
-        except Exception as exc:  # a bad file goes to failures; the rest go on
-            from eisfit.fitting.failures import one_line
-
-            failures.append({"source": Path(item).name or str(item), "error": one_line(exc)})
-            continue
-        for i, s in enumerate(spectra):
-            yield k, _label(str(item), i, len(spectra)), s
+        for lab, s in _read_file(item, failures):
+            yield k, lab, s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -581,6 +588,70 @@ def _check_temperatures_ahead(items: Sequence[Any], source: _TemperatureSource) 
     return count
 
 
+@dataclasses.dataclass(frozen=True)
+class FileRead:
+    """What reading one input file of a streamed series gave, where it was read
+    (:class:`FileReader`).
+
+    Attributes
+    ----------
+    values : list of (str, float)
+        The label and value of each spectrum of the file, in order.
+    fitted : list of (str, float)
+        The label and value of each spectrum sent to be fitted (those prepared).
+    failures : list of dict
+        ``{"source", "error"}``: the file, when it does not read, or each spectrum that could
+        not be prepared (outside the fixture's or σ table's range), in order.
+    error : SeriesError or None
+        A spectrum without a value, or with an implausible one: the series' error.
+    """
+
+    values: list[tuple[str, float]]
+    fitted: list[tuple[str, float]]
+    failures: list[dict[str, str]]
+    error: SeriesError | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FileReader:
+    """Reads input file ``k`` of a streamed series where it is fitted (a worker process of
+    :func:`eisfit.fitting.batch.read_and_fit`): its spectra labelled, their values resolved,
+    each prepared for fitting.
+
+    Attributes
+    ----------
+    source : _TemperatureSource
+        Where the values come from.
+    prepare : callable
+        ``prepare(spectrum, label, value) -> spectrum`` to fit (picklable); an
+        :class:`~eisfit.exceptions.EisfitError` makes that spectrum a failure.
+    """
+
+    source: _TemperatureSource
+    prepare: Callable[[Spectrum, str, float], Spectrum]
+
+    def __call__(self, job: tuple[int, str]) -> tuple[FileRead, list[Spectrum]]:
+        """Read input ``job = (k, path)``: what it gave, and its spectra to fit."""
+        k, path = job
+        failures: list[dict[str, str]] = []
+        values: list[tuple[str, float]] = []
+        fitted: list[tuple[str, float]] = []
+        spectra: list[Spectrum] = []
+        for lab, s in _read_file(path, failures):
+            try:
+                t = self.source.of_spectrum(k, lab, s)
+            except SeriesError as exc:
+                return FileRead(values, [], failures, exc), []
+            values.append((lab, t))
+            try:
+                spectra.append(self.prepare(s, lab, t))
+            except EisfitError as exc:  # outside the fixture's or σ table's range: fails
+                failures.append({"source": lab, "error": str(exc)})
+                continue
+            fitted.append((lab, t))
+        return FileRead(values, fitted, failures), spectra
+
+
 class _Inputs:
     """The spectra of a series with their labels and temperatures, read up front (in memory)
     or one at a time as fitting consumes them (streamed).
@@ -603,6 +674,9 @@ class _Inputs:
         for k, item in enumerate(items):
             _check_item_type(k, item)
         source = _TemperatureSource.parse(temperatures, len(items), variable)
+        self._items = items
+        self._source = source
+        self._stream_mode = bool(stream)
         if stream:
             self.count = _check_temperatures_ahead(items, source)
             self.records = self._stream(items, source)
@@ -628,6 +702,42 @@ class _Inputs:
             t = source.of_spectrum(k, lab, s)
             self._note(lab, t)
             yield lab, t, s
+
+    def reader(
+        self, prepare: Callable[[Spectrum, str, float], Spectrum]
+    ) -> FileReader | None:
+        """A :class:`FileReader` for the worker processes to read this series' files, when
+        it is streamed, every input is a file and the reader can be sent to another process
+        (a variable whose functions are module-level ones); else None."""
+        if not self._stream_mode or not all(isinstance(i, str | Path) for i in self._items):
+            return None
+        reader = FileReader(self._source, prepare)
+        try:
+            pickle.dumps(reader)
+        except Exception:  # local functions, an unpicklable fixture: read here instead
+            return None
+        return reader
+
+    def jobs(self) -> Iterator[tuple[int, str]]:
+        """What :meth:`reader` reads: (input index, path) of each file."""
+        return ((k, str(item)) for k, item in enumerate(self._items))
+
+    def take(self, read: FileRead) -> list[tuple[str, float]]:
+        """Account for a file read elsewhere (:class:`FileReader`), in input order: its
+        failures and repeated values noted; the label and value of each spectrum it sent to
+        be fitted.
+
+        Raises
+        ------
+        SeriesError
+            The file's spectra lack a value or have an implausible one.
+        """
+        if read.error is not None:
+            raise read.error
+        self.failures.extend(read.failures)
+        for lab, t in read.values:
+            self._note(lab, t)
+        return read.fitted
 
     def at_least(self, n: int) -> int:
         """The number of spectra if it is below ``n``, else at least ``n``: reads ahead (and

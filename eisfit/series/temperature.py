@@ -36,8 +36,10 @@ and their Arrhenius analysis) and :func:`fit_series`, which ties them together.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import math
+import pickle
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -56,10 +58,11 @@ from eisfit.analysis.activation import (
 )
 from eisfit.analysis.fixture import correct_fixture
 from eisfit.exceptions import ArgumentError, EisfitError
-from eisfit.fitting.batch import STACK, fit_many
+from eisfit.fitting.batch import STACK, fit_many, read_and_fit
 from eisfit.fitting.failures import Failure, one_line
 from eisfit.fitting.result import FitResult
 from eisfit.fitting.solve import check_arguments
+from eisfit.fitting.spec import FitSpec
 from eisfit.format import value_error
 from eisfit.io.spectrum import Spectrum
 from eisfit.model.named import ordered_roles, resolve
@@ -1111,19 +1114,68 @@ def fit_series(
         (probably °C), a bad table, or no spectrum at all. Files that do not read and spectra
         that do not fit go into ``Series.failures`` instead.
     """
+    other = isinstance(variable, str) and variable.strip().lower() != "temperature"
+    quantity = _quantity_of(variable)
+    if other:  # a series against another variable: fitted alike, without neighbour refits
+        temperatures = temperatures if values is None else values
+        neighbours, joint, joint_options, keep_all = False, False, None, False
+    spec = _series_spec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                        constraints)
+    if spec.constraints:
+        neighbours = False  # an unconstrained refit would replace a constrained fit
+    items = _series_items(paths_or_spectra, temperatures)
+    inputs = _Inputs(items, temperatures, bool(stream), quantity)
+    prepare = functools.partial(_prepare, fixture=fixture, sigma=sigma,
+                                tag=quantity is TEMPERATURE)
+    fitted = _fit_inputs(inputs, len(items), spec, prepare, workers, client, progress)
+    if stream:
+        fitted.results = ResultStore()
+    results = _collect(fitted)
+    if neighbours:
+        _refit_neighbours(results, fitted.temperatures, spec, neighbours=neighbours,
+                          in_process=workers == 1 and client is None)
+    if isinstance(results, ResultStore):
+        results.seal()
+    failures = inputs.failures + fitted.failures  # files that do not read, then fits that fail
+    series = Series(results, fitted.temperatures, fitted.labels, failures, geometry,
+                    inputs.warnings + fitted.notes, keep_all=keep_all)
+    series.worker_notes = fitted.notes
+    _fit_joint(series, joint, joint_options)
+    if other:
+        return variable_series_of(series, quantity, temperatures, geometry)
+    return series
+
+
+def _quantity_of(variable: Any) -> Variable:
+    """The variable of a series (``fit_series(variable=)``): temperature, or another one.
+
+    Raises
+    ------
+    SeriesError
+        An unknown variable, or ``"temperature"`` named another way.
+    """
+    if isinstance(variable, Variable):
+        return variable
     if isinstance(variable, str) and variable.strip().lower() != "temperature":
-        spec = variable_spec(variable)
-        if spec.name == "temperature":
+        quantity = variable_spec(variable)
+        if quantity.name == "temperature":
             raise SeriesError("variable 'temperature' is the Arrhenius series: use fit_series")
-        source = temperatures if values is None else values
-        series = fit_series(
-            paths_or_spectra, circuit=circuit, geometry=geometry, temperatures=source,
-            external_resistance=external_resistance, weighting=weighting, workers=workers,
-            progress=progress, client=client, kk=kk, neighbours=False, stream=stream,
-            fixture=fixture, sigma=sigma, variable=spec, constraints=constraints,
-            drop_inductive=drop_inductive,
-        )
-        return variable_series_of(series, spec, source, geometry)
+        return quantity
+    return TEMPERATURE
+
+
+def _series_spec(circuit: Any, weighting: str, external_resistance: float,
+                 drop_inductive: bool, kk: bool, geometry: Any, constraints: Any) -> FitSpec:
+    """The one :class:`~eisfit.fitting.spec.FitSpec` every fit of a series is made with,
+    checked before any file is read.
+
+    Raises
+    ------
+    SeriesError
+        ``circuit="auto"`` (a series fits one circuit).
+    EisfitError
+        A circuit or a constraint that does not parse, a bad option.
+    """
     check_arguments(circuit, weighting, external_resistance)
     if isinstance(circuit, str) and circuit == "auto":
         raise SeriesError(
@@ -1135,7 +1187,20 @@ def fit_series(
         from eisfit.fitting.constraints import parse
 
         parse(resolve(circuit)[0], constraints)
-        neighbours = False  # an unconstrained refit would replace a constrained fit
+    return FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                   constraints or None)
+
+
+def _series_items(paths_or_spectra: Any, temperatures: Any) -> list[Any]:
+    """The inputs of a series: the files and spectra given, folders replaced by their files.
+
+    Raises
+    ------
+    ArgumentError
+        Neither a file, a folder, a Spectrum nor a list of them.
+    SeriesError
+        Nothing given, or a list of temperatures given with folders.
+    """
     if isinstance(paths_or_spectra, str | Path | Spectrum):
         given: list[Any] = [paths_or_spectra]
     elif isinstance(paths_or_spectra, Iterable) and not isinstance(paths_or_spectra, bytes):
@@ -1155,85 +1220,159 @@ def fit_series(
         raise SeriesError("no spectra given")
     if not isinstance(temperatures, str | Path) and len(given) != len(items):
         raise SeriesError("a list of temperatures needs files, not folders")
-    quantity = variable if isinstance(variable, Variable) else TEMPERATURE
-    inputs = _Inputs(items, temperatures, bool(stream), quantity)
+    return items
+
+
+def _prepare(spectrum: Spectrum, label: str, value: float, fixture: Any, sigma: Any,
+             tag: bool) -> Spectrum:
+    """A spectrum of a series as it is fitted: corrected with the fixture, given the σ of its
+    points (``sigma``), labelled, and its temperature recorded (``tag``).
+
+    Raises
+    ------
+    EisfitError
+        Outside the fixture's or the σ table's range (the spectrum then fails).
+    """
+    s = spectrum
+    if fixture is not None:
+        s = correct_fixture(s, fixture)
+    if sigma is not None:  # --sigma FILE: the σ of each point
+        s = sigma.apply(s)
+    return s.with_meta(label=label, **({"temperature": value} if tag else {}))
+
+
+@dataclasses.dataclass
+class _Fitted:
+    """The outcomes of a series' fits: (label, value, outcome) in input order, the failures
+    and worker notes filled as they are consumed (:func:`_collect`)."""
+
+    outcomes: Iterable[tuple[str, float, FitResult | Failure | bytes]]
+    notes: list[str]
+    results: list[FitResult] | ResultStore = dataclasses.field(default_factory=list)
+    temperatures: list[float] = dataclasses.field(default_factory=list)
+    labels: list[str] = dataclasses.field(default_factory=list)
+    failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+def _collect(fitted: _Fitted) -> list[FitResult] | ResultStore:
+    """Consume the outcomes: each result kept (with its label and value), each failed fit
+    listed; the results returned."""
+    results = fitted.results
+    for lab, t, out in fitted.outcomes:
+        if isinstance(out, Failure):
+            fitted.failures.append({"source": lab, "error": out.error})
+            continue
+        if isinstance(out, bytes):  # a result pickled where it was fitted: kept as it is
+            if isinstance(results, ResultStore):
+                results.append_pickled(out)
+            else:
+                results.append(pickle.loads(out))
+        else:
+            results.append(out)
+        fitted.temperatures.append(t)
+        fitted.labels.append(lab)
+    return results
+
+
+def _stack_size(n: int, workers: Any, client: Any) -> int:
+    """Stacks of up to STACK spectra, but never fewer stacks than workers: a series of ten
+    temperatures still keeps every worker busy (``n``: the spectra, when below
+    ``(STACK - 1) * workers + 1``)."""
+    if client is None and isinstance(workers, int) and workers >= 1:
+        return max(1, min(STACK, math.ceil(n / workers)))
+    return STACK
+
+
+def _fit_inputs(inputs: _Inputs, n_items: int, spec: FitSpec, prepare: Any, workers: Any,
+                client: Any, progress: bool) -> _Fitted:
+    """The fits of a series' inputs, as they are made: files read and fitted in the worker
+    processes when they can be (a streamed series of files), else read here."""
+    notes: list[str] = []  # a worker process that died: what became of its spectra
+    reader = inputs.reader(prepare) if client is None else None
+    if reader is not None:
+        n = inputs.count if inputs.count is not None else n_items
+        outcomes = _read_in_workers(inputs, reader, spec, workers, _stack_size(n, workers, None),
+                                    notes)
+    else:
+        # enough read ahead to tell whether the stacks must be smaller than STACK
+        here = client is None and isinstance(workers, int) and workers >= 1
+        n = inputs.at_least((STACK - 1) * workers + 1) if here else 0
+        outcomes = _read_here(inputs, spec, prepare, workers, client,
+                              _stack_size(n, workers, client), notes)
+    if progress:
+        # a streamed series of many files counts its spectra against the number of inputs
+        total = inputs.count if inputs.count is not None else n_items
+        outcomes = _with_progress(outcomes, total)
+    return _Fitted(outcomes, notes)
+
+
+def _read_here(inputs: _Inputs, spec: FitSpec, prepare: Any, workers: Any, client: Any,
+               stack: int, notes: list[str]) -> Iterator[tuple[str, float, FitResult | Failure]]:
+    """(label, value, outcome) of each spectrum, read here and fitted by :func:`fit_many`."""
     fitting: deque[tuple[str, float]] = deque()  # label and K of each spectrum sent to fit
 
     def spectra() -> Iterator[Spectrum]:
         for lab, t, s in inputs.records:
-            if fixture is not None or sigma is not None:
-                try:
-                    if fixture is not None:
-                        s = correct_fixture(s, fixture)
-                    if sigma is not None:  # --sigma FILE: the σ of each point
-                        s = sigma.apply(s)
-                except EisfitError as exc:  # outside the fixture's or σ table's range: fails
-                    inputs.failures.append({"source": lab, "error": str(exc)})
-                    continue
+            try:
+                s = prepare(s, lab, t)
+            except EisfitError as exc:  # outside the fixture's or σ table's range: fails
+                inputs.failures.append({"source": lab, "error": str(exc)})
+                continue
             fitting.append((lab, t))
-            tag = {"temperature": t} if quantity is TEMPERATURE else {}
-            yield s.with_meta(label=lab, **tag)
+            yield s
 
-    # stacks of up to STACK spectra, but never fewer stacks than workers: a series of ten
-    # temperatures still keeps every worker busy
-    stack = STACK
-    if client is None and isinstance(workers, int) and workers >= 1:
-        n = inputs.at_least((STACK - 1) * workers + 1)  # enough to tell whether stack < STACK
-        stack = max(1, min(STACK, math.ceil(n / workers)))
-    worker_notes: list[str] = []  # a worker process that died: what became of its spectra
-    outcomes: Iterable[FitResult | Failure] = fit_many(
-        spectra(),
-        circuit,
-        weighting=weighting,
-        external_resistance=external_resistance,
-        workers=workers,
-        client=client,
-        kk=kk,
-        stack=stack,
-        notes=worker_notes,
-        constraints=constraints or None,
-        drop_inductive=drop_inductive,
-        geometry=geometry,
-    )
-    if progress:
-        # a streamed series of many files counts its spectra against the number of inputs
-        outcomes = _with_progress(
-            outcomes, inputs.count if inputs.count is not None else len(items)
-        )
-    results: list[FitResult] | ResultStore = ResultStore() if stream else []
-    r_temps: list[float] = []
-    r_labels: list[str] = []
-    fit_failures: list[dict[str, str]] = []
-    for out in outcomes:
+    for out in fit_many(spectra(), spec=spec, workers=workers, client=client, stack=stack,
+                        notes=notes):
         lab, t = fitting.popleft()
-        if isinstance(out, Failure):
-            fit_failures.append({"source": lab, "error": out.error})
-            continue
-        results.append(out)
-        r_temps.append(t)
-        r_labels.append(lab)
+        yield lab, t, out
     if fitting:  # pragma: no cover - fit_many yields one outcome per spectrum
         raise RuntimeError("fewer fit outcomes than spectra")
-    if neighbours:
-        in_process = workers == 1 and client is None
-        full = in_process or neighbours == "always"
-        refits = _neighbour_refits(
-            results, r_temps, circuit, weighting=weighting,
-            external_resistance=external_resistance, kk=kk,
-            walk=None if full else False, poor=full,
-            drop_inductive=drop_inductive, geometry=geometry,
-        )
-        for i, r in refits.items():
-            if isinstance(results, ResultStore):
-                results.replace(i, r)
-            else:
-                results[i] = r
-    if isinstance(results, ResultStore):
-        results.seal()
-    failures = inputs.failures + fit_failures  # files that do not read, then fits that fail
-    series = Series(results, r_temps, r_labels, failures, geometry,
-                    inputs.warnings + worker_notes, keep_all=keep_all)
-    series.worker_notes = worker_notes
+
+
+def _read_in_workers(inputs: _Inputs, reader: Any, spec: FitSpec, workers: Any, stack: int,
+                     notes: list[str]) -> Iterator[tuple[str, float, FitResult | Failure | bytes]]:
+    """(label, value, outcome) of each spectrum, its file read and fitted in the worker
+    processes (:func:`~eisfit.fitting.batch.read_and_fit`), a result as its pickle (for the
+    series' :class:`~eisfit.store.ResultStore`); a file lost with its worker is a failure of
+    its own."""
+    for read in read_and_fit(inputs.jobs(), reader, spec, workers=workers, stack=stack,
+                             notes=notes, pickled=True):
+        if read.error is not None:
+            name = Path(read.job[1]).name
+            yield name, math.nan, Failure(name, read.error)
+            continue
+        for (lab, t), out in zip(inputs.take(read.info), read.outcomes, strict=True):
+            yield lab, t, out
+
+
+def _refit_neighbours(results: list[FitResult] | ResultStore, temperatures: list[float],
+                      spec: FitSpec, neighbours: bool | str, in_process: bool) -> None:
+    """Replace, in ``results``, the fits :func:`refit_from_neighbours` improves (fitted with
+    ``spec``): the walk and the poor fits when the series was fitted in this process (or
+    ``neighbours="always"``), the physics checks' violations always."""
+    full = in_process or neighbours == "always"
+    refits = _neighbour_refits(
+        results, temperatures, spec.circuit, weighting=spec.weighting,
+        external_resistance=spec.external_resistance, kk=spec.kk,
+        walk=None if full else False, poor=full,
+        drop_inductive=spec.drop_inductive, geometry=spec.geometry,
+    )
+    for i, r in refits.items():
+        if isinstance(results, ResultStore):
+            results.replace(i, r)
+        else:
+            results[i] = r
+
+
+def _fit_joint(series: Series, joint: bool, joint_options: dict[str, Any] | None) -> None:
+    """The joint fit of a series, when asked for; one that cannot be made goes to its
+    warnings.
+
+    Raises
+    ------
+    SeriesError
+        ``joint_options`` without ``joint``, or options :meth:`Series.fit_joint` does not take.
+    """
     if joint_options and not joint:
         raise SeriesError("joint_options given without joint=True")
     if joint:
@@ -1243,8 +1382,6 @@ def fit_series(
             raise SeriesError(f"joint_options: {exc}") from None
         except EisfitError as exc:
             series.warnings.append(f"joint fit not made: {one_line(exc)}")
-    return series
-
 
 def _with_progress(
     outcomes: Iterable[Any], total: int, stream: IO[str] | None = None
