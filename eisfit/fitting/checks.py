@@ -82,3 +82,117 @@ def with_warnings(result: FitResult, extra: Sequence[str | None]) -> FitResult:
     if not lines:
         return result
     return dataclasses.replace(result, warnings=(*result.warnings, *lines))
+
+
+def _names(items: Sequence[str]) -> str:
+    """``"A"``, ``"A and B"``, ``"A, B and C"``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _fallback_chain(findings: list[Finding]) -> list[Finding]:
+    """Consecutive fallbacks (``blocking`` → ``blocking-single`` → ``blocking-spike``) as one
+    line: the first, then each further step."""
+    out: list[Finding] = []
+    for f in findings:
+        if f.code == "fallback" and out and out[-1].code == "fallback":
+            step = f.message.removeprefix("model: ")
+            out[-1] = out[-1].with_message(f"{out[-1].message}; then {step}")
+        else:
+            out.append(f)
+    return out
+
+
+def _hidden_parts(result: FitResult, role: str | None) -> tuple[set[str], set[str]]:
+    """(the parameters summed into ``role``'s resistance, the parameters of the arcs among
+    them other than their resistances) of a fit."""
+    names = result.circuit.parameter_names
+    indices = set(result.role_terms.get(role, ((), 0.0))[0]) if role else set()
+    parts = {names[i] for i in indices}
+    arc_parameters: set[str] = set()
+    for arc in result.circuit.structure.arcs:
+        if indices & set(arc.indices):
+            arc_parameters |= {names[i] for i in arc.indices} - parts
+    return parts, arc_parameters
+
+
+def _fold_into_hidden(result: FitResult, findings: list[Finding]) -> list[Finding]:
+    """Each ``hidden_arc`` note takes in the undetermined parameters it explains: the parts of
+    the intercept (determined only as their sum) and the other parameters of the arc above the
+    window (not determined by the data at all)."""
+    for k, note in enumerate(findings):
+        if note.code != "hidden_arc":
+            continue
+        parts, arc = _hidden_parts(result, note.role)
+        undetermined = {p for f in findings if f.code == "not_determined" for p in f.parameters}
+        folded_parts = sorted(undetermined & parts)
+        folded_arc = sorted(undetermined & arc)
+        if not folded_parts and not folded_arc:
+            continue
+        text = note.message
+        sentence = f"; {_names(sorted(parts))}, its parts, are determined only as their sum"
+        if folded_parts and len(parts) > 1 and not text.endswith(sentence):
+            text += sentence
+        if folded_arc:
+            verb = "is" if len(folded_arc) == 1 else "are"
+            text += f"; the arc's {_names(folded_arc)} {verb} not determined by the data"
+        gone = set(folded_parts) | set(folded_arc)
+        findings[k] = note.with_message(text)
+        findings = [f for f in findings
+                    if not (f.code == "not_determined" and set(f.parameters) <= gone)]
+    return findings
+
+
+def _merge_undetermined(findings: list[Finding]) -> list[Finding]:
+    """The undetermined parameters of one role as one line, with the correlations between
+    them folded in."""
+    groups: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        if f.code == "not_determined":
+            groups.setdefault(f.role, []).append(f)
+    out: list[Finding] = []
+    for f in findings:
+        if f.code == "not_determined":
+            group = groups.get(f.role)
+            if group is None:  # already merged into the group's first line
+                continue
+            del groups[f.role]
+            out.append(_merged(group, findings))
+        else:
+            out.append(f)
+    inside = [set(f.parameters) for f in out if f.code == "not_determined"]
+    return [f for f in out if not (f.code == "correlated" and any(
+        set(f.parameters) <= s and len(s) > 1 for s in inside))]
+
+
+def _merged(group: list[Finding], findings: list[Finding]) -> Finding:
+    """One ``not_determined`` finding for the parameters of ``group``, with the correlations
+    among them."""
+    if len(group) == 1:
+        return group[0]
+    names = [p for f in group for p in f.parameters]
+    pairs = [f for f in findings if f.code == "correlated" and set(f.parameters) <= set(names)]
+    text = f"{_names(names)} are not determined by the data (standard error above 100 %)"
+    for f in pairs:
+        corr = f.numbers.get("correlation", 0.0)
+        text += f"; {_names(list(f.parameters))} are correlated ({corr:+.3f})"
+    numbers = {f"{key}_{p}": v for f in group for p in f.parameters
+               for key, v in f.numbers.items()}
+    return Finding(text, "not_determined", role=group[0].role,
+                   severity=group[0].severity, numbers=numbers, parameters=names)
+
+
+def grouped(result: FitResult) -> FitResult:
+    """The fit with one warning line per finding: consecutive fallbacks as one line, the
+    undetermined parts of an arc above the window folded into its note, and the undetermined
+    parameters of one role as one line with the correlations between them.
+
+    Every path (``eisfit.fit``, ``fit_stack``, ``fit_many``, ``fit_series``, ``eisfit fit`` and
+    ``eisfit batch``) applies it through :meth:`eisfit.FitSpec.record`.
+    """
+    findings = _fallback_chain(list(result.findings))
+    findings = _fold_into_hidden(result, findings)
+    findings = _merge_undetermined(findings)
+    if [f.message for f in findings] == [f.message for f in result.findings]:
+        return result
+    return dataclasses.replace(result, warnings=tuple(findings))

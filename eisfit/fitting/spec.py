@@ -91,14 +91,15 @@ class FitSpec:
 
     def record(self, result: Any) -> Any:
         """``result`` with this spec recorded in it (``result.spec``), its arcs' capacitances
-        judged in the spec's geometry when there is one; a failure is returned as it is."""
+        judged in the spec's geometry when there is one, and its warnings one line per finding
+        (:func:`eisfit.fitting.checks.grouped`); a failure is returned as it is."""
         if not hasattr(result, "warnings") or not hasattr(result, "records"):
             return result
-        if self.geometry is not None:
-            from eisfit.fitting.checks import with_geometry
+        from eisfit.fitting.checks import grouped, with_geometry
 
+        if self.geometry is not None:
             result = with_geometry(result, self.geometry)
-        return dataclasses.replace(result, spec=self)
+        return dataclasses.replace(grouped(result), spec=self)
 
     @property
     def circuit_text(self) -> str:
