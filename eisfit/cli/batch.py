@@ -181,6 +181,9 @@ def write_json_document(series: Any, stream: IO[str]) -> str | None:
             stop = exc
             break
         stream.write(chunk)
+        if len(stack) == 2 and chunk.startswith(",\n    {"):
+            written += 1  # one spectrum's whole object (Series.json_chunks): nothing opened
+            continue
         for token in _JSON_TOKEN.findall(chunk):
             if token in ("[", "{"):
                 stack.append(token)
