@@ -677,216 +677,32 @@ def build_result(
     the solver fitted and the covariance of the reported free parameters in solver units
     (None: not estimated), in place of those of ``problem``'s free parameters.
     """
-    names = circuit.parameter_names
     p = sol.params
     values = p.tolist()
     if problem.admittance:
         notes = [*notes, *admittance_notes(circuit)]
-    free = problem.free
-    free_idx = free.tolist()
-    n_free = len(free_idx)
-    n_fit = n_free if fitted is None else fitted[0]  # tied parameters are not free
-    r = sol.residual
-    n_res = r.size
-    chisqr = float(r @ r)
-    dof = max(n_res - n_fit, 1)
-    redchi = chisqr / dof
-    neg2ll = n_res * np.log(max(chisqr, 1e-300) / n_res)
-    aic = float(neg2ll + 2 * n_fit)
-    bic = float(neg2ll + np.log(n_res) * n_fit)
-
-    if fitted is None:
-        cov_u = covariance(sol, n_free, problem.absolute_sigma)  # 1/σ weights: not rescaled
-    else:
-        cov_u = fitted[1]
-    cov_p = None
-    if cov_u is not None:
-        # covariance in natural units: dp = p du for log-scaled parameters
-        scale = np.where(problem.log[free], p[free], 1.0)
-        cov_p = cov_u * (scale[:, None] * scale)
-
-    lower, upper, vary = problem.lower.tolist(), problem.upper.tolist(), problem.vary.tolist()
-    params = {
-        n: ParameterRecord(n, float(values[i]), float(lower[i]), float(upper[i]), bool(vary[i]))
-        for i, n in enumerate(names)
-    }
-    stderr: list[float | None] = [None] * n_free
-    corr = None
-    if cov_p is not None and np.isfinite(cov_p).all() and (cov_p.diagonal() >= 0).all():
-        sd = np.sqrt(cov_p.diagonal())
-        stderr = sd.tolist()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = cov_p / (sd[:, None] * sd)
-        corr.setflags(write=False)
-        free_names = tuple(names[i] for i in free_idx)
-        for a, i in enumerate(free_idx):
-            record = params[names[i]]
-            record.stderr = stderr[a]
-            record.correlation = (free_names, corr, a)
-    else:
-        cov_p = None
+    free_idx = problem.free.tolist()
+    n_fit = len(free_idx) if fitted is None else fitted[0]  # tied parameters are not free
+    chisqr, redchi, aic, bic = _statistics(sol.residual, n_fit)
+    params, stderr, corr, cov_p = _parameter_records(
+        circuit.parameter_names, values, problem, _natural_covariance(problem, sol, fitted)
+    )
+    if cov_p is None:
         notes = [*notes, Finding(
             "the covariance matrix could not be estimated: no standard errors", "no_covariance"
         )]
+    flags = _flags(circuit.parameter_names, problem, sol, values, stderr)
 
-    # ---------------------------------------------------------------- flags
-    flags: dict[str, list[str]] = {}
-    lo_u, hi_u = (b.tolist() for b in problem.internal_bounds())
-    u = sol.u.tolist()
-    for k, i in enumerate(free_idx):
-        span = hi_u[k] - lo_u[k]
-        tol = 1e-4 * (span if math.isfinite(span) else 1.0)
-        if u[k] - lo_u[k] <= tol or hi_u[k] - u[k] <= tol:
-            flags.setdefault(names[i], []).append("at_bound")
-        se = stderr[k]
-        if se is not None and math.isfinite(se) and abs(values[i]) > 0 and se > abs(values[i]):
-            flags.setdefault(names[i], []).append("relative_error_over_100%")
-
-    warnings_: list[str] = list(notes)
-    if not sol.success:
-        warnings_.append(
-            Finding(f"the solver did not converge: {sol.message}", "not_converged")
-        )
-    inductance = unmodelled_inductance(spectrum, circuit, problem, sol)
-    if inductance is not None:
-        warnings_.append(_inductance_warning(inductance))
     roles = named.roles if named is not None else {}
-    resistors = {names[e.start] for e in circuit.elements if e.element.name == "R"}
-    default_upper = [hi for _, hi in circuit.default_bounds]
-    for n, fl in flags.items():
-        i = names.index(n)
-        role = roles.get(n, roles.get(n.split("_")[0]))
-        if "at_bound" in fl:
-            side = "lower" if abs(values[i] - lower[i]) <= abs(upper[i] - values[i]) else "upper"
-            bound = lower[i] if side == "lower" else upper[i]
-            if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
-                what = f"the {role} CPE" if role else "the CPE"
-                text = (
-                    f"{n} = {values[i]:.3g} sits at its upper bound 1: {what} exponent is pinned "
-                    "at an ideal capacitor, so its bound, not the data, sets it"
-                )
-            elif side == "upper" and n in resistors:
-                text = _resistance_bound_warning(
-                    n, values[i], bound, roles.get(n), bound >= default_upper[i]
-                )
-            else:
-                text = f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}"
-            warnings_.append(Finding(text, "at_bound", role=role, parameters=(n,),
-                                     numbers={"value": values[i], "bound": bound}))
-        if "relative_error_over_100%" in fl:
-            warnings_.append(Finding(
-                f"{n} is not determined by the data (standard error above 100 %)",
-                "not_determined", role=role, parameters=(n,),
-                numbers={"value": values[i], "stderr": params[n].stderr or math.nan},
-            ))
-
-    # ---------------------------------------------------------------- roles
-    # each role's resistance is a sum of parameters plus a constant: kept as (indices, constant)
-    terms: dict[str, tuple[tuple[int, ...], float]] = {}
-    intercept_parts: list[int] = []
-    for e in circuit.elements:
-        role = roles.get(e.name)
-        if role is None:
-            continue
-        if e.element.name == "R" and role != "intercept":
-            terms[role] = ((e.start,), 0.0)
-        elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
-            terms[role] = ((e.start,), 0.0)
-        elif role == "intercept" and e.element.name == "R":
-            intercept_parts.append(e.start)
-    # roles taken from the high-frequency intercept less the external resistance: not
-    # determined when the external resistance is not below the intercept
-    intercept_role: str | None = None
-    intercept_value = math.nan
-    if intercept_parts:
-        intercept = (tuple(intercept_parts), -float(external_resistance))
-        if named is not None and named.hidden_role:
-            if external_resistance > 0:
-                terms["series"] = ((), float(external_resistance))
-            intercept_role = named.hidden_role
-        else:
-            intercept_role = "total"
-        terms[intercept_role] = intercept
-        intercept_value = float(sum(values[i] for i in intercept_parts))
-    if named is not None and named.total and "total" not in terms:
-        parts = [terms[r] for r in named.total if r in terms]
-        if parts:
-            terms["total"] = (
-                tuple(i for idx, _ in parts for i in idx),
-                float(sum(c for _, c in parts)),
-            )
-    undetermined: list[str] = []
-    if intercept_role is not None and not intercept_value - external_resistance > 0:
-        undetermined.append(intercept_role)
-        if intercept_role != "total" and named is not None and intercept_role in named.total:
-            undetermined.append("total")  # a sum that holds the role (NaN + x is NaN)
-        warnings_.append(
-            _intercept_warning(intercept_value, float(external_resistance), undetermined)
-        )
-    res: dict[str, float] = {}
-    res_err: dict[str, float] = {}
-    slot = {i: k for k, i in enumerate(free_idx)}
-    for role, (idx, const) in terms.items():
-        res[role] = float(sum(values[i] for i in idx) + const)
-        slots = [slot[i] for i in idx if i in slot]
-        if not slots:
-            res_err[role] = 0.0
-        elif cov_p is None:
-            res_err[role] = math.nan
-        elif len(slots) == 1:
-            # one free parameter (fixed ones add no error): the sum below reduces to its own
-            # standard error, sqrt(cov[k, k]), with a zero variance giving +0.0
-            se = stderr[slots[0]]
-            res_err[role] = se if se > 0 else 0.0
-        else:
-            coef = np.zeros(n_free)
-            for k in slots:
-                coef[k] += 1.0
-            res_err[role] = float(math.sqrt(max(coef @ cov_p @ coef, 0.0)))
-    for role in dict.fromkeys(undetermined):
-        res[role] = math.nan
-        res_err[role] = math.nan
-
-    # ---------------------------------------------------------------- arcs
-    arc_terms = []
-    f_lo, f_hi = spectrum.frequency_range
-    for a in guess.structure(circuit).arcs:
-        if a.kind not in ("rq", "rc"):
-            continue
-        role = roles.get(a.names[0], a.names[0])
-        if role == "intercept":
-            continue  # an arc above the window, reported as part of the intercept
-        arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, a.indices))
-        r_val, tau = arc_tau(p, a.indices)
-        f_apex = 1 / (2 * math.pi * tau)
-        n_val = arc_n(p, a.indices)
-        if f_apex > f_hi:
-            warnings_.append(Finding(
-                f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
-                f"frequency ({f_hi:.3g} Hz): its resistance and capacitance are extrapolated",
-                "apex_above", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_hi},
-            ))
-        elif f_apex < f_lo:
-            warnings_.append(Finding(
-                f"the {role} arc's apex ({f_apex:.3g} Hz) lies below the lowest measured "
-                f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated",
-                "apex_below", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_lo},
-            ))
-        if a.kind == "rq" and n_val < 0.5:
-            warnings_.append(Finding(
-                f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
-                "strongly depressed and may stand for more than one process",
-                "depressed", role=role, numbers={"n": n_val},
-            ))
-        if named is not None:
-            # in the circuit's reference cell; with_geometry judges it in the user's cell
-            from eisfit.model.capacitance import verdicts, warning_text
-
-            warnings_.extend(
-                warning_text(named, v) for v in verdicts(named, {role: tau / r_val})
-            )
-
-    # ---------------------------------------------------------------- correlations
+    warnings_: list[str] = list(notes)
+    warnings_.extend(_solver_warnings(spectrum, circuit, problem, sol))
+    warnings_.extend(_flag_warnings(circuit, roles, problem, values, params, flags))
+    terms, res, res_err, role_findings = _resistances_by_role(
+        circuit, named, roles, values, external_resistance, free_idx, stderr, cov_p
+    )
+    warnings_.extend(role_findings)
+    arc_terms, arc_findings = _arcs(spectrum, circuit, named, roles, p)
+    warnings_.extend(arc_findings)
     # Q and n of one CPE are correlated near ±1 whenever the arc's apex is far from 1 rad/s
     # (Q carries the unit S s^n, so a change of n moves Q at fixed apex): a property of the
     # parametrisation, not of the data. Their standard errors and the arc's C_eff and apex say
@@ -918,6 +734,334 @@ def build_result(
         arc_terms=tuple(arc_terms),
         search=search,
     )
+
+
+def _statistics(r: np.ndarray, n_fit: int) -> tuple[float, float, float, float]:
+    """χ² (the weighted sum of squared residuals ``r``), reduced χ² (over 2N − p degrees of
+    freedom, at least 1), AIC and BIC of a fit of ``n_fit`` coordinates."""
+    n_res = r.size
+    chisqr = float(r @ r)
+    dof = max(n_res - n_fit, 1)
+    redchi = chisqr / dof
+    neg2ll = n_res * np.log(max(chisqr, 1e-300) / n_res)
+    aic = float(neg2ll + 2 * n_fit)
+    bic = float(neg2ll + np.log(n_res) * n_fit)
+    return chisqr, redchi, aic, bic
+
+
+def _natural_covariance(
+    problem: Problem, sol: Solution, fitted: tuple[int, np.ndarray | None] | None
+) -> np.ndarray | None:
+    """The covariance of the free parameters in natural units (None: not estimated): the
+    solver's (``fitted``'s for a constrained fit) with dp = p du for log-scaled parameters."""
+    if fitted is None:
+        cov_u = covariance(sol, len(problem.free), problem.absolute_sigma)  # 1/σ: not rescaled
+    else:
+        cov_u = fitted[1]
+    if cov_u is None:
+        return None
+    p, free = sol.params, problem.free
+    scale = np.where(problem.log[free], p[free], 1.0)
+    return cov_u * (scale[:, None] * scale)
+
+
+def _parameter_records(
+    names: list[str], values: list[float], problem: Problem, cov_p: np.ndarray | None
+) -> tuple[
+    dict[str, ParameterRecord], list[float | None], np.ndarray | None, np.ndarray | None
+]:
+    """The records of every parameter, with the free ones' standard errors and correlations.
+
+    Returns the records, the standard errors of the free parameters, their correlation matrix
+    and ``cov_p`` (natural units); when ``cov_p`` is missing, not finite or has a negative
+    variance, the standard errors are None and the correlation and covariance None.
+    """
+    lower, upper, vary = problem.lower.tolist(), problem.upper.tolist(), problem.vary.tolist()
+    params = {
+        n: ParameterRecord(n, float(values[i]), float(lower[i]), float(upper[i]), bool(vary[i]))
+        for i, n in enumerate(names)
+    }
+    free_idx = problem.free.tolist()
+    stderr: list[float | None] = [None] * len(free_idx)
+    if cov_p is None or not np.isfinite(cov_p).all() or not (cov_p.diagonal() >= 0).all():
+        return params, stderr, None, None
+    sd = np.sqrt(cov_p.diagonal())
+    stderr = sd.tolist()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = cov_p / (sd[:, None] * sd)
+    corr.setflags(write=False)
+    free_names = tuple(names[i] for i in free_idx)
+    for a, i in enumerate(free_idx):
+        record = params[names[i]]
+        record.stderr = stderr[a]
+        record.correlation = (free_names, corr, a)
+    return params, stderr, corr, cov_p
+
+
+def _flags(
+    names: list[str],
+    problem: Problem,
+    sol: Solution,
+    values: list[float],
+    stderr: list[float | None],
+) -> dict[str, list[str]]:
+    """Parameter name -> flags of the free parameters: ``at_bound`` (within 1e-4 of the span
+    from a bound, in solver coordinates), ``relative_error_over_100%``."""
+    flags: dict[str, list[str]] = {}
+    lo_u, hi_u = (b.tolist() for b in problem.internal_bounds())
+    u = sol.u.tolist()
+    for k, i in enumerate(problem.free.tolist()):
+        span = hi_u[k] - lo_u[k]
+        tol = 1e-4 * (span if math.isfinite(span) else 1.0)
+        if u[k] - lo_u[k] <= tol or hi_u[k] - u[k] <= tol:
+            flags.setdefault(names[i], []).append("at_bound")
+        se = stderr[k]
+        if se is not None and math.isfinite(se) and abs(values[i]) > 0 and se > abs(values[i]):
+            flags.setdefault(names[i], []).append("relative_error_over_100%")
+    return flags
+
+
+def _solver_warnings(
+    spectrum: Spectrum, circuit: Circuit, problem: Problem, sol: Solution
+) -> list[Finding]:
+    """The findings of the solve itself: not converged; an unmodelled series inductance."""
+    out = []
+    if not sol.success:
+        out.append(Finding(f"the solver did not converge: {sol.message}", "not_converged"))
+    inductance = unmodelled_inductance(spectrum, circuit, problem, sol)
+    if inductance is not None:
+        out.append(_inductance_warning(inductance))
+    return out
+
+
+def _flag_warnings(
+    circuit: Circuit,
+    roles: dict[str, str],
+    problem: Problem,
+    values: list[float],
+    records: dict[str, ParameterRecord],
+    flags: dict[str, list[str]],
+) -> list[Finding]:
+    """The findings of the ``flags``, parameter by parameter: ``at_bound`` (a CPE exponent
+    pinned at 1, a resistance out of range, or a parameter at a bound) and ``not_determined``."""
+    names = circuit.parameter_names
+    lower, upper = problem.lower.tolist(), problem.upper.tolist()
+    resistors = {names[e.start] for e in circuit.elements if e.element.name == "R"}
+    default_upper = [hi for _, hi in circuit.default_bounds]
+    out = []
+    for n, fl in flags.items():
+        i = names.index(n)
+        role = roles.get(n, roles.get(n.split("_")[0]))
+        if "at_bound" in fl:
+            side = "lower" if abs(values[i] - lower[i]) <= abs(upper[i] - values[i]) else "upper"
+            bound = lower[i] if side == "lower" else upper[i]
+            if circuit.parameter_kinds[i] == "exponent" and bound == 1.0:
+                what = f"the {role} CPE" if role else "the CPE"
+                text = (
+                    f"{n} = {values[i]:.3g} sits at its upper bound 1: {what} exponent is pinned "
+                    "at an ideal capacitor, so its bound, not the data, sets it"
+                )
+            elif side == "upper" and n in resistors:
+                text = _resistance_bound_warning(
+                    n, values[i], bound, roles.get(n), bound >= default_upper[i]
+                )
+            else:
+                text = f"{n} = {values[i]:.3g} sits at its {side} bound {bound:.3g}"
+            out.append(Finding(text, "at_bound", role=role, parameters=(n,),
+                               numbers={"value": values[i], "bound": bound}))
+        if "relative_error_over_100%" in fl:
+            out.append(Finding(
+                f"{n} is not determined by the data (standard error above 100 %)",
+                "not_determined", role=role, parameters=(n,),
+                numbers={"value": values[i], "stderr": records[n].stderr or math.nan},
+            ))
+    return out
+
+
+def _resistances_by_role(
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    roles: dict[str, str],
+    values: list[float],
+    external_resistance: float,
+    free_idx: list[int],
+    stderr: list[float | None],
+    cov_p: np.ndarray | None,
+) -> tuple[
+    dict[str, tuple[tuple[int, ...], float]], dict[str, float], dict[str, float], list[Finding]
+]:
+    """The terms of each role's resistance (:func:`_role_terms`), role -> resistance (Ohm),
+    role -> its standard error, and the finding of the roles that the intercept less the
+    external resistance does not determine."""
+    terms, intercept_role, intercept_value = _role_terms(
+        circuit, named, roles, values, external_resistance
+    )
+    undetermined, findings = _intercept_check(
+        named, intercept_role, intercept_value, external_resistance
+    )
+    res, res_err = _resistances(terms, values, free_idx, stderr, cov_p, undetermined)
+    return terms, res, res_err, findings
+
+
+def _role_terms(
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    roles: dict[str, str],
+    values: list[float],
+    external_resistance: float,
+) -> tuple[dict[str, tuple[tuple[int, ...], float]], str | None, float]:
+    """Each role's resistance as a sum of parameters plus a constant, ``(indices, constant)``;
+    the role taken from the high-frequency intercept less the external resistance (None when
+    the circuit has no intercept) and the intercept (Ohm; NaN without one)."""
+    terms: dict[str, tuple[tuple[int, ...], float]] = {}
+    intercept_parts: list[int] = []
+    for e in circuit.elements:
+        role = roles.get(e.name)
+        if role is None:
+            continue
+        if e.element.name == "R" and role != "intercept":
+            terms[role] = ((e.start,), 0.0)
+        elif e.element.name in ("Wo", "Ws", "W", "G", "Gs") and role == "diffusion":
+            terms[role] = ((e.start,), 0.0)
+        elif role == "intercept" and e.element.name == "R":
+            intercept_parts.append(e.start)
+    intercept_role: str | None = None
+    intercept_value = math.nan
+    if intercept_parts:
+        intercept = (tuple(intercept_parts), -float(external_resistance))
+        if named is not None and named.hidden_role:
+            if external_resistance > 0:
+                terms["series"] = ((), float(external_resistance))
+            intercept_role = named.hidden_role
+        else:
+            intercept_role = "total"
+        terms[intercept_role] = intercept
+        intercept_value = float(sum(values[i] for i in intercept_parts))
+    if named is not None and named.total and "total" not in terms:
+        parts = [terms[r] for r in named.total if r in terms]
+        if parts:
+            terms["total"] = (
+                tuple(i for idx, _ in parts for i in idx),
+                float(sum(c for _, c in parts)),
+            )
+    return terms, intercept_role, intercept_value
+
+
+def _intercept_check(
+    named: NamedCircuit | None,
+    intercept_role: str | None,
+    intercept_value: float,
+    external_resistance: float,
+) -> tuple[list[str], list[Finding]]:
+    """The roles taken from the high-frequency intercept less the external resistance that are
+    not determined (the external resistance is not below the intercept), with their finding."""
+    if intercept_role is None or intercept_value - external_resistance > 0:
+        return [], []
+    undetermined = [intercept_role]
+    if intercept_role != "total" and named is not None and intercept_role in named.total:
+        undetermined.append("total")  # a sum that holds the role (NaN + x is NaN)
+    finding = _intercept_warning(intercept_value, float(external_resistance), undetermined)
+    return undetermined, [finding]
+
+
+def _resistances(
+    terms: dict[str, tuple[tuple[int, ...], float]],
+    values: list[float],
+    free_idx: list[int],
+    stderr: list[float | None],
+    cov_p: np.ndarray | None,
+    undetermined: list[str],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Role -> resistance (Ohm) and role -> its standard error from the ``terms``: 0 for a sum
+    of fixed parameters, NaN without a covariance, and NaN for both of an undetermined role."""
+    res: dict[str, float] = {}
+    res_err: dict[str, float] = {}
+    slot = {i: k for k, i in enumerate(free_idx)}
+    for role, (idx, const) in terms.items():
+        res[role] = float(sum(values[i] for i in idx) + const)
+        slots = [slot[i] for i in idx if i in slot]
+        if not slots:
+            res_err[role] = 0.0
+        elif cov_p is None:
+            res_err[role] = math.nan
+        elif len(slots) == 1:
+            # one free parameter (fixed ones add no error): the sum below reduces to its own
+            # standard error, sqrt(cov[k, k]), with a zero variance giving +0.0
+            se = stderr[slots[0]]
+            res_err[role] = se if se > 0 else 0.0
+        else:
+            coef = np.zeros(len(free_idx))
+            for k in slots:
+                coef[k] += 1.0
+            res_err[role] = float(math.sqrt(max(coef @ cov_p @ coef, 0.0)))
+    for role in dict.fromkeys(undetermined):
+        res[role] = math.nan
+        res_err[role] = math.nan
+    return res, res_err
+
+
+def _arcs(
+    spectrum: Spectrum,
+    circuit: Circuit,
+    named: NamedCircuit | None,
+    roles: dict[str, str],
+    p: np.ndarray,
+) -> tuple[list[tuple[str, str, tuple[int, ...]]], list[str]]:
+    """The R‖CPE and R‖C arcs as ``(name, role, parameter indices)`` (an arc above the window,
+    reported as part of the intercept, left out), and the findings of their checks."""
+    arc_terms = []
+    out: list[str] = []
+    window = spectrum.frequency_range
+    for a in guess.structure(circuit).arcs:
+        if a.kind not in ("rq", "rc"):
+            continue
+        role = roles.get(a.names[0], a.names[0])
+        if role == "intercept":
+            continue  # an arc above the window, reported as part of the intercept
+        arc_terms.append((f"{a.names[0]}‖{a.names[1]}", role, a.indices))
+        out.extend(_arc_checks(named, role, a.kind, p, a.indices, window))
+    return arc_terms, out
+
+
+def _arc_checks(
+    named: NamedCircuit | None,
+    role: str,
+    kind: str,
+    p: np.ndarray,
+    idx: tuple[int, ...],
+    window: tuple[float, float],
+) -> list[str]:
+    """The findings of one arc: its apex outside the measured ``window`` (Hz), a CPE exponent
+    below 0.5, and a capacitance outside its role's range."""
+    f_lo, f_hi = window
+    r_val, tau = arc_tau(p, idx)
+    f_apex = 1 / (2 * math.pi * tau)
+    n_val = arc_n(p, idx)
+    out: list[str] = []
+    if f_apex > f_hi:
+        out.append(Finding(
+            f"the {role} arc's apex ({f_apex:.3g} Hz) lies above the highest measured "
+            f"frequency ({f_hi:.3g} Hz): its resistance and capacitance are extrapolated",
+            "apex_above", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_hi},
+        ))
+    elif f_apex < f_lo:
+        out.append(Finding(
+            f"the {role} arc's apex ({f_apex:.3g} Hz) lies below the lowest measured "
+            f"frequency ({f_lo:.3g} Hz): its resistance is extrapolated",
+            "apex_below", role=role, numbers={"apex_Hz": f_apex, "limit_Hz": f_lo},
+        ))
+    if kind == "rq" and n_val < 0.5:
+        out.append(Finding(
+            f"the {role} arc's CPE exponent n = {n_val:.2f} is below 0.5: the arc is "
+            "strongly depressed and may stand for more than one process",
+            "depressed", role=role, numbers={"n": n_val},
+        ))
+    if named is not None:
+        # in the circuit's reference cell; with_geometry judges it in the user's cell
+        from eisfit.model.capacitance import verdicts, warning_text
+
+        out.extend(warning_text(named, v) for v in verdicts(named, {role: tau / r_val}))
+    return out
 
 
 def admittance_notes(circuit: Circuit) -> list[Finding]:
