@@ -402,6 +402,8 @@ def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str | Path] = ()
             continue
 
     def excluded(p: Path) -> bool:
+        if not skip:  # nothing to leave out: no path resolved (thousands of files)
+            return False
         r = p.resolve()
         return any(r == s or s in r.parents for s in skip)
 
