@@ -4,7 +4,7 @@ Run:  python bench/bench_seeding.py [--n 40] [--seed 3]
 
 For blocking cells (bulk arc inside the window or above it) and full cells (overlapping
 interface arcs), the automatic fit is run twice on the same spectra: starting values seeded from
-the regularised DRT (``eisfit.analysis.validate.drt``) and from the light NNLS decomposition of
+the regularised DRT (``eisfit.analysis.drt.drt``) and from the light NNLS decomposition of
 ``eisfit.fitting.guess.decompose``. eisfit uses the DRT for circuits with a blocking spike and the
 light
 decomposition otherwise; this script prints the figures behind that choice.

@@ -200,7 +200,7 @@ def test_compiled_nnls_equals_scipy_on_drt_systems(monkeypatch):
 
 
 def test_compiled_seed_is_the_numpy_seed():
-    # the DRT that seeds blocking cells: one compiled call against eisfit.analysis.validate.drt
+    # the DRT that seeds blocking cells: one compiled call against eisfit.analysis.drt.drt
     rng = np.random.default_rng(4)
     spectra = [blocking_cell(rng, hidden_bulk=k % 3 == 0).spectrum for k in range(90)]
     spectra += [full_cell(rng).spectrum for _ in range(30)]

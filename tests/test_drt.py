@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eisfit
-import eisfit.analysis.validate
-from eisfit.analysis.validate import _prominent_maxima, drt, spike_start
+import eisfit.analysis.drt
+from eisfit.analysis.drt import _prominent_maxima, drt, spike_start
 from eisfit.exceptions import SpectrumError
 
 F = np.logspace(6, -1, 71)
@@ -151,7 +151,7 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_lazy_names():
-    assert eisfit.drt is drt is eisfit.analysis.validate.drt
+    assert eisfit.drt is drt is eisfit.analysis.drt.drt
     assert eisfit.kramers_kronig.__name__ == "kramers_kronig"
 
 
@@ -204,9 +204,9 @@ def test_tail_exponent_is_the_best_exponent_of_a_dense_search(n_true):
     f = np.logspace(1, -2, 16)
     z = 50 + (2j * np.pi * f) ** -n_true * 1e5
     z = z * (1 + 0.002 * rng.standard_normal(f.size))
-    n = eisfit.analysis.validate.tail_exponent(f, z, below=f.max())
+    n = eisfit.analysis.drt.tail_exponent(f, z, below=f.max())
     dense = np.linspace(0.3, 1.0, 70001)
-    best = dense[np.argmin(eisfit.analysis.validate.tail_costs(dense, np.log(2 * np.pi * f), z))]
+    best = dense[np.argmin(eisfit.analysis.drt.tail_costs(dense, np.log(2 * np.pi * f), z))]
     assert n == pytest.approx(best, abs=5e-4)
     assert n == pytest.approx(n_true, abs=0.01)
 

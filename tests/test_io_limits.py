@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import eisfit
-import eisfit.analysis.validate as validate
+import eisfit.analysis.drt as validate
 import eisfit.io
 from eisfit.analysis.kk import kramers_kronig
 from eisfit.exceptions import ReaderError, SpectrumError

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.analysis.kk import kk_warning
-from eisfit.analysis.validate import kramers_kronig
+from eisfit.analysis.kk import kk_warning, kramers_kronig
 from eisfit.model.synthetic import arc_q
 
 BLOCKING = eisfit.Circuit("R0-p(R1,CPE1)-p(R2,CPE2)-CPE3")

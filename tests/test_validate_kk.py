@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import eisfit
-from eisfit.analysis.validate import DEFAULT_THRESHOLD, DEFAULT_TREND_THRESHOLD, kramers_kronig
+from eisfit.analysis.kk import DEFAULT_THRESHOLD, DEFAULT_TREND_THRESHOLD, kramers_kronig
 from eisfit.exceptions import SpectrumError
 
 F = np.logspace(6, -1, 71)

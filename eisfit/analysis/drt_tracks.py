@@ -55,7 +55,7 @@ import numpy as np
 from scipy import stats
 
 from eisfit.analysis.activation import K_B_EV, ArrheniusError, ArrheniusResult, arrhenius
-from eisfit.analysis.validate import DRTPeak, drt
+from eisfit.analysis.drt import DRTPeak, drt
 from eisfit.exceptions import EisfitError, SpectrumError
 from eisfit.io.spectrum import Spectrum
 

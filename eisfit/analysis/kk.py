@@ -627,7 +627,7 @@ def kk_warning(spectrum: Spectrum, **kwargs: Any) -> Finding | None:
     spectrum
         The spectrum (as read: inductive points are part of the check).
     **kwargs
-        Passed to :func:`eisfit.analysis.validate.kramers_kronig` (``threshold``...).
+        Passed to :func:`eisfit.analysis.drt.kramers_kronig` (``threshold``...).
 
     Returns
     -------

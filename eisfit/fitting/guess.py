@@ -27,12 +27,12 @@ START_N = 0.9
 #: not the best-smoothed distribution: a fixed λ near the middle of what generalised
 #: cross-validation picks on blocking-cell spectra (1e-3 to 1e-1) seeds as well at half the cost.
 SEED_LAMBDA = 0.03
-#: τ grid points per decade of that DRT (:func:`eisfit.analysis.validate.drt`'s default): a coarser
+#: τ grid points per decade of that DRT (:func:`eisfit.analysis.drt.drt`'s default): a coarser
 #: grid
 #: is cheaper but merges a small arc partly above the window into its neighbour.
 SEED_PER_DECADE = 10
 #: How starting values are seeded: ``"auto"`` (the regularised DRT of
-#: :mod:`eisfit.analysis.validate`
+#: :mod:`eisfit.analysis.drt`
 #: for circuits with a blocking spike, whose noise it keeps out of the arcs; the light NNLS of
 #: :func:`decompose` otherwise, which seeds overlapping full-cell arcs better), ``"drt"`` or
 #: ``"light"`` (bench/bench_seeding.py measures the three).
@@ -185,7 +185,7 @@ def _decomposition(
 
 
 def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
-    """Like :func:`decompose`, from the regularised DRT of :func:`eisfit.analysis.validate.drt`.
+    """Like :func:`decompose`, from the regularised DRT of :func:`eisfit.analysis.drt.drt`.
 
     Its handling of a blocking-electrode spike finds small arcs next to a large spike, and an
     arc partly above the window, that the lighter decomposition misses. The DRT is taken at
@@ -203,7 +203,7 @@ def decompose_drt(frequency: np.ndarray, z: np.ndarray) -> Decomposition:
         coef = np.array([] if tail_c is None else [tail_c])
         exponents = np.array([] if tail_n is None else [tail_n])
     else:
-        from eisfit.analysis.validate import drt
+        from eisfit.analysis.drt import drt
         from eisfit.io.spectrum import Spectrum
 
         with single_threaded_blas():

@@ -2,7 +2,7 @@
 
 :func:`fnnls` solves non-negative least squares from the normal equations (for
 :func:`eisfit.kernels.compiled.nnls`). :func:`drt_seed` computes, in one compiled call, what
-:func:`eisfit.analysis.validate.drt` computes at a given λ with ``tail="auto"``, first-difference
+:func:`eisfit.analysis.drt.drt` computes at a given λ with ``tail="auto"``, first-difference
 smoothing and no inductance: the spike's start and CPE exponent, the regularised non-negative
 solution on the τ grid (with the CPE exponent re-linearised up to twice) and the peaks. The
 numpy version spends almost all of its time in per-call overhead on arrays of a few dozen
@@ -26,7 +26,7 @@ _HALF_PI = 0.5 * np.pi
 
 @_jit
 def _spike_start(f, z_re, z_im, angle):  # pragma: no cover - compiled
-    """:func:`eisfit.analysis.validate.spike_start` for ascending ``f``; NaN when there is no
+    """:func:`eisfit.analysis.drt.spike_start` for ascending ``f``; NaN when there is no
     spike."""
     n = f.size
     if n < 4 or -z_im[0] <= 0:
@@ -46,7 +46,7 @@ def _spike_start(f, z_re, z_im, angle):  # pragma: no cover - compiled
 
 @_jit
 def _tail_cost(n_exp, log_w, wt, b_re, b_im, bb, uu, ub):  # pragma: no cover - compiled
-    """One value of :func:`eisfit.analysis.validate.tail_costs`."""
+    """One value of :func:`eisfit.analysis.drt.tail_costs`."""
     c = np.cos(_HALF_PI * n_exp)
     s = np.sin(_HALF_PI * n_exp)
     uv = 0.0
@@ -81,7 +81,7 @@ def _best(grid, log_w, wt, b_re, b_im, bb, uu, ub):  # pragma: no cover - compil
 
 @_jit
 def _tail_exponent(f, z_re, z_im, below, coarse, n_fine):  # pragma: no cover - compiled
-    """:func:`eisfit.analysis.validate.tail_exponent` for ascending ``f`` (``below`` NaN: none)."""
+    """:func:`eisfit.analysis.drt.tail_exponent` for ascending ``f`` (``below`` NaN: none)."""
     m = 0
     if below == below:  # not NaN
         while m < f.size and f[m] <= below:
@@ -339,7 +339,7 @@ def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
             w[j] -= row[j] * xi
 
 
-# the τ grid and the peak search of eisfit.analysis.validate, compiled: the same functions, so both
+# the τ grid and the peak search of eisfit.analysis.drt, compiled: the same functions, so both
 # engines use the same grid and find the same peaks
 _grid_size = _jit(drt_parts.grid_size)
 _prominent_maxima = _jit(drt_parts.prominent_maxima)
@@ -349,7 +349,7 @@ _peak_bounds = _jit(drt_parts.peak_bounds)
 @_jit
 def _peaks(tau, gamma, dln, prominence, min_fraction):  # pragma: no cover - compiled
     """Resistance (Ohm) and time constant (s) of each peak, as
-    :func:`eisfit.analysis.validate._peaks`
+    :func:`eisfit.analysis.drt._peaks`
     finds them."""
     nt = gamma.size
     top = gamma.max() if nt else 0.0

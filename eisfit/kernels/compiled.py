@@ -452,7 +452,7 @@ def drt_seed(
     peak_prominence: float = 0.1,
     min_peak_fraction: float = 0.05,
 ) -> Seed | None:
-    """What :func:`eisfit.analysis.validate.drt` finds at ``lam`` with ``tail="auto"``, compiled;
+    """What :func:`eisfit.analysis.drt.drt` finds at ``lam`` with ``tail="auto"``, compiled;
     None
     when the kernels cannot be loaded.
 
@@ -467,7 +467,7 @@ def drt_seed(
     per_decade
         τ grid points per decade.
     extend_decades, peak_prominence, min_peak_fraction
-        As in :func:`eisfit.analysis.validate.drt`.
+        As in :func:`eisfit.analysis.drt.drt`.
 
     Returns
     -------

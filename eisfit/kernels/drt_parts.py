@@ -1,7 +1,7 @@
 """The parts of the DRT written once, in the Python that numba compiles: the τ grid size, the
 prominent maxima of γ, the bounds of each peak, and the settings of the spike's tail.
 
-:func:`eisfit.drt` (:mod:`eisfit.analysis.validate`) calls them as numpy code; the compiled DRT
+:func:`eisfit.drt` (:mod:`eisfit.analysis.drt`) calls them as numpy code; the compiled DRT
 seed (:mod:`eisfit.kernels._drt_kernels`) compiles these same functions. No numba here.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 SPIKE_ANGLE = 60.0
 
 
-#: CPE exponents :func:`eisfit.analysis.validate.tail_exponent` tries first (0.30, 0.31 ... 1.00);
+#: CPE exponents :func:`eisfit.analysis.drt.tail_exponent` tries first (0.30, 0.31 ... 1.00);
 #: it then refines
 #: around the best of them on a grid 20 times finer.
 TAIL_N_GRID = np.linspace(0.3, 1.0, 71)

@@ -139,7 +139,7 @@ def _title(spectrum: Any) -> str:
 def _spike_view(spectrum: Any) -> tuple[float, float] | None:
     """(largest Z' to show in Ohm, frequency where the spike starts in Hz) when a blocking
     spike or a tail dwarfs the arcs, else None."""
-    from eisfit.analysis.validate import spike_start
+    from eisfit.analysis.drt import spike_start
 
     f, z = spectrum.frequency, spectrum.z
     try:
@@ -599,7 +599,7 @@ def drt(drt_result: Any, ax: Any = None, *, peaks: bool = True) -> Any:
     Parameters
     ----------
     drt_result
-        A :class:`~eisfit.analysis.validate.DRTResult` from :func:`eisfit.drt`.
+        A :class:`~eisfit.analysis.drt.DRTResult` from :func:`eisfit.drt`.
     ax
         Axes to draw on.
     peaks

@@ -427,8 +427,8 @@ def spectrum_panel(
     dpi
         Resolution of the PNG (dots per inch; the figure is 7 in wide).
     """
-    from eisfit.analysis.validate import drt as run_drt
-    from eisfit.analysis.validate import kramers_kronig
+    from eisfit.analysis.drt import drt as run_drt
+    from eisfit.analysis.kk import kramers_kronig
     from eisfit.show.plot import spectrum_figure
 
     s = result.original or result.spectrum

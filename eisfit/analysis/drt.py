@@ -1,13 +1,6 @@
-"""Is a spectrum fit to model, and how many processes does it hold?
-
-Two tools (``eisfit.kramers_kronig`` and ``eisfit.drt`` resolve to these names):
-
-* :func:`kramers_kronig` (defined in :mod:`eisfit.analysis.kk`, re-exported here): the lin-KK test
-of
-  Schönleber et al. (2014). Drifting cells and instrument artefacts fail it.
-* :func:`drt` (defined here: a module called ``eisfit/drt.py`` would shadow the lazily
-  exported function ``eisfit.drt``): the distribution of relaxation times, whose peaks give
-  the number of arcs, their resistances and apex frequencies, to seed fits.
+"""The distribution of relaxation times (:func:`drt`, exported as ``eisfit.drt``), whose peaks
+give the number of arcs, their resistances and apex frequencies, to seed fits; the lin-KK test
+is :mod:`eisfit.analysis.kk`.
 
 DRT
 ---
@@ -45,13 +38,6 @@ import numpy as np
 from scipy.linalg import qr, solve_triangular, svd
 from scipy.optimize import nnls
 
-from eisfit.analysis.kk import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TREND_THRESHOLD,
-    DEFAULT_TREND_WINDOW,
-    KKResult,
-    kramers_kronig,
-)
 from eisfit.exceptions import SpectrumError
 from eisfit.io.spectrum import Spectrum
 from eisfit.kernels import compiled
@@ -65,14 +51,9 @@ from eisfit.kernels.drt_parts import peak_bounds as _split
 from eisfit.kernels.drt_parts import prominent_maxima as _prominent_maxima
 
 __all__ = [
-    "DEFAULT_THRESHOLD",
-    "DEFAULT_TREND_THRESHOLD",
-    "DEFAULT_TREND_WINDOW",
     "DRTPeak",
     "DRTResult",
-    "KKResult",
     "drt",
-    "kramers_kronig",
     "spike_start",
     "tail_exponent",
 ]
