@@ -68,8 +68,10 @@ class Decomposition:
     r_low: float
 
 
-def tail_exponent(frequency: np.ndarray, z: np.ndarray, n_points: int = 4) -> float | None:
-    """CPE exponent of the low-frequency tail, or None when the tail is not capacitive.
+def tail_slope_exponent(frequency: np.ndarray, z: np.ndarray, n_points: int = 4) -> float | None:
+    """CPE exponent of the low-frequency tail from its slope, or None when the tail is not
+    capacitive: a quick estimate for starting values (the DRT's spike exponent, fitted with the
+    spike's CPE term, is :func:`eisfit.analysis.drt.tail_exponent`).
 
     The slope of log(−Z'') against log ω over the ``n_points`` lowest frequencies is −n for a
     constant-phase element.
@@ -113,7 +115,7 @@ def decompose(
     f = np.asarray(frequency, float)
     w = 2 * np.pi * f
     wt = 1.0 / np.abs(z)
-    n_tail = tail_exponent(f, z) if tail else None
+    n_tail = tail_slope_exponent(f, z) if tail else None
     lo = np.log10(1 / (2 * np.pi * f.max())) - 1.0
     hi = np.log10(1 / (2 * np.pi * f.min())) + (0.0 if n_tail else 1.0)
     tau = np.logspace(lo, hi, int((hi - lo) * per_decade) + 1)
