@@ -54,6 +54,17 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "thicknesses, times...) from file names, metadata or a table, and report resistances, "
         "conductivity and Arrhenius activation energies (or the variable's own analysis).",
     )
+    _add_input_options(p)
+    _add_run_options(p)
+    _add_analysis_options(p)
+    p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.set_defaults(func=run_batch)
+    return p
+
+
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    """The spectra, their circuit and cell, and where their temperatures (or variable) come from."""
     p.add_argument("paths", nargs="+", metavar="PATH", help="data files or folders")
     p.add_argument(
         "--circuit",
@@ -70,6 +81,10 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "'temperature_K'",
     )
     add_variable_options(p)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """Where the files are written and where the fits run."""
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -89,6 +104,10 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="fit on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs eisfit[dask]; "
         "--workers is then ignored); see docs/dask.md",
     )
+
+
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    """What is checked, fitted and analysed beside each spectrum's own fit."""
     p.add_argument(
         "--no-kk",
         action="store_true",
@@ -127,10 +146,6 @@ def add_batch_parser(subparsers: Any) -> argparse.ArgumentParser:
         "from ln(T/R) and from ln(T/tau) without a circuit, beside the matched role's circuit "
         "Ea, with a slope-change test (JSON: drt_tracks; --out: drt_tracks.png)",
     )
-    p.add_argument("--json", action="store_true", help="print the batch JSON instead of a report")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.set_defaults(func=run_batch)
-    return p
 
 
 #: A JSON string or a bracket: what :func:`write_json_document` tracks of the text it wrote.
@@ -261,15 +276,7 @@ def _write_outputs(folder: Any, series: Any, args: argparse.Namespace) -> None:
 
 
 def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    from eisfit.fitting.batch import LOST, dask_client
-    from eisfit.output import OutputFolder
-    from eisfit.series.temperature import expand_paths, fit_series
-
-    if getattr(args, "elements", None):  # user elements, before any circuit is parsed
-        from eisfit.fitting.user_elements import load_elements
-
-        for path in args.elements:  # the worker processes run them too (eisfit.fitting.batch)
-            load_elements(path)
+    _load_user_elements(args)
     if getattr(args, "variable", "temperature") != "temperature":
         return run_variable_batch(args, stack)  # a series against another variable
     check_save_fits(args)
@@ -281,12 +288,54 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     fixture = fixture_from_args(args)  # --open/--short read before any data file
     sigma = sigma_from_args(args)  # --sigma FILE (sets --weighting sigma)
     workers = workers_from_args(args)
-    folder = None
-    if args.out is not None:
-        # checked, created and locked before any fitting: a second run into it is refused
-        folder = stack.enter_context(
-            OutputFolder(args.out, OUTPUT_PATTERNS, args.force, what="--out"))
+    folder = _out_folder(args, stack)
     out = folder.path if folder is not None else None
+    files = _series_files(args, out)
+    series = _fit_files(
+        args,
+        files,
+        geometry=geometry,
+        external=external,
+        workers=workers,
+        fixture=fixture,
+        sigma=sigma,
+    )
+    if grain is not None:  # a brick_layer object per spectrum (JSON), columns (CSV), report
+        series.grain_size_m = grain
+    if args.drt_tracks:  # kept on the series: its JSON, the report and drt_tracks.png
+        series.drt_tracks = series.drt_arrhenius()
+    stopped = _print_series(series, args, grain)
+    if folder is not None:
+        _write_outputs(folder, series, args)
+        if not args.json:
+            print(f"results written to {out}")
+    _print_notes(series, args, grain)
+    return 1 if series.failures or stopped is not None else 0
+
+
+def _load_user_elements(args: argparse.Namespace) -> None:
+    """Load the ``--elements`` files: user elements, before any circuit is parsed."""
+    if getattr(args, "elements", None):
+        from eisfit.fitting.user_elements import load_elements
+
+        for path in args.elements:  # the worker processes run them too (eisfit.fitting.batch)
+            load_elements(path)
+
+
+def _out_folder(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
+    """The ``--out`` OutputFolder (None without ``--out``), held locked by ``stack``."""
+    from eisfit.output import OutputFolder
+
+    if args.out is None:
+        return None
+    # checked, created and locked before any fitting: a second run into it is refused
+    return stack.enter_context(OutputFolder(args.out, OUTPUT_PATTERNS, args.force, what="--out"))
+
+
+def _series_files(args: argparse.Namespace, out: Path | None) -> list[Any]:
+    """The spectra's files: the paths given, less the output folder, table and fixture files."""
+    from eisfit.series.temperature import expand_paths
+
     temperatures = args.temperatures
     exclude = [out] if out is not None else []
     if temperatures not in ("filename", "metadata"):
@@ -298,18 +347,34 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         exclude.append(Path(temperatures))
     # the fixture's own files, kept beside the spectra, are not spectra of the series
     exclude.extend(Path(p) for p in (args.open, args.short, args.sigma) if p is not None)
-    files = expand_paths(args.paths, exclude=exclude)
+    return expand_paths(args.paths, exclude=exclude)
+
+
+def _fit_files(
+    args: argparse.Namespace,
+    files: list[Any],
+    *,
+    geometry: Any,
+    external: Any,
+    workers: Any,
+    fixture: Any,
+    sigma: Any,
+) -> Any:
+    """Fit the series of ``files`` as the options say, locally or on the ``--scheduler``."""
+    from eisfit.fitting.batch import dask_client
+    from eisfit.series.temperature import fit_series
+
     # a progress bar for a person watching: on stderr, only when stderr is a terminal (so
     # `--json > out.json` still shows it, and a log file or a pipe gets none)
     progress = sys.stderr.isatty()
     client = dask_client(args.scheduler) if args.scheduler else None
     try:
         with compiled.use_for(len(files)):
-            series = fit_series(
+            return fit_series(
                 files,
                 circuit=args.circuit,
                 geometry=geometry,
-                temperatures=temperatures,
+                temperatures=args.temperatures,
                 external_resistance=external,
                 weighting=args.weighting,
                 workers=workers,
@@ -326,10 +391,10 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     finally:
         if client is not None:
             client.close()
-    if grain is not None:  # a brick_layer object per spectrum (JSON), columns (CSV), report
-        series.grain_size_m = grain
-    if args.drt_tracks:  # kept on the series: its JSON, the report and drt_tracks.png
-        series.drt_tracks = series.drt_arrhenius()
+
+
+def _print_series(series: Any, args: argparse.Namespace, grain: Any) -> str | None:
+    """Print the batch JSON (``--json``) or the report; the reason the JSON stopped early, if."""
     stopped = None
     if args.json:
         # one spectrum at a time: a batch of thousands never holds its whole JSON
@@ -345,10 +410,13 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             print(series.drt_tracks.report(width=terminal_width()))
         if grain is not None:  # sigma_gb,sp and eps_r per spectrum
             print(brick_layer_table(series, width=terminal_width()))
-    if folder is not None:
-        _write_outputs(folder, series, args)
-        if not args.json:
-            print(f"results written to {out}")
+    return stopped
+
+
+def _print_notes(series: Any, args: argparse.Namespace, grain: Any) -> None:
+    """Print on stderr the spectra left out of the brick-layer analysis, lost and failed."""
+    from eisfit.fitting.batch import LOST
+
     if grain is not None:
         for note in brick_layer_skipped(series):
             print(f"eisfit: {note}", file=sys.stderr)
@@ -359,4 +427,3 @@ def _run_batch(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             print(f"eisfit: {f['source']}: failed: {f['error']}", file=sys.stderr)
     if args.joint and series.joint_error is not None:
         print(f"eisfit: joint fit not made: {series.joint_error}", file=sys.stderr)
-    return 1 if series.failures or stopped is not None else 0

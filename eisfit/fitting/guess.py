@@ -19,7 +19,7 @@ from scipy.optimize import nnls
 from eisfit.blas import single_threaded_blas
 from eisfit.fitting.user_elements import start_from_data
 from eisfit.kernels import compiled
-from eisfit.model.circuit import Arc, Circuit, Structure
+from eisfit.model.circuit import Arc, Circuit, ElementNode, Structure
 
 #: Exponent given to arcs' CPEs at the start.
 START_N = 0.9
@@ -291,6 +291,10 @@ def structure(circuit: Circuit) -> Structure:
 
 
 # --------------------------------------------------------------------------- candidates
+#: A diffusion element's start: the element, its resistance (Ohm) and its time (s).
+_DiffusionStart = tuple[ElementNode, float, float]
+
+
 def _set_arc(p: np.ndarray, arc: Arc, r: float, tau: float, n: float = START_N) -> None:
     r = max(r, 1e-6)
     tau = max(tau, 1e-15)
@@ -377,26 +381,46 @@ def candidates(
     circuits are written: bulk before grain boundary before electrode).
     """
     st = structure(circuit)
-    if decomposition is not None:
-        d = decomposition
-    elif len(frequency) >= 8 and (SEEDING == "drt" or (SEEDING == "auto" and st.tails)):
-        d = _cached_drt(frequency, z)
-    else:
-        d = decompose(frequency, z, tail=bool(st.tails or st.diffusion))
+    d = _seed(st, frequency, z, decomposition)
     base = _base(circuit, d, st)
-    n_arcs = len(st.arcs)
     tau_hi = 1 / (2 * np.pi * d.f_max)
     tau_lo = 1 / (2 * np.pi * d.f_min)
+    diffusion_options = _diffusion_options(st, d, tau_lo)
+    vectors = [
+        _start(base, st, assign, dif, tau_hi)
+        for assign in _assignments(len(st.arcs), d, tau_hi, tau_lo)
+        for dif in diffusion_options
+    ]
+    return _distinct(vectors, max_candidates)
 
-    # diffusion elements start on the slow side of the window
-    diffusion_options = [[]]
+
+def _seed(
+    st: Structure, frequency: np.ndarray, z: np.ndarray, decomposition: Decomposition | None
+) -> Decomposition:
+    """The decomposition that seeds the starts: the one given, else as :data:`SEEDING` says."""
+    if decomposition is not None:
+        return decomposition
+    if len(frequency) >= 8 and (SEEDING == "drt" or (SEEDING == "auto" and st.tails)):
+        return _cached_drt(frequency, z)
+    return decompose(frequency, z, tail=bool(st.tails or st.diffusion))
+
+
+def _diffusion_options(
+    st: Structure, d: Decomposition, tau_lo: float
+) -> list[list[_DiffusionStart]]:
+    """Starts of the diffusion elements (element, resistance, time): on the window's slow side."""
+    diffusion_options: list[list[_DiffusionStart]] = [[]]
     if st.diffusion:
         slow = [pk for pk in d.peaks if pk.tau > tau_lo / 30]
         r_w = sum(pk.resistance for pk in slow) if slow else 0.1 * d.z_max
         diffusion_options = [
             [(e, max(r_w, 1e-3), tau_lo * m) for e in st.diffusion] for m in (0.3, 3.0)
         ]
+    return diffusion_options
 
+
+def _assignments(n_arcs: int, d: Decomposition, tau_hi: float, tau_lo: float) -> list[list[Peak]]:
+    """The peaks proposed for the arcs (fastest first), the most plausible assignment first."""
     pool = sorted(d.peaks[: max(n_arcs + 2, 4)], key=lambda pk: pk.tau)
     real: list[list[Peak]] = []
     hidden: list[list[Peak]] = []
@@ -406,16 +430,8 @@ def candidates(
             real = [list(c) for c in itertools.combinations(pool, n_arcs)]
             # most resistance captured first
             real.sort(key=lambda c: -sum(pk.resistance for pk in c))
-        # the fastest arc above the window, hidden in the intercept, the rest from the largest
-        # peaks: partly visible (most of the intercept, just above) or wholly hidden
         if n_arcs >= 2 and pool:
-            biggest = sorted(d.peaks, key=lambda pk: -pk.resistance)[: n_arcs - 1]
-            r_inf = max(d.r_inf, 1e-3 * d.z_max)
-            for frac, factor in ((0.9, 1 / 5), (0.5, 1 / 30)):
-                arcs = [Peak(frac * r_inf, tau_hi * factor), *biggest]
-                while len(arcs) < n_arcs:
-                    arcs.append(_split_last(arcs))
-                hidden.append(sorted(arcs, key=lambda pk: pk.tau)[:n_arcs])
+            hidden = _hidden_assignments(n_arcs, d, tau_hi)
         # too few peaks: split the largest peaks into neighbours
         if len(pool) < n_arcs:
             picked = list(pool)
@@ -432,25 +448,51 @@ def candidates(
     assignments.extend(tail)
     if not assignments:
         assignments.append([])
+    return assignments
 
-    vectors: list[np.ndarray] = []
-    for assign in assignments:
-        for dif in diffusion_options:
-            p = base.copy()
-            r_hidden = 0.0
-            for arc, pk in zip(st.arcs, assign, strict=False):
-                _set_arc(p, arc, pk.resistance, pk.tau)
-                if pk.tau < tau_hi / 3:
-                    r_hidden += pk.resistance
-            if r_hidden and st.series_r:
-                for idx in st.series_r:
-                    p[idx] = max(p[idx] - r_hidden / len(st.series_r), 1e-3 * p[idx], 1e-6)
-            for e, r_w, tau_w in dif:
-                p[e.start] = r_w
-                if e.element.n_params > 1:
-                    p[e.start + 1] = tau_w
-            vectors.append(p)
-    # starts that agree to 0.1 in every log-parameter are one start
+
+def _hidden_assignments(n_arcs: int, d: Decomposition, tau_hi: float) -> list[list[Peak]]:
+    """The fastest arc above the window, hidden in the intercept, the rest from the largest
+    peaks: partly visible (most of the intercept, just above) or wholly hidden."""
+    hidden: list[list[Peak]] = []
+    biggest = sorted(d.peaks, key=lambda pk: -pk.resistance)[: n_arcs - 1]
+    r_inf = max(d.r_inf, 1e-3 * d.z_max)
+    for frac, factor in ((0.9, 1 / 5), (0.5, 1 / 30)):
+        arcs = [Peak(frac * r_inf, tau_hi * factor), *biggest]
+        while len(arcs) < n_arcs:
+            arcs.append(_split_last(arcs))
+        hidden.append(sorted(arcs, key=lambda pk: pk.tau)[:n_arcs])
+    return hidden
+
+
+def _start(
+    base: np.ndarray,
+    st: Structure,
+    assign: list[Peak],
+    dif: list[_DiffusionStart],
+    tau_hi: float,
+) -> np.ndarray:
+    """One starting vector: ``base`` with the arcs set from ``assign``, the diffusion from ``dif``
+    and the series resistance less what arcs above the window take of the intercept."""
+    p = base.copy()
+    r_hidden = 0.0
+    for arc, pk in zip(st.arcs, assign, strict=False):
+        _set_arc(p, arc, pk.resistance, pk.tau)
+        if pk.tau < tau_hi / 3:
+            r_hidden += pk.resistance
+    if r_hidden and st.series_r:
+        for idx in st.series_r:
+            p[idx] = max(p[idx] - r_hidden / len(st.series_r), 1e-3 * p[idx], 1e-6)
+    for e, r_w, tau_w in dif:
+        p[e.start] = r_w
+        if e.element.n_params > 1:
+            p[e.start + 1] = tau_w
+    return p
+
+
+def _distinct(vectors: list[np.ndarray], max_candidates: int) -> list[np.ndarray]:
+    """The first ``max_candidates`` of ``vectors``, dropping those that agree to 0.1 in every
+    log-parameter with one before them (such starts are one start)."""
     keys = np.round(np.log(np.abs(np.array(vectors)) + 1e-300), 1)
     out: list[np.ndarray] = []
     seen: set[bytes] = set()

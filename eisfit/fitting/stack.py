@@ -128,6 +128,19 @@ def fit_stack(
     [True, True, True, True]
     """
     options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry)
+    circ, named = _check_stack(spectra, circuit, weighting, start_from)
+    spectra = list(spectra)
+    out: list[FitResult | Failure | None] = [None] * len(spectra)
+    items = _prepared(spectra, circ, named, out, options, start_from)
+    sols = _solve_all(items, circ, named)
+    _finish(items, sols, circ, named, out, weighting, external_resistance)
+    return [options.record(r) for r in out]
+
+
+def _check_stack(
+    spectra: Any, circuit: Any, weighting: str, start_from: FitResult | None
+) -> tuple[Circuit, NamedCircuit | None]:
+    """The circuit parsed, after the checks of what fails for the whole stack."""
     if isinstance(circuit, str) and circuit == "auto":
         raise FitError("fit_stack fits one circuit: use eisfit.fit for circuit='auto'")
     circ, named = resolve(circuit)
@@ -141,24 +154,46 @@ def fit_stack(
             f"fit_stack takes a list of spectra, got {type(spectra).__name__} "
             "(eisfit.fit fits one spectrum)"
         )
-    spectra = list(spectra)
-    out: list[FitResult | Failure | None] = [None] * len(spectra)
+    return circ, named
+
+
+def _prepared(
+    spectra: list[Any],
+    circ: Circuit,
+    named: NamedCircuit | None,
+    out: list[FitResult | Failure | None],
+    options: FitSpec,
+    start_from: FitResult | None,
+) -> list[_Item]:
+    """Each spectrum prepared with its problem and starts; one that cannot be is a Failure in
+    ``out``."""
     items: list[_Item] = []
     for i, s in enumerate(spectra):
         try:
             if not isinstance(s, Spectrum):
                 raise ArgumentError(f"fit needs a Spectrum, got {type(s).__name__}")
-            spec, notes = prepare(s, circ, drop_inductive=drop_inductive, kk=kk)
-            problem, _, _ = make_problem(spec, circ, named, weighting)
+            spec, notes = prepare(s, circ, drop_inductive=options.drop_inductive, kk=options.kk)
+            problem, _, _ = make_problem(spec, circ, named, options.weighting)
             starts = saved_starts(start_from, circ, named, spec)
             starts += guess.candidates(circ, spec.frequency, spec.z)
         except Exception as exc:  # one bad spectrum must not stop the others
             out[i] = Failure(label_of(s), one_line(exc))
             continue
         items.append(_Item(i, s, spec, notes, problem, starts))
-    sols = _solve_all(items, circ, named)
+    return items
 
-    # an arc above the window: refit without it, all such spectra in one stack again
+
+def _finish(
+    items: list[_Item],
+    sols: list[tuple[Solution, Search]],
+    circ: Circuit,
+    named: NamedCircuit | None,
+    out: list[FitResult | Failure | None],
+    weighting: str,
+    external_resistance: float,
+) -> None:
+    """Each spectrum's result into ``out``; an arc above the window: refit without it, all such
+    spectra in one stack again."""
     pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]] = []
     reduced: list[_Item] = []
     hidden = named.hidden_variant() if named is not None and named.hidden_role else None
@@ -192,22 +227,32 @@ def fit_stack(
         pending.append((it, full, result, need))
         reduced.append(_Item(it.index, it.original, spec, it.notes, p2, starts))
     if hidden is not None and reduced:
-        for (it, full, result, need), red, (s2, search2) in zip(
-            pending, reduced, _solve_all(reduced, hidden.parsed, hidden), strict=True
-        ):
-            part = dataclasses.replace(
-                full,
-                circuit=hidden.parsed,
-                named=hidden,
-                problem=red.problem,
-                solution=s2,
-                search=search2,
-            )
-            try:
-                out[it.index] = with_fallbacks(hidden_choice(result, need, full, part), full)
-            except Exception as exc:  # one bad spectrum must not stop the others
-                out[it.index] = Failure(label_of(it.original), one_line(exc))
-    return [options.record(r) for r in out]
+        _finish_reduced(pending, reduced, hidden, out)
+
+
+def _finish_reduced(
+    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]],
+    reduced: list[_Item],
+    hidden: NamedCircuit,
+    out: list[FitResult | Failure | None],
+) -> None:
+    """The spectra refitted without the arc above the window, stacked: each one's choice
+    between its full and its reduced fit into ``out``."""
+    for (it, full, result, need), red, (s2, search2) in zip(
+        pending, reduced, _solve_all(reduced, hidden.parsed, hidden), strict=True
+    ):
+        part = dataclasses.replace(
+            full,
+            circuit=hidden.parsed,
+            named=hidden,
+            problem=red.problem,
+            solution=s2,
+            search=search2,
+        )
+        try:
+            out[it.index] = with_fallbacks(hidden_choice(result, need, full, part), full)
+        except Exception as exc:  # one bad spectrum must not stop the others
+            out[it.index] = Failure(label_of(it.original), one_line(exc))
 
 
 def _solve_all(
