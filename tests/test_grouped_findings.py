@@ -35,8 +35,8 @@ def test_a_chain_of_fallbacks_is_one_line(bundled):
     fallbacks = [f for f in r.findings if f.code == "fallback"]
     assert len(fallbacks) == 1
     line = fallbacks[0]
-    assert line.startswith("model: blocking-single fitted in place of blocking, since")
-    assert "; then blocking-spike fitted in place of blocking-single, since" in line
+    assert line.startswith("model: blocking-spike fitted in place of blocking-single, since")
+    assert "; before that, blocking-single fitted in place of blocking, since" in line
     assert r.circuit_name == "blocking-spike"
 
 

@@ -92,12 +92,12 @@ def _names(items: Sequence[str]) -> str:
 
 def _fallback_chain(findings: list[Finding]) -> list[Finding]:
     """Consecutive fallbacks (``blocking`` → ``blocking-single`` → ``blocking-spike``) as one
-    line: the first, then each further step."""
+    line: the model fitted in the end and why, then the steps before it."""
     out: list[Finding] = []
     for f in findings:
         if f.code == "fallback" and out and out[-1].code == "fallback":
-            step = f.message.removeprefix("model: ")
-            out[-1] = out[-1].with_message(f"{out[-1].message}; then {step}")
+            before = out[-1].message.removeprefix("model: ")
+            out[-1] = f.with_message(f"{f.message}; before that, {before}")
         else:
             out.append(f)
     return out
