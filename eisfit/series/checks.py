@@ -117,7 +117,12 @@ def kk_excess(warnings: Sequence[str]) -> float:
     """The largest lin-KK residual over its threshold, from the numbers of the Kramers–Kronig
     finding of :func:`eisfit.analysis.kk.kk_warning` among a fit's ``warnings``; NaN without
     one."""
-    for f in by_code(warnings, "kk_fails"):
+    return _excess(by_code(warnings, "kk_fails"))
+
+
+def _excess(fails: Sequence[Any]) -> float:
+    """:func:`kk_excess` from the ``kk_fails`` findings of a fit."""
+    for f in fails:
         res = f.numbers.get("max_residual", math.nan)
         thr = f.numbers.get("threshold", math.nan)
         if math.isfinite(res) and math.isfinite(thr):
@@ -222,26 +227,54 @@ def _run_lengths(
     by_length: list[list[int]] = [[], [m - 1 if hotter else 0]]  # the points walked, by run
     unsure: list[int] = []
 
-    def conflicts(k: int, t: Any) -> np.ndarray:
-        if hotter:
-            return _rises(tt[k], rr[k], s2[k], tt[t], rr[t], s2[t])
-        return _rises(tt[t], rr[t], s2[t], tt[k], rr[k], s2[k])
-
     points = list(zip(tt.tolist(), rr.tolist(), s2.tolist(), strict=True))  # Python floats
 
     def first_consistent(k: int) -> int:
         """The run of the longest-run point walked that ``k`` does not conflict with, looked
         for one point at a time (at most 16), longest first; -1 when not found so."""
         budget = 16
+        tk, rk, sk = points[k]
         for level in range(len(by_length) - 1, 0, -1):
             for j in by_length[level]:
-                pair = (points[k], points[j]) if hotter else (points[j], points[k])
-                if not _rise(*pair[0], *pair[1]):
-                    return level
+                tj, rj, sj = points[j]
+                # not _rise(k, j) (k the colder when hotter) or _rise(j, k), written out
+                if hotter:
+                    diff = rj - rk
+                    if not (diff > RISE_SIGMAS * math.sqrt(sk + sj)
+                            and diff > RISE_FRACTION * abs(rk) and tj > tk):
+                        return level
+                else:
+                    diff = rk - rj
+                    if not (diff > RISE_SIGMAS * math.sqrt(sj + sk)
+                            and diff > RISE_FRACTION * abs(rj) and tk > tj):
+                        return level
                 budget -= 1
                 if budget == 0:
                     return -1
         return 0
+
+    fraction = RISE_FRACTION * np.abs(rr)  # as _rises has it, for the points walked
+    same_lo = np.searchsorted(tt, tt, side="left").tolist()
+    same_hi = np.searchsorted(tt, tt, side="right").tolist()
+
+    def longest_consistent(k: int) -> int:
+        """The longest run of the points walked that ``k`` does not conflict with (0: none):
+        :func:`_rises` of them all, the points at ``k``'s own temperature (never in conflict)
+        apart."""
+        if hotter:  # the points walked are k + 1..m - 1; hotter than k from same_hi[k]
+            same, other = run[k + 1 : same_hi[k]], slice(same_hi[k], m)
+            diff = rr[other] - rr[k]
+            with np.errstate(invalid="ignore"):
+                rise = ((diff > RISE_SIGMAS * np.sqrt(s2[k] + s2[other]))
+                        & (diff > RISE_FRACTION * abs(rr[k])))
+        else:  # the points walked are 0..k - 1; colder than k up to same_lo[k]
+            same, other = run[same_lo[k] : k], slice(0, same_lo[k])
+            diff = rr[k] - rr[other]
+            with np.errstate(invalid="ignore"):
+                rise = (diff > RISE_SIGMAS * np.sqrt(s2[other] + s2[k])) & (diff > fraction[other])
+        kept = run[other][~rise]
+        best = int(kept.max()) if kept.size else 0
+        return max(best, int(same.max())) if same.size else best
 
     for k in walk:
         longest = len(by_length) - 1
@@ -249,9 +282,7 @@ def _run_lengths(
         if candidate[k]:
             length = first_consistent(k) + 1
             if length == 0:  # in conflict with the longest runs: look at all the points
-                done = slice(k + 1, m) if hotter else slice(0, k)
-                ok = ~conflicts(k, done)
-                length = 1 + int(run[done][ok].max()) if ok.any() else 1
+                length = 1 + longest_consistent(k)
             elif length == longest + 1:
                 unsure.append(k)
         run[k] = length
@@ -300,6 +331,39 @@ def _nearest_conflict(k: int, tt: np.ndarray, rr: np.ndarray, s2: np.ndarray) ->
     if others.size == 0:
         return None
     return lo + int(others[np.argmin(np.abs(t[others] - tt[k]))])
+
+
+def _nearest_conflicts(
+    ks: np.ndarray, tt: np.ndarray, rr: np.ndarray, s2: np.ndarray
+) -> list[int | None]:
+    """:func:`_nearest_conflict` of each point of ``ks`` at once: the first window (16 points
+    either side) of every point looked at together, the few whose answer it does not settle
+    looked for one at a time."""
+    m = tt.size
+    out: list[int | None] = [None] * ks.size
+    if ks.size == 0:
+        return out
+    w = 16
+    offsets = np.arange(-w, w + 1)
+    idx = ks[:, None] + offsets
+    valid = (idx >= 0) & (idx < m)
+    at = np.clip(idx, 0, m - 1)
+    t, r, s = tt[at], rr[at], s2[at]
+    tk, rk, sk = tt[ks][:, None], rr[ks][:, None], s2[ks][:, None]
+    conflict = (_rises(t, r, s, tk, rk, sk) | _rises(tk, rk, sk, t, r, s)) & valid
+    dist = np.where(conflict, np.abs(t - tk), np.inf)
+    gap = dist.min(axis=1)
+    lo, hi = np.maximum(0, ks - w), np.minimum(m, ks + w + 1)
+    below = np.where(lo > 0, tk[:, 0] - tt[np.maximum(lo - 1, 0)], np.inf)
+    above = np.where(hi < m, tt[np.minimum(hi, m - 1)] - tk[:, 0], np.inf)
+    found = conflict.any(axis=1)
+    settled = ((lo == 0) & (hi == m)) | (found & (gap < np.minimum(below, above)))
+    nearest = ks + offsets[np.argmin(dist, axis=1)]
+    for row in np.flatnonzero(settled & found).tolist():
+        out[row] = int(nearest[row])
+    for row in np.flatnonzero(~settled).tolist():
+        out[row] = _nearest_conflict(int(ks[row]), tt, rr, s2)
+    return out
 
 
 def resistance_falls(
@@ -363,8 +427,8 @@ def _resistance_falls(t: np.ndarray, r: np.ndarray, se: np.ndarray, role: str) -
         return {}
     best = int(fwd.max())
     out: dict[int, str] = {}
-    for k in np.flatnonzero(fwd + bwd - 1 < best):
-        j = _nearest_conflict(k, tt, rr, s2)
+    outside = np.flatnonzero(fwd + bwd - 1 < best)
+    for k, j in zip(outside.tolist(), _nearest_conflicts(outside, tt, rr, s2), strict=True):
         if j is None:  # pragma: no cover - outside every run means a conflict
             continue
         higher = "above" if tt[k] > tt[j] else "below"
@@ -503,8 +567,9 @@ class Facts:
                 self._column(self.se, role)[i] = math.nan if se is None else float(se)
         for role, value in result.capacitances.items():
             self._column(self.c, role)[i] = float(value)
-        self.kk[i] = kk_failed(result.warnings)
-        self.kk_excess[i] = kk_excess(result.warnings)
+        fails = by_code(result.warnings, "kk_fails")  # kk_failed and kk_excess, read once
+        self.kk[i] = bool(fails)
+        self.kk_excess[i] = _excess(fails)
 
     def subset(self, positions: np.ndarray) -> Facts:
         """The facts of some positions only (in that order)."""

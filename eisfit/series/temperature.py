@@ -1013,10 +1013,63 @@ def _json_key(k: Any, allow_nan: bool) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
 
 
+def _json_scalar(v: Any, allow_nan: bool) -> str | None:
+    """The text of a plain ``float``, ``str``, ``int``, ``bool`` or None (their own types, not
+    subclasses) as ``json.dumps`` writes it; None for anything else."""
+    tv = type(v)
+    if tv is float:
+        return float.__repr__(v) if v - v == 0.0 else _json_float(v, allow_nan)  # NaN, ±inf
+    if tv is str:
+        return _json_str(v)
+    if v is None:
+        return "null"
+    if tv is bool:
+        return "true" if v else "false"
+    if tv is int:
+        return int.__repr__(v)
+    return None
+
+
 def _json_parts(obj: Any, level: int, out: list[str], allow_nan: bool) -> None:
     """Append to ``out`` the text ``json.dumps(obj, indent=2)`` gives ``obj`` nested ``level``
     deep; TypeError for what it would refuse."""
-    if isinstance(obj, str):
+    tp = type(obj)
+    if tp is dict or tp is list or tp is tuple:  # the common containers: values inline
+        if not obj:
+            out.append("{}" if tp is dict else "[]")
+            return
+        inner = ",\n" + "  " * (level + 1)
+        prefix = ("{" if tp is dict else "[") + inner[1:]
+        if tp is dict:
+            for k, v in obj.items():
+                key = _json_str(k) if type(k) is str else _json_key(k, allow_nan)
+                tv = type(v)  # finite floats and strings, the most common, written here
+                if tv is float and v - v == 0.0:
+                    out.append(prefix + key + ": " + float.__repr__(v))
+                elif tv is str:
+                    out.append(prefix + key + ": " + _json_str(v))
+                elif (text := _json_scalar(v, allow_nan)) is not None:
+                    out.append(prefix + key + ": " + text)
+                else:
+                    out.append(prefix + key + ": ")
+                    _json_parts(v, level + 1, out, allow_nan)
+                prefix = inner
+            out.append("\n" + "  " * level + "}")
+        else:
+            for v in obj:
+                tv = type(v)
+                if tv is float and v - v == 0.0:
+                    out.append(prefix + float.__repr__(v))
+                elif tv is str:
+                    out.append(prefix + _json_str(v))
+                elif (text := _json_scalar(v, allow_nan)) is not None:
+                    out.append(prefix + text)
+                else:
+                    out.append(prefix)
+                    _json_parts(v, level + 1, out, allow_nan)
+                prefix = inner
+            out.append("\n" + "  " * level + "]")
+    elif isinstance(obj, str):
         out.append(_json_str(obj))
     elif obj is None or obj is True or obj is False:
         out.append("null" if obj is None else ("true" if obj else "false"))
