@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eisfit.circuit import Circuit
-from eisfit.synthetic import add_noise, arc_q, frequencies
+from eisfit.model.circuit import Circuit
+from eisfit.model.synthetic import add_noise, arc_q, frequencies
 
 HERE = Path(__file__).resolve().parent
 K_B = 8.617333262e-5  # eV/K
