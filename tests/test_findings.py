@@ -23,8 +23,7 @@ import pytest
 import eisfit
 from eisfit.analysis.kk import kk_warning, kramers_kronig
 from eisfit.findings import Finding, as_finding, by_code
-from eisfit.fitting.checks import capacitance_warnings, with_geometry
-from eisfit.fitting.circuit_fit import _fold_correlations
+from eisfit.fitting.checks import capacitance_warnings, grouped, with_geometry
 from eisfit.model.capacitance import expected_range
 from eisfit.model.circuit import Circuit
 from eisfit.model.synthetic import add_noise, arc_q
@@ -200,13 +199,13 @@ def test_fold_correlations_reads_the_pair_not_the_text(film_fit):
     pair = Finding("the two parts move together", "correlated", parameters=("R0", "R1"),
                    numbers={"correlation": -0.99})
     note = Finding("bulk is the intercept", "hidden_arc", role="bulk", severity="note")
-    folded = _fold_correlations(dataclasses.replace(r, warnings=(note, pair)), "bulk", note)
+    folded = grouped(dataclasses.replace(r, warnings=(note, pair)))
     (only,) = folded.warnings
     assert only == "bulk is the intercept; R0 and R1, its parts, are determined only as their sum"
     assert (only.code, only.role, only.severity) == ("hidden_arc", "bulk", "note")
     # a line that reads like a correlation but is not one stays
     text = "R0 and R1 are correlated (-0.990): the data do not determine them separately"
-    kept = _fold_correlations(dataclasses.replace(r, warnings=(note, text)), "bulk", note)
+    kept = grouped(dataclasses.replace(r, warnings=(note, text)))
     assert kept.warnings == (note, text)
 
 

@@ -117,29 +117,32 @@ def _hidden_parts(result: FitResult, role: str | None) -> tuple[set[str], set[st
 
 
 def _fold_into_hidden(result: FitResult, findings: list[Finding]) -> list[Finding]:
-    """Each ``hidden_arc`` note takes in the undetermined parameters it explains: the parts of
-    the intercept (determined only as their sum) and the other parameters of the arc above the
-    window (not determined by the data at all)."""
-    for k, note in enumerate(findings):
-        if note.code != "hidden_arc":
-            continue
+    """Each ``hidden_arc`` note takes in the findings it explains: the correlations between the
+    parts of the intercept, and those parts left undetermined (the data determine them only as
+    their sum), and the undetermined other parameters of the arc above the window."""
+    for note in [f for f in findings if f.code == "hidden_arc"]:
         parts, arc = _hidden_parts(result, note.role)
-        undetermined = {p for f in findings if f.code == "not_determined" for p in f.parameters}
-        folded_parts = sorted(undetermined & parts)
-        folded_arc = sorted(undetermined & arc)
-        if not folded_parts and not folded_arc:
+        summed = parts if len(parts) > 1 else set()
+
+        def explained(f: Finding, summed: set[str] = summed, arc: set[str] = arc) -> bool:
+            named = set(f.parameters)
+            if not named:
+                return False
+            if f.code == "correlated":
+                return named <= summed
+            return f.code == "not_determined" and named <= summed | arc
+
+        folded = {p for f in findings if explained(f) for p in f.parameters}
+        if not folded:
             continue
         text = note.message
-        sentence = f"; {_names(sorted(parts))}, its parts, are determined only as their sum"
-        if folded_parts and len(parts) > 1 and not text.endswith(sentence):
-            text += sentence
-        if folded_arc:
-            verb = "is" if len(folded_arc) == 1 else "are"
-            text += f"; the arc's {_names(folded_arc)} {verb} not determined by the data"
-        gone = set(folded_parts) | set(folded_arc)
-        findings[k] = note.with_message(text)
-        findings = [f for f in findings
-                    if not (f.code == "not_determined" and set(f.parameters) <= gone)]
+        if folded & summed:
+            text += f"; {_names(sorted(parts))}, its parts, are determined only as their sum"
+        if folded & arc:
+            verb = "is" if len(folded & arc) == 1 else "are"
+            text += f"; the arc's {_names(sorted(folded & arc))} {verb} not determined by the data"
+        findings = [note.with_message(text) if f is note else f
+                    for f in findings if not explained(f)]
     return findings
 
 

@@ -319,31 +319,8 @@ def hidden_choice(
     )
     if above and result.bic <= reduced_result.bic:
         intercept = full.result(named=named.intercept_variant(), notes=[*full.notes, note])
-        return _fold_correlations(intercept, role, note)
+        return intercept  # its parts' findings are folded into the note by checks.grouped
     return reduced.result(notes=[*full.notes, note])
-
-
-def _fold_correlations(result: FitResult, role: str, note: Finding) -> FitResult:
-    """``result`` with the correlations between the parts of ``role``'s resistance folded into
-    its ``note``: an intercept is the sum of the series resistor and the hidden arc's, which the
-    data determine only together, so their correlation is that note's finding, not another."""
-    names = result.circuit.parameter_names
-    parts = {names[i] for i in result.role_terms.get(role, ((), 0.0))[0]}
-    if len(parts) < 2:
-        return result
-    folded = [
-        f for f in result.findings
-        if f.code == "correlated" and f.parameters and set(f.parameters) <= parts
-    ]
-    if not folded:
-        return result
-    joined = " and ".join(sorted(parts))
-    warnings = [
-        note.with_message(f"{w}; {joined}, its parts, are determined only as their sum")
-        if w == note else w
-        for w in result.warnings if w not in folded
-    ]
-    return dataclasses.replace(result, warnings=tuple(warnings))
 
 
 def reduced_start(full: Circuit, reduced: Circuit, p_full: np.ndarray) -> np.ndarray:
