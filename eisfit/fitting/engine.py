@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from eisfit.model.circuit import Circuit
 
@@ -170,6 +169,8 @@ class Solution:
 
 def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e-10) -> Solution:
     """Minimise the weighted residual from ``p0`` (natural units) within the bounds."""
+    from scipy.optimize import least_squares  # only here: a single fit never needs it
+
     lo, hi = problem.internal_bounds()
     u0 = np.clip(problem.to_internal(p0), lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     if problem.free.size == 0:
