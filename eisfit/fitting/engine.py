@@ -173,7 +173,7 @@ def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e
     from scipy.optimize import least_squares  # only here: a single fit never needs it
 
     lo, hi = problem.internal_bounds()
-    u0 = np.clip(problem.to_internal(p0), lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
+    u0 = lm_rules.inside(problem.to_internal(p0), lo, hi)
     if problem.free.size == 0:
         r = problem.residual(u0)
         return Solution(
