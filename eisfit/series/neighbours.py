@@ -28,7 +28,7 @@ import numpy as np
 from eisfit.exceptions import EisfitError
 from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, arc_tau
-from eisfit.series.checks import WINDOW, Facts, violations
+from eisfit.series.checks import WINDOW, FactNumbers, Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
 
@@ -176,6 +176,7 @@ def _neighbour_refits(
     physics: bool = True,
     drop_inductive: bool = True,
     geometry: Any = None,
+    first_pass: Sequence[tuple[float, bool, FactNumbers]] | None = None,
 ) -> dict[int, FitResult]:
     """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
 
@@ -183,6 +184,8 @@ def _neighbour_refits(
     χ² median and the physics checks), so ``results`` may be a
     :class:`~eisfit.store.ResultStore`. ``poor=False`` leaves poor fits alone (only the walk,
     when asked, and the physics violations are refitted); ``physics=False`` skips the checks.
+    ``first_pass``: what the first pass reads of each result, (χ², not converged,
+    :func:`~eisfit.series.checks.fact_numbers`), given instead (the results then not read).
     """
     from eisfit.fitting.single import fit
     from eisfit.model.named import resolve
@@ -197,10 +200,15 @@ def _neighbour_refits(
     not_converged = np.zeros(n, bool)
     temps = [float(t) for t in temperatures_K]
     facts = Facts(temps)
-    for i, r in enumerate(results):
-        chi2[i] = r.chi_square
-        not_converged[i] = _not_converged(r)
-        facts.set(i, r)
+    if first_pass is not None:
+        for i, (c2, unconverged, numbers) in enumerate(first_pass):
+            chi2[i], not_converged[i] = c2, unconverged
+            facts.set_numbers(i, numbers)
+    else:
+        for i, r in enumerate(results):
+            chi2[i] = r.chi_square
+            not_converged[i] = _not_converged(r)
+            facts.set(i, r)
     median = float(np.median(chi2))
     # spectra that break a physics check of the series (see eisfit.series.checks)
     bad = {v.index for v in violations(facts)} if physics else set()
