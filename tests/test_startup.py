@@ -143,4 +143,3 @@ def test_the_drt_and_lin_kk_load_no_scipy_solver():
     run = json.loads(proc.stdout.strip().splitlines()[-1])
     assert all(n >= 1 for n in run["peaks"]) and all(m >= 1 for m in run["kk"])
     assert [name for name in SCIPY_SOLVERS if _loaded(run["modules"], name)] == []
-
