@@ -92,7 +92,8 @@ def _active_set(a: np.ndarray, b: np.ndarray, maxiter: int | None) -> tuple[np.n
         steps += 1
         if steps > limit:
             raise FitError(f"non-negative least squares did not converge in {limit} steps")
-        if not fac.append(j) or not fac.solution()[j] > 0.0:
+        s = fac.solution() if fac.append(j) else None
+        if s is None or not s[j] > 0.0:
             # column j is numerically a combination of the passive ones, or rounding leaves
             # the least squares on the grown set still at x_j <= 0, so it would leave at once
             # and enter again (Lawson and Hanson's guards against cycling): it waits until the
@@ -102,7 +103,7 @@ def _active_set(a: np.ndarray, b: np.ndarray, maxiter: int | None) -> tuple[np.n
             blocked[j] = True
             continue
         blocked[:] = False
-        x, steps = _settle(fac, x, steps, limit)
+        x, steps = _settle(fac, x, s, steps, limit)
     return x, float(np.linalg.norm(a @ x - b))
 
 
@@ -137,7 +138,8 @@ class _Factor:
     ``q`` has orthonormal columns and ``r[:, order] = q @ tri``; ``inv`` is the inverse of the
     upper-triangular ``tri``, ``qc`` is ``qᵀ c``. A column enters by Gram-Schmidt
     orthogonalisation done twice (orthogonal to working precision); when columns leave, the
-    factors of the columns before the first of them are kept and the later ones enter again.
+    factors of the columns before the first of them are kept and the later ones are
+    orthogonalised against those and factored again, as a block.
     """
 
     def __init__(self, r: np.ndarray, c: np.ndarray) -> None:
@@ -183,8 +185,27 @@ class _Factor:
         while p < len(order) and order[p] == self.order[p]:
             p += 1
         self.order = self.order[:p]
-        for j in order[p:]:
-            self.append(j)  # independent before, independent still
+        rest = order[p:]
+        if not rest:
+            return
+        # the later columns orthogonalised against the kept ones at once (twice, as in
+        # append), then factored among themselves: [r_kept r_rest] = [q q2] [[tri h] [0 tri2]]
+        t = len(rest)
+        q = self._q[:, :p]
+        v = self.r[:, rest]
+        h = q.T @ v
+        u = v - q @ h
+        h2 = q.T @ u
+        u -= q @ h2
+        h += h2
+        q2, tri2 = np.linalg.qr(u)
+        inv2 = np.linalg.inv(tri2)
+        self._q[:, p : p + t] = q2
+        self._inv[:p, p : p + t] = -(self._inv[:p, :p] @ h) @ inv2
+        self._inv[p : p + t, :p] = 0.0
+        self._inv[p : p + t, p : p + t] = inv2
+        self._qc[p : p + t] = q2.T @ self.c
+        self.order.extend(rest)
 
     def solution(self) -> np.ndarray:
         """The least squares on the passive columns (zero on the others)."""
@@ -194,9 +215,11 @@ class _Factor:
         return s
 
 
-def _settle(fac: _Factor, x: np.ndarray, steps: int, limit: int) -> tuple[np.ndarray, int]:
-    """Move from the feasible ``x`` towards the passive set's least squares, dropping the
-    variables that reach zero, until that least squares is positive on the passive set.
+def _settle(
+    fac: _Factor, x: np.ndarray, s: np.ndarray, steps: int, limit: int
+) -> tuple[np.ndarray, int]:
+    """Move from the feasible ``x`` towards the passive set's least squares ``s``, dropping
+    the variables that reach zero, until that least squares is positive on the passive set.
 
     Returns
     -------
@@ -204,7 +227,6 @@ def _settle(fac: _Factor, x: np.ndarray, steps: int, limit: int) -> tuple[np.nda
         The new feasible point (the passive set's least squares, the passive set left in
         ``fac``) and the count of steps so far.
     """
-    s = fac.solution()
     while np.any(s[fac.order] <= 0.0):
         steps += 1
         if steps > limit:
