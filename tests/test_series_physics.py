@@ -18,6 +18,7 @@ import pytest
 import eisfit
 import eisfit.series.temperature
 from eisfit.analysis.kk import kk_warning
+from eisfit.fitting.spec import FitSpec
 from eisfit.model.circuit import Circuit
 from eisfit.model.synthetic import add_noise, arc_q, frequencies
 from eisfit.series.checks import (
@@ -177,8 +178,8 @@ def test_a_swapped_fit_is_refitted_from_its_neighbours(clean):
     t, spectra, fits, r_b, r_gb = clean
     fits = list(fits)
     fits[4] = _swapped(fits[4])
-    refits = _neighbour_refits(fits, t, "blocking", weighting="modulus",
-                               external_resistance=1.5, kk=False, walk=False, poor=False)
+    spec = FitSpec("blocking", "modulus", external_resistance=1.5, kk=False)
+    refits = _neighbour_refits(fits, t, spec, walk=False, poor=False)
     assert list(refits) == [4]
     r = refits[4]
     assert r.resistances["bulk"] == pytest.approx(r_b[4], rel=0.02)

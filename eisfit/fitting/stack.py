@@ -80,6 +80,7 @@ def fit_stack(
     kk: bool = False,
     start_from: FitResult | None = None,
     geometry: Any = None,
+    engine: str = "auto",
 ) -> list[FitResult | Failure]:
     """Fit one circuit to many spectra at once, with no starting values needed.
 
@@ -103,6 +104,8 @@ def fit_stack(
         :func:`eisfit.fit`.
     geometry
         The cells' :class:`~eisfit.Geometry`, as for :func:`eisfit.fit`.
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"``, as for :func:`eisfit.fit`.
 
     Returns
     -------
@@ -127,14 +130,16 @@ def fit_stack(
     ...  for r, t in zip(results, truths)]
     [True, True, True, True]
     """
-    options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry)
+    options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                      engine=engine)
     circ, named = _check_stack(spectra, circuit, weighting, start_from)
     spectra = list(spectra)
     out: list[FitResult | Failure | None] = [None] * len(spectra)
-    items = _prepared(spectra, circ, named, out, options, start_from)
-    sols = _solve_all(items, circ, named)
-    _finish(items, sols, circ, named, out, weighting, external_resistance)
-    return [options.record(r) for r in out]
+    with options.engine_context():
+        items = _prepared(spectra, circ, named, out, options, start_from)
+        sols = _solve_all(items, circ, named)
+        _finish(items, sols, circ, named, out, weighting, external_resistance)
+        return [options.record(r) for r in out]
 
 
 def _check_stack(

@@ -27,13 +27,19 @@ does not depend on what else is in a stack. The compiled functions are cached on
 after the first call in a Python environment (about 16 s, once; the element dispatch of a
 circuit's elements, about 1–2 s, once for each set of elements met).
 
-Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
-the numpy engine even when numba is installed.
+Which engine a fit runs is chosen per fit: ``engine=`` of :func:`eisfit.fit` and the other
+entry points (:class:`~eisfit.fitting.spec.FitSpec`), or ``--engine`` on the command line.
+``"auto"`` follows the context: :func:`use` sets it for the code inside (for this thread or task
+only, with :mod:`contextvars`; no process-wide state and no environment variable is changed), and
+outside any :func:`use` it is the process default, compiled where numba is installed unless the
+environment variable ``EISFIT_COMPILED=0`` is set. Worker processes are told the engine with
+each stack they fit (:mod:`eisfit.fitting.batch`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib.util
 import os
 import warnings
@@ -114,7 +120,11 @@ def forget_programs() -> None:
 
 refresh_element_codes()
 
-_SWITCH = {"on": os.environ.get("EISFIT_COMPILED", "1") != "0"}
+#: Whether fits run compiled here: the process default (``EISFIT_COMPILED``), or what the
+#: innermost :func:`use` around the running code says.
+_ON: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "eisfit_compiled", default=os.environ.get("EISFIT_COMPILED", "1") != "0"
+)
 
 
 def available() -> bool:
@@ -161,15 +171,19 @@ def _unavailable(exc: Exception) -> None:
 
 
 def enabled() -> bool:
-    """True when fits run compiled: numba is installed and not switched off."""
-    return _NUMBA and _SWITCH["on"]
+    """True when fits run compiled here: numba is installed and the context does not switch it
+    off (:func:`use`, ``EISFIT_COMPILED=0``)."""
+    return _NUMBA and _ON.get()
 
 
 @contextlib.contextmanager
 def use(on: bool) -> Iterator[None]:
     """A context in which fits run compiled (``on``, where numba is installed) or with numpy.
 
-    Worker processes started inside the context follow it (through ``EISFIT_COMPILED``).
+    The choice holds for the code run inside the context, in this thread (or asyncio task)
+    only: it is a :class:`contextvars.ContextVar`, so other threads, and the process default,
+    are untouched. Worker processes of :func:`eisfit.fit_many` follow the choice made where
+    the fits are started.
 
     Examples
     --------
@@ -178,17 +192,11 @@ def use(on: bool) -> Iterator[None]:
     ...     compiled.enabled()
     False
     """
-    before, env = _SWITCH["on"], os.environ.get("EISFIT_COMPILED")
-    _SWITCH["on"] = bool(on)
-    os.environ["EISFIT_COMPILED"] = "1" if on else "0"
+    token = _ON.set(bool(on))
     try:
         yield
     finally:
-        _SWITCH["on"] = before
-        if env is None:
-            os.environ.pop("EISFIT_COMPILED", None)
-        else:
-            os.environ["EISFIT_COMPILED"] = env
+        _ON.reset(token)
 
 
 #: Fits from which the compiled engine pays for loading its kernels (about 0.6 s in each

@@ -28,6 +28,7 @@ import numpy as np
 from eisfit.exceptions import EisfitError
 from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, arc_tau
+from eisfit.fitting.spec import FitSpec
 from eisfit.series.checks import WINDOW, Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
@@ -109,6 +110,7 @@ def refit_from_neighbours(
     walk: bool | None = None,
     drop_inductive: bool = True,
     geometry: Any = None,
+    engine: str = "auto",
 ) -> list[FitResult]:
     """Warm-start fits of a series from their neighbours (see
     :func:`~eisfit.series.temperature.fit_series`).
@@ -129,7 +131,7 @@ def refit_from_neighbours(
         Refit every spectrum (True) or only those whose fit looks poor (χ² over twice the
         series median, or no convergence). Default: every spectrum for series of up to
         :data:`WALK_MAX_SPECTRA`, poor fits only for longer batches.
-    weighting, external_resistance, kk, drop_inductive, geometry
+    weighting, external_resistance, kk, drop_inductive, geometry, engine
         The options the fits were made with, as for :func:`eisfit.fit`.
 
     Returns
@@ -138,11 +140,9 @@ def refit_from_neighbours(
         In the order given.
     """
     out = list(results)
-    refits = _neighbour_refits(
-        out, temperatures_K, circuit, weighting=weighting,
-        external_resistance=external_resistance, kk=kk, walk=walk,
-        drop_inductive=drop_inductive, geometry=geometry,
-    )
+    spec = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                   engine=engine)
+    refits = _neighbour_refits(out, temperatures_K, spec, walk=walk)
     for i, r in refits.items():
         out[i] = r
     return out
@@ -166,18 +166,14 @@ def _judged(
 def _neighbour_refits(
     results: Sequence[FitResult],
     temperatures_K: Sequence[float],
-    circuit: Any,
+    spec: FitSpec,
     *,
-    weighting: str,
-    external_resistance: float,
-    kk: bool,
     walk: bool | None,
     poor: bool = True,
     physics: bool = True,
-    drop_inductive: bool = True,
-    geometry: Any = None,
 ) -> dict[int, FitResult]:
-    """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
+    """The fits :func:`refit_from_neighbours` replaces, by position in ``results``, each
+    refitted with ``spec`` (the spec the series was fitted with).
 
     Reads each result only when it is refitted or a neighbour of one (after one pass for the
     χ² median and the physics checks), so ``results`` may be a
@@ -192,7 +188,7 @@ def _neighbour_refits(
         return {}
     if walk is None:
         walk = n <= WALK_MAX_SPECTRA
-    full, _ = resolve(circuit)
+    full, _ = resolve(spec.circuit)
     chi2 = np.empty(n)
     not_converged = np.zeros(n, bool)
     temps = [float(t) for t in temperatures_K]
@@ -237,11 +233,7 @@ def _neighbour_refits(
                     starts.append(start)
             if not starts:
                 continue
-            refit = fit(
-                r.original or r.spectrum, circuit, weighting=weighting,
-                external_resistance=external_resistance, kk=kk, starts=starts,
-                drop_inductive=drop_inductive, geometry=geometry,
-            )
+            refit = fit(r.original or r.spectrum, **spec.keywords(), starts=starts)
         except EisfitError:
             continue
         old, new = _judged(facts, order, rank[i], refit) if physics else ({}, {})

@@ -1170,6 +1170,7 @@ def fit_series(
     values: Any = None,
     constraints: Any = None,
     drop_inductive: bool = True,
+    engine: str = "auto",
 ) -> Any:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1262,6 +1263,9 @@ def fit_series(
         and ``kk`` it makes the :class:`~eisfit.fitting.spec.FitSpec` every fit of the series
         records
         (the geometry also judges each arc's capacitance, as ``eisfit.fit`` does with it).
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"``, as for :func:`eisfit.fit`; the worker
+        processes and the neighbour refits fit with it too.
 
     Returns
     -------
@@ -1280,7 +1284,7 @@ def fit_series(
         temperatures = temperatures if values is None else values
         neighbours, joint, joint_options, keep_all = False, False, None, False
     spec = _series_spec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
-                        constraints)
+                        constraints, engine)
     if spec.constraints:
         neighbours = False  # an unconstrained refit would replace a constrained fit
     items = _series_items(paths_or_spectra, temperatures)
@@ -1325,7 +1329,8 @@ def _quantity_of(variable: Any) -> Variable:
 
 
 def _series_spec(circuit: Any, weighting: str, external_resistance: float,
-                 drop_inductive: bool, kk: bool, geometry: Any, constraints: Any) -> FitSpec:
+                 drop_inductive: bool, kk: bool, geometry: Any, constraints: Any,
+                 engine: str = "auto") -> FitSpec:
     """The one :class:`~eisfit.fitting.spec.FitSpec` every fit of a series is made with,
     checked before any file is read.
 
@@ -1348,7 +1353,7 @@ def _series_spec(circuit: Any, weighting: str, external_resistance: float,
 
         parse(resolve(circuit)[0], constraints)
     return FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
-                   constraints or None)
+                   constraints or None, engine=engine)
 
 
 def _series_items(paths_or_spectra: Any, temperatures: Any) -> list[Any]:
@@ -1511,12 +1516,8 @@ def _refit_neighbours(results: list[FitResult] | ResultStore, temperatures: list
     ``spec``): the walk and the poor fits when the series was fitted in this process (or
     ``neighbours="always"``), the physics checks' violations always."""
     full = in_process or neighbours == "always"
-    refits = _neighbour_refits(
-        results, temperatures, spec.circuit, weighting=spec.weighting,
-        external_resistance=spec.external_resistance, kk=spec.kk,
-        walk=None if full else False, poor=full,
-        drop_inductive=spec.drop_inductive, geometry=spec.geometry,
-    )
+    refits = _neighbour_refits(results, temperatures, spec, walk=None if full else False,
+                               poor=full)
     for i, r in refits.items():
         if isinstance(results, ResultStore):
             results.replace(i, r)
