@@ -27,7 +27,7 @@ from eisfit.blas import single_threaded_blas
 from eisfit.exceptions import ArgumentError, FitError
 from eisfit.fitting import guess
 from eisfit.fitting.circuit_fit import (
-    Solved,
+    FitDraft,
     hidden_choice,
     hidden_needed,
     reduced_start,
@@ -199,11 +199,11 @@ def _finish(
 ) -> None:
     """Each spectrum's result into ``out``; an arc above the window: refit without it, all such
     spectra in one stack again."""
-    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]] = []
+    pending: list[tuple[_Item, FitDraft, FitResult, tuple[bool, bool]]] = []
     reduced: list[_Item] = []
     hidden = named.hidden_variant() if named is not None and named.hidden_role else None
     for it, (sol, search) in zip(items, sols, strict=True):
-        full = Solved(
+        full = FitDraft(
             it.spectrum,
             circ,
             named,
@@ -236,7 +236,7 @@ def _finish(
 
 
 def _finish_reduced(
-    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]],
+    pending: list[tuple[_Item, FitDraft, FitResult, tuple[bool, bool]]],
     reduced: list[_Item],
     hidden: NamedCircuit,
     out: list[FitResult | Failure | None],
