@@ -284,3 +284,23 @@ def test_sulfide_batch_prints_no_negative_ea(capsys):
             assert a["Ea_eV"] > 0, role
     for a in d["arrhenius"].values():
         assert {"used", "excluded", "reason"} <= set(a)
+
+
+def test_series_warnings_are_findings_read_by_code(clean):
+    """A point left out is a ``left_out`` finding with its count, kept in the JSON as a record,
+    and the report lists the point once (its own line), not the finding's line again."""
+    t, spectra, fits, _, _ = clean
+    fits = list(fits)
+    fits[4] = _swapped(fits[4])
+    labels = [s.source for s in spectra]
+    s = Series(fits, t, labels)
+    a = s.arrhenius("bulk")
+    left = [w for w in a.warnings if getattr(w, "code", None) == "left_out"]
+    assert len(left) == 1 and left[0].role == "bulk"
+    assert left[0].numbers == {"count": 1.0, "of": float(len(t))}
+    d = s.to_dict()["arrhenius"]["bulk"]
+    assert [f["message"] for f in d["findings"]] == d["warnings"]
+    assert [f["code"] for f in d["findings"]].count("left_out") == 1
+    bulk_block = s.report().split("bulk", 1)[1]
+    assert bulk_block.count(labels[4]) >= 1
+    assert str(left[0]) not in s.report()

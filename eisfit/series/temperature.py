@@ -59,6 +59,7 @@ from eisfit.analysis.activation import (
 )
 from eisfit.analysis.fixture import correct_fixture
 from eisfit.exceptions import ArgumentError, EisfitError
+from eisfit.findings import Finding, as_finding
 from eisfit.fitting.batch import STACK, fit_many, read_and_fit
 from eisfit.fitting.failures import Failure, one_line
 from eisfit.fitting.result import FitResult
@@ -409,25 +410,29 @@ class Series:
         notes = []
         kk = points.facts.kk
         notes.extend(
-            f"{self.labels[i]} fails the Kramers-Kronig check; used: its {role} resistance "
-            "obeys the series' physics checks" if not keep else
-            f"{self.labels[i]} fails the Kramers-Kronig check"
+            Finding(f"{self.labels[i]} fails the Kramers-Kronig check; used: its {role} "
+                    "resistance obeys the series' physics checks" if not keep else
+                    f"{self.labels[i]} fails the Kramers-Kronig check",
+                    "series_kk_fails", role=role, severity="note")
             for i in index if kk[i]
         )
         if skipped:
-            notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
+            notes.append(Finding(f"skipped (no {role} resistance): {', '.join(skipped)}",
+                                 "no_resistance", role=role, numbers={"count": len(skipped)}))
         if excluded:
-            notes.append(
+            notes.append(Finding(
                 f"left out ({len(excluded)} of {len(pts.index)}, physics checks of the series; "
-                "keep_all=True keeps them): " + ", ".join(e["source"] for e in excluded)
-            )
+                "keep_all=True keeps them): " + ", ".join(e["source"] for e in excluded),
+                "left_out", role=role, numbers={"count": len(excluded), "of": len(pts.index)},
+            ))
         if len(values) < min_points:
             return self._too_few(role, temps, values, quantity, form, min_points, notes,
                                  used, excluded)
         e = np.array(errs)
         stderr = e if np.all(np.isfinite(e)) and np.all(e > 0) else None
         if stderr is None:
-            notes.insert(0, "some fits have no standard error: the regression is unweighted")
+            notes.insert(0, Finding("some fits have no standard error: the regression is "
+                                    "unweighted", "unweighted", role=role))
         res = arrhenius(temps, values, stderr, form=form, quantity=quantity,
                         min_points=min_points)
         res = dataclasses.replace(
@@ -1143,7 +1148,8 @@ def _arrhenius_lines(arr: dict[str, ArrheniusResult]) -> list[str]:
             f"        - left out {e['source']} ({e['temperature_K']:.2f} K): {e['reason']}"
             for e in a.excluded or ()
         )
-        lines.extend(f"        - {w}" for w in a.warnings if not w.startswith("left out ("))
+        # the points left out are listed one by one just above
+        lines.extend(f"        - {w}" for w in a.warnings if as_finding(w).code != "left_out")
     return lines
 
 
