@@ -180,7 +180,6 @@ def _neighbour_refits(
     :class:`~eisfit.store.ResultStore`. ``poor=False`` leaves poor fits alone (only the walk,
     when asked, and the physics violations are refitted); ``physics=False`` skips the checks.
     """
-    from eisfit.fitting.single import fit
     from eisfit.model.named import resolve
 
     n = len(results)
@@ -188,16 +187,54 @@ def _neighbour_refits(
         return {}
     if walk is None:
         walk = n <= WALK_MAX_SPECTRA
+    temps = [float(t) for t in temperatures_K]
+    facts, is_poor, bad = _first_pass(results, temps, poor, physics)
+    order = sorted(range(n), key=lambda i: temps[i])
     full, _ = resolve(spec.circuit)
+    refits: dict[int, FitResult] = {}
+
+    def current(j: int) -> FitResult:
+        return refits[j] if j in refits else results[j]
+
+    for k, i in enumerate(order):
+        if not (walk or is_poor[i] or i in bad):
+            continue
+        near = [[(temps[j], current(j)) for j in pair] for pair in _pairs(order, k, temps, bad)]
+        starts = [p for p in (_predict(full, temps[i], q) for q in near) if p is not None]
+        if not starts:
+            continue
+        r = results[i]
+        refit = _refit(r, spec, starts)
+        if refit is None:
+            continue
+        old, new = _judged(facts, order, k, refit) if physics else ({}, {})
+        kept = _kept(r, refit, old, new, temps[i])
+        if kept is not None:
+            refits[i] = kept
+            facts.set(i, refit)
+            if not new:
+                bad.discard(i)
+    return refits
+
+
+def _first_pass(
+    results: Sequence[FitResult], temps: list[float], poor: bool, physics: bool
+) -> tuple[Facts, np.ndarray, set[int]]:
+    """One read of every result: the facts the physics checks need, which fits look poor (χ²
+    over twice the series median, or no convergence; none when not ``poor``) and which break
+    a check (none when not ``physics``, or when most of a long batch breaks them)."""
+    n = len(results)
     chi2 = np.empty(n)
     not_converged = np.zeros(n, bool)
-    temps = [float(t) for t in temperatures_K]
     facts = Facts(temps)
     for i, r in enumerate(results):
         chi2[i] = r.chi_square
         not_converged[i] = _not_converged(r)
         facts.set(i, r)
-    median = float(np.median(chi2))
+    # what _suspicious(results[i], median) says, from the numbers of this pass
+    is_poor = (chi2 > 2.0 * float(np.median(chi2))) | not_converged
+    if not poor:
+        is_poor[:] = False
     # spectra that break a physics check of the series (see eisfit.series.checks)
     bad = {v.index for v in violations(facts)} if physics else set()
     if n > WALK_MAX_SPECTRA and len(bad) > UNRELATED_FRACTION * n:
@@ -205,58 +242,60 @@ def _neighbour_refits(
         # series (unrelated cells named by temperature), and their neighbours are no better
         # starting points; the checks still leave the points out of the Arrhenius fits
         bad = set()
-    order = sorted(range(n), key=lambda i: temps[i])
-    rank = {i: k for k, i in enumerate(order)}
-    refits: dict[int, FitResult] = {}
+    return facts, is_poor, bad
 
-    def current(j: int) -> FitResult:
-        return refits[j] if j in refits else results[j]
 
-    for k, i in enumerate(order):
-        # what _suspicious(results[i], median) says, from the numbers of the first pass
-        is_poor = poor and (chi2[i] > 2.0 * median or not_converged[i])
-        if not (walk or is_poor or i in bad):
-            continue
-        before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
-        after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
-        pairs = [(before if len(before) >= 2 else after)[:2]]
-        if i in bad:  # from neighbours that obey the checks: either side, then below, above
-            b = [j for j in before if j not in bad]
-            a = [j for j in after if j not in bad]
-            pairs += [b[:1] + a[:1], b[:2], a[:2]]
-        r = results[i]
-        try:
-            starts = []
-            for near in dict.fromkeys(tuple(q) for q in pairs if len(q) == 2):
-                start = _predict(full, temps[i], [(temps[j], current(j)) for j in near])
-                if start is not None:
-                    starts.append(start)
-            if not starts:
-                continue
-            refit = fit(r.original or r.spectrum, **spec.keywords(), starts=starts)
-        except EisfitError:
-            continue
-        old, new = _judged(facts, order, rank[i], refit) if physics else ({}, {})
-        lower = refit.chi_square < 0.99 * r.chi_square
-        fixed = [v for key, v in old.items() if key not in new]
-        keep = (
-            (lower and new.keys() <= old.keys())
-            or (bool(fixed) and new.keys() <= old.keys()
-                and refit.chi_square <= (1.0 + CHI2_TOLERANCE) * r.chi_square)
-            or refit.chi_square < CLEARLY_LOWER * r.chi_square
-        )
-        if keep:
-            note = (
-                f"refitted from its neighbours' parameters carried to {temps[i]:.2f} K: "
-                f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
-            )
-            if fixed:
-                note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
-            note = Finding(note, "refitted", severity="note", numbers={
-                "temperature_K": temps[i], "chi_square_before": r.chi_square,
-                "chi_square_after": refit.chi_square})
-            refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
-            facts.set(i, refit)
-            if not new:
-                bad.discard(i)
-    return refits
+def _pairs(order: list[int], k: int, temps: list[float], bad: set[int]) -> list[tuple[int, ...]]:
+    """The pairs of neighbours whose parameters, carried to the temperature of the spectrum at
+    rank ``k`` of ``order``, start its refit: the two just below it (the two just above for the
+    first two); for a spectrum that breaks a check, also neighbours that obey the checks:
+    either side, then the two below, the two above."""
+    i = order[k]
+    before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
+    after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
+    pairs = [(before if len(before) >= 2 else after)[:2]]
+    if i in bad:
+        b = [j for j in before if j not in bad]
+        a = [j for j in after if j not in bad]
+        pairs += [b[:1] + a[:1], b[:2], a[:2]]
+    return list(dict.fromkeys(tuple(q) for q in pairs if len(q) == 2))
+
+
+def _refit(result: FitResult, spec: FitSpec, starts: list[np.ndarray]) -> FitResult | None:
+    """``result``'s spectrum fitted again with ``spec`` and the extra ``starts``; None when it
+    cannot be."""
+    from eisfit.fitting.single import fit
+
+    try:
+        return fit(result.original or result.spectrum, **spec.keywords(), starts=starts)
+    except EisfitError:
+        return None
+
+
+def _kept(
+    r: FitResult, refit: FitResult, old: dict[Any, Any], new: dict[Any, Any], t: float
+) -> FitResult | None:
+    """``refit``, with a note saying why, when it replaces ``r`` (the fit at ``t`` K): its χ² is
+    lower and it breaks no new check, or it mends a check at a χ² at most
+    :data:`CHI2_TOLERANCE` higher, or its χ² is :data:`CLEARLY_LOWER`; None otherwise.
+    ``old`` and ``new``: the checks ``r`` and ``refit`` break."""
+    lower = refit.chi_square < 0.99 * r.chi_square
+    fixed = [v for key, v in old.items() if key not in new]
+    keep = (
+        (lower and new.keys() <= old.keys())
+        or (bool(fixed) and new.keys() <= old.keys()
+            and refit.chi_square <= (1.0 + CHI2_TOLERANCE) * r.chi_square)
+        or refit.chi_square < CLEARLY_LOWER * r.chi_square
+    )
+    if not keep:
+        return None
+    note = (
+        f"refitted from its neighbours' parameters carried to {t:.2f} K: "
+        f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
+    )
+    if fixed:
+        note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
+    note = Finding(note, "refitted", severity="note", numbers={
+        "temperature_K": t, "chi_square_before": r.chi_square,
+        "chi_square_after": refit.chi_square})
+    return dataclasses.replace(refit, warnings=(*refit.warnings, note))
