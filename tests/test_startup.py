@@ -9,6 +9,7 @@ each a large part of a second to import.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ PELLET = DATA / "latp_pellet" / "LATP_20C.csv"
 
 #: Never needed by a one-file fit without --plot.
 UNNEEDED = ("numba", "matplotlib", "lmfit", "impedance", "scipy.stats")
+#: scipy's optimiser and linear algebra, about 0.4 s of start-up together: the seeding DRT, its
+#: non-negative least squares (:mod:`eisfit.kernels.nnls`) and the lin-KK check use numpy's.
+SCIPY_SOLVERS = ("scipy.optimize", "scipy.linalg")
 
 _RUN = """
 import contextlib, io, json, sys, importlib.util
@@ -75,7 +79,7 @@ def test_importing_the_command_loads_no_numerical_library():
 def test_a_one_file_fit_loads_no_heavy_module(extra):
     run = _run(["fit", str(PELLET), "--circuit", "blocking", *extra])
     assert run["code"] == 0
-    loaded = [name for name in UNNEEDED if _loaded(run["modules"], name)]
+    loaded = [name for name in (*UNNEEDED, *SCIPY_SOLVERS) if _loaded(run["modules"], name)]
     assert loaded == []
     # numpy's tool modules stay registered but unexecuted (scipy's import reaches them)
     assert run["lazy"] == ["numpy.f2py", "numpy.testing"]
@@ -121,3 +125,21 @@ def test_plot_loads_matplotlib(tmp_path):
     assert run["code"] == 0 and plot.stat().st_size > 1000
     assert _loaded(run["modules"], "matplotlib")
     assert not _loaded(run["modules"], "numba")
+
+
+def test_the_drt_and_lin_kk_load_no_scipy_solver():
+    # the library calls as well: the DRT with λ by GCV and every tail, lin-KK of each fit type
+    code = (
+        "import json, sys, eisfit\n"
+        "from eisfit.analysis.drt import drt\n"
+        "from eisfit.analysis.kk import kramers_kronig\n"
+        f"s = eisfit.read({str(PELLET)!r})\n"
+        "peaks = [len(drt(s, tail=t).peaks) for t in ('auto', 'none', 'capacitance', 'cpe')]\n"
+        "kk = [kramers_kronig(s, fit_type=t).n_elements for t in ('complex', 'real', 'imag')]\n"
+        "print(json.dumps({'peaks': peaks, 'kk': kk, 'modules': sorted(sys.modules)}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120, env={**os.environ, "EISFIT_COMPILED": "0"})
+    run = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert all(n >= 1 for n in run["peaks"]) and all(m >= 1 for m in run["kk"])
+    assert [name for name in SCIPY_SOLVERS if _loaded(run["modules"], name)] == []

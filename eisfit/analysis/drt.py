@@ -10,7 +10,8 @@ non-negative and its integral over a peak is that process's resistance. The regu
 parameter λ is chosen by generalised cross-validation (GCV, in the modified form with the
 degrees of freedom weighted by ρ = 2, see :data:`GCV_RHO`) of the linear, unconstrained
 Tikhonov problem; the non-negative solution is then computed at that λ with
-:func:`scipy.optimize.nnls` on the stacked real/imaginary system. A spectrum of 60-90 points
+:func:`eisfit.kernels.nnls.nnls` (Lawson-Hanson, as :func:`scipy.optimize.nnls`) on the stacked
+real/imaginary system. A spectrum of 60-90 points
 takes a few milliseconds (``bench/bench_drt.py``).
 
 Blocking-electrode spikes
@@ -35,8 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg import qr, solve_triangular, svd
-from scipy.optimize import nnls
 
 from eisfit.exceptions import SpectrumError
 from eisfit.io.spectrum import Spectrum
@@ -49,6 +48,7 @@ from eisfit.kernels.drt_parts import (
 )
 from eisfit.kernels.drt_parts import peak_bounds as _split
 from eisfit.kernels.drt_parts import prominent_maxima as _prominent_maxima
+from eisfit.kernels.nnls import nnls
 
 __all__ = [
     "DRTPeak",
@@ -447,7 +447,7 @@ def _reduce_rows(
             blk[c : c + e - s, :nu], blk[c + e - s :, :nu] = au[s:e], au[n + s : n + e]
             blk[c : c + e - s, nu:-1], blk[c + e - s :, nu:-1] = kc.real, kc.imag
             blk[c : c + e - s, -1], blk[c + e - s :, -1] = b[s:e], b[n + s : n + e]
-            r = qr(blk, mode="r", overwrite_a=True, check_finite=False)[0][: nu + nt + 1]
+            r = np.linalg.qr(blk, mode="r")[: nu + nt + 1]
     return r[:, :nu], r[:, nu:-1], r[:, -1]
 
 
@@ -479,16 +479,17 @@ def _gcv_lambda(
     """
     m = b.size if n_rows is None else n_rows
     if au.shape[1]:
-        q, r, _ = qr(au, mode="economic", pivoting=True)
-        rank = int(np.sum(np.abs(np.diag(r)) > 1e-10 * abs(r[0, 0])))
+        # an orthonormal basis of the unpenalised columns' span (±dZ/dn are dependent)
+        q, sv, _ = np.linalg.svd(au, full_matrices=False)
+        rank = int(np.sum(sv > 1e-10 * sv[0]))
         q = q[:, :rank]
         pb = b - q @ (q.T @ b)
         pag = ag - q @ (q.T @ ag)
     else:
         rank = 0
         pb, pag = b, ag
-    bmat = solve_triangular(g, pag.T, trans="T", lower=False).T  # pag @ inv(g)
-    u, s, _ = svd(bmat, full_matrices=False, check_finite=False)
+    bmat = np.linalg.solve(g.T, pag.T).T  # pag @ inv(g)
+    u, s, _ = np.linalg.svd(bmat, full_matrices=False)
     beta = u.T @ pb
     perp = max(float(pb @ pb - beta @ beta), 0.0)
     s2 = s[:, None] ** 2

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from eisfit.exceptions import EisfitError, SpectrumError
 from eisfit.findings import Finding
@@ -323,17 +322,33 @@ def scaled_lstsq(a: np.ndarray, b: np.ndarray, quick: bool = False) -> np.ndarra
     The columns of a lin-KK design matrix differ by many orders of magnitude (ωL at 1 GHz
     against 1/(ωC) at 1 µHz, in units of |Z|): unscaled, the SVD's cut-off (``rcond``) drops
     the small ones and a valid spectrum over more than ~7 decades fails. Scaled, the condition
-    number stays near that of the Voigt chain itself. ``quick``: QR with column pivoting
-    (LAPACK ``gelsy``) instead of the SVD's minimum-norm solution.
+    number stays near that of the Voigt chain itself. ``quick``: the triangular factor of a QR
+    decomposition of ``[a b]`` and back substitution instead of the SVD's minimum-norm
+    solution (the same solution where the scaled columns are independent: μ agrees with the
+    SVD's to ~1e-8 on the bundled and corpus spectra, up to 80 elements); the SVD where the
+    factor is singular.
     """
     norm = np.sqrt(np.einsum("ij,ij->j", a, a))
     norm[norm == 0] = 1.0
     a_s = a / norm
-    if quick:
-        x = scipy.linalg.lstsq(a_s, b, lapack_driver="gelsy", check_finite=False)[0]
-    else:
+    x = _triangular_lstsq(a_s, b) if quick else None
+    if x is None:
         x = np.linalg.lstsq(a_s, b, rcond=None)[0]
     return x / norm
+
+
+def _triangular_lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Least squares of ``a x ≈ b`` (more rows than columns) from the QR factor of ``[a b]``:
+    ``R x = Qᵀb``. None when R is singular or the solution is not finite."""
+    n = a.shape[1]
+    if a.shape[0] <= n:
+        return None
+    r = np.linalg.qr(np.column_stack([a, b]), mode="r")
+    try:
+        x = np.linalg.solve(r[:n, :n], r[:n, n])
+    except np.linalg.LinAlgError:
+        return None
+    return x if np.all(np.isfinite(x)) else None
 
 
 def _solve(
@@ -595,8 +610,13 @@ def mu_normal(f: np.ndarray, z: np.ndarray, m: int, cap: bool, inductance: bool)
         return math.nan
     if not np.min(np.diag(lower)) ** 2 > 1e-13:
         return math.nan
-    y = scipy.linalg.cho_solve((lower, True), (a.T @ b) / scale, check_finite=False)
+    y = _cholesky_solve(lower, (a.T @ b) / scale)
     return _mu(y[1 : m + 1] / scale[1 : m + 1])
+
+
+def _cholesky_solve(lower: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``y`` with ``L Lᵀ y = rhs`` (``L`` lower triangular with a positive diagonal)."""
+    return np.linalg.solve(lower.T, np.linalg.solve(lower, rhs))
 
 
 def _walk_compiled(

@@ -165,10 +165,12 @@ class Read:
 
 def _read_chunk(
     jobs: list[Any], read: Callable[[Any], tuple[Any, list[Spectrum]]], spec: FitSpec,
-    start_from: FitResult | None = None, pickled: bool = False, compiled_on: bool | None = None,
+    start_from: FitResult | None = None, pickled: bool = False,
+    digest: Callable[[FitResult], Any] | None = None, compiled_on: bool | None = None,
 ) -> list[Read]:
     """Read a stack of inputs with ``read`` and fit all their spectra as one stack (each
-    result as its pickle when ``pickled``; ``compiled_on`` as for :func:`_fit_chunk`)."""
+    result as its pickle when ``pickled``, with its ``digest`` when one is given;
+    ``compiled_on`` as for :func:`_fit_chunk`)."""
     from eisfit.kernels import compiled
 
     infos: list[Any] = []
@@ -181,15 +183,30 @@ def _read_chunk(
             spectra.extend(got)
             counts.append(len(got))
         outcomes: list[Any] = _fit_chunk(spectra, spec, start_from) if spectra else []
-    if pickled:  # what eisfit.store.ResultStore.append_pickled keeps as it is
-        outcomes = [o if isinstance(o, Failure) else
-                    pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL) for o in outcomes]
+    if pickled or digest is not None:
+        outcomes = [o if isinstance(o, Failure) else _packed(o, pickled, digest)
+                    for o in outcomes]
     out = []
     start = 0
     for job, info, n in zip(jobs, infos, counts, strict=True):
         out.append(Read(job, info, outcomes[start:start + n]))
         start += n
     return out
+
+
+def _packed(result: FitResult, pickled: bool,
+            digest: Callable[[FitResult], Any] | None) -> Any:
+    """A result as :func:`read_and_fit` gives it: as its pickle when ``pickled`` (what
+    :meth:`eisfit.store.ResultStore.append_pickled` keeps as it is), and with its ``digest``
+    when one is given (a tuple; the digest None when making it failed)."""
+    out: Any = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL) if pickled else result
+    if digest is None:
+        return out
+    try:
+        made = digest(result)
+    except Exception:  # the caller reads the result itself instead
+        made = None
+    return out, made
 
 
 def _read_failures(chunk: list[Any], reason: str) -> list[Read]:
@@ -585,6 +602,7 @@ def read_and_fit(
     notes: list[str] | None = None,
     start_from: FitResult | None = None,
     pickled: bool = False,
+    digest: Callable[[FitResult], Any] | None = None,
 ) -> Iterator[Read]:
     """Read inputs and fit their spectra in the worker processes; yield one :class:`Read` per
     input, in input order.
@@ -612,6 +630,12 @@ def read_and_fit(
         Give each :class:`~eisfit.fitting.result.FitResult` as its pickle (bytes, made in the
         worker), for :meth:`eisfit.store.ResultStore.append_pickled`: this process then
         neither unpickles nor pickles it again.
+    digest
+        ``digest(result)``: a picklable function (a module-level one, or a
+        :func:`functools.partial` of one) run where each result is made, whose answer comes
+        with it: each result is then ``(result, digest(result))`` (the result as its pickle
+        when ``pickled``; the answer None when ``digest`` raised). What this process needs of
+        each result, made in the workers, so that it need not read the result.
 
     Yields
     ------
@@ -625,7 +649,8 @@ def read_and_fit(
     """
     _check_sizes(workers, stack)
     work = functools.partial(_read_chunk, read=read, spec=spec, start_from=start_from,
-                             pickled=pickled, compiled_on=spec.compiled_here())
+                             pickled=pickled, digest=digest,
+                             compiled_on=spec.compiled_here())
     chunks = _chunks(jobs, stack)
     if workers == 1:
         for chunk in chunks:

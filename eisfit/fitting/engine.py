@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eisfit.kernels import lm_rules
 from eisfit.model.circuit import Circuit
 
 
@@ -172,7 +173,7 @@ def solve(problem: Problem, p0: np.ndarray, max_nfev: int = 200, tol: float = 1e
     from scipy.optimize import least_squares  # only here: a single fit never needs it
 
     lo, hi = problem.internal_bounds()
-    u0 = np.clip(problem.to_internal(p0), lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
+    u0 = lm_rules.inside(problem.to_internal(p0), lo, hi)
     if problem.free.size == 0:
         r = problem.residual(u0)
         return Solution(
@@ -259,11 +260,10 @@ def start_coordinates(
     problem: Problem, starts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Starting vectors (K, n_params; natural units) in solver coordinates, just inside the
-    bounds, and those bounds: ``(u (K, n_free), lower, upper)``."""
+    bounds (:func:`eisfit.kernels.lm_rules.inside`), and those bounds: ``(u (K, n_free), lower,
+    upper)``."""
     lo, hi = problem.internal_bounds()
-    span = hi - lo
-    u = np.clip(problem.internal_batch(starts), lo + 1e-9 * span, hi - 1e-9 * span)
-    return u, lo, hi
+    return lm_rules.inside(problem.internal_batch(starts), lo, hi), lo, hi
 
 
 def lm_batch(
@@ -277,8 +277,11 @@ def lm_batch(
     """Levenberg–Marquardt from K starting vectors at once, projected onto the bounds.
 
     Every candidate advances in the same vectorised steps, so scouting eight starting points
-    costs little more than one. Where numba is installed, the same iterations run compiled
-    (:mod:`eisfit.kernels.compiled`).
+    costs little more than one. The rules of each step (damping, active set at the bounds,
+    acceptance, stopping) are those of :mod:`eisfit.kernels.lm_rules`, applied here to every
+    active candidate at once; the loop over the iterations is this function's. Where numba is
+    installed, the compiled engine runs the same rules candidate by candidate
+    (:func:`eisfit.kernels.compiled.lm`).
 
     Parameters
     ----------
@@ -310,7 +313,6 @@ def lm_batch(
     from eisfit.kernels import compiled
 
     u, lo, hi = start_coordinates(problem, starts)
-    span = hi - lo
     if rows is None:
         rows = np.arange(u.shape[0])
     if compiled.enabled():
@@ -321,9 +323,10 @@ def lm_batch(
     jt_all = np.ascontiguousarray(np.swapaxes(j, 1, 2))
     cost = 0.5 * np.einsum("km,km->k", r, r)
     k_count, n_free = u.shape
-    lam = np.full(k_count, 1e-3)
+    lam = np.full(k_count, lm_rules.LAM_START)
     active = np.ones(k_count, bool)
     eye = np.eye(n_free)
+    x_tol = lm_rules.NO_XTOL if xtol is None else xtol
     n_eval = 1
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
@@ -335,15 +338,9 @@ def lm_batch(
         jtj = jt @ np.swapaxes(jt, 1, 2)
         g = (jt @ ra[:, :, None])[:, :, 0]
         diag = np.einsum("kff->kf", jtj)
-        diag = np.maximum(diag, 1e-12 * diag.max(axis=1, keepdims=True) + 1e-300)
-        # damping between Levenberg's (uniform) and Marquardt's (diagonal): parameters in log
-        # space are on one scale, but a nearly flat direction still needs some damping
-        damp = np.sqrt(diag * diag.max(axis=1, keepdims=True))
-        a = jtj + lam[idx, None, None] * damp[:, :, None] * eye
-        # parameters held at a bound by the gradient stay out of the step (active set), so a
-        # clipped step never stalls the others
-        eps = 1e-9 * span
-        frozen = ((ua <= lo + eps) & (g > 0)) | ((ua >= hi - eps) & (g < 0))
+        damp = lm_rules.damping(diag, diag.max(axis=1, keepdims=True))
+        a = jtj + (lam[idx, None] * damp)[:, :, None] * eye
+        frozen = lm_rules.held_at_bound(ua, lo, hi, g)
         if frozen.any():
             fr = frozen[:, :, None] | frozen[:, None, :]
             a = np.where(fr, 0.0, a) + frozen[:, :, None] * eye
@@ -352,14 +349,14 @@ def lm_batch(
             step = -np.linalg.solve(a, g[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
             step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
-        u_new = np.clip(ua + step, lo, hi)
+        u_new = lm_rules.within(ua + step, lo, hi)
         # residuals and Jacobian together: most steps are accepted, and one evaluation of
         # both costs less than two evaluations
         r_new, j_new = problem.residual_jac_batch(u_new, rows[idx])
         n_eval += 1
         c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
         better = c_new < cost[idx]
-        gain = (cost[idx] - c_new) / np.maximum(cost[idx], 1e-300)
+        gain = lm_rules.gain(cost[idx], c_new)
         acc = idx[better]
         jt_new = np.swapaxes(j_new, 1, 2)  # the contiguous (k, F, 2N) array itself
         if full and acc.size == k_count:
@@ -368,19 +365,16 @@ def lm_batch(
             u[acc] = u_new[better]
             cost[acc] = c_new[better]
             r[acc], jt_all[acc] = r_new[better], jt_new[better]
-        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-12)
+        lam[acc] = lm_rules.damping_accepted(lam[acc])
         rej = idx[~better]
-        lam[rej] *= 4.0
+        lam[rej] = lm_rules.damping_rejected(lam[rej])
+        step_max = np.max(np.abs(step), axis=1)
         done = np.zeros(k_count, bool)
-        # a small gain means convergence only when the step was close to Gauss–Newton
-        small = (gain[better] < tol) & (lam[acc] < 1e-2)
-        if xtol is not None:
-            small &= np.max(np.abs(step[better]), axis=1) < xtol
-        done[acc[small]] = True
-        done[rej[lam[rej] > 1e10]] = True
-        # a step that no longer moves the parameters has converged too
-        tiny = np.max(np.abs(step), axis=1) < 1e-10
-        done[idx[tiny]] = True
+        done[acc] = lm_rules.converged_on_gain(
+            gain[better], lam[acc], tol, step_max[better], x_tol
+        )
+        done[rej] = lm_rules.given_up(lam[rej])
+        done[idx[lm_rules.still(step_max)]] = True
         active &= ~done
     params = problem.params_batch(u)
     return params, cost, n_eval

@@ -14,11 +14,11 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from eisfit.blas import single_threaded_blas
 from eisfit.fitting.user_elements import start_from_data
 from eisfit.kernels import compiled
+from eisfit.kernels.nnls import nnls
 from eisfit.model.circuit import ArcTerm, Circuit, ElementNode, Structure
 
 #: Exponent given to arcs' CPEs at the start.

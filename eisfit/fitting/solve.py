@@ -24,7 +24,7 @@ from eisfit.fitting.result import arc_tau
 from eisfit.fitting.search import Search, search_further
 from eisfit.fitting.weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
 from eisfit.io.spectrum import Spectrum
-from eisfit.kernels import compiled
+from eisfit.kernels import compiled, lm_rules
 from eisfit.model.circuit import Circuit
 from eisfit.model.named import NamedCircuit
 
@@ -74,6 +74,29 @@ FINISH_TOL = 1e-10
 
 #: ... and the step below this in every solver coordinate (log units for positive parameters).
 FINISH_XTOL = 1e-6
+
+
+def stages(polish: int = POLISH) -> np.ndarray:
+    """The schedule of a fit, the one both engines run: scout, polish, convergence.
+
+    Row by row, a stage's Levenberg–Marquardt iterations, its tol and xtol (as
+    :func:`eisfit.fitting.engine.lm_batch`'s; :data:`eisfit.kernels.lm_rules.NO_XTOL`: none),
+    and how many of each spectrum's best candidates go on to the next stage
+    (:func:`eisfit.kernels.lm_rules.best_of_each`): every start is scouted, the ``polish`` best
+    of each spectrum polished, and the best of those converged. The compiled engine runs the
+    table in one call (:func:`eisfit.kernels.compiled.multistart`); the numpy engine runs its
+    stages before the last in :func:`scout_and_polish` and the last in :func:`converge`.
+
+    Returns
+    -------
+    (3, 4) ndarray
+        Columns: iterations, tol, xtol, kept after the stage.
+    """
+    return np.array([
+        (SCOUT_ITER, 0.0, lm_rules.NO_XTOL, polish),
+        (POLISH_ITER, POLISH_TOL, lm_rules.NO_XTOL, 1),
+        (FINISH_ITER, FINISH_TOL, FINISH_XTOL, 1),
+    ])
 
 
 def _bounds(circuit: Circuit, named: NamedCircuit | None) -> tuple[np.ndarray, np.ndarray]:
@@ -171,15 +194,6 @@ def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH
     return converge(problem, params[0], n_eval)
 
 
-def best_per_spectrum(rows: np.ndarray, cost: np.ndarray, n: int, keep: int) -> list[np.ndarray]:
-    """Indices of the ``keep`` lowest costs of each of the ``n`` spectra whose candidates are
-    ``rows`` (ties go to the earlier candidate)."""
-    order = np.lexsort((cost, rows))  # by spectrum, then by cost
-    first = np.searchsorted(rows[order], np.arange(n))
-    last = np.searchsorted(rows[order], np.arange(n), side="right")
-    return [order[a : min(b, a + keep)] for a, b in zip(first, last, strict=True)]
-
-
 def scout_and_polish(
     problem: Problem,
     p0: np.ndarray,
@@ -189,11 +203,12 @@ def scout_and_polish(
 ) -> tuple[np.ndarray, int]:
     """The numpy engine's schedule before convergence, for one spectrum or a stack of ``n``.
 
-    Every start is scouted with a few batched Levenberg–Marquardt steps, the ``polish`` best of
-    each spectrum are polished, and the best polished parameters of each spectrum are returned
-    with the number of evaluations made. One spectrum is a stack of one: ``rows`` (which
-    spectrum of a stacked ``problem`` each start belongs to) is None for a single problem. The
-    compiled engine runs the same steps in one call (:func:`compiled_multistart`).
+    The stages of :func:`stages` before the last, each batched Levenberg–Marquardt from the
+    candidates the stage before kept: every start is scouted with a few steps, the ``polish``
+    best of each spectrum are polished, and the best polished parameters of each spectrum are
+    returned with the number of evaluations made. One spectrum is a stack of one: ``rows``
+    (which spectrum of a stacked ``problem`` each start belongs to) is None for a single
+    problem. The compiled engine runs the same table in one call (:func:`compiled_multistart`).
 
     Returns
     -------
@@ -202,15 +217,16 @@ def scout_and_polish(
     n_eval : int
         Residual evaluations made.
     """
-    which = np.zeros(len(p0), np.int64) if rows is None else rows
-    params, cost, n1 = lm_batch(problem, p0, max_iter=SCOUT_ITER, tol=0.0, rows=rows)
-    pick = np.concatenate(best_per_spectrum(which, cost, n, polish))
-    params, cost, n2 = lm_batch(
-        problem, params[pick], max_iter=POLISH_ITER, tol=POLISH_TOL,
-        rows=None if rows is None else rows[pick],
-    )
-    best = np.concatenate(best_per_spectrum(which[pick], cost, n, 1))
-    return params[best], n1 + n2
+    which = np.zeros(len(p0), np.int64) if rows is None else np.asarray(rows, np.int64)
+    params, n_eval = p0, 0
+    for iterations, tol, xtol, keep in stages(polish)[:-1]:
+        params, cost, n_stage = lm_batch(
+            problem, params, max_iter=int(iterations), tol=tol,
+            rows=None if rows is None else which, xtol=None if xtol < 0 else xtol,
+        )
+        pick = lm_rules.best_of_each(which, cost, n, int(keep))
+        params, which, n_eval = params[pick], which[pick], n_eval + n_stage
+    return params, n_eval
 
 
 def compiled_multistart(
@@ -228,16 +244,7 @@ def compiled_multistart(
     if not (compiled.enabled() and problem.free.size):
         return None
     u0, lo, hi = start_coordinates(problem, p0)
-    return compiled.multistart(
-        problem,
-        u0,
-        lo,
-        hi,
-        rows,
-        n_spectra,
-        (SCOUT_ITER, polish, POLISH_ITER, FINISH_ITER),
-        (POLISH_TOL, FINISH_TOL, FINISH_XTOL),
-    )
+    return compiled.multistart(problem, u0, lo, hi, rows, n_spectra, stages(polish))
 
 
 def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from eisfit.kernels import lm_rules
+
 __all__ = ["lm", "multistart"]
 
 
@@ -35,6 +37,21 @@ def _jit_sums(fn):
 
 
 _HALF_PI = 0.5 * np.pi
+
+# the rules of Levenberg–Marquardt and the schedule's choice of the best candidates, compiled
+# from the Python the numpy engine runs (eisfit/kernels/lm_rules.py: after editing it, touch
+# this file so numba's disk cache compiles these functions again)
+_damping = _jit(lm_rules.damping)
+_held_at_bound = _jit(lm_rules.held_at_bound)
+_within = _jit(lm_rules.within)
+_damping_accepted = _jit(lm_rules.damping_accepted)
+_damping_rejected = _jit(lm_rules.damping_rejected)
+_gain = _jit(lm_rules.gain)
+_converged_on_gain = _jit(lm_rules.converged_on_gain)
+_given_up = _jit(lm_rules.given_up)
+_still = _jit(lm_rules.still)
+_best_of_each = _jit(lm_rules.best_of_each)
+_LAM_START = lm_rules.LAM_START
 
 
 @_jit_sums
@@ -188,6 +205,11 @@ def lm(
     ``cost_out`` and its evaluations, the first counted, in ``n_out``; returns the most
     evaluations any candidate made.
 
+    The rules of each step are those of :mod:`eisfit.kernels.lm_rules`, compiled from the
+    Python the numpy engine (:func:`eisfit.fitting.engine.lm_batch`) runs on its batch; the
+    loops (over the candidates, then the iterations, the normal equations and the step's LU
+    solve) are this function's.
+
     ``problem``: (circuit program, stack depth, number of parameters, ω, ln ω, Z', Z'', weights
     of Z' and Z'' (one row per spectrum), parameter values, free indices, which are fitted in
     log, lower and upper bounds in solver coordinates); ``rows``: each candidate's spectrum;
@@ -212,14 +234,13 @@ def lm(
     grad = np.empty(n_free)
     step = np.empty(n_free)
     u_new = np.empty(n_free)
-    width = hi - lo
     most = 1
     for c in range(k_count):
         row = rows[c]
         data = (omega[row], log_omega[row], z_re[row], z_im[row], w_re[row], w_im[row])
         u = u_all[c]  # inside the bounds already
         cost = _residual_jacobian(program, data, work, free, log_free, u, r, jt)
-        lam = 1e-3
+        lam = _LAM_START
         n_eval = 1
         fresh = True  # the normal equations need forming (after the first or an accepted step)
         for _ in range(max_iter):
@@ -240,17 +261,13 @@ def lm(
             d_max = 0.0
             for i in range(n_free):
                 d_max = max(d_max, jtj[i, i])
-            floor = 1e-12 * d_max + 1e-300
-            d_max = max(d_max, floor)
             for i in range(n_free):
                 for k in range(n_free):
                     a[i, k] = jtj[i, k]
-                d = max(jtj[i, i], floor)
-                a[i, i] += lam * np.sqrt(d * d_max)
+                a[i, i] += lam * _damping(jtj[i, i], d_max)
             # parameters held at a bound by the gradient stay out of the step
             for i in range(n_free):
-                eps = 1e-9 * width[i]
-                if (u[i] <= lo[i] + eps and g[i] > 0) or (u[i] >= hi[i] - eps and g[i] < 0):
+                if _held_at_bound(u[i], lo[i], hi[i], g[i]):
                     for k in range(n_free):
                         a[i, k] = 0.0
                         a[k, i] = 0.0
@@ -259,7 +276,7 @@ def lm(
             step_max = 0.0
             if _solve(a, g, step):
                 for k in range(n_free):
-                    u_new[k] = min(max(u[k] + step[k], lo[k]), hi[k])
+                    u_new[k] = _within(u[k] + step[k], lo[k], hi[k])
                     step_max = max(step_max, abs(step[k]))
                 c_new = _residual_jacobian(
                     program, data, work, free, log_free, u_new, r_new, jt_new
@@ -268,7 +285,7 @@ def lm(
             else:  # a singular system: a rejected step
                 c_new = np.inf
             better = c_new < cost
-            gain = (cost - c_new) / max(cost, 1e-300)
+            gain = _gain(cost, c_new)
             done = False
             if better:
                 u[:] = u_new
@@ -276,16 +293,13 @@ def lm(
                 r, r_new = r_new, r  # the new residuals and Jacobian: swap, not copy
                 jt, jt_new = jt_new, jt
                 fresh = True
-                lam = max(lam / 3.0, 1e-12)
-                # a small gain means convergence only when the step was close to Gauss–Newton
-                if gain < tol and lam < 1e-2 and (xtol < 0 or step_max < xtol):
-                    done = True
+                lam = _damping_accepted(lam)
+                done = _converged_on_gain(gain, lam, tol, step_max, xtol)
             else:
-                lam *= 4.0
-                if lam > 1e10:
-                    done = True
-            if step_max < 1e-10 and c_new < np.inf:
-                done = True  # a step that no longer moves the parameters has converged too
+                lam = _damping_rejected(lam)
+                done = _given_up(lam)
+            if _still(step_max) and c_new < np.inf:
+                done = True  # a singular system (no step) is no convergence
             if done:
                 break
         cost_out[c] = cost
@@ -294,57 +308,41 @@ def lm(
     return most
 
 
-@_jit
-def _best_of_each(rows, cost, n_rows, keep):  # pragma: no cover - compiled
-    """Indices of the ``keep`` lowest costs of each of the ``n_rows`` spectra (``rows``: the
-    spectrum of each candidate), spectrum by spectrum; ties go to the earlier candidate."""
-    order = np.argsort(cost, kind="mergesort")
-    taken = np.zeros(n_rows, np.int64)
-    picked = np.empty(rows.size, np.int64)
-    count = 0
-    for s in range(n_rows):
-        for c in order:
-            if rows[c] == s and taken[s] < keep:
-                picked[count] = c
-                count += 1
-                taken[s] += 1
-    return picked[:count]
-
-
 @_jit_sums
 def multistart(
-    problem, rows, u_all, n_rows, stages, tolerances, u_out, cost_out, r_out, jt_out, n_out,
-    element_values,
+    problem, rows, u_all, n_rows, iterations, keep, tolerances, u_out, cost_out, r_out, jt_out,
+    n_out, element_values,
 ):  # pragma: no cover - compiled
-    """The solve of :func:`eisfit.fit` for ``n_rows`` spectra: every candidate (row of
-    ``u_all``, spectrum ``rows``) is scouted, the best of each spectrum are polished and the
-    best of those converged.
+    """The solve of :func:`eisfit.fit` for ``n_rows`` spectra, stage by stage of the schedule
+    :func:`eisfit.fitting.solve.stages` defines: Levenberg–Marquardt (:func:`lm`) from every
+    candidate (row of ``u_all``, spectrum ``rows``), then from the ``keep[0]`` best of each
+    spectrum (:func:`eisfit.kernels.lm_rules.best_of_each`, the rule the numpy engine's
+    schedule runs), and so on; the stage before the last keeps one of each spectrum.
 
-    ``stages``: (scout iterations, candidates polished, polish iterations, convergence
-    iterations); ``tolerances``: (polish tol, convergence tol, convergence xtol). Writes each
-    spectrum's solver coordinates, cost, weighted residuals (2N,), Jacobian transposed
-    (F, 2N) and convergence evaluations; returns the evaluations before the convergence.
+    ``iterations`` (S,), ``keep`` (S,): each stage's iterations and how many of each
+    spectrum's best go on; ``tolerances`` (S, 2): each stage's tol and xtol (negative: none).
+    Writes each spectrum's solver coordinates, cost, weighted residuals (2N,), Jacobian
+    transposed (F, 2N) and evaluations of the last stage; returns the evaluations before it.
     ``element_values``: the element dispatch of :mod:`eisfit.kernels._dispatch`.
     """
-    scout_iter, keep, polish_iter, finish_iter = stages[0], stages[1], stages[2], stages[3]
-    k_count = u_all.shape[0]
-    cost = np.empty(k_count)
-    n_eval = np.empty(k_count, np.int64)
-    n1 = lm(problem, rows, u_all, cost, n_eval, scout_iter, 0.0, -1.0, element_values)
-    pick = _best_of_each(rows, cost, n_rows, keep)
-    u_pol = u_all[pick]
-    rows_pol = rows[pick]
-    cost_pol = np.empty(pick.size)
-    n_pol = np.empty(pick.size, np.int64)
-    n2 = lm(
-        problem, rows_pol, u_pol, cost_pol, n_pol, polish_iter, tolerances[0], -1.0,
-        element_values,
-    )
-    best = _best_of_each(rows_pol, cost_pol, n_rows, 1)
-    u_out[:, :] = u_pol[best]
+    last = iterations.size - 1
+    u_stage = u_all
+    rows_stage = rows
+    n_before = 0
+    for s in range(last):
+        cost = np.empty(rows_stage.size)
+        n_eval = np.empty(rows_stage.size, np.int64)
+        n_before += lm(
+            problem, rows_stage, u_stage, cost, n_eval, iterations[s], tolerances[s, 0],
+            tolerances[s, 1], element_values,
+        )
+        pick = _best_of_each(rows_stage, cost, n_rows, keep[s])
+        u_stage = u_stage[pick]
+        rows_stage = rows_stage[pick]
+    u_out[:, :] = u_stage
     lm(
-        problem, rows_pol[best], u_out, cost_out, n_out, finish_iter, tolerances[1],
-        tolerances[2], element_values,
+        problem, rows_stage, u_out, cost_out, n_out, iterations[last], tolerances[last, 0],
+        tolerances[last, 1], element_values,
     )
     ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
     fixed, free, log_free = problem[9], problem[10], problem[11]
@@ -355,4 +353,4 @@ def multistart(
     for s in range(n_rows):
         data = (omega[s], log_omega[s], z_re[s], z_im[s], w_re[s], w_im[s])
         _residual_jacobian(program, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
-    return n1 + n2
+    return n_before

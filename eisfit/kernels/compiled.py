@@ -14,7 +14,9 @@ optional ``fast`` extra (numba), the same steps run compiled:
   edit here;
 * :func:`lm` runs the Levenberg–Marquardt iterations of
   :func:`eisfit.fitting.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
-  active set and stopping rules;
+  active set and stopping rules: those of :mod:`eisfit.kernels.lm_rules`, written once and
+  compiled from the numpy engine's source; :func:`multistart` runs a fit's schedule (the stage
+  table of :func:`eisfit.fitting.solve.stages`) in one call;
 * :func:`nnls` solves the regularised DRT by an active-set method on the normal equations;
 * :func:`drt_seed` computes the whole DRT that seeds the starting values of blocking cells
   (spike, tail exponent, solves, peaks) in one call.
@@ -379,19 +381,20 @@ def multistart(
     hi: np.ndarray,
     rows: np.ndarray | None,
     n_spectra: int,
-    stages: tuple[int, int, int, int],
-    tolerances: tuple[float, float, float],
+    stages: np.ndarray,
 ) -> Converged | None:
-    """Scout, polish and converge the starting vectors of each spectrum in one compiled call.
+    """Run the schedule ``stages`` (scout, polish, convergence) on the starting vectors of
+    each spectrum in one compiled call.
 
-    The steps of :func:`eisfit.fitting.single.fit`'s solve (and of :func:`eisfit.fit_stack`'s, a
-    spectrum at a time): Levenberg–Marquardt for ``stages[0]`` iterations from every row of
-    ``u`` (K, n_free; solver coordinates inside ``lo``, ``hi``), ``stages[2]`` more from the
-    ``stages[1]`` best of each spectrum (stopping at a relative gain below ``tolerances[0]``),
-    and up to ``stages[3]`` from the best of those (``tolerances[1:]``: tol and xtol of
-    :func:`eisfit.fitting.engine.lm_batch`). ``rows`` (K,): each vector's spectrum in a stacked
-    problem, every one of the ``n_spectra`` having at least one. None when the circuit
-    cannot be compiled.
+    The steps of :func:`eisfit.fit`'s solve (and of :func:`eisfit.fit_stack`'s, a spectrum at a
+    time), from the stage table the numpy engine runs as well
+    (:func:`eisfit.fitting.solve.stages`): each row of ``stages`` (S, 4) is a stage's
+    Levenberg–Marquardt iterations, tol and xtol (as :func:`eisfit.fitting.engine.lm_batch`'s;
+    negative: none) and how many of each spectrum's best candidates go on to the next stage
+    (:func:`eisfit.kernels.lm_rules.best_of_each`); the stage before the last keeps one. The
+    first stage starts from every row of ``u`` (K, n_free; solver coordinates inside ``lo``,
+    ``hi``); ``rows`` (K,): each vector's spectrum in a stacked problem, every one of the
+    ``n_spectra`` having at least one. None when the circuit cannot be compiled.
     """
     u = _floats(u).copy()
     args = _arguments(problem, lo, hi, rows, u.shape[0])
@@ -408,9 +411,16 @@ def multistart(
         np.empty((n_spectra, n_free, 2 * n)),
         np.empty(n_spectra, np.int64),
     )
-    stage_array = np.array(stages, np.int64)
+    table = np.asarray(stages, float)
     n_before = kernels.multistart(
-        *args, u, n_spectra, stage_array, np.array(tolerances, float), *arrays, dispatch
+        *args,
+        u,
+        n_spectra,
+        np.ascontiguousarray(table[:, 0], dtype=np.int64),
+        np.ascontiguousarray(table[:, 3], dtype=np.int64),
+        _floats(table[:, 1:3]),
+        *arrays,
+        dispatch,
     )
     return Converged(*arrays, int(n_before))
 

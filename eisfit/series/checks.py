@@ -41,6 +41,8 @@ from eisfit.findings import by_code
 __all__ = [
     "Violation",
     "Facts",
+    "FactNumbers",
+    "fact_numbers",
     "violations",
     "resistance_falls",
     "bulk_capacitance_steady",
@@ -523,6 +525,28 @@ def capacitance_stays(
     return out
 
 
+#: What :class:`Facts` keeps of one fit (:func:`fact_numbers`): its positive finite resistances
+#: (Ohm) and their standard errors (Ohm, NaN when unknown) by role, its effective capacitances
+#: (F) by role, whether it fails the lin-KK check, and its residual over the threshold.
+FactNumbers = tuple[dict[str, float], dict[str, float], dict[str, float], bool, float]
+
+
+def fact_numbers(result: Any) -> FactNumbers:
+    """The numbers :meth:`Facts.set` keeps of a :class:`~eisfit.fitting.result.FitResult`: a
+    few floats, cheap to send from the process that made the fit."""
+    resistances: dict[str, float] = {}
+    stderrs: dict[str, float] = {}
+    for role, value in result.resistances.items():
+        v = float(value)
+        if v > 0 and math.isfinite(v):
+            resistances[role] = v
+            se = result.resistance_stderr.get(role, math.nan)
+            stderrs[role] = math.nan if se is None else float(se)
+    capacitances = {role: float(value) for role, value in result.capacitances.items()}
+    fails = by_code(result.warnings, "kk_fails")  # kk_failed and kk_excess, read once
+    return resistances, stderrs, capacitances, bool(fails), _excess(fails)
+
+
 class Facts:
     """The numbers the checks read from each fit of a series: resistances with their standard
     errors and effective capacitances per role, and the Kramers–Kronig verdict.
@@ -556,20 +580,22 @@ class Facts:
 
     def set(self, i: int, result: Any) -> None:
         """Take the numbers of fit ``i`` from a :class:`~eisfit.fitting.result.FitResult`."""
+        self.set_numbers(i, fact_numbers(result))
+
+    def set_numbers(self, i: int, numbers: FactNumbers) -> None:
+        """Take the numbers of fit ``i`` as :func:`fact_numbers` gives them (taken where the
+        fit was made: a worker process)."""
         for table in (self.r, self.se, self.c):
             for col in table.values():
                 col[i] = np.nan
-        for role, value in result.resistances.items():
-            v = float(value)
-            if v > 0 and math.isfinite(v):
-                self._column(self.r, role)[i] = v
-                se = result.resistance_stderr.get(role, math.nan)
-                self._column(self.se, role)[i] = math.nan if se is None else float(se)
-        for role, value in result.capacitances.items():
-            self._column(self.c, role)[i] = float(value)
-        fails = by_code(result.warnings, "kk_fails")  # kk_failed and kk_excess, read once
-        self.kk[i] = bool(fails)
-        self.kk_excess[i] = _excess(fails)
+        resistances, stderrs, capacitances, kk, excess = numbers
+        for role, v in resistances.items():
+            self._column(self.r, role)[i] = v
+            self._column(self.se, role)[i] = stderrs[role]
+        for role, c in capacitances.items():
+            self._column(self.c, role)[i] = c
+        self.kk[i] = kk
+        self.kk_excess[i] = excess
 
     def subset(self, positions: np.ndarray) -> Facts:
         """The facts of some positions only (in that order)."""

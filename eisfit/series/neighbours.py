@@ -29,7 +29,7 @@ from eisfit.exceptions import EisfitError
 from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, arc_tau
 from eisfit.fitting.spec import FitSpec
-from eisfit.series.checks import WINDOW, Facts, violations
+from eisfit.series.checks import WINDOW, FactNumbers, Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
 
@@ -171,6 +171,7 @@ def _neighbour_refits(
     walk: bool | None,
     poor: bool = True,
     physics: bool = True,
+    first_pass: Sequence[tuple[float, bool, FactNumbers]] | None = None,
 ) -> dict[int, FitResult]:
     """The fits :func:`refit_from_neighbours` replaces, by position in ``results``, each
     refitted with ``spec`` (the spec the series was fitted with).
@@ -179,6 +180,8 @@ def _neighbour_refits(
     χ² median and the physics checks), so ``results`` may be a
     :class:`~eisfit.store.ResultStore`. ``poor=False`` leaves poor fits alone (only the walk,
     when asked, and the physics violations are refitted); ``physics=False`` skips the checks.
+    ``first_pass``: what the first pass reads of each result, (χ², not converged,
+    :func:`~eisfit.series.checks.fact_numbers`), given instead (the results then not read).
     """
     from eisfit.model.named import resolve
 
@@ -188,7 +191,7 @@ def _neighbour_refits(
     if walk is None:
         walk = n <= WALK_MAX_SPECTRA
     temps = [float(t) for t in temperatures_K]
-    facts, is_poor, bad = _first_pass(results, temps, poor, physics)
+    facts, is_poor, bad = _first_pass(results, temps, poor, physics, first_pass)
     order = sorted(range(n), key=lambda i: temps[i])
     full, _ = resolve(spec.circuit)
     refits: dict[int, FitResult] = {}
@@ -218,19 +221,27 @@ def _neighbour_refits(
 
 
 def _first_pass(
-    results: Sequence[FitResult], temps: list[float], poor: bool, physics: bool
+    results: Sequence[FitResult], temps: list[float], poor: bool, physics: bool,
+    given: Sequence[tuple[float, bool, FactNumbers]] | None = None,
 ) -> tuple[Facts, np.ndarray, set[int]]:
-    """One read of every result: the facts the physics checks need, which fits look poor (χ²
-    over twice the series median, or no convergence; none when not ``poor``) and which break
-    a check (none when not ``physics``, or when most of a long batch breaks them)."""
+    """One read of every result (none when ``given``: what that read would give, as the
+    ``first_pass`` of :func:`_neighbour_refits`): the facts the physics checks need, which fits
+    look poor (χ² over twice the series median, or no convergence; none when not ``poor``) and
+    which break a check (none when not ``physics``, or when most of a long batch breaks
+    them)."""
     n = len(results)
     chi2 = np.empty(n)
     not_converged = np.zeros(n, bool)
     facts = Facts(temps)
-    for i, r in enumerate(results):
-        chi2[i] = r.chi_square
-        not_converged[i] = _not_converged(r)
-        facts.set(i, r)
+    if given is not None:
+        for i, (c2, unconverged, numbers) in enumerate(given):
+            chi2[i], not_converged[i] = c2, unconverged
+            facts.set_numbers(i, numbers)
+    else:
+        for i, r in enumerate(results):
+            chi2[i] = r.chi_square
+            not_converged[i] = _not_converged(r)
+            facts.set(i, r)
     # what _suspicious(results[i], median) says, from the numbers of this pass
     is_poor = (chi2 > 2.0 * float(np.median(chi2))) | not_converged
     if not poor:

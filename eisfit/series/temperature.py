@@ -43,7 +43,6 @@ import pickle
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,6 +69,7 @@ from eisfit.io.spectrum import Spectrum
 from eisfit.model.named import ordered_roles, resolve
 from eisfit.output import defuse_formula, write_atomic
 from eisfit.series.checks import KK_FAR, Facts, Violation, violations
+from eisfit.series.digest import FitDigest, digest_fit, from_intercept, quantity, spectrum_text
 from eisfit.series.inputs import (
     TEMPERATURE,
     SeriesError,
@@ -80,6 +80,7 @@ from eisfit.series.inputs import (
     temperature_from_name,
 )
 from eisfit.series.joint import JointResult, fit_joint
+from eisfit.series.json_text import json_text as _json_text
 from eisfit.series.neighbours import WALK_MAX_SPECTRA as WALK_MAX_SPECTRA
 from eisfit.series.neighbours import _neighbour_refits
 from eisfit.series.neighbours import _predict as _predict
@@ -154,6 +155,15 @@ class _Points:
                 pts = self.points.setdefault(role, _RolePoints())
                 pts.add(index, _nom(q[0]), _sd(q[0]), q[1])
 
+    def add_digest(self, index: int, digest: FitDigest) -> None:
+        """:meth:`add` from the fit's :class:`~eisfit.series.digest.FitDigest` (every role
+        collected), the fit not read."""
+        self.facts.set_numbers(index, digest.facts)
+        self.roles.update(dict.fromkeys(digest.roles))
+        self.capacitance_roles.update(dict.fromkeys(digest.capacitance_roles))
+        for role, nominal, stderr, kind in digest.points:
+            self.points.setdefault(role, _RolePoints()).add(index, nominal, stderr, kind)
+
 
 class _RolePoints:
     """One role's analysed values over a series: spectrum index, nominal value and standard
@@ -223,6 +233,11 @@ class Series:
         if not (len(results) == len(temperatures_K) == len(labels)):
             raise SeriesError("results, temperatures_K and labels must have the same length")
         order = sorted(range(len(results)), key=lambda i: float(temperatures_K[i]))
+        self._order = order  # position in the results given of each result kept
+        #: Each result's FitDigest (None where it has none), in the order of ``results``,
+        #: and what they were made from (results, geometry): see :meth:`_usable_digests`.
+        self._digests: list[FitDigest | None] | None = None
+        self._digests_key: tuple[Any, Any] = (None, None)
         self.results: Sequence[FitResult]
         if isinstance(results, ResultStore | ResultView):
             self.results = results.view(order)  # reordered, nothing read
@@ -274,16 +289,21 @@ class Series:
     # ------------------------------------------------------------------ physics
     def _quantity(self, result: FitResult, role: str) -> tuple[Any, str] | None:
         """The value analysed for ``role`` in one fit: (ufloat, quantity) or None."""
-        r = result.resistance_ufloat(role)
-        if r is None or not _nom(r) > 0 or not math.isfinite(_nom(r)):
+        return quantity(result, role, self.geometry)
+
+    def _keep_digests(self, digests: Sequence[FitDigest | None]) -> None:
+        """Keep the :class:`~eisfit.series.digest.FitDigest` of each result as given to
+        :class:`Series` (None where there is none), for the present results and geometry."""
+        self._digests = [digests[i] for i in self._order]
+        self._digests_key = (self.results, self.geometry)
+
+    def _usable_digests(self) -> list[FitDigest | None] | None:
+        """The digests of the results (in their order), when they hold for the present
+        results (a sealed store's, which cannot change) and geometry; else None."""
+        if self._digests is None or not self._caches_points():
             return None
-        if _is_interface(role):
-            if self.geometry is not None:
-                return result.asr(self.geometry)[role], "resistance"
-            return r, "resistance"
-        if self.geometry is not None:
-            return self.geometry.conductivity(r), "conductivity"
-        return 1.0 / r, "conductance"
+        results, geometry = self._digests_key
+        return self._digests if results is self.results and geometry is self.geometry else None
 
     def _collect_points(self, roles: Sequence[str] | None) -> _Points:
         """The value :meth:`arrhenius` analyses for each role, from one pass over the results.
@@ -292,6 +312,14 @@ class Series:
         first appearance); otherwise only those named.
         """
         points = _Points(self, roles)
+        digests = self._usable_digests() if roles is None else None
+        if digests is not None:  # the results read only where they have none
+            for i, dg in enumerate(digests):
+                if dg is None:
+                    points.add(i, self.results[i])
+                else:
+                    points.add_digest(i, dg)
+            return points
         for i, r in enumerate(self.results):
             points.add(i, r)
         return points
@@ -620,11 +648,7 @@ class Series:
 
     def _from_intercept(self, result: FitResult) -> list[str]:
         """Roles whose resistance this fit took from the high-frequency intercept."""
-        named = result.named
-        if named is None or not named.hidden_role:
-            return []
-        role = named.hidden_role
-        return [role] if role in result.resistances and role not in result.apex_hz else []
+        return from_intercept(result)
 
     # ------------------------------------------------------------------ output
     def _spectrum_warnings(self) -> dict[int, list[str]]:
@@ -668,15 +692,45 @@ class Series:
         for i, r in enumerate(self.results):
             if collector is not None:
                 collector.add(i, r)
-            d = r.to_dict(self.geometry)
-            d["temperature_K"] = float(self.temperatures_K[i])
-            d["from_intercept"] = self._from_intercept(r)
-            d["warnings"] = list(r.warnings) + extra.get(i, [])
-            if self.grain_size_m is not None:
-                from eisfit.analysis.microstructure import brick_layer_entry
+            yield self._spectrum_dict(i, r, extra)
+        if collector is not None:
+            self._points_cache = collector
 
-                d["brick_layer"] = brick_layer_entry(r, self.geometry, self.grain_size_m)
-            yield d
+    def _spectrum_dict(self, i: int, r: FitResult, extra: dict[int, list[str]]) -> dict[str, Any]:
+        """The ``spectra`` entry of :meth:`to_dict` of result ``r`` at position ``i``
+        (``extra``: the series' own warnings by position, :meth:`_spectrum_warnings`)."""
+        d = r.to_dict(self.geometry)
+        d["temperature_K"] = float(self.temperatures_K[i])
+        d["from_intercept"] = self._from_intercept(r)
+        d["warnings"] = list(r.warnings) + extra.get(i, [])
+        if self.grain_size_m is not None:
+            from eisfit.analysis.microstructure import brick_layer_entry
+
+            d["brick_layer"] = brick_layer_entry(r, self.geometry, self.grain_size_m)
+        return d
+
+    def _spectrum_texts(self, allow_nan: bool) -> Iterator[str]:
+        """The text of each ``spectra`` entry of :meth:`to_dict` (two levels deep), from the
+        results' digests where they have one (NaN allowed, no brick-layer analysis, no warning
+        the series adds), else from the results."""
+        digests = self._usable_digests() if allow_nan and self.grain_size_m is None else None
+        if digests is None:
+            for d in self._spectrum_dicts():
+                yield _json_text(d, allow_nan, level=2)
+            return
+        extra = self._spectrum_warnings()
+        collector = self._points_to_collect()  # the Arrhenius summary's pass, done on the way
+        t = self.temperatures_K.tolist()
+        for i, dg in enumerate(digests):
+            if dg is None or i in extra:
+                r = self.results[i]
+                if collector is not None:
+                    collector.add(i, r)
+                yield _json_text(self._spectrum_dict(i, r, extra), allow_nan, level=2)
+            else:
+                if collector is not None:
+                    collector.add_digest(i, dg)
+                yield spectrum_text(dg, t[i])
         if collector is not None:
             self._points_cache = collector
 
@@ -708,8 +762,7 @@ class Series:
         so that a batch of thousands never holds its whole JSON (a few KB a spectrum) at once.
         """
         first = True
-        for d in self._spectrum_dicts():
-            body = _json_text(d, allow_nan, level=2)  # each spectrum one piece, whole
+        for body in self._spectrum_texts(allow_nan):  # each spectrum one piece, whole
             yield ('{\n  "spectra": [\n    ' if first else ",\n    ") + body
             first = False
         yield '{\n  "spectra": []' if first else "\n  ]"
@@ -991,139 +1044,6 @@ class Series:
             return f"<pre>{html.escape(repr(self))}</pre>"
 
 
-# --------------------------------------------------------------------------- JSON text
-_INF = float("inf")
-_json_str = encode_basestring_ascii
-
-
-def _json_float(x: float, allow_nan: bool) -> str:
-    """A float as ``json.dumps`` writes it."""
-    if x != x or x in (_INF, -_INF):
-        if not allow_nan:
-            raise ValueError(f"Out of range float values are not JSON compliant: {x!r}")
-        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
-    return float.__repr__(x)
-
-
-def _json_key(k: Any, allow_nan: bool) -> str:
-    """A dict key as ``json.dumps`` writes it; TypeError for a key it refuses."""
-    if isinstance(k, str):
-        return str(_json_str(k))
-    if k is True or k is False or k is None:
-        return {True: '"true"', False: '"false"', None: '"null"'}[k]
-    if isinstance(k, int):
-        return f'"{int.__repr__(k)}"'
-    if isinstance(k, float):
-        return f'"{_json_float(k, allow_nan)}"'
-    raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
-
-
-def _json_scalar(v: Any, allow_nan: bool) -> str | None:
-    """The text of a plain ``float``, ``str``, ``int``, ``bool`` or None (their own types, not
-    subclasses) as ``json.dumps`` writes it; None for anything else."""
-    tv = type(v)
-    if tv is float:
-        return float.__repr__(v) if v - v == 0.0 else _json_float(v, allow_nan)  # NaN, ±inf
-    if tv is str:
-        return _json_str(v)
-    if v is None:
-        return "null"
-    if tv is bool:
-        return "true" if v else "false"
-    if tv is int:
-        return int.__repr__(v)
-    return None
-
-
-def _json_parts(obj: Any, level: int, out: list[str], allow_nan: bool) -> None:
-    """Append to ``out`` the text ``json.dumps(obj, indent=2)`` gives ``obj`` nested ``level``
-    deep; TypeError for what it would refuse."""
-    tp = type(obj)
-    if tp is dict or tp is list or tp is tuple:  # the common containers: values inline
-        if not obj:
-            out.append("{}" if tp is dict else "[]")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        prefix = ("{" if tp is dict else "[") + inner[1:]
-        if tp is dict:
-            for k, v in obj.items():
-                key = _json_str(k) if type(k) is str else _json_key(k, allow_nan)
-                tv = type(v)  # finite floats and strings, the most common, written here
-                if tv is float and v - v == 0.0:
-                    out.append(prefix + key + ": " + float.__repr__(v))
-                elif tv is str:
-                    out.append(prefix + key + ": " + _json_str(v))
-                elif (text := _json_scalar(v, allow_nan)) is not None:
-                    out.append(prefix + key + ": " + text)
-                else:
-                    out.append(prefix + key + ": ")
-                    _json_parts(v, level + 1, out, allow_nan)
-                prefix = inner
-            out.append("\n" + "  " * level + "}")
-        else:
-            for v in obj:
-                tv = type(v)
-                if tv is float and v - v == 0.0:
-                    out.append(prefix + float.__repr__(v))
-                elif tv is str:
-                    out.append(prefix + _json_str(v))
-                elif (text := _json_scalar(v, allow_nan)) is not None:
-                    out.append(prefix + text)
-                else:
-                    out.append(prefix)
-                    _json_parts(v, level + 1, out, allow_nan)
-                prefix = inner
-            out.append("\n" + "  " * level + "]")
-    elif isinstance(obj, str):
-        out.append(_json_str(obj))
-    elif obj is None or obj is True or obj is False:
-        out.append("null" if obj is None else ("true" if obj else "false"))
-    elif isinstance(obj, int):
-        out.append(int.__repr__(obj))
-    elif isinstance(obj, float):
-        out.append(_json_float(obj, allow_nan))
-    elif isinstance(obj, dict):
-        if not obj:
-            out.append("{}")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        opening = "{" + inner[1:]
-        for k, v in obj.items():
-            out.append((opening or inner) + _json_key(k, allow_nan) + ": ")
-            opening = ""
-            _json_parts(v, level + 1, out, allow_nan)
-        out.append("\n" + "  " * level + "}")
-    elif isinstance(obj, list | tuple):
-        if not obj:
-            out.append("[]")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        opening = "[" + inner[1:]
-        for v in obj:
-            out.append(opening or inner)
-            opening = ""
-            _json_parts(v, level + 1, out, allow_nan)
-        out.append("\n" + "  " * level + "]")
-    else:
-        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-
-def _json_text(obj: Any, allow_nan: bool, level: int = 0) -> str:
-    """``json.dumps(obj, indent=2, allow_nan=allow_nan)``, its lines indented ``level`` steps
-    more after the first: the same text, in about half the time (the standard library writes
-    indented JSON in Python, one generator per level). Whatever it would refuse, it refuses
-    with its own error."""
-    out: list[str] = []
-    try:
-        _json_parts(obj, level, out, allow_nan)
-    except (TypeError, RecursionError):  # json.dumps says what is wrong, in its words
-        import json
-
-        text = json.dumps(obj, indent=2, allow_nan=allow_nan)
-        return text.replace("\n", "\n" + "  " * level)
-    return "".join(out)
-
-
 def _arrhenius_lines(arr: dict[str, ArrheniusResult]) -> list[str]:
     """The ``[[Arrhenius]]`` block of :meth:`Series.report`: Ea per role (curvature flagged),
     the points left out and the warnings."""
@@ -1297,19 +1217,23 @@ def fit_series(
     inputs = _Inputs(items, temperatures, bool(stream), quantity)
     prepare = functools.partial(_prepare, fixture=fixture, sigma=sigma,
                                 tag=quantity is TEMPERATURE)
-    fitted = _fit_inputs(inputs, len(items), spec, prepare, workers, client, progress)
+    digest = functools.partial(digest_fit, geometry=geometry) if stream else None
+    fitted = _fit_inputs(inputs, len(items), spec, prepare, workers, client, progress, digest)
     if stream:
         fitted.results = ResultStore()
     results = _collect(fitted)
+    digests = fitted.digests if len(fitted.digests) == len(results) else None
     if neighbours:
         _refit_neighbours(results, fitted.temperatures, spec, neighbours=neighbours,
-                          in_process=workers == 1 and client is None)
+                          in_process=workers == 1 and client is None, digests=digests)
     if isinstance(results, ResultStore):
         results.seal()
     failures = inputs.failures + fitted.failures  # files that do not read, then fits that fail
     series = Series(results, fitted.temperatures, fitted.labels, failures, geometry,
                     inputs.warnings + fitted.notes, keep_all=keep_all)
     series.worker_notes = fitted.notes
+    if digests is not None:  # the batch JSON and the Arrhenius analysis read them, not results
+        series._keep_digests(digests)
     _fit_joint(series, joint, joint_options)
     if other:
         return variable_series_of(series, quantity, temperatures, geometry)
@@ -1415,11 +1339,14 @@ def _prepare(spectrum: Spectrum, label: str, value: float, fixture: Any, sigma: 
 @dataclasses.dataclass
 class _Fitted:
     """The outcomes of a series' fits: (label, value, outcome) in input order, the failures
-    and worker notes filled as they are consumed (:func:`_collect`)."""
+    and worker notes filled as they are consumed (:func:`_collect`). An outcome may be a
+    result with its :class:`~eisfit.series.digest.FitDigest` (a tuple; the digest None when it
+    could not be made): the digests are kept in ``digests``, one per result (when any)."""
 
-    outcomes: Iterable[tuple[str, float, FitResult | Failure | bytes]]
+    outcomes: Iterable[tuple[str, float, Any]]
     notes: list[str]
     results: list[FitResult] | ResultStore = dataclasses.field(default_factory=list)
+    digests: list[FitDigest | None] = dataclasses.field(default_factory=list)
     temperatures: list[float] = dataclasses.field(default_factory=list)
     labels: list[str] = dataclasses.field(default_factory=list)
     failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
@@ -1433,6 +1360,9 @@ def _collect(fitted: _Fitted) -> list[FitResult] | ResultStore:
         if isinstance(out, Failure):
             fitted.failures.append({"source": lab, "error": out.error})
             continue
+        if isinstance(out, tuple):  # a result with its digest, made where it was fitted
+            out, digest = out
+            fitted.digests.append(digest)
         if isinstance(out, bytes):  # a result pickled where it was fitted: kept as it is
             if isinstance(results, ResultStore):
                 results.append_pickled(out)
@@ -1455,15 +1385,17 @@ def _stack_size(n: int, workers: Any, client: Any) -> int:
 
 
 def _fit_inputs(inputs: _Inputs, n_items: int, spec: FitSpec, prepare: Any, workers: Any,
-                client: Any, progress: bool) -> _Fitted:
+                client: Any, progress: bool, digest: Any = None) -> _Fitted:
     """The fits of a series' inputs, as they are made: files read and fitted in the worker
-    processes when they can be (a streamed series of files), else read here."""
+    processes when they can be (a streamed series of files), else read here. ``digest``:
+    made of each result where it is fitted, when the files are read there (see
+    :class:`_Fitted`)."""
     notes: list[str] = []  # a worker process that died: what became of its spectra
     reader = inputs.reader(prepare) if client is None else None
     if reader is not None:
         n = inputs.count if inputs.count is not None else n_items
         outcomes = _read_in_workers(inputs, reader, spec, workers, _stack_size(n, workers, None),
-                                    notes)
+                                    notes, digest)
     else:
         # enough read ahead to tell whether the stacks must be smaller than STACK
         here = client is None and isinstance(workers, int) and workers >= 1
@@ -1501,13 +1433,13 @@ def _read_here(inputs: _Inputs, spec: FitSpec, prepare: Any, workers: Any, clien
 
 
 def _read_in_workers(inputs: _Inputs, reader: Any, spec: FitSpec, workers: Any, stack: int,
-                     notes: list[str]) -> Iterator[tuple[str, float, FitResult | Failure | bytes]]:
+                     notes: list[str], digest: Any = None) -> Iterator[tuple[str, float, Any]]:
     """(label, value, outcome) of each spectrum, its file read and fitted in the worker
     processes (:func:`~eisfit.fitting.batch.read_and_fit`), a result as its pickle (for the
-    series' :class:`~eisfit.store.ResultStore`); a file lost with its worker is a failure of
-    its own."""
+    series' :class:`~eisfit.store.ResultStore`), with its ``digest`` (a tuple) when one is
+    given; a file lost with its worker is a failure of its own."""
     for read in read_and_fit(inputs.jobs(), reader, spec, workers=workers, stack=stack,
-                             notes=notes, pickled=True):
+                             notes=notes, pickled=True, digest=digest):
         if read.error is not None:
             name = Path(read.job[1]).name
             yield name, math.nan, Failure(name, read.error)
@@ -1517,14 +1449,22 @@ def _read_in_workers(inputs: _Inputs, reader: Any, spec: FitSpec, workers: Any, 
 
 
 def _refit_neighbours(results: list[FitResult] | ResultStore, temperatures: list[float],
-                      spec: FitSpec, neighbours: bool | str, in_process: bool) -> None:
+                      spec: FitSpec, neighbours: bool | str, in_process: bool,
+                      digests: list[FitDigest | None] | None = None) -> None:
     """Replace, in ``results``, the fits :func:`refit_from_neighbours` improves (fitted with
     ``spec``): the walk and the poor fits when the series was fitted in this process (or
-    ``neighbours="always"``), the physics checks' violations always."""
+    ``neighbours="always"``), the physics checks' violations always. ``digests``: one per
+    result (None where there is none), read instead of the results for the first look at the
+    series; a replaced result's digest becomes None."""
     full = in_process or neighbours == "always"
+    first = None
+    if digests is not None and all(dg is not None for dg in digests):
+        first = [(dg.chi_square, not dg.success, dg.facts) for dg in digests if dg is not None]
     refits = _neighbour_refits(results, temperatures, spec, walk=None if full else False,
-                               poor=full)
+                               poor=full, first_pass=first)
     for i, r in refits.items():
+        if digests is not None:
+            digests[i] = None
         if isinstance(results, ResultStore):
             results.replace(i, r)
         else:
