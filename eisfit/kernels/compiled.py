@@ -42,11 +42,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import importlib.util
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -134,11 +137,67 @@ def available() -> bool:
     return _NUMBA
 
 
-def _kernels(name: str = "_kernels") -> ModuleType | None:
-    """The compiled kernels (the module ``name``), imported on first use; None (and the numpy
-    engine from then on, with one warning) when numba cannot load them, e.g. with no writable
-    cache folder."""
+#: The Python modules whose functions each kernel module compiles into its own (written once
+#: for both engines). numba's disk cache keys a cached function on the content of its own
+#: module's file only, so each kernel module ends with a line holding a digest of these
+#: (:data:`SOURCES_LINE`), which :func:`follow_sources` keeps current.
+COMPILED_FROM = {"_kernels": ("lm_rules",), "_drt_kernels": ("drt_parts",)}
+#: How that line begins.
+SOURCES_LINE = "# compiled from (sha256): "
+
+
+def sources_digest(name: str, folder: Path | None = None) -> str:
+    """The digest of the modules the kernel module ``name`` compiles functions of
+    (:data:`COMPILED_FROM`), in ``folder`` (the kernels' own by default)."""
+    folder = Path(__file__).parent if folder is None else folder
+    h = hashlib.sha256()
+    for source in COMPILED_FROM.get(name, ()):
+        h.update((folder / f"{source}.py").read_bytes())
+    return h.hexdigest()
+
+
+def follow_sources(name: str, folder: Path | None = None) -> bool:
+    """Have numba compile the kernel module ``name`` again when a module it compiles functions
+    of (:data:`COMPILED_FROM`) changed.
+
+    The module's last line (:data:`SOURCES_LINE`) holds their digest; when it is not the
+    current one, the line is rewritten, so the module's content, on which numba's cache index
+    is keyed, changes with them. A read-only package (an installed one, whose files change
+    only by reinstalling, with lines that are current) is left as it is.
+
+    Returns
+    -------
+    bool
+        True when the line was rewritten.
+    """
+    if name not in COMPILED_FROM:
+        return False
+    folder = Path(__file__).parent if folder is None else folder
+    path = folder / f"{name}.py"
+    line = SOURCES_LINE + sources_digest(name, folder) + "\n"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    if lines and lines[-1] == line:
+        return False
+    if lines and lines[-1].startswith(SOURCES_LINE):
+        lines = lines[:-1]
     try:
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(lines) + line, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True
+
+
+def _kernels(name: str = "_kernels") -> ModuleType | None:
+    """The compiled kernels (the module ``name``), imported on first use (compiled again when
+    what they compile changed, :func:`follow_sources`); None (and the numpy engine from then
+    on, with one warning) when numba cannot load them, e.g. with no writable cache folder."""
+    try:
+        if f"{__package__}.{name}" not in sys.modules:
+            follow_sources("_kernels")  # the other kernel modules import it
+            follow_sources(name)
         return importlib.import_module(f"{__package__}.{name}")
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
         _unavailable(exc)
