@@ -50,6 +50,28 @@ code                 severity what                                       numbers
 ``other``            warning  any other line, and plain strings
 ==================== ======== ========================================== ==========================
 
+The warnings of an Arrhenius fit (:attr:`eisfit.ArrheniusResult.warnings`, and ``"findings"`` in
+the ``arrhenius`` objects of a series' JSON) are findings too:
+
+======================== ======== ====================================== ======================
+code                     severity what                                   numbers
+======================== ======== ====================================== ======================
+``repeated_temperature`` note     a temperature measured more than once  ``temperature_K``,
+                                                                         ``count``
+``exact_line``           warning  two temperatures: no standard error    ``n``
+``scatter``              warning  points scatter beyond their errors     ``reduced_chi_square``
+``curved``               warning  the Arrhenius plot is curved           ``p``, ``T_min_K``,
+                                                                         ``T_max_K``
+``negative_ea``          warning  Ea below zero                          ``Ea_eV``
+``series_kk_fails``      note     a spectrum of the series fails lin-KK
+``no_resistance``        warning  spectra without the role's resistance  ``count``
+``left_out``             warning  points left out by the series'         ``count``, ``of``
+                                  physics checks (listed one by one in
+                                  ``excluded``)
+``unweighted``           warning  a fit without a standard error: the
+                                  regression is unweighted
+======================== ======== ====================================== ======================
+
 ``parameters`` names the parameters a finding is about (``at_bound``, ``not_determined``,
 ``correlated``: the pair, sorted; ``constraint_helper``); ``role`` is None where no role applies.
 """

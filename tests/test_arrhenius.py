@@ -364,10 +364,10 @@ def test_to_dict_keys_match_json_contract() -> None:
     d = _noisy_result().to_dict()
     contract = {"Ea_eV", "Ea_stderr_eV", "Ea_kJ_per_mol", "ln_prefactor", "r2", "form",
                 "T_min_K", "T_max_K", "n"}
-    assert set(d) == contract | {"Ea_ci95_eV", "ln_prefactor_stderr", "warnings"}
+    assert set(d) == contract | {"Ea_ci95_eV", "ln_prefactor_stderr", "warnings", "findings"}
     assert json.loads(json.dumps(d, allow_nan=False)) == d
     assert isinstance(d["n"], int) and d["form"] == "ln(sigma*T)"
-    assert len(d["Ea_ci95_eV"]) == 2 and d["warnings"] == []
+    assert len(d["Ea_ci95_eV"]) == 2 and d["warnings"] == [] and d["findings"] == []
 
 
 def test_result_is_frozen_and_derived_values() -> None:

@@ -18,6 +18,7 @@ import pytest
 import eisfit
 import eisfit.series.temperature
 from eisfit.analysis.kk import kk_warning
+from eisfit.fitting.spec import FitSpec
 from eisfit.model.circuit import Circuit
 from eisfit.model.synthetic import add_noise, arc_q, frequencies
 from eisfit.series.checks import (
@@ -177,8 +178,8 @@ def test_a_swapped_fit_is_refitted_from_its_neighbours(clean):
     t, spectra, fits, r_b, r_gb = clean
     fits = list(fits)
     fits[4] = _swapped(fits[4])
-    refits = _neighbour_refits(fits, t, "blocking", weighting="modulus",
-                               external_resistance=1.5, kk=False, walk=False, poor=False)
+    spec = FitSpec("blocking", "modulus", external_resistance=1.5, kk=False)
+    refits = _neighbour_refits(fits, t, spec, walk=False, poor=False)
     assert list(refits) == [4]
     r = refits[4]
     assert r.resistances["bulk"] == pytest.approx(r_b[4], rel=0.02)
@@ -283,3 +284,23 @@ def test_sulfide_batch_prints_no_negative_ea(capsys):
             assert a["Ea_eV"] > 0, role
     for a in d["arrhenius"].values():
         assert {"used", "excluded", "reason"} <= set(a)
+
+
+def test_series_warnings_are_findings_read_by_code(clean):
+    """A point left out is a ``left_out`` finding with its count, kept in the JSON as a record,
+    and the report lists the point once (its own line), not the finding's line again."""
+    t, spectra, fits, _, _ = clean
+    fits = list(fits)
+    fits[4] = _swapped(fits[4])
+    labels = [s.source for s in spectra]
+    s = Series(fits, t, labels)
+    a = s.arrhenius("bulk")
+    left = [w for w in a.warnings if getattr(w, "code", None) == "left_out"]
+    assert len(left) == 1 and left[0].role == "bulk"
+    assert left[0].numbers == {"count": 1.0, "of": float(len(t))}
+    d = s.to_dict()["arrhenius"]["bulk"]
+    assert [f["message"] for f in d["findings"]] == d["warnings"]
+    assert [f["code"] for f in d["findings"]].count("left_out") == 1
+    bulk_block = s.report().split("bulk", 1)[1]
+    assert bulk_block.count(labels[4]) >= 1
+    assert str(left[0]) not in s.report()

@@ -24,6 +24,7 @@ from scipy.constants import e as ELEMENTARY_CHARGE
 from uncertainties import UFloat, ufloat
 
 from eisfit.exceptions import EisfitError, GeometryError
+from eisfit.findings import Finding, as_finding
 from eisfit.output import json_float as _json_float
 from eisfit.units import parse_temperature
 
@@ -206,10 +207,12 @@ class ArrheniusResult:
 
         Keys: ``Ea_eV``, ``Ea_stderr_eV``, ``Ea_kJ_per_mol``, ``ln_prefactor``, ``r2``,
         ``form``, ``T_min_K``, ``T_max_K``, ``n``, ``Ea_ci95_eV`` (2-list),
-        ``ln_prefactor_stderr``, ``warnings`` (list); for a series also ``reason`` (why Ea is
-        not reported, with ``Ea_eV`` null; else null), ``used`` and ``excluded`` (the points
-        regressed and those left out, with their reasons). Values that are not finite (the
-        standard errors of a two-point fit) become None, so ``json.dumps`` writes ``null``.
+        ``ln_prefactor_stderr``, ``warnings`` (list), ``findings`` (the same warnings as
+        records: ``code``, ``role``, ``numbers``..., see :mod:`eisfit.findings`); for a series
+        also ``reason`` (why Ea is not reported, with ``Ea_eV`` null; else null), ``used`` and
+        ``excluded`` (the points regressed and those left out, with their reasons). Values that
+        are not finite (the standard errors of a two-point fit) become None, so ``json.dumps``
+        writes ``null``.
 
         Examples
         --------
@@ -230,6 +233,7 @@ class ArrheniusResult:
             "Ea_ci95_eV": [_json_float(self.Ea_ci95_eV[0]), _json_float(self.Ea_ci95_eV[1])],
             "ln_prefactor_stderr": _json_float(self.ln_prefactor_stderr),
             "warnings": list(self.warnings),
+            "findings": [as_finding(w).to_dict() for w in self.warnings],
             **(
                 {"reason": self.reason}
                 if self.reason is not None or self.used is not None
@@ -665,11 +669,12 @@ def arrhenius(
         label = form
         if quantity == "resistance":
             label = "ln(T/R)" if form == "ln(sigma*T)" else "-ln(R)"
-        notes.append(
+        notes.append(Finding(
             f"{label} against 1/T is curved (quadratic term p = {p_curv:.2g}): more than one "
             f"process or a change of mechanism; Ea is an average over "
-            f"{T.min():.1f}-{T.max():.1f} K"
-        )
+            f"{T.min():.1f}-{T.max():.1f} K", "curved",
+            numbers={"p": p_curv, "T_min_K": float(T.min()), "T_max_K": float(T.max())},
+        ))
     if Ea < 0:
         notes.append(_negative_ea_note(Ea, quantity))
 
@@ -723,10 +728,11 @@ def _repeated_temperatures(T: np.ndarray) -> list[str]:
     for t, c in zip(uniq, counts, strict=True):
         if c > 1:
             idx = ", ".join(str(i) for i in np.flatnonzero(T == t))
-            notes.append(
+            notes.append(Finding(
                 f"temperature {t:g} K appears {c} times (indices {idx}): "
-                "kept as repeated measurements"
-            )
+                "kept as repeated measurements", "repeated_temperature", severity="note",
+                numbers={"temperature_K": float(t), "count": int(c)},
+            ))
     return notes
 
 
@@ -756,25 +762,30 @@ def _fit_line(
         red_chi2 = math.nan
         cov = np.full((2, 2), np.nan)
         tq = math.nan
-        notes.append(f"only {n} temperatures: the line is exact and Ea has no standard error")
+        notes.append(Finding(
+            f"only {n} temperatures: the line is exact and Ea has no standard error",
+            "exact_line", numbers={"n": n},
+        ))
     if se is not None and dof > 0:
         chi2_abs = _abs_chi2(y, x, beta, se, v)
         red_chi2 = chi2_abs / dof  # report against the standard errors as given
         if float(special.chdtrc(dof, chi2_abs)) < 0.001:
-            notes.append(
+            notes.append(Finding(
                 f"the points scatter more than their standard errors allow (reduced chi-square "
-                f"{red_chi2:.3g}); Ea_stderr includes that scatter"
-            )
+                f"{red_chi2:.3g}); Ea_stderr includes that scatter", "scatter",
+                numbers={"reduced_chi_square": red_chi2},
+            ))
     return beta, cov, rss, dof, red_chi2, tq
 
 
-def _negative_ea_note(Ea: float, quantity: str) -> str:
+def _negative_ea_note(Ea: float, quantity: str) -> Finding:
     """The warning for a negative activation energy (values the wrong way round?)."""
     what = "resistance rises" if quantity == "resistance" else f"{quantity} falls"
     other = "conductivity" if quantity == "resistance" else "resistance"
-    return (
+    return Finding(
         f"Ea is negative ({Ea:.3g} eV): the {what} as the temperature rises; "
-        f"check the data, or pass quantity={other!r} if that is what the values are"
+        f"check the data, or pass quantity={other!r} if that is what the values are",
+        "negative_ea", numbers={"Ea_eV": Ea},
     )
 
 

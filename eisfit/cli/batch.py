@@ -25,6 +25,7 @@ from eisfit.cli.brick_layer import (
 from eisfit.cli.options import (
     add_cell_options,
     add_constrain_option,
+    add_engine_option,
     external_from_args,
     fixture_from_args,
     geometry_from_args,
@@ -85,6 +86,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     """Where the files are written and where the fits run."""
+    add_engine_option(p)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -386,6 +388,7 @@ def _fit_files(
                 fixture=fixture,  # every spectrum corrected as eisfit fit corrects it
                 sigma=sigma,  # every spectrum's σ from --sigma FILE
                 constraints=args.constrain,  # --constrain: each spectrum fitted under them
+                engine=args.engine,
                 stream=True,  # memory flat in the number of files: results go to disk
             )
     finally:

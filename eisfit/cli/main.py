@@ -22,6 +22,7 @@ from eisfit.cli.brick_layer import (
 from eisfit.cli.options import (
     add_cell_options,
     add_constrain_option,
+    add_engine_option,
     external_from_args,
     fixture_from_args,
     geometry_from_args,
@@ -62,6 +63,7 @@ def _add_fit_options(p: argparse.ArgumentParser) -> None:
     )
     add_grain_size_option(p)
     add_constrain_option(p)
+    add_engine_option(p)
 
 
 def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -> tuple[Any, Any]:
@@ -81,21 +83,22 @@ def _fit_one(s: Any, args: argparse.Namespace, geometry: Any, external: float) -
             s, args.circuit, weighting=args.weighting, external_resistance=external,
             kk=not args.no_kk, geometry=geometry,
             start_from=getattr(args, "start_result", None),  # --start-from FILE
-            constraints=getattr(args, "constrain", None),
+            constraints=getattr(args, "constrain", None), engine=args.engine,
         )
         return result, None
     if getattr(args, "constrain", None):
         raise EisfitError("--constrain needs a circuit: --circuit auto chooses its own")
     cell = args.cell or "blocking"
-    comparison = auto_circuit(
-        s, cell, weighting=args.weighting, external_resistance=external, geometry=geometry,
-    )
-    result = comparison.best
-    if not args.no_kk:
-        result = with_warnings(result, [kk_warning(s)])
     spec = FitSpec("auto", args.weighting, external, kk=not args.no_kk, geometry=geometry,
-                   cell=cell)
-    return spec.record(result), comparison  # record judges the capacitances in the geometry
+                   cell=cell, engine=args.engine)
+    with spec.engine_context():
+        comparison = auto_circuit(
+            s, cell, weighting=args.weighting, external_resistance=external, geometry=geometry,
+        )
+        result = comparison.best
+        if not args.no_kk:
+            result = with_warnings(result, [kk_warning(s)])
+        return spec.record(result), comparison  # record judges the capacitances in the geometry
 
 
 def _with_name_temperature(s: Any, path: str) -> tuple[Any, str | None]:

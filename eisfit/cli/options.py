@@ -141,6 +141,16 @@ def external_from_args(args: argparse.Namespace) -> float:
     return parse_resistance(args.external_resistance, "--external-resistance", bare_unit="Ohm")
 
 
+def add_engine_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--engine``: which engine fits (:class:`~eisfit.fitting.spec.FitSpec` ``engine``)."""
+    p.add_argument(
+        "--engine", choices=["auto", "compiled", "numpy"], default="auto",
+        help="the fitting engine: compiled (numba, the 'fast' extra) or numpy; auto (default) "
+        "fits 100 spectra or more compiled where numba is installed, fewer with numpy, which "
+        "starts faster; both give the same fits",
+    )
+
+
 def add_constrain_option(p: argparse.ArgumentParser) -> None:
     """``--constrain EXPR`` (repeatable): an expression between parameters of the fit."""
     p.add_argument(

@@ -30,6 +30,7 @@ The Dask backend (``client=``) needs the optional extra ``eisfit[dask]``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -86,18 +87,9 @@ def default_workers() -> int:
 def _keywords(spec: FitSpec, start_from: FitResult | None) -> dict[str, Any]:
     """The keyword arguments :func:`eisfit.fit` and :func:`~eisfit.fitting.stack.fit_stack`
     take for ``spec`` (and a previous fit to start from, when there is one)."""
-    kwargs: dict[str, Any] = {
-        "circuit": spec.circuit,
-        "weighting": spec.weighting,
-        "external_resistance": spec.external_resistance,
-        "kk": spec.kk,
-        "drop_inductive": spec.drop_inductive,
-        "geometry": spec.geometry,
-    }
+    kwargs = spec.keywords()
     if start_from is not None:  # only when given: fit_stack and fit take it alike
         kwargs["start_from"] = start_from
-    if spec.constraints:
-        kwargs["constraints"] = spec.constraint_argument()
     return kwargs
 
 
@@ -111,20 +103,23 @@ def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
 
 
 def _fit_chunk(
-    spectra: list[Spectrum], spec: FitSpec, start_from: FitResult | None = None
+    spectra: list[Spectrum], spec: FitSpec, start_from: FitResult | None = None,
+    compiled_on: bool | None = None,
 ) -> list[FitResult | Failure]:
     """Fit a stack of spectra with ``spec``: at once when there are several, else one by one.
 
     BLAS runs one thread: the workers are the parallelism, and the matrices are small.
+    ``compiled_on``: in a worker process, the engine the process that sent the stack would
+    have run (:meth:`FitSpec.compiled_here`); None: this process's own.
     """
     from eisfit.blas import single_threaded_blas
     from eisfit.fitting.stack import fit_stack
+    from eisfit.kernels import compiled
 
     kwargs = _keywords(spec, start_from)
-    with single_threaded_blas():
+    engine = contextlib.nullcontext() if compiled_on is None else compiled.use(compiled_on)
+    with single_threaded_blas(), engine:
         if len(spectra) == 1 or kwargs["circuit"] == "auto" or "constraints" in kwargs:
-            if kwargs["circuit"] == "auto":
-                kwargs["cell"] = spec.cell
             return [_fit_one(s, kwargs) for s in spectra]
         try:
             return fit_stack(spectra, **kwargs)
@@ -171,19 +166,23 @@ class Read:
 def _read_chunk(
     jobs: list[Any], read: Callable[[Any], tuple[Any, list[Spectrum]]], spec: FitSpec,
     start_from: FitResult | None = None, pickled: bool = False,
-    digest: Callable[[FitResult], Any] | None = None,
+    digest: Callable[[FitResult], Any] | None = None, compiled_on: bool | None = None,
 ) -> list[Read]:
     """Read a stack of inputs with ``read`` and fit all their spectra as one stack (each
-    result as its pickle when ``pickled``, with its ``digest`` when one is given)."""
+    result as its pickle when ``pickled``, with its ``digest`` when one is given;
+    ``compiled_on`` as for :func:`_fit_chunk`)."""
+    from eisfit.kernels import compiled
+
     infos: list[Any] = []
     spectra: list[Spectrum] = []
     counts: list[int] = []
-    for job in jobs:
-        info, got = read(job)
-        infos.append(info)
-        spectra.extend(got)
-        counts.append(len(got))
-    outcomes: list[Any] = _fit_chunk(spectra, spec, start_from) if spectra else []
+    with contextlib.nullcontext() if compiled_on is None else compiled.use(compiled_on):
+        for job in jobs:
+            info, got = read(job)
+            infos.append(info)
+            spectra.extend(got)
+            counts.append(len(got))
+        outcomes: list[Any] = _fit_chunk(spectra, spec, start_from) if spectra else []
     if pickled or digest is not None:
         outcomes = [o if isinstance(o, Failure) else _packed(o, pickled, digest)
                     for o in outcomes]
@@ -480,6 +479,7 @@ def fit_many(
     constraints: Any = None,
     drop_inductive: bool = True,
     geometry: Any = None,
+    engine: str = "auto",
     spec: FitSpec | None = None,
 ) -> Iterator[FitResult | Failure]:
     """Fit every spectrum independently; yield the outcomes in input order.
@@ -517,8 +517,9 @@ def fit_many(
     constraints
         Expressions between parameters, as for :func:`eisfit.fit`; each spectrum is then
         fitted alone with :func:`eisfit.fit` (not stacked).
-    drop_inductive, geometry
-        As for :func:`eisfit.fit`.
+    drop_inductive, geometry, engine
+        As for :func:`eisfit.fit`. Worker processes (and Dask workers) fit with the engine this
+        process would use (``"auto"``: the context's, :func:`eisfit.kernels.compiled.use`).
     spec
         The options as one :class:`~eisfit.fitting.spec.FitSpec` (the option keywords above
         then left at their defaults); None (default): the spec the option keywords make. It is
@@ -547,7 +548,7 @@ def fit_many(
     _check_sizes(workers, stack)
     # the options checked once, here, before any spectrum is read or sent to a worker
     options = _spec_of(spec, circuit, weighting, external_resistance, drop_inductive, kk,
-                       geometry, constraints)
+                       geometry, constraints, engine)
     chunks = _chunks(spectra, stack)
     if client is not None:
         yield from _fit_dask(chunks, options, start_from, client)
@@ -556,7 +557,8 @@ def fit_many(
         for chunk in chunks:
             yield from _fit_chunk(chunk, options, start_from)
         return
-    work = functools.partial(_fit_chunk, spec=options, start_from=start_from)
+    work = functools.partial(_fit_chunk, spec=options, start_from=start_from,
+                             compiled_on=options.compiled_here())
     yield from _fit_pool(chunks, work, _spectrum_failures, workers, notes)
 
 
@@ -569,7 +571,8 @@ def _check_sizes(workers: Any, stack: Any) -> None:
 
 
 def _spec_of(spec: FitSpec | None, circuit: Any, weighting: str, external_resistance: float,
-             drop_inductive: bool, kk: bool, geometry: Any, constraints: Any) -> FitSpec:
+             drop_inductive: bool, kk: bool, geometry: Any, constraints: Any,
+             engine: str = "auto") -> FitSpec:
     """The spec of :func:`fit_many`: ``spec`` when given (the option keywords then left at
     their defaults), else the one the option keywords make.
 
@@ -579,7 +582,7 @@ def _spec_of(spec: FitSpec | None, circuit: Any, weighting: str, external_resist
         ``spec`` is not a FitSpec, or is given with option keywords too.
     """
     given = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
-                    constraints)
+                    constraints, engine=engine)
     if spec is None:
         return given
     if not isinstance(spec, FitSpec):
@@ -646,7 +649,8 @@ def read_and_fit(
     """
     _check_sizes(workers, stack)
     work = functools.partial(_read_chunk, read=read, spec=spec, start_from=start_from,
-                             pickled=pickled, digest=digest)
+                             pickled=pickled, digest=digest,
+                             compiled_on=spec.compiled_here())
     chunks = _chunks(jobs, stack)
     if workers == 1:
         for chunk in chunks:
@@ -708,6 +712,7 @@ def _fit_dask(
             f"client must be a dask.distributed.Client or a scheduler address, got "
             f"{type(client).__name__}"
         )
+    compiled_on = spec.compiled_here()
     try:
         _register_elements(client)
         window = 2 * _cluster_threads(client)
@@ -715,7 +720,8 @@ def _fit_dask(
         for chunk in chunks:
             # pure=False: two equal stacks are still two tasks (results stay one per input)
             labels = [label_of(s) for s in chunk]
-            pending.append((client.submit(_fit_chunk, chunk, spec, start_from, pure=False), labels))
+            pending.append((client.submit(_fit_chunk, chunk, spec, start_from, compiled_on,
+                                          pure=False), labels))
             if len(pending) >= window:
                 yield from _result(*pending.popleft())
         while pending:

@@ -60,7 +60,7 @@ def fit_circuit(
                 external_resistance, notes, spectrum,
             )
     problem, sol, search = _run(spec, circ, named, weighting, params, fixed, starts=extra)
-    solved = Solved(
+    solved = FitDraft(
         spec, circ, named, weighting, problem, sol, external_resistance, notes, spectrum, search
     )
     return finish(solved, hidden=params is None)
@@ -79,7 +79,7 @@ def saved_starts(
 
 
 @dataclass
-class Solved:
+class FitDraft:
     """A solved fit of one circuit to one spectrum, before it becomes a FitResult.
 
     Attributes
@@ -135,7 +135,7 @@ class Solved:
         return [] if self.search is None else self.search.warnings()
 
 
-def finish(solved: Solved, *, hidden: bool = True) -> FitResult:
+def finish(solved: FitDraft, *, hidden: bool = True) -> FitResult:
     """The FitResult of a solution, with the hidden-arc treatment of a named circuit and, where
     its arcs do not fit their roles, the named circuit's fallbacks (:func:`with_fallbacks`)."""
     result = solved.result()
@@ -192,7 +192,7 @@ def _apexes(result: FitResult) -> list[tuple[float, bool]]:
     return out
 
 
-def with_fallbacks(result: FitResult, solved: Solved) -> FitResult:
+def with_fallbacks(result: FitResult, solved: FitDraft) -> FitResult:
     """``result``, or, when its arcs do not fit their roles (:func:`unfit_reason`), the fit of
     the first of the named circuit's fallbacks (``blocking`` → ``blocking-single`` →
     ``blocking-spike``) to the same spectrum, which says which model was used and why."""
@@ -237,7 +237,7 @@ def _unresolved(result: FitResult) -> bool:
     return False
 
 
-def _hidden_treatment(result: FitResult, full: Solved) -> FitResult:
+def _hidden_treatment(result: FitResult, full: FitDraft) -> FitResult:
     """Report the hidden-role arc from the high-frequency intercept when it is not in the window.
 
     Two models compete when the full fit shows an arc it cannot place: the full circuit with the
@@ -252,7 +252,7 @@ def _hidden_treatment(result: FitResult, full: Solved) -> FitResult:
     return hidden_choice(result, need, full, _reduced_fit(full))
 
 
-def _reduced_fit(full: Solved) -> Solved:
+def _reduced_fit(full: FitDraft) -> FitDraft:
     """The fit of the named circuit's hidden variant (no hidden-role arc) to the same spectrum,
     started from the full fit as well as from its own starting values."""
     assert full.named is not None
@@ -288,7 +288,7 @@ def hidden_needed(result: FitResult, named: NamedCircuit) -> tuple[bool, bool] |
 
 
 def hidden_choice(
-    result: FitResult, need: tuple[bool, bool], full: Solved, reduced: Solved
+    result: FitResult, need: tuple[bool, bool], full: FitDraft, reduced: FitDraft
 ) -> FitResult:
     """Choose between the full fit (``result``, from ``full``) and the reduced fit."""
     above, implausible = need

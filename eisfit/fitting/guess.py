@@ -19,7 +19,7 @@ from eisfit.blas import single_threaded_blas
 from eisfit.fitting.user_elements import start_from_data
 from eisfit.kernels import compiled
 from eisfit.kernels.nnls import nnls
-from eisfit.model.circuit import Arc, Circuit, ElementNode, Structure
+from eisfit.model.circuit import ArcTerm, Circuit, ElementNode, Structure
 
 #: Exponent given to arcs' CPEs at the start.
 START_N = 0.9
@@ -295,7 +295,7 @@ def structure(circuit: Circuit) -> Structure:
 _DiffusionStart = tuple[ElementNode, float, float]
 
 
-def _set_arc(p: np.ndarray, arc: Arc, r: float, tau: float, n: float = START_N) -> None:
+def _set_arc(p: np.ndarray, arc: ArcTerm, r: float, tau: float, n: float = START_N) -> None:
     r = max(r, 1e-6)
     tau = max(tau, 1e-15)
     if arc.kind == "rq":

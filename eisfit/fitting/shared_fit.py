@@ -224,14 +224,14 @@ def _independent(
 ) -> list[FitResult]:
     """Each spectrum fitted alone with the full circuit (no hidden-arc model or fallback, so
     every fit has the parameters the joint fit shares)."""
-    from eisfit.fitting.circuit_fit import Solved
+    from eisfit.fitting.circuit_fit import FitDraft
     from eisfit.fitting.solve import _run, prepare
 
     out = []
     for s in spectra:
         spec, notes = prepare(s, circ)
         problem, sol, search = _run(spec, circ, named, weighting, None, None)
-        solved = Solved(spec, circ, named, weighting, problem, sol, external_resistance, notes,
+        solved = FitDraft(spec, circ, named, weighting, problem, sol, external_resistance, notes,
                         s, search)
         out.append(solved.result())
     return out

@@ -44,6 +44,7 @@ def fit(
     start_from: FitResult | None = None,
     constraints: Mapping[str, str] | Sequence[str] | str | None = None,
     geometry: Any = None,
+    engine: str = "auto",
 ) -> FitResult:
     """Fit an equivalent circuit to a spectrum, with no starting values needed.
 
@@ -94,6 +95,10 @@ def fit(
         against its role's range in this cell (without one, in the circuit's reference cell, a
         pellet 1 mm thick with 10 mm electrodes). The options are recorded in the result as a
         :class:`~eisfit.fitting.spec.FitSpec` (``result.spec``).
+    engine
+        ``"auto"`` (default: compiled where numba is installed, or as
+        :func:`eisfit.kernels.compiled.use` around the call says), ``"compiled"`` or
+        ``"numpy"``; both engines give the same fit to the solver's tolerance.
 
     Returns
     -------
@@ -111,7 +116,8 @@ def fit(
     if not isinstance(spectrum, Spectrum):
         raise ArgumentError(f"fit needs a Spectrum, got {type(spectrum).__name__}")
     options = FitSpec(
-        circuit, weighting, external_resistance, drop_inductive, kk, geometry, constraints, cell
+        circuit, weighting, external_resistance, drop_inductive, kk, geometry, constraints, cell,
+        engine,
     )
     _check_user_values(params, fixed)
     if isinstance(circuit, str) and circuit == "auto":
@@ -122,11 +128,13 @@ def fit(
             )
         from eisfit.fitting.comparison import fit_auto
 
-        return options.record(fit_auto(
-            spectrum, cell, weighting=weighting, external_resistance=external_resistance, kk=kk,
-            geometry=geometry,
+        with options.engine_context():
+            return options.record(fit_auto(
+                spectrum, cell, weighting=weighting, external_resistance=external_resistance,
+                kk=kk, geometry=geometry,
+            ))
+    with options.engine_context():
+        return options.record(fit_circuit(
+            spectrum, circuit, weighting, params, fixed, external_resistance, drop_inductive, kk,
+            starts, start_from, constraints,
         ))
-    return options.record(fit_circuit(
-        spectrum, circuit, weighting, params, fixed, external_resistance, drop_inductive, kk,
-        starts, start_from, constraints,
-    ))

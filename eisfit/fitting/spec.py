@@ -9,6 +9,7 @@ was obtained, and two paths given the same spectrum and spec give the same resul
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class FitSpec:
         Expressions between parameters (:mod:`eisfit.fitting.constraints`), or None.
     cell
         With ``circuit="auto"``: the cell family whose named circuits compete.
+    engine
+        ``"auto"`` (default): the context's engine, compiled where numba is installed (see
+        :mod:`eisfit.kernels.compiled`; the command line fits fewer than 100 spectra with numpy,
+        which then starts faster); ``"compiled"``: the compiled engine (needs numba, the
+        ``fast`` extra); ``"numpy"``: the numpy engine. Both give the same fits to the solver's
+        tolerance.
 
     Examples
     --------
@@ -57,6 +64,9 @@ class FitSpec:
     eisfit.exceptions.FitError: weighting must be one of ...
     """
 
+    #: The values of ``engine``.
+    ENGINES = ("auto", "compiled", "numpy")
+
     circuit: Any = "blocking"
     weighting: str = "modulus"
     external_resistance: float = 0.0
@@ -65,6 +75,7 @@ class FitSpec:
     geometry: Any = None
     constraints: Any = None
     cell: str = "blocking"
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         from eisfit.fitting.solve import check_arguments
@@ -77,6 +88,10 @@ class FitSpec:
                 raise ArgumentError(
                     f"{name} must be True or False, got {type(getattr(self, name)).__name__}"
                 )
+        if self.engine not in self.ENGINES:
+            raise ArgumentError(
+                f"engine must be one of {', '.join(self.ENGINES)}, got {self.engine!r}"
+            )
         if self.geometry is not None and not isinstance(self.geometry, Geometry):
             raise ArgumentError(
                 "geometry must be an eisfit.Geometry (e.g. Geometry(thickness='1 mm', "
@@ -100,6 +115,53 @@ class FitSpec:
         if self.geometry is not None:
             result = with_geometry(result, self.geometry)
         return dataclasses.replace(grouped(result), spec=self)
+
+    def keywords(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`eisfit.fit` this spec stands for (those of
+        :func:`~eisfit.fitting.stack.fit_stack` too, for a spec with a circuit and no
+        constraints)."""
+        kwargs: dict[str, Any] = {
+            "circuit": self.circuit,
+            "weighting": self.weighting,
+            "external_resistance": self.external_resistance,
+            "kk": self.kk,
+            "drop_inductive": self.drop_inductive,
+            "geometry": self.geometry,
+            "engine": self.engine,
+        }
+        if self.constraints:
+            kwargs["constraints"] = self.constraint_argument()
+        if isinstance(self.circuit, str) and self.circuit == "auto":
+            kwargs["cell"] = self.cell
+        return kwargs
+
+    def engine_context(self) -> contextlib.AbstractContextManager[None]:
+        """The context to fit in: the spec's engine (:func:`eisfit.kernels.compiled.use`), or,
+        for ``"auto"``, the one around the call, unchanged.
+
+        Raises
+        ------
+        ArgumentError
+            ``engine="compiled"`` where numba is not installed.
+        """
+        if self.engine == "auto":
+            return contextlib.nullcontext()
+        from eisfit.kernels import compiled
+
+        if self.engine == "compiled" and not compiled.available():
+            raise ArgumentError(
+                "engine 'compiled' needs numba: pip install 'eisfit[fast]' (or use engine "
+                "'auto' or 'numpy')"
+            )
+        return compiled.use(self.engine == "compiled")
+
+    def compiled_here(self) -> bool:
+        """Whether a fit with this spec, started here, runs the compiled engine; worker
+        processes are told it with each stack, so they fit as this process would."""
+        from eisfit.kernels import compiled
+
+        with self.engine_context():
+            return compiled.enabled()
 
     @property
     def circuit_text(self) -> str:
@@ -136,6 +198,7 @@ class FitSpec:
             "geometry": None if self.geometry is None else self.geometry.to_dict(),
             "constraints": constraints,
             **({"cell": self.cell} if self.circuit == "auto" else {}),
+            "engine": self.engine,
         }
 
     @classmethod
@@ -159,4 +222,5 @@ class FitSpec:
             geometry=geometry,
             constraints=d.get("constraints"),
             cell=str(d.get("cell", "blocking")),
+            engine=str(d.get("engine", "auto")),
         )

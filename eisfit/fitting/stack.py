@@ -27,7 +27,7 @@ from eisfit.blas import single_threaded_blas
 from eisfit.exceptions import ArgumentError, FitError
 from eisfit.fitting import guess
 from eisfit.fitting.circuit_fit import (
-    Solved,
+    FitDraft,
     hidden_choice,
     hidden_needed,
     reduced_start,
@@ -80,6 +80,7 @@ def fit_stack(
     kk: bool = False,
     start_from: FitResult | None = None,
     geometry: Any = None,
+    engine: str = "auto",
 ) -> list[FitResult | Failure]:
     """Fit one circuit to many spectra at once, with no starting values needed.
 
@@ -103,6 +104,8 @@ def fit_stack(
         :func:`eisfit.fit`.
     geometry
         The cells' :class:`~eisfit.Geometry`, as for :func:`eisfit.fit`.
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"``, as for :func:`eisfit.fit`.
 
     Returns
     -------
@@ -127,14 +130,16 @@ def fit_stack(
     ...  for r, t in zip(results, truths)]
     [True, True, True, True]
     """
-    options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry)
+    options = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                      engine=engine)
     circ, named = _check_stack(spectra, circuit, weighting, start_from)
     spectra = list(spectra)
     out: list[FitResult | Failure | None] = [None] * len(spectra)
-    items = _prepared(spectra, circ, named, out, options, start_from)
-    sols = _solve_all(items, circ, named)
-    _finish(items, sols, circ, named, out, weighting, external_resistance)
-    return [options.record(r) for r in out]
+    with options.engine_context():
+        items = _prepared(spectra, circ, named, out, options, start_from)
+        sols = _solve_all(items, circ, named)
+        _finish(items, sols, circ, named, out, weighting, external_resistance)
+        return [options.record(r) for r in out]
 
 
 def _check_stack(
@@ -194,11 +199,11 @@ def _finish(
 ) -> None:
     """Each spectrum's result into ``out``; an arc above the window: refit without it, all such
     spectra in one stack again."""
-    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]] = []
+    pending: list[tuple[_Item, FitDraft, FitResult, tuple[bool, bool]]] = []
     reduced: list[_Item] = []
     hidden = named.hidden_variant() if named is not None and named.hidden_role else None
     for it, (sol, search) in zip(items, sols, strict=True):
-        full = Solved(
+        full = FitDraft(
             it.spectrum,
             circ,
             named,
@@ -231,7 +236,7 @@ def _finish(
 
 
 def _finish_reduced(
-    pending: list[tuple[_Item, Solved, FitResult, tuple[bool, bool]]],
+    pending: list[tuple[_Item, FitDraft, FitResult, tuple[bool, bool]]],
     reduced: list[_Item],
     hidden: NamedCircuit,
     out: list[FitResult | Failure | None],

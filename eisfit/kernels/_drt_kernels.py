@@ -483,3 +483,4 @@ def drt_seed(
     areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
     tail_c = xu[1] if spike else np.nan
     return xu[0], tau, gamma, tail_n, tail_c, areas, taus
+# compiled from (sha256): 42f02d7dc22fbb96501dbc4be7025d04d363d8fae6fb8fc128663666aae5f59d

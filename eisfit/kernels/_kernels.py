@@ -39,8 +39,8 @@ def _jit_sums(fn):
 _HALF_PI = 0.5 * np.pi
 
 # the rules of Levenberg–Marquardt and the schedule's choice of the best candidates, compiled
-# from the Python the numpy engine runs (eisfit/kernels/lm_rules.py: after editing it, touch
-# this file so numba's disk cache compiles these functions again)
+# from the Python the numpy engine runs (eisfit/kernels/lm_rules.py; a change there has this
+# module compiled again: compiled.follow_sources)
 _damping = _jit(lm_rules.damping)
 _held_at_bound = _jit(lm_rules.held_at_bound)
 _within = _jit(lm_rules.within)
@@ -354,3 +354,4 @@ def multistart(
         data = (omega[s], log_omega[s], z_re[s], z_im[s], w_re[s], w_im[s])
         _residual_jacobian(program, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
     return n_before
+# compiled from (sha256): 108dff092a6fbef6b76337966543d2df01508b2ed9182fddf8874cab524a8bc3

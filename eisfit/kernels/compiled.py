@@ -29,18 +29,27 @@ does not depend on what else is in a stack. The compiled functions are cached on
 after the first call in a Python environment (about 16 s, once; the element dispatch of a
 circuit's elements, about 1–2 s, once for each set of elements met).
 
-Set the environment variable ``EISFIT_COMPILED=0`` (or call :func:`use` with ``False``) to run
-the numpy engine even when numba is installed.
+Which engine a fit runs is chosen per fit: ``engine=`` of :func:`eisfit.fit` and the other
+entry points (:class:`~eisfit.fitting.spec.FitSpec`), or ``--engine`` on the command line.
+``"auto"`` follows the context: :func:`use` sets it for the code inside (for this thread or task
+only, with :mod:`contextvars`; no process-wide state and no environment variable is changed), and
+outside any :func:`use` it is the process default, compiled where numba is installed unless the
+environment variable ``EISFIT_COMPILED=0`` is set. Worker processes are told the engine with
+each stack they fit (:mod:`eisfit.fitting.batch`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import hashlib
 import importlib.util
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -116,7 +125,11 @@ def forget_programs() -> None:
 
 refresh_element_codes()
 
-_SWITCH = {"on": os.environ.get("EISFIT_COMPILED", "1") != "0"}
+#: Whether fits run compiled here: the process default (``EISFIT_COMPILED``), or what the
+#: innermost :func:`use` around the running code says.
+_ON: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "eisfit_compiled", default=os.environ.get("EISFIT_COMPILED", "1") != "0"
+)
 
 
 def available() -> bool:
@@ -124,11 +137,67 @@ def available() -> bool:
     return _NUMBA
 
 
-def _kernels(name: str = "_kernels") -> ModuleType | None:
-    """The compiled kernels (the module ``name``), imported on first use; None (and the numpy
-    engine from then on, with one warning) when numba cannot load them, e.g. with no writable
-    cache folder."""
+#: The Python modules whose functions each kernel module compiles into its own (written once
+#: for both engines). numba's disk cache keys a cached function on the content of its own
+#: module's file only, so each kernel module ends with a line holding a digest of these
+#: (:data:`SOURCES_LINE`), which :func:`follow_sources` keeps current.
+COMPILED_FROM = {"_kernels": ("lm_rules",), "_drt_kernels": ("drt_parts",)}
+#: How that line begins.
+SOURCES_LINE = "# compiled from (sha256): "
+
+
+def sources_digest(name: str, folder: Path | None = None) -> str:
+    """The digest of the modules the kernel module ``name`` compiles functions of
+    (:data:`COMPILED_FROM`), in ``folder`` (the kernels' own by default)."""
+    folder = Path(__file__).parent if folder is None else folder
+    h = hashlib.sha256()
+    for source in COMPILED_FROM.get(name, ()):
+        h.update((folder / f"{source}.py").read_bytes())
+    return h.hexdigest()
+
+
+def follow_sources(name: str, folder: Path | None = None) -> bool:
+    """Have numba compile the kernel module ``name`` again when a module it compiles functions
+    of (:data:`COMPILED_FROM`) changed.
+
+    The module's last line (:data:`SOURCES_LINE`) holds their digest; when it is not the
+    current one, the line is rewritten, so the module's content, on which numba's cache index
+    is keyed, changes with them. A read-only package (an installed one, whose files change
+    only by reinstalling, with lines that are current) is left as it is.
+
+    Returns
+    -------
+    bool
+        True when the line was rewritten.
+    """
+    if name not in COMPILED_FROM:
+        return False
+    folder = Path(__file__).parent if folder is None else folder
+    path = folder / f"{name}.py"
+    line = SOURCES_LINE + sources_digest(name, folder) + "\n"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    if lines and lines[-1] == line:
+        return False
+    if lines and lines[-1].startswith(SOURCES_LINE):
+        lines = lines[:-1]
     try:
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(lines) + line, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return False
+    return True
+
+
+def _kernels(name: str = "_kernels") -> ModuleType | None:
+    """The compiled kernels (the module ``name``), imported on first use (compiled again when
+    what they compile changed, :func:`follow_sources`); None (and the numpy engine from then
+    on, with one warning) when numba cannot load them, e.g. with no writable cache folder."""
+    try:
+        if f"{__package__}.{name}" not in sys.modules:
+            follow_sources("_kernels")  # the other kernel modules import it
+            follow_sources(name)
         return importlib.import_module(f"{__package__}.{name}")
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
         _unavailable(exc)
@@ -163,15 +232,19 @@ def _unavailable(exc: Exception) -> None:
 
 
 def enabled() -> bool:
-    """True when fits run compiled: numba is installed and not switched off."""
-    return _NUMBA and _SWITCH["on"]
+    """True when fits run compiled here: numba is installed and the context does not switch it
+    off (:func:`use`, ``EISFIT_COMPILED=0``)."""
+    return _NUMBA and _ON.get()
 
 
 @contextlib.contextmanager
 def use(on: bool) -> Iterator[None]:
     """A context in which fits run compiled (``on``, where numba is installed) or with numpy.
 
-    Worker processes started inside the context follow it (through ``EISFIT_COMPILED``).
+    The choice holds for the code run inside the context, in this thread (or asyncio task)
+    only: it is a :class:`contextvars.ContextVar`, so other threads, and the process default,
+    are untouched. Worker processes of :func:`eisfit.fit_many` follow the choice made where
+    the fits are started.
 
     Examples
     --------
@@ -180,17 +253,11 @@ def use(on: bool) -> Iterator[None]:
     ...     compiled.enabled()
     False
     """
-    before, env = _SWITCH["on"], os.environ.get("EISFIT_COMPILED")
-    _SWITCH["on"] = bool(on)
-    os.environ["EISFIT_COMPILED"] = "1" if on else "0"
+    token = _ON.set(bool(on))
     try:
         yield
     finally:
-        _SWITCH["on"] = before
-        if env is None:
-            os.environ.pop("EISFIT_COMPILED", None)
-        else:
-            os.environ["EISFIT_COMPILED"] = env
+        _ON.reset(token)
 
 
 #: Fits from which the compiled engine pays for loading its kernels (about 0.6 s in each

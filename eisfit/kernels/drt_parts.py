@@ -29,9 +29,8 @@ def grid_size(lo: float, hi: float, per_decade: int) -> int:
 
 
 # grid_size, prominent_maxima and peak_bounds are compiled into the DRT seed of
-# eisfit/kernels/_drt_kernels.py. numba's disk cache of that module does not notice a change here:
-# after editing them, touch _drt_kernels.py (or delete eisfit/__pycache__/*.nbi) so the seed is
-# compiled again.
+# eisfit/kernels/_drt_kernels.py; a change here has that module compiled again
+# (eisfit.kernels.compiled.follow_sources).
 def prominent_maxima(x: np.ndarray, prominence: float) -> np.ndarray:
     """Indices of the local maxima of ``x`` standing out by at least ``prominence``.
 

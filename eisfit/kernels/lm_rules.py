@@ -30,9 +30,8 @@ The iteration, in solver coordinates u (log units for positive parameters), from
 The schedule of a fit (:mod:`eisfit.fitting.solve`, its stage table) keeps the best candidates
 of each spectrum between stages by :func:`best_of_each`, which both engines run as well.
 
-numba's disk cache of :mod:`eisfit.kernels._kernels` does not notice a change here: after
-editing this module, touch ``_kernels.py`` (or delete ``eisfit/__pycache__/*.nbi``) so the
-compiled engine is compiled again.
+A change here has :mod:`eisfit.kernels._kernels` compiled again on its next load
+(:func:`eisfit.kernels.compiled.follow_sources`: numba's disk cache alone would not notice).
 """
 
 from __future__ import annotations

@@ -323,7 +323,7 @@ def _elements_of(node: Node) -> Iterator[ElementNode]:
 
 # --------------------------------------------------------------------------- arc structure
 @dataclass(frozen=True)
-class Arc:
+class ArcTerm:
     """A relaxation in series at the top level: p(R, CPE), p(R, C), K, Zarc (or HN), TLMr.
 
     Attributes
@@ -356,7 +356,7 @@ class Structure:
     diffusion
         Diffusion elements in series (``W``, ``Wo``, ``Ws``, ``G``, ``Gs``).
     arcs
-        The relaxations (:class:`Arc`), high to low frequency as written.
+        The relaxations (:class:`ArcTerm`), high to low frequency as written.
     other
         Parameter indices of everything else.
     """
@@ -365,7 +365,7 @@ class Structure:
     inductors: tuple[int, ...] = ()
     tails: tuple[ElementNode, ...] = ()
     diffusion: tuple[ElementNode, ...] = ()
-    arcs: tuple[Arc, ...] = ()
+    arcs: tuple[ArcTerm, ...] = ()
     other: tuple[int, ...] = ()
 
 
@@ -380,24 +380,24 @@ _SERIES_ROLE = {
 }
 
 
-def _as_arc(node: Node) -> Arc | None:
-    """``node`` as an :class:`Arc`, or None when it is not one."""
+def _as_arc(node: Node) -> ArcTerm | None:
+    """``node`` as an :class:`ArcTerm`, or None when it is not one."""
     if isinstance(node, ElementNode):
         # an HN arc starts as a Zarc; TLMr's R_ct‖CPE is the arc, R_ion starts equal to R_ct
         kind = {"K": "k", "Zarc": "zarc", "HN": "zarc", "TLMr": "tlm"}.get(node.element.name)
-        return None if kind is None else Arc(kind, tuple(node.indices), (node.name,))
+        return None if kind is None else ArcTerm(kind, tuple(node.indices), (node.name,))
     if not isinstance(node, Parallel):
         return None
     if node.rq_arc is not None:
         r, q = node.rq_arc
-        return Arc("rq", (r.start, q.start, q.start + 1), (r.name, q.name))
+        return ArcTerm("rq", (r.start, q.start, q.start + 1), (r.name, q.name))
     if len(node.children) != 2 or not all(isinstance(e, ElementNode) for e in node.children):
         return None
     r, c = node.children
     if r.element.name != "R":
         r, c = c, r
     if r.element.name == "R" and c.element.name == "C":
-        return Arc("rc", (r.start, c.start), (r.name, c.name))
+        return ArcTerm("rc", (r.start, c.start), (r.name, c.name))
     return None
 
 

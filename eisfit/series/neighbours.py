@@ -28,6 +28,7 @@ import numpy as np
 from eisfit.exceptions import EisfitError
 from eisfit.findings import Finding
 from eisfit.fitting.result import FitResult, arc_tau
+from eisfit.fitting.spec import FitSpec
 from eisfit.series.checks import WINDOW, FactNumbers, Facts, violations
 
 __all__ = ["refit_from_neighbours", "WALK_MAX_SPECTRA"]
@@ -109,6 +110,7 @@ def refit_from_neighbours(
     walk: bool | None = None,
     drop_inductive: bool = True,
     geometry: Any = None,
+    engine: str = "auto",
 ) -> list[FitResult]:
     """Warm-start fits of a series from their neighbours (see
     :func:`~eisfit.series.temperature.fit_series`).
@@ -129,7 +131,7 @@ def refit_from_neighbours(
         Refit every spectrum (True) or only those whose fit looks poor (χ² over twice the
         series median, or no convergence). Default: every spectrum for series of up to
         :data:`WALK_MAX_SPECTRA`, poor fits only for longer batches.
-    weighting, external_resistance, kk, drop_inductive, geometry
+    weighting, external_resistance, kk, drop_inductive, geometry, engine
         The options the fits were made with, as for :func:`eisfit.fit`.
 
     Returns
@@ -138,11 +140,9 @@ def refit_from_neighbours(
         In the order given.
     """
     out = list(results)
-    refits = _neighbour_refits(
-        out, temperatures_K, circuit, weighting=weighting,
-        external_resistance=external_resistance, kk=kk, walk=walk,
-        drop_inductive=drop_inductive, geometry=geometry,
-    )
+    spec = FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
+                   engine=engine)
+    refits = _neighbour_refits(out, temperatures_K, spec, walk=walk)
     for i, r in refits.items():
         out[i] = r
     return out
@@ -166,19 +166,15 @@ def _judged(
 def _neighbour_refits(
     results: Sequence[FitResult],
     temperatures_K: Sequence[float],
-    circuit: Any,
+    spec: FitSpec,
     *,
-    weighting: str,
-    external_resistance: float,
-    kk: bool,
     walk: bool | None,
     poor: bool = True,
     physics: bool = True,
-    drop_inductive: bool = True,
-    geometry: Any = None,
     first_pass: Sequence[tuple[float, bool, FactNumbers]] | None = None,
 ) -> dict[int, FitResult]:
-    """The fits :func:`refit_from_neighbours` replaces, by position in ``results``.
+    """The fits :func:`refit_from_neighbours` replaces, by position in ``results``, each
+    refitted with ``spec`` (the spec the series was fitted with).
 
     Reads each result only when it is refitted or a neighbour of one (after one pass for the
     χ² median and the physics checks), so ``results`` may be a
@@ -187,7 +183,6 @@ def _neighbour_refits(
     ``first_pass``: what the first pass reads of each result, (χ², not converged,
     :func:`~eisfit.series.checks.fact_numbers`), given instead (the results then not read).
     """
-    from eisfit.fitting.single import fit
     from eisfit.model.named import resolve
 
     n = len(results)
@@ -195,13 +190,51 @@ def _neighbour_refits(
         return {}
     if walk is None:
         walk = n <= WALK_MAX_SPECTRA
-    full, _ = resolve(circuit)
+    temps = [float(t) for t in temperatures_K]
+    facts, is_poor, bad = _first_pass(results, temps, poor, physics, first_pass)
+    order = sorted(range(n), key=lambda i: temps[i])
+    full, _ = resolve(spec.circuit)
+    refits: dict[int, FitResult] = {}
+
+    def current(j: int) -> FitResult:
+        return refits[j] if j in refits else results[j]
+
+    for k, i in enumerate(order):
+        if not (walk or is_poor[i] or i in bad):
+            continue
+        near = [[(temps[j], current(j)) for j in pair] for pair in _pairs(order, k, temps, bad)]
+        starts = [p for p in (_predict(full, temps[i], q) for q in near) if p is not None]
+        if not starts:
+            continue
+        r = results[i]
+        refit = _refit(r, spec, starts)
+        if refit is None:
+            continue
+        old, new = _judged(facts, order, k, refit) if physics else ({}, {})
+        kept = _kept(r, refit, old, new, temps[i])
+        if kept is not None:
+            refits[i] = kept
+            facts.set(i, refit)
+            if not new:
+                bad.discard(i)
+    return refits
+
+
+def _first_pass(
+    results: Sequence[FitResult], temps: list[float], poor: bool, physics: bool,
+    given: Sequence[tuple[float, bool, FactNumbers]] | None = None,
+) -> tuple[Facts, np.ndarray, set[int]]:
+    """One read of every result (none when ``given``: what that read would give, as the
+    ``first_pass`` of :func:`_neighbour_refits`): the facts the physics checks need, which fits
+    look poor (χ² over twice the series median, or no convergence; none when not ``poor``) and
+    which break a check (none when not ``physics``, or when most of a long batch breaks
+    them)."""
+    n = len(results)
     chi2 = np.empty(n)
     not_converged = np.zeros(n, bool)
-    temps = [float(t) for t in temperatures_K]
     facts = Facts(temps)
-    if first_pass is not None:
-        for i, (c2, unconverged, numbers) in enumerate(first_pass):
+    if given is not None:
+        for i, (c2, unconverged, numbers) in enumerate(given):
             chi2[i], not_converged[i] = c2, unconverged
             facts.set_numbers(i, numbers)
     else:
@@ -209,7 +242,10 @@ def _neighbour_refits(
             chi2[i] = r.chi_square
             not_converged[i] = _not_converged(r)
             facts.set(i, r)
-    median = float(np.median(chi2))
+    # what _suspicious(results[i], median) says, from the numbers of this pass
+    is_poor = (chi2 > 2.0 * float(np.median(chi2))) | not_converged
+    if not poor:
+        is_poor[:] = False
     # spectra that break a physics check of the series (see eisfit.series.checks)
     bad = {v.index for v in violations(facts)} if physics else set()
     if n > WALK_MAX_SPECTRA and len(bad) > UNRELATED_FRACTION * n:
@@ -217,62 +253,60 @@ def _neighbour_refits(
         # series (unrelated cells named by temperature), and their neighbours are no better
         # starting points; the checks still leave the points out of the Arrhenius fits
         bad = set()
-    order = sorted(range(n), key=lambda i: temps[i])
-    rank = {i: k for k, i in enumerate(order)}
-    refits: dict[int, FitResult] = {}
+    return facts, is_poor, bad
 
-    def current(j: int) -> FitResult:
-        return refits[j] if j in refits else results[j]
 
-    for k, i in enumerate(order):
-        # what _suspicious(results[i], median) says, from the numbers of the first pass
-        is_poor = poor and (chi2[i] > 2.0 * median or not_converged[i])
-        if not (walk or is_poor or i in bad):
-            continue
-        before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
-        after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
-        pairs = [(before if len(before) >= 2 else after)[:2]]
-        if i in bad:  # from neighbours that obey the checks: either side, then below, above
-            b = [j for j in before if j not in bad]
-            a = [j for j in after if j not in bad]
-            pairs += [b[:1] + a[:1], b[:2], a[:2]]
-        r = results[i]
-        try:
-            starts = []
-            for near in dict.fromkeys(tuple(q) for q in pairs if len(q) == 2):
-                start = _predict(full, temps[i], [(temps[j], current(j)) for j in near])
-                if start is not None:
-                    starts.append(start)
-            if not starts:
-                continue
-            refit = fit(
-                r.original or r.spectrum, circuit, weighting=weighting,
-                external_resistance=external_resistance, kk=kk, starts=starts,
-                drop_inductive=drop_inductive, geometry=geometry,
-            )
-        except EisfitError:
-            continue
-        old, new = _judged(facts, order, rank[i], refit) if physics else ({}, {})
-        lower = refit.chi_square < 0.99 * r.chi_square
-        fixed = [v for key, v in old.items() if key not in new]
-        keep = (
-            (lower and new.keys() <= old.keys())
-            or (bool(fixed) and new.keys() <= old.keys()
-                and refit.chi_square <= (1.0 + CHI2_TOLERANCE) * r.chi_square)
-            or refit.chi_square < CLEARLY_LOWER * r.chi_square
-        )
-        if keep:
-            note = (
-                f"refitted from its neighbours' parameters carried to {temps[i]:.2f} K: "
-                f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
-            )
-            if fixed:
-                note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
-            note = Finding(note, "refitted", severity="note", numbers={
-                "temperature_K": temps[i], "chi_square_before": r.chi_square,
-                "chi_square_after": refit.chi_square})
-            refits[i] = dataclasses.replace(refit, warnings=(*refit.warnings, note))
-            facts.set(i, refit)
-            if not new:
-                bad.discard(i)
-    return refits
+def _pairs(order: list[int], k: int, temps: list[float], bad: set[int]) -> list[tuple[int, ...]]:
+    """The pairs of neighbours whose parameters, carried to the temperature of the spectrum at
+    rank ``k`` of ``order``, start its refit: the two just below it (the two just above for the
+    first two); for a spectrum that breaks a check, also neighbours that obey the checks:
+    either side, then the two below, the two above."""
+    i = order[k]
+    before = [j for j in reversed(order[:k]) if abs(temps[j] - temps[i]) > 1e-6]
+    after = [j for j in order[k + 1 :] if abs(temps[j] - temps[i]) > 1e-6]
+    pairs = [(before if len(before) >= 2 else after)[:2]]
+    if i in bad:
+        b = [j for j in before if j not in bad]
+        a = [j for j in after if j not in bad]
+        pairs += [b[:1] + a[:1], b[:2], a[:2]]
+    return list(dict.fromkeys(tuple(q) for q in pairs if len(q) == 2))
+
+
+def _refit(result: FitResult, spec: FitSpec, starts: list[np.ndarray]) -> FitResult | None:
+    """``result``'s spectrum fitted again with ``spec`` and the extra ``starts``; None when it
+    cannot be."""
+    from eisfit.fitting.single import fit
+
+    try:
+        return fit(result.original or result.spectrum, **spec.keywords(), starts=starts)
+    except EisfitError:
+        return None
+
+
+def _kept(
+    r: FitResult, refit: FitResult, old: dict[Any, Any], new: dict[Any, Any], t: float
+) -> FitResult | None:
+    """``refit``, with a note saying why, when it replaces ``r`` (the fit at ``t`` K): its χ² is
+    lower and it breaks no new check, or it mends a check at a χ² at most
+    :data:`CHI2_TOLERANCE` higher, or its χ² is :data:`CLEARLY_LOWER`; None otherwise.
+    ``old`` and ``new``: the checks ``r`` and ``refit`` break."""
+    lower = refit.chi_square < 0.99 * r.chi_square
+    fixed = [v for key, v in old.items() if key not in new]
+    keep = (
+        (lower and new.keys() <= old.keys())
+        or (bool(fixed) and new.keys() <= old.keys()
+            and refit.chi_square <= (1.0 + CHI2_TOLERANCE) * r.chi_square)
+        or refit.chi_square < CLEARLY_LOWER * r.chi_square
+    )
+    if not keep:
+        return None
+    note = (
+        f"refitted from its neighbours' parameters carried to {t:.2f} K: "
+        f"χ² {r.chi_square:.3g} → {refit.chi_square:.3g}"
+    )
+    if fixed:
+        note += "; it no longer breaks: " + "; ".join(v.reason for v in fixed)
+    note = Finding(note, "refitted", severity="note", numbers={
+        "temperature_K": t, "chi_square_before": r.chi_square,
+        "chi_square_after": refit.chi_square})
+    return dataclasses.replace(refit, warnings=(*refit.warnings, note))

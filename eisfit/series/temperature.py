@@ -58,6 +58,7 @@ from eisfit.analysis.activation import (
 )
 from eisfit.analysis.fixture import correct_fixture
 from eisfit.exceptions import ArgumentError, EisfitError
+from eisfit.findings import Finding, as_finding
 from eisfit.fitting.batch import STACK, fit_many, read_and_fit
 from eisfit.fitting.failures import Failure, one_line
 from eisfit.fitting.result import FitResult
@@ -437,25 +438,29 @@ class Series:
         notes = []
         kk = points.facts.kk
         notes.extend(
-            f"{self.labels[i]} fails the Kramers-Kronig check; used: its {role} resistance "
-            "obeys the series' physics checks" if not keep else
-            f"{self.labels[i]} fails the Kramers-Kronig check"
+            Finding(f"{self.labels[i]} fails the Kramers-Kronig check; used: its {role} "
+                    "resistance obeys the series' physics checks" if not keep else
+                    f"{self.labels[i]} fails the Kramers-Kronig check",
+                    "series_kk_fails", role=role, severity="note")
             for i in index if kk[i]
         )
         if skipped:
-            notes.append(f"skipped (no {role} resistance): {', '.join(skipped)}")
+            notes.append(Finding(f"skipped (no {role} resistance): {', '.join(skipped)}",
+                                 "no_resistance", role=role, numbers={"count": len(skipped)}))
         if excluded:
-            notes.append(
+            notes.append(Finding(
                 f"left out ({len(excluded)} of {len(pts.index)}, physics checks of the series; "
-                "keep_all=True keeps them): " + ", ".join(e["source"] for e in excluded)
-            )
+                "keep_all=True keeps them): " + ", ".join(e["source"] for e in excluded),
+                "left_out", role=role, numbers={"count": len(excluded), "of": len(pts.index)},
+            ))
         if len(values) < min_points:
             return self._too_few(role, temps, values, quantity, form, min_points, notes,
                                  used, excluded)
         e = np.array(errs)
         stderr = e if np.all(np.isfinite(e)) and np.all(e > 0) else None
         if stderr is None:
-            notes.insert(0, "some fits have no standard error: the regression is unweighted")
+            notes.insert(0, Finding("some fits have no standard error: the regression is "
+                                    "unweighted", "unweighted", role=role))
         res = arrhenius(temps, values, stderr, form=form, quantity=quantity,
                         min_points=min_points)
         res = dataclasses.replace(
@@ -1063,7 +1068,8 @@ def _arrhenius_lines(arr: dict[str, ArrheniusResult]) -> list[str]:
             f"        - left out {e['source']} ({e['temperature_K']:.2f} K): {e['reason']}"
             for e in a.excluded or ()
         )
-        lines.extend(f"        - {w}" for w in a.warnings if not w.startswith("left out ("))
+        # the points left out are listed one by one just above
+        lines.extend(f"        - {w}" for w in a.warnings if as_finding(w).code != "left_out")
     return lines
 
 
@@ -1090,6 +1096,7 @@ def fit_series(
     values: Any = None,
     constraints: Any = None,
     drop_inductive: bool = True,
+    engine: str = "auto",
 ) -> Any:
     """Fit a temperature series and get ready for the Arrhenius analysis.
 
@@ -1182,6 +1189,9 @@ def fit_series(
         and ``kk`` it makes the :class:`~eisfit.fitting.spec.FitSpec` every fit of the series
         records
         (the geometry also judges each arc's capacitance, as ``eisfit.fit`` does with it).
+    engine
+        ``"auto"``, ``"compiled"`` or ``"numpy"``, as for :func:`eisfit.fit`; the worker
+        processes and the neighbour refits fit with it too.
 
     Returns
     -------
@@ -1200,7 +1210,7 @@ def fit_series(
         temperatures = temperatures if values is None else values
         neighbours, joint, joint_options, keep_all = False, False, None, False
     spec = _series_spec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
-                        constraints)
+                        constraints, engine)
     if spec.constraints:
         neighbours = False  # an unconstrained refit would replace a constrained fit
     items = _series_items(paths_or_spectra, temperatures)
@@ -1249,7 +1259,8 @@ def _quantity_of(variable: Any) -> Variable:
 
 
 def _series_spec(circuit: Any, weighting: str, external_resistance: float,
-                 drop_inductive: bool, kk: bool, geometry: Any, constraints: Any) -> FitSpec:
+                 drop_inductive: bool, kk: bool, geometry: Any, constraints: Any,
+                 engine: str = "auto") -> FitSpec:
     """The one :class:`~eisfit.fitting.spec.FitSpec` every fit of a series is made with,
     checked before any file is read.
 
@@ -1272,7 +1283,7 @@ def _series_spec(circuit: Any, weighting: str, external_resistance: float,
 
         parse(resolve(circuit)[0], constraints)
     return FitSpec(circuit, weighting, external_resistance, drop_inductive, kk, geometry,
-                   constraints or None)
+                   constraints or None, engine=engine)
 
 
 def _series_items(paths_or_spectra: Any, temperatures: Any) -> list[Any]:
@@ -1449,12 +1460,8 @@ def _refit_neighbours(results: list[FitResult] | ResultStore, temperatures: list
     first = None
     if digests is not None and all(dg is not None for dg in digests):
         first = [(dg.chi_square, not dg.success, dg.facts) for dg in digests if dg is not None]
-    refits = _neighbour_refits(
-        results, temperatures, spec.circuit, weighting=spec.weighting,
-        external_resistance=spec.external_resistance, kk=spec.kk,
-        walk=None if full else False, poor=full,
-        drop_inductive=spec.drop_inductive, geometry=spec.geometry, first_pass=first,
-    )
+    refits = _neighbour_refits(results, temperatures, spec, walk=None if full else False,
+                               poor=full, first_pass=first)
     for i, r in refits.items():
         if digests is not None:
             digests[i] = None

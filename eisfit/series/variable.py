@@ -56,6 +56,7 @@ def fit_variable_series(
     kk: bool = False,
     stream: bool = False,
     fixture: Any = None,
+    **options: Any,
 ) -> VariableSeries:
     """Fit a series of spectra measured against ``variable`` and get ready for its analysis.
 
@@ -80,6 +81,9 @@ def fit_variable_series(
         As for :func:`eisfit.series.temperature.fit_series` (``stream``: files read as they are
         fitted;
         ``fixture``: the open/short correction of every spectrum).
+    **options
+        The other options of :func:`~eisfit.series.temperature.fit_series` (``sigma``,
+        ``constraints``, ``drop_inductive``, ``engine``), passed to it as they are.
 
     Returns
     -------
@@ -99,5 +103,5 @@ def fit_variable_series(
     return fit_series(
         paths_or_spectra, circuit=circuit, variable=spec.name, values=values, geometry=geometry,
         external_resistance=external_resistance, weighting=weighting, workers=workers,
-        progress=progress, client=client, kk=kk, stream=stream, fixture=fixture,
+        progress=progress, client=client, kk=kk, stream=stream, fixture=fixture, **options,
     )
