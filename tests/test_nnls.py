@@ -83,6 +83,35 @@ def test_more_points_than_columns_reduce_to_the_same_solution():
     _agree(a, b)
 
 
+def test_dependent_columns_reach_the_optimum():
+    # a bank of CPE-like columns, one an exact copy and two nearly combinations of others (as
+    # the DRT's tail bank): the solution is not unique, but the optimum is: scipy's residual,
+    # and the optimality conditions (no zero variable whose gradient would lower the residual)
+    rng = np.random.default_rng(7)
+    w = np.logspace(-1, 5, 80)
+    cols = [w ** (-n) for n in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)]
+    cols += [cols[2], 0.5 * cols[0] + 0.5 * cols[1] + 1e-9 * rng.normal(size=w.size)]
+    a = np.column_stack([np.ones_like(w), *cols]) / w[:, None] ** 0.1
+    b = a @ np.abs(rng.normal(size=a.shape[1])) + 0.01 * rng.normal(size=w.size)
+    x, rnorm = nnls(a, b, maxiter=50 * a.shape[1])
+    rnorm_ref = scipy_nnls(a, b, maxiter=50 * a.shape[1])[1]
+    assert rnorm == pytest.approx(rnorm_ref, rel=1e-9)
+    grad = a.T @ (b - a @ x)
+    scale = np.abs(a).max() * np.linalg.norm(b)
+    assert np.all(grad[x == 0] <= 1e-12 * scale)
+    assert np.all(np.abs(grad[x > 0]) <= 1e-9 * scale)
+
+
+def test_degenerate_systems():
+    # zero right-hand side: x = 0; a zero column never enters; no columns at all
+    x, rnorm = nnls(np.eye(3), np.zeros(3))
+    assert x.tolist() == [0.0, 0.0, 0.0] and rnorm == 0.0
+    x, rnorm = nnls(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([1.0, 3.0]))
+    assert x.tolist() == pytest.approx([2.0, 0.0]) and rnorm == pytest.approx(np.sqrt(2))
+    x, rnorm = nnls(np.zeros((2, 0)), np.array([3.0, 4.0]))
+    assert x.size == 0 and rnorm == pytest.approx(5.0)
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="shapes"):
         nnls(np.ones((3, 2)), np.ones(4))
