@@ -67,7 +67,7 @@ def test_spectrum_text_is_the_fits_object_at_the_series_temperature(fits):
     for r in fits:
         for geo in (None, geometry):
             digest = pickle.loads(pickle.dumps(digest_fit(r, geo)))  # as a worker sends it
-            assert spectrum_text(digest, 298.15) == _expected(r, geo, 298.15)
+            assert spectrum_text(pickle.loads(digest.items), 298.15) == _expected(r, geo, 298.15)
 
 
 def test_fact_numbers_are_the_fits_numbers(fits):
@@ -106,7 +106,7 @@ def test_read_and_fit_sends_each_result_with_its_digest(tmp_path, fits):
         (blob, digest), = read.outcomes
         result = pickle.loads(blob)
         assert digest.chi_square == result.chi_square
-        assert spectrum_text(digest, 300.0) == _expected(result, None, 300.0)
+        assert spectrum_text(pickle.loads(digest.items), 300.0) == _expected(result, None, 300.0)
     for read in read_and_fit(paths[:1], _read, spec, digest=_broken_digest):
         (result, digest), = read.outcomes
         assert digest is None and result.chi_square > 0  # the caller reads the result instead

@@ -14,6 +14,7 @@ not change.
 from __future__ import annotations
 
 import math
+import pickle
 from typing import Any
 
 import uncertainties
@@ -45,9 +46,11 @@ class FitDigest:
     points : list of tuple
         ``(role, nominal, stderr, quantity)`` of each role with a value the Arrhenius analysis
         takes (:func:`quantity`; the units of :meth:`Series.arrhenius`).
-    items : dict
+    items : bytes or int
         The text of each item of the fit's object in the batch JSON, by key, its
-        ``temperature_K`` the fit's own (:func:`spectrum_text` puts the series' in).
+        ``temperature_K`` the fit's own (:func:`spectrum_text` puts the series' in): a dict, as
+        its pickle (made where the fit was made); a series keeps the pickle on disk and its
+        position there here (:func:`eisfit.series.temperature.fit_series`).
     """
 
     __slots__ = ("chi_square", "success", "facts", "roles", "capacitance_roles", "points",
@@ -55,7 +58,7 @@ class FitDigest:
 
     def __init__(self, chi_square: float, success: bool, facts: FactNumbers, roles: list[str],
                  capacitance_roles: list[str], points: list[tuple[str, float, float, str]],
-                 items: dict[str, str]) -> None:
+                 items: bytes | int) -> None:
         self.chi_square = chi_square
         self.success = success
         self.facts = facts
@@ -120,12 +123,14 @@ def digest_fit(result: Any, geometry: Any = None) -> FitDigest:
                            float(uncertainties.std_dev(value)), q[1]))
     items = item_texts(_spectrum_object(result, geometry), True, _LEVEL)
     return FitDigest(float(result.chi_square), bool(result.success), fact_numbers(result),
-                     list(result.resistances), list(result.capacitances), points, items)
+                     list(result.resistances), list(result.capacitances), points,
+                     pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def spectrum_text(digest: FitDigest, temperature_K: float) -> str:
+def spectrum_text(items: dict[str, str], temperature_K: float) -> str:
     """The text of the fit's object in the batch JSON (``allow_nan``, two levels deep) at the
-    series' ``temperature_K`` (K), when the series adds nothing to its warnings."""
-    items = dict(digest.items)
+    series' ``temperature_K`` (K), when the series adds nothing to its warnings, from the
+    texts of its items (:attr:`FitDigest.items`, unpickled)."""
+    items = dict(items)
     items.update(item_texts({"temperature_K": float(temperature_K)}, True, _LEVEL))
     return object_text(items.values(), _LEVEL)

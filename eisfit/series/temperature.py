@@ -238,6 +238,7 @@ class Series:
         #: and what they were made from (results, geometry): see :meth:`_usable_digests`.
         self._digests: list[FitDigest | None] | None = None
         self._digests_key: tuple[Any, Any] = (None, None)
+        self._texts: ResultStore | None = None
         self.results: Sequence[FitResult]
         if isinstance(results, ResultStore | ResultView):
             self.results = results.view(order)  # reordered, nothing read
@@ -291,10 +292,12 @@ class Series:
         """The value analysed for ``role`` in one fit: (ufloat, quantity) or None."""
         return quantity(result, role, self.geometry)
 
-    def _keep_digests(self, digests: Sequence[FitDigest | None]) -> None:
+    def _keep_digests(self, digests: Sequence[FitDigest | None], texts: ResultStore) -> None:
         """Keep the :class:`~eisfit.series.digest.FitDigest` of each result as given to
-        :class:`Series` (None where there is none), for the present results and geometry."""
+        :class:`Series` (None where there is none), for the present results and geometry;
+        ``texts`` holds their JSON texts (each digest's ``items`` is its position there)."""
         self._digests = [digests[i] for i in self._order]
+        self._texts = texts
         self._digests_key = (self.results, self.geometry)
 
     def _usable_digests(self) -> list[FitDigest | None] | None:
@@ -721,6 +724,7 @@ class Series:
         extra = self._spectrum_warnings()
         collector = self._points_to_collect()  # the Arrhenius summary's pass, done on the way
         t = self.temperatures_K.tolist()
+        texts = self._texts
         for i, dg in enumerate(digests):
             if dg is None or i in extra:
                 r = self.results[i]
@@ -730,7 +734,7 @@ class Series:
             else:
                 if collector is not None:
                     collector.add_digest(i, dg)
-                yield spectrum_text(dg, t[i])
+                yield spectrum_text(texts[dg.items], t[i])
         if collector is not None:
             self._points_cache = collector
 
@@ -1221,6 +1225,7 @@ def fit_series(
     fitted = _fit_inputs(inputs, len(items), spec, prepare, workers, client, progress, digest)
     if stream:
         fitted.results = ResultStore()
+        fitted.texts = ResultStore() if digest is not None else None
     results = _collect(fitted)
     digests = fitted.digests if len(fitted.digests) == len(results) else None
     if neighbours:
@@ -1232,8 +1237,8 @@ def fit_series(
     series = Series(results, fitted.temperatures, fitted.labels, failures, geometry,
                     inputs.warnings + fitted.notes, keep_all=keep_all)
     series.worker_notes = fitted.notes
-    if digests is not None:  # the batch JSON and the Arrhenius analysis read them, not results
-        series._keep_digests(digests)
+    if digests is not None and fitted.texts is not None:  # read instead of the results
+        series._keep_digests(digests, fitted.texts.seal())
     _fit_joint(series, joint, joint_options)
     if other:
         return variable_series_of(series, quantity, temperatures, geometry)
@@ -1347,6 +1352,9 @@ class _Fitted:
     notes: list[str]
     results: list[FitResult] | ResultStore = dataclasses.field(default_factory=list)
     digests: list[FitDigest | None] = dataclasses.field(default_factory=list)
+    #: Where the digests' JSON texts are kept (each digest's ``items`` then its position in
+    #: it); None: digests are not kept.
+    texts: ResultStore | None = None
     temperatures: list[float] = dataclasses.field(default_factory=list)
     labels: list[str] = dataclasses.field(default_factory=list)
     failures: list[dict[str, str]] = dataclasses.field(default_factory=list)
@@ -1362,7 +1370,10 @@ def _collect(fitted: _Fitted) -> list[FitResult] | ResultStore:
             continue
         if isinstance(out, tuple):  # a result with its digest, made where it was fitted
             out, digest = out
-            fitted.digests.append(digest)
+            if digest is not None and fitted.texts is not None:  # its JSON texts on disk
+                fitted.texts.append_pickled(digest.items)
+                digest.items = len(fitted.texts) - 1
+            fitted.digests.append(digest if fitted.texts is not None else None)
         if isinstance(out, bytes):  # a result pickled where it was fitted: kept as it is
             if isinstance(results, ResultStore):
                 results.append_pickled(out)
