@@ -39,7 +39,7 @@ import numpy as np
 
 from eisfit.exceptions import SpectrumError
 from eisfit.io.spectrum import Spectrum
-from eisfit.kernels import compiled
+from eisfit.kernels import compiled, drt_parts
 from eisfit.kernels.drt_parts import (
     SPIKE_ANGLE,
     TAIL_N_FINE,
@@ -255,23 +255,14 @@ def spike_start(
 
     Walking up from the lowest frequency, the spike is the run of points where -Z'' keeps
     falling and each Nyquist segment is steeper than ``angle`` degrees (a CPE with
-    n > angle/90). At least the two lowest segments must qualify.
+    n > angle/90). At least the two lowest segments must qualify. The rule is
+    :func:`eisfit.kernels.drt_parts.spike_start`, which the compiled DRT seed runs as well.
     """
     order = np.argsort(frequency)
     f = np.asarray(frequency, float)[order]
     zz = np.asarray(z, complex)[order]
-    mim = -zz.imag
-    if f.size < 4 or mim[0] <= 0:
-        return None
-    d_im = mim[:-1] - mim[1:]  # > 0 while -Z'' falls with rising f
-    d_re = np.abs(zz.real[:-1] - zz.real[1:])
-    steep = (d_im > 0) & (np.degrees(np.arctan2(d_im, d_re)) > angle)
-    if not (steep[0] and steep[1]):
-        return None
-    i = 0
-    while i < steep.size and steep[i]:
-        i += 1
-    return float(f[i])
+    start = drt_parts.spike_start(f, zz.real, zz.imag, float(angle))
+    return None if np.isnan(start) else float(start)
 
 
 def tail_exponent(frequency: np.ndarray, z: np.ndarray, below: float | None = None) -> float:
@@ -280,25 +271,16 @@ def tail_exponent(frequency: np.ndarray, z: np.ndarray, below: float | None = No
     Fits ``Z ≈ R + (jω)^-n / Q`` (R, 1/Q real) with modulus weighting to the points at or
     below ``below`` Hz (default: the spike region found by :func:`spike_start`; at least the
     three lowest frequencies). R and 1/Q are linear and solved for each n; n is the best of
-    :data:`TAIL_N_GRID` (steps of 0.01), refined on a grid of steps of 0.0005 around it. A grid
-    finds the best exponent over the whole range, not a local minimum, and costs two
-    vectorised evaluations.
+    :data:`TAIL_N_GRID` (steps of 0.01), refined on a grid of steps of 0.0005 around it
+    (:func:`eisfit.kernels.drt_parts.tail_exponent`, which the compiled DRT seed runs as well).
     """
     f = np.asarray(frequency, float)
     z = np.asarray(z, complex)
     if below is None:
         below = spike_start(f, z)
-    order = np.argsort(f)
-    sel = f <= below if below is not None else np.zeros(f.size, bool)
-    if sel.sum() < 3:
-        sel = np.zeros(f.size, bool)
-        sel[order[:3]] = True
-    log_w = np.log(2 * np.pi * f[sel])
-    zz = z[sel]
-    coarse = TAIL_N_GRID
-    i = int(np.argmin(tail_costs(coarse, log_w, zz)))
-    fine = np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, coarse.size - 1)], TAIL_N_FINE)
-    return float(fine[int(np.argmin(tail_costs(fine, log_w, zz)))])
+    return float(drt_parts.tail_exponent(
+        f, z.real, z.imag, np.nan if below is None else float(below), TAIL_N_GRID, TAIL_N_FINE
+    ))
 
 
 def tail_costs(n: np.ndarray, log_w: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -316,26 +298,11 @@ def tail_costs(n: np.ndarray, log_w: np.ndarray, z: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray
-        (K,) residual sums of squares (dimensionless).
+        (K,) residual sums of squares (dimensionless); see
+        :func:`eisfit.kernels.drt_parts.tail_costs`.
     """
-    wt = 1 / np.abs(z)
-    b_re, b_im = z.real * wt, z.imag * wt
-    bb = float(b_re @ b_re + b_im @ b_im)
-    # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2x2 normal equations per n
-    mag = np.exp(-n[:, None] * log_w[None, :]) * wt
-    v_re = mag * np.cos(0.5 * np.pi * n)[:, None]
-    v_im = -mag * np.sin(0.5 * np.pi * n)[:, None]
-    uu = float(wt @ wt)
-    uv = v_re @ wt
-    vv = np.sum(v_re * v_re + v_im * v_im, axis=1)
-    ub = float(wt @ b_re)
-    vb = v_re @ b_re + v_im @ b_im
-    det = uu * vv - uv * uv
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x0, x1 = (vv * ub - uv * vb) / det, (uu * vb - uv * ub) / det
-        cost = bb - (x0 * ub + x1 * vb)
-    # a singular system (v parallel to u): the constant alone
-    return np.where(det <= 1e-12 * uu * vv, bb - ub * ub / uu, cost)
+    z = np.asarray(z, complex)
+    return drt_parts.tail_costs(np.asarray(n, float), np.asarray(log_w, float), z.real, z.imag)
 
 
 @functools.lru_cache(maxsize=32)

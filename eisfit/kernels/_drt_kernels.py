@@ -15,6 +15,7 @@ Imported only through :mod:`eisfit.kernels.compiled`. The arrays are C-contiguou
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import register_jitable
 
 from eisfit.kernels import drt_parts
 from eisfit.kernels._kernels import _jit, _jit_sums
@@ -24,84 +25,24 @@ __all__ = ["drt_seed", "fnnls"]
 _HALF_PI = 0.5 * np.pi
 
 
-@_jit
-def _spike_start(f, z_re, z_im, angle):  # pragma: no cover - compiled
-    """:func:`eisfit.analysis.drt.spike_start` for ascending ``f``; NaN when there is no
-    spike."""
-    n = f.size
-    if n < 4 or -z_im[0] <= 0:
-        return np.nan
-    steep = np.empty(n - 1, np.bool_)
-    for i in range(n - 1):
-        d_im = z_im[i + 1] - z_im[i]  # -Z'' falling as f rises
-        d_re = abs(z_re[i] - z_re[i + 1])
-        steep[i] = d_im > 0 and np.degrees(np.arctan2(d_im, d_re)) > angle
-    if not (steep[0] and steep[1]):
-        return np.nan
-    i = 0
-    while i < n - 1 and steep[i]:
-        i += 1
-    return f[i]
+def _jit_inside(fn):
+    """Let compiled code call the plain function ``fn`` of :mod:`eisfit.kernels.drt_parts`
+    (numba compiles it into each caller, with numpy's error model); returns ``fn``."""
+    return register_jitable(error_model="numpy")(fn)
 
 
-@_jit
-def _tail_cost(n_exp, log_w, wt, b_re, b_im, bb, uu, ub):  # pragma: no cover - compiled
-    """One value of :func:`eisfit.analysis.drt.tail_costs`."""
-    c = np.cos(_HALF_PI * n_exp)
-    s = np.sin(_HALF_PI * n_exp)
-    uv = 0.0
-    vv = 0.0
-    vb = 0.0
-    for i in range(log_w.size):
-        mag = np.exp(-n_exp * log_w[i]) * wt[i]
-        v_re = mag * c
-        v_im = -mag * s
-        uv += v_re * wt[i]
-        vv += v_re * v_re + v_im * v_im
-        vb += v_re * b_re[i] + v_im * b_im[i]
-    det = uu * vv - uv * uv
-    if det <= 1e-12 * uu * vv:
-        return bb - ub * ub / uu
-    x0 = (vv * ub - uv * vb) / det
-    x1 = (uu * vb - uv * ub) / det
-    return bb - (x0 * ub + x1 * vb)
-
-
-@_jit
-def _best(grid, log_w, wt, b_re, b_im, bb, uu, ub):  # pragma: no cover - compiled
-    """Index of the exponent of ``grid`` with the lowest tail cost (the first of equals)."""
-    best = 0
-    low = np.inf
-    for k in range(grid.size):
-        c = _tail_cost(grid[k], log_w, wt, b_re, b_im, bb, uu, ub)
-        if c < low:
-            low, best = c, k
-    return best
-
-
-@_jit
-def _tail_exponent(f, z_re, z_im, below, coarse, n_fine):  # pragma: no cover - compiled
-    """:func:`eisfit.analysis.drt.tail_exponent` for ascending ``f`` (``below`` NaN: none)."""
-    m = 0
-    if below == below:  # not NaN
-        while m < f.size and f[m] <= below:
-            m += 1
-    if m < 3:
-        m = 3
-    log_w = np.log(2 * np.pi * f[:m])
-    wt = 1.0 / np.sqrt(z_re[:m] ** 2 + z_im[:m] ** 2)
-    b_re = z_re[:m] * wt
-    b_im = z_im[:m] * wt
-    bb = 0.0
-    uu = 0.0
-    ub = 0.0
-    for i in range(m):
-        bb += b_re[i] * b_re[i] + b_im[i] * b_im[i]
-        uu += wt[i] * wt[i]
-        ub += wt[i] * b_re[i]
-    i = _best(coarse, log_w, wt, b_re, b_im, bb, uu, ub)
-    fine = np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, coarse.size - 1)], n_fine)
-    return fine[_best(fine, log_w, wt, b_re, b_im, bb, uu, ub)]
+# the DRT's parts written once (eisfit/kernels/drt_parts.py), compiled from the Python the numpy
+# DRT runs, so both engines find the same spike, exponent, grid and peaks; the functions those
+# parts call are compiled into them (a change there has this module compiled again:
+# compiled.follow_sources)
+_jit_inside(drt_parts.tail_costs)
+_jit_inside(drt_parts.prominent_maxima)
+_jit_inside(drt_parts.peak_bounds)
+_spike_start = _jit(drt_parts.spike_start)
+_tail_exponent = _jit(drt_parts.tail_exponent)
+_grid_size = _jit(drt_parts.grid_size)
+_prominent_maxima = _jit(drt_parts.prominent_maxima)
+_peak_bounds = _jit(drt_parts.peak_bounds)
 
 
 @_jit
@@ -339,13 +280,6 @@ def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
             w[j] -= row[j] * xi
 
 
-# the τ grid and the peak search of eisfit.analysis.drt, compiled: the same functions, so both
-# engines use the same grid and find the same peaks
-_grid_size = _jit(drt_parts.grid_size)
-_prominent_maxima = _jit(drt_parts.prominent_maxima)
-_peak_bounds = _jit(drt_parts.peak_bounds)
-
-
 @_jit
 def _peaks(tau, gamma, dln, prominence, min_fraction):  # pragma: no cover - compiled
     """Resistance (Ohm) and time constant (s) of each peak, as
@@ -483,4 +417,4 @@ def drt_seed(
     areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
     tail_c = xu[1] if spike else np.nan
     return xu[0], tau, gamma, tail_n, tail_c, areas, taus
-# compiled from (sha256): 42f02d7dc22fbb96501dbc4be7025d04d363d8fae6fb8fc128663666aae5f59d
+# compiled from (sha256): b5c49fe7fe578936d8636bed88077377fb0c815baa744dc69aa91f98816ec60e

@@ -1,8 +1,14 @@
-"""The parts of the DRT written once, in the Python that numba compiles: the τ grid size, the
-prominent maxima of γ, the bounds of each peak, and the settings of the spike's tail.
+"""The parts of the DRT written once, in the Python that numba compiles: the start of a
+blocking-electrode spike, the CPE exponent of its tail, the τ grid size, the prominent maxima of
+γ, the bounds of each peak, and the peaks' resistances and time constants.
 
 :func:`eisfit.drt` (:mod:`eisfit.analysis.drt`) calls them as numpy code; the compiled DRT
-seed (:mod:`eisfit.kernels._drt_kernels`) compiles these same functions. No numba here.
+seed (:mod:`eisfit.kernels._drt_kernels`) compiles these same functions (and has numba compile
+the calls between them), so both engines find the same spike, exponent and peaks by
+construction. Every function is made of numpy array operations and loops that numba compiles;
+no numba here: this module imports and works without it. A change here has
+:mod:`eisfit.kernels._drt_kernels` compiled again on its next load
+(:func:`eisfit.kernels.compiled.follow_sources`).
 """
 
 from __future__ import annotations
@@ -13,12 +19,137 @@ import numpy as np
 SPIKE_ANGLE = 60.0
 
 
-#: CPE exponents :func:`eisfit.analysis.drt.tail_exponent` tries first (0.30, 0.31 ... 1.00);
-#: it then refines
+#: CPE exponents :func:`tail_exponent` tries first (0.30, 0.31 ... 1.00); it then refines
 #: around the best of them on a grid 20 times finer.
 TAIL_N_GRID = np.linspace(0.3, 1.0, 71)
 #: Points of the finer grid, spanning the two coarse steps around the best exponent.
 TAIL_N_FINE = 41
+
+
+def spike_start(f: np.ndarray, z_re: np.ndarray, z_im: np.ndarray, angle: float) -> float:
+    """Highest frequency of a blocking-electrode spike (Hz); NaN when there is none.
+
+    Walking up from the lowest frequency, the spike is the run of points where -Z'' keeps
+    falling and each Nyquist segment is steeper than ``angle`` degrees (a CPE with
+    n > angle/90). At least the two lowest segments must qualify, and -Z'' at the lowest
+    frequency must be positive.
+
+    Parameters
+    ----------
+    f
+        (M,) frequencies (Hz), ascending.
+    z_re, z_im
+        (M,) real and imaginary parts of the impedance (Ohm).
+    angle
+        Smallest slope of a spike's Nyquist segment (degrees, 0..90).
+
+    Returns
+    -------
+    float
+        The frequency (Hz) of the first point above the spike's run, NaN without a spike
+        (fewer than 4 points, or the two lowest segments not steep).
+    """
+    n = f.size
+    if n < 4 or not -z_im[0] > 0:
+        return np.nan
+    d_im = z_im[1:] - z_im[:-1]  # > 0 while -Z'' falls with rising f
+    d_re = np.abs(z_re[:-1] - z_re[1:])
+    steep = (d_im > 0) & (np.degrees(np.arctan2(d_im, d_re)) > angle)
+    if not (steep[0] and steep[1]):
+        return np.nan
+    i = 0
+    while i < n - 1 and steep[i]:
+        i += 1
+    return f[i]
+
+
+def tail_costs(
+    n: np.ndarray, log_w: np.ndarray, z_re: np.ndarray, z_im: np.ndarray
+) -> np.ndarray:
+    """Weighted squared residual of the best ``R + (jω)^-n / Q`` for each exponent in ``n``.
+
+    R and 1/Q (real, unconstrained) solve the 2 × 2 normal equations of each exponent; every
+    point is weighted by 1/|Z|. A singular system (the CPE column parallel to R's, e.g.
+    n = 0) gives the cost of R alone.
+
+    Parameters
+    ----------
+    n
+        (K,) CPE exponents (dimensionless).
+    log_w
+        (M,) ln ω of the points (ω in rad/s).
+    z_re, z_im
+        (M,) real and imaginary parts of the impedance of the points (Ohm).
+
+    Returns
+    -------
+    ndarray
+        (K,) residual sums of squares (dimensionless: residuals in fractions of |Z|).
+    """
+    wt = 1.0 / np.sqrt(z_re * z_re + z_im * z_im)
+    b_re = z_re * wt
+    b_im = z_im * wt
+    bb = np.sum(b_re * b_re + b_im * b_im)
+    uu = np.sum(wt * wt)
+    ub = np.sum(wt * b_re)
+    # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2 × 2 normal equations per n
+    mag = np.exp(-n[:, None] * log_w[None, :]) * wt[None, :]
+    v_re = mag * np.cos(0.5 * np.pi * n)[:, None]
+    v_im = -mag * np.sin(0.5 * np.pi * n)[:, None]
+    uv = np.sum(v_re * wt[None, :], axis=1)
+    vv = np.sum(v_re * v_re + v_im * v_im, axis=1)
+    vb = np.sum(v_re * b_re[None, :] + v_im * b_im[None, :], axis=1)
+    det = uu * vv - uv * uv
+    singular = det <= 1e-12 * uu * vv
+    det = np.where(singular, 1.0, det)
+    x0 = (vv * ub - uv * vb) / det
+    x1 = (uu * vb - uv * ub) / det
+    return np.where(singular, bb - ub * ub / uu, bb - (x0 * ub + x1 * vb))
+
+
+def tail_exponent(
+    f: np.ndarray,
+    z_re: np.ndarray,
+    z_im: np.ndarray,
+    below: float,
+    coarse: np.ndarray,
+    n_fine: int,
+) -> float:
+    """CPE exponent n (dimensionless) of a low-frequency spike: the best of ``coarse`` by
+    :func:`tail_costs`, refined on ``n_fine`` points spanning the coarse steps on each side.
+
+    A grid finds the best exponent over the whole range, not a local minimum, and costs two
+    vectorised evaluations.
+
+    Parameters
+    ----------
+    f
+        (M,) frequencies (Hz), in any order.
+    z_re, z_im
+        (M,) real and imaginary parts of the impedance (Ohm).
+    below
+        The points at or below this frequency (Hz) are the spike's; NaN, or fewer than three
+        such points: the three lowest frequencies.
+    coarse
+        (K,) exponents tried first, ascending (:data:`TAIL_N_GRID`).
+    n_fine
+        Points of the finer grid (:data:`TAIL_N_FINE`).
+
+    Returns
+    -------
+    float
+        The exponent of lowest cost (the first of equal ones).
+    """
+    sel = f <= below  # all False when below is NaN
+    if np.sum(sel) < 3:
+        sel = np.zeros(f.size, np.bool_)
+        sel[np.argsort(f)[:3]] = True
+    log_w = np.log(2 * np.pi * f[sel])
+    zr = z_re[sel]
+    zi = z_im[sel]
+    i = np.argmin(tail_costs(coarse, log_w, zr, zi))
+    fine = np.linspace(coarse[max(i - 1, 0)], coarse[min(i + 1, coarse.size - 1)], n_fine)
+    return fine[np.argmin(tail_costs(fine, log_w, zr, zi))]
 
 
 def grid_size(lo: float, hi: float, per_decade: int) -> int:
@@ -28,9 +159,6 @@ def grid_size(lo: float, hi: float, per_decade: int) -> int:
     return int(min(max(round(per_decade * (hi - lo)) + 1, 3 * per_decade), 15 * per_decade))
 
 
-# grid_size, prominent_maxima and peak_bounds are compiled into the DRT seed of
-# eisfit/kernels/_drt_kernels.py; a change here has that module compiled again
-# (eisfit.kernels.compiled.follow_sources).
 def prominent_maxima(x: np.ndarray, prominence: float) -> np.ndarray:
     """Indices of the local maxima of ``x`` standing out by at least ``prominence``.
 
