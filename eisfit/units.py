@@ -46,6 +46,9 @@ __all__ = [
 
 #: Zero-Celsius in kelvin.
 ZERO_CELSIUS_K = 273.15
+#: Temperatures below this (K) are taken for °C typed as K (by the Arrhenius fit and by the
+#: temperatures of a series).
+MIN_TEMPERATURE_K = 150.0
 
 #: Length units (lower case, micro written ``u``) and their size in metres as a power of ten.
 LENGTH_UNITS: dict[str, int] = {

@@ -26,7 +26,7 @@ from uncertainties import UFloat, ufloat
 from eisfit.exceptions import EisfitError, GeometryError
 from eisfit.findings import Finding, as_finding
 from eisfit.output import json_float as _json_float
-from eisfit.units import parse_temperature
+from eisfit.units import MIN_TEMPERATURE_K, parse_temperature
 
 __all__ = [
     "ArrheniusError",
@@ -50,8 +50,6 @@ EV_TO_KJ_PER_MOL: float = ELEMENTARY_CHARGE * N_A / 1000.0
 FORMS = ("ln(sigma*T)", "ln(sigma)")
 #: What the values passed to :func:`arrhenius` may be.
 QUANTITIES = ("conductivity", "conductance", "resistance")
-#: Temperatures below this (K) are taken for °C typed as K.
-MIN_TEMPERATURE_K = 150.0
 #: Significance level of the curvature (quadratic term) test.
 CURVATURE_P = 0.01
 #: Fewest points for the curvature test.

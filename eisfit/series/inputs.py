@@ -32,7 +32,7 @@ from typing import Any
 
 from eisfit.exceptions import EisfitError
 from eisfit.io.spectrum import Spectrum
-from eisfit.units import ZERO_CELSIUS_K
+from eisfit.units import MIN_TEMPERATURE_K, ZERO_CELSIUS_K
 
 __all__ = [
     "temperature_from_name",
@@ -306,10 +306,6 @@ def _lookup(table: dict[str, float], source: str) -> float | None:
 
 
 def _check_kelvin(value: float, label: str, how: str) -> float:
-    from eisfit.analysis.activation import (
-        MIN_TEMPERATURE_K,  # here: the command line reads this module early
-    )
-
     if not math.isfinite(value) or value <= 0:
         raise SeriesError(f"{label}: temperature {value:g} K ({how}) is not above 0 K")
     if value < MIN_TEMPERATURE_K:
