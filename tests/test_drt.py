@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 import eisfit
 import eisfit.analysis.drt
-from eisfit.analysis.drt import _prominent_maxima, drt, spike_start
+from eisfit.analysis.drt import drt, spike_start
 from eisfit.exceptions import SpectrumError
+from eisfit.kernels.drt_parts import prominent_maxima as _prominent_maxima
 
 F = np.logspace(6, -1, 71)
 #: Tolerance on each peak's resistance (area under γ between the minima that separate peaks)

@@ -1,6 +1,7 @@
 """The DRT's parts written once (:mod:`eisfit.kernels.drt_parts`): each against independent
-truth (the geometry of a Nyquist line, the exponent of an exact CPE), run both as numpy and as
-the compiled engine compiles it, and called by both engines."""
+truth (the geometry of a Nyquist line, the exponent of an exact CPE, Gaussian peaks of known
+area and centre), run both as numpy and as the compiled engine compiles it, and called by
+both engines."""
 
 from __future__ import annotations
 
@@ -126,20 +127,56 @@ def test_tail_costs_are_the_least_squares_residual():
     assert np.argmin(costs) == 2
 
 
+# --------------------------------------------------------------------------- peaks
+def gaussian_gamma(tau: np.ndarray, parts: list[tuple[float, float, float]]) -> np.ndarray:
+    """γ (Ohm per unit of ln τ) of Gaussians in ln τ, each (resistance Ohm, τ s, width in ln τ):
+    each integrates to its resistance."""
+    lt = np.log(tau)[:, None]
+    r, t, w = (np.array(v, float) for v in zip(*parts, strict=True))
+    return np.sum(r / (w * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((lt - np.log(t)) / w) ** 2),
+                  axis=1)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_peaks_of_separate_gaussians_give_their_resistances_and_time_constants(engine):
+    tau = np.logspace(-8, 2, 101)
+    dln = float(np.log(tau[1] / tau[0]))
+    truth = [(1000.0, 1e-6, 0.7), (2500.0, 1e-3, 0.9), (400.0, 1e-0, 0.6)]
+    gamma = gaussian_gamma(tau, truth)
+    idx, bounds, r, t = part(engine, "peaks")(tau, gamma, dln, 0.1, 0.05)
+    assert idx.tolist() == [int(np.argmin(np.abs(tau - tk))) for _, tk, _ in truth]
+    assert np.all(bounds[:, 0] <= idx) and np.all(idx <= bounds[:, 1])
+    # all but the tails below 1 % of the apex (0.3 % of a Gaussian's area)
+    np.testing.assert_allclose(r, [rk for rk, _, _ in truth], rtol=0.005)
+    np.testing.assert_allclose(np.log(t), [np.log(tk) for _, tk, _ in truth], atol=0.05 * dln)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_peak_below_the_fraction_of_the_area_is_dropped(engine):
+    tau = np.logspace(-8, 2, 101)
+    dln = float(np.log(tau[1] / tau[0]))
+    # 300 Ohm of 3300: 9 %, kept with 5 %, dropped with 10 %
+    gamma = gaussian_gamma(tau, [(3000.0, 1e-5, 0.8), (300.0, 1e-1, 0.3)])
+    assert part(engine, "peaks")(tau, gamma, dln, 0.1, 0.05)[0].size == 2
+    idx, bounds, r, _ = part(engine, "peaks")(tau, gamma, dln, 0.1, 0.10)
+    assert idx.size == 1 and r[0] == pytest.approx(3000.0, rel=0.005)
+    # nothing positive: no peaks
+    assert part(engine, "peaks")(tau, np.zeros(tau.size), dln, 0.1, 0.05)[0].size == 0
+
+
 # --------------------------------------------------------------------------- one definition
 @pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
 def test_the_compiled_seed_compiles_these_functions():
     from eisfit.kernels import _drt_kernels
 
-    for name in ("spike_start", "tail_exponent", "grid_size", "prominent_maxima",
-                 "peak_bounds"):
+    for name in ("spike_start", "tail_exponent", "grid_size", "peaks"):
         assert getattr(_drt_kernels, "_" + name).py_func is getattr(drt_parts, name)
     assert "drt_parts" in compiled.COMPILED_FROM["_drt_kernels"]
 
 
 def test_the_numpy_drt_calls_these_functions(monkeypatch):
     calls: list[str] = []
-    for name in ("spike_start", "tail_exponent"):
+    for name in ("spike_start", "tail_exponent", "peaks"):
         fn = getattr(drt_parts, name)
 
         def recorded(*args, _fn=fn, _name=name):
@@ -150,7 +187,7 @@ def test_the_numpy_drt_calls_these_functions(monkeypatch):
     f = np.logspace(5, -2, 50)
     z = eisfit.Circuit("R0-p(R1,C1)-CPE1").impedance(f, [20, 1e3, 1e-8, 1e-5, 0.85])
     res = numpy_drt.drt(eisfit.Spectrum(f, z), lam=1e-3)
-    assert res.tail == "cpe" and {"spike_start", "tail_exponent"} <= set(calls)
+    assert res.tail == "cpe" and {"spike_start", "tail_exponent", "peaks"} <= set(calls)
 
 
 @pytest.mark.skipif(not compiled.available(), reason="numba is not installed")
@@ -169,3 +206,7 @@ def test_both_engines_give_the_same_spike_and_exponent():
         n = part("compiled", "tail_exponent")(f, re, im, start, drt_parts.TAIL_N_GRID,
                                               drt_parts.TAIL_N_FINE)
         assert n == pytest.approx(numpy_drt.tail_exponent(s.frequency, s.z), abs=1e-12)
+        res = numpy_drt.drt(s, lam=1e-3)
+        found = part("compiled", "peaks")(res.tau, res.gamma, res.dlntau, 0.1, 0.05)
+        np.testing.assert_allclose(found[2], [p.resistance for p in res.peaks], rtol=1e-12)
+        np.testing.assert_allclose(found[3], [p.tau for p in res.peaks], rtol=1e-12)

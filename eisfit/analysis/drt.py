@@ -46,8 +46,6 @@ from eisfit.kernels.drt_parts import (
     TAIL_N_GRID,
     grid_size,
 )
-from eisfit.kernels.drt_parts import peak_bounds as _split
-from eisfit.kernels.drt_parts import prominent_maxima as _prominent_maxima
 from eisfit.kernels.nnls import nnls
 
 __all__ = [
@@ -645,30 +643,14 @@ def _peaks(
     prominence: float,
     min_fraction: float,
 ) -> tuple[DRTPeak, ...]:
-    top = float(gamma.max()) if gamma.size else 0.0
-    if top <= 0:
-        return ()
-    total = float(gamma.sum() * dln)
-    padded = np.concatenate([[0.0], gamma, [0.0]])  # so a maximum at a grid end counts
-    idx = [int(i) - 1 for i in _prominent_maxima(padded, prominence * top)]
-    # keep peaks holding enough resistance; recompute the split points after each removal
-    while True:
-        bounds = _split(gamma, np.array(idx, np.int64)).tolist()
-        areas = [float(gamma[lo : hi + 1].sum() * dln) for lo, hi in bounds]
-        small = [k for k, a in enumerate(areas) if a < min_fraction * total]
-        if not small or len(idx) == 1:
-            break
-        idx.pop(min(small, key=lambda k: areas[k]))
+    """The peaks of :func:`eisfit.kernels.drt_parts.peaks` (which the compiled DRT seed runs as
+    well) as :class:`DRTPeak`; ``w`` (rad/s) the measured range."""
+    idx, bounds, areas, taus = drt_parts.peaks(tau, gamma, dln, prominence, min_fraction)
     t_meas = (1 / w.max(), 1 / w.min())
     out = []
-    for i, (lo, hi), area in zip(idx, bounds, areas, strict=True):
-        lt = np.log(tau[i])
-        if 0 < i < tau.size - 1:
-            y0, y1, y2 = gamma[i - 1 : i + 2]
-            den = y0 - 2 * y1 + y2
-            if den < 0:
-                lt += 0.5 * dln * (y0 - y2) / den
-        t = float(np.exp(lt))
+    for i, (lo, hi), area, t in zip(
+        idx.tolist(), bounds.tolist(), areas.tolist(), taus.tolist(), strict=True
+    ):
         tb = (float(tau[lo]), float(tau[hi]))
         out.append(DRTPeak(
             resistance=area,

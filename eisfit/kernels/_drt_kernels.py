@@ -41,8 +41,7 @@ _jit_inside(drt_parts.peak_bounds)
 _spike_start = _jit(drt_parts.spike_start)
 _tail_exponent = _jit(drt_parts.tail_exponent)
 _grid_size = _jit(drt_parts.grid_size)
-_prominent_maxima = _jit(drt_parts.prominent_maxima)
-_peak_bounds = _jit(drt_parts.peak_bounds)
+_peaks = _jit(drt_parts.peaks)
 
 
 @_jit
@@ -280,47 +279,6 @@ def _gradient(ata, atb, idx, m, x, passive, w):  # pragma: no cover - compiled
             w[j] -= row[j] * xi
 
 
-@_jit
-def _peaks(tau, gamma, dln, prominence, min_fraction):  # pragma: no cover - compiled
-    """Resistance (Ohm) and time constant (s) of each peak, as
-    :func:`eisfit.analysis.drt._peaks`
-    finds them."""
-    nt = gamma.size
-    top = gamma.max() if nt else 0.0
-    if not top > 0:
-        return np.empty(0), np.empty(0)
-    total = gamma.sum() * dln
-    padded = np.zeros(nt + 2)
-    padded[1:-1] = gamma
-    idx = _prominent_maxima(padded, prominence * top) - 1
-    # drop the smallest peak under the threshold until none is left; bounds move each time
-    while True:
-        bounds = _peak_bounds(gamma, idx, 0.01)
-        areas = np.empty(idx.size)
-        for k in range(idx.size):
-            areas[k] = gamma[bounds[k, 0] : bounds[k, 1] + 1].sum() * dln
-        drop = -1
-        for k in range(idx.size):
-            if areas[k] < min_fraction * total and (drop < 0 or areas[k] < areas[drop]):
-                drop = k
-        if drop < 0 or idx.size == 1:
-            break
-        keep = np.ones(idx.size, np.bool_)
-        keep[drop] = False
-        idx = idx[keep]
-    taus = np.empty(idx.size)
-    for k in range(idx.size):
-        i = idx[k]
-        lt = np.log(tau[i])
-        if 0 < i < nt - 1:
-            y0, y1, y2 = gamma[i - 1], gamma[i], gamma[i + 1]
-            den = y0 - 2 * y1 + y2
-            if den < 0:
-                lt += 0.5 * dln * (y0 - y2) / den
-        taus[k] = np.exp(lt)
-    return areas, taus
-
-
 @_jit_sums
 def drt_seed(
     f,
@@ -414,7 +372,7 @@ def drt_seed(
             break
         tail_n = min(max(tail_n + step, 0.3), 1.0)
     gamma = x[u.shape[0] :] * r_ref
-    areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
+    _, _, areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
     tail_c = xu[1] if spike else np.nan
     return xu[0], tau, gamma, tail_n, tail_c, areas, taus
-# compiled from (sha256): b5c49fe7fe578936d8636bed88077377fb0c815baa744dc69aa91f98816ec60e
+# compiled from (sha256): 792d9783d8f1b7ddd082ce727edf95e323ece144e4b19468b5dd73d6314ad9b6

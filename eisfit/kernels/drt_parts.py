@@ -222,3 +222,74 @@ def peak_bounds(gamma: np.ndarray, idx: np.ndarray, floor: float = 0.01) -> np.n
         bounds[k, 0] = lo
         bounds[k, 1] = hi
     return bounds
+
+
+def peaks(
+    tau: np.ndarray, gamma: np.ndarray, dln: float, prominence: float, min_fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The peaks of γ: each one's apex, bounds, resistance and time constant.
+
+    A peak is a maximum of γ standing out by ``prominence`` × the highest γ
+    (:func:`prominent_maxima`; γ is padded with zeros so that a maximum at an end of the grid
+    counts) and holding at least ``min_fraction`` of the area under γ: the smallest peak below
+    that is dropped, the bounds of the others found again (:func:`peak_bounds`), until none is
+    left below it (a single peak always stays). The time constant is the apex refined by a
+    parabola through the top three grid points in ln τ.
+
+    Parameters
+    ----------
+    tau
+        (T,) relaxation times (s), ascending, log-spaced.
+    gamma
+        (T,) γ(τ) (Ohm per unit of ln τ), non-negative.
+    dln
+        Spacing of the grid in ln τ.
+    prominence
+        Fraction of the highest γ a peak must stand out by.
+    min_fraction
+        Fraction of the total area under γ a peak must hold.
+
+    Returns
+    -------
+    idx : ndarray
+        (K,) grid index of each apex, ascending (int64); empty when γ is nowhere positive.
+    bounds : ndarray
+        (K, 2) grid indices of the first and last point of each peak's area (int64).
+    resistance : ndarray
+        (K,) area under γ between the bounds (Ohm).
+    tau_peak : ndarray
+        (K,) refined apex τ (s).
+    """
+    nt = gamma.size
+    top = gamma.max() if nt else 0.0
+    if not top > 0:
+        return np.empty(0, np.int64), np.empty((0, 2), np.int64), np.empty(0), np.empty(0)
+    total = gamma.sum() * dln
+    padded = np.zeros(nt + 2)
+    padded[1:-1] = gamma
+    idx = prominent_maxima(padded, prominence * top) - 1
+    while True:
+        bounds = peak_bounds(gamma, idx, 0.01)
+        areas = np.empty(idx.size)
+        for k in range(idx.size):
+            areas[k] = gamma[bounds[k, 0] : bounds[k, 1] + 1].sum() * dln
+        drop = -1  # the smallest peak under the threshold (the first of equals)
+        for k in range(idx.size):
+            if areas[k] < min_fraction * total and (drop < 0 or areas[k] < areas[drop]):
+                drop = k
+        if drop < 0 or idx.size == 1:
+            break
+        keep = np.ones(idx.size, np.bool_)
+        keep[drop] = False
+        idx = idx[keep]
+    taus = np.empty(idx.size)
+    for k in range(idx.size):
+        i = idx[k]
+        lt = np.log(tau[i])
+        if 0 < i < nt - 1:
+            y0, y1, y2 = gamma[i - 1], gamma[i], gamma[i + 1]
+            den = y0 - 2 * y1 + y2
+            if den < 0:
+                lt += 0.5 * dln * (y0 - y2) / den
+        taus[k] = np.exp(lt)
+    return idx, bounds, areas, taus
