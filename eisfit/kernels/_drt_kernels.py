@@ -375,4 +375,4 @@ def drt_seed(
     _, _, areas, taus = _peaks(tau, gamma, dln, prominence, min_fraction)
     tail_c = xu[1] if spike else np.nan
     return xu[0], tau, gamma, tail_n, tail_c, areas, taus
-# compiled from (sha256): 792d9783d8f1b7ddd082ce727edf95e323ece144e4b19468b5dd73d6314ad9b6
+# compiled from (sha256): 6ab9ee56c05e3f5ff604a88b9835cfae5938db209f421f855c7a51722f3aac58

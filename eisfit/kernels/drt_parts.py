@@ -92,13 +92,15 @@ def tail_costs(
     bb = np.sum(b_re * b_re + b_im * b_im)
     uu = np.sum(wt * wt)
     ub = np.sum(wt * b_re)
-    # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2 × 2 normal equations per n
-    mag = np.exp(-n[:, None] * log_w[None, :]) * wt[None, :]
-    v_re = mag * np.cos(0.5 * np.pi * n)[:, None]
-    v_im = -mag * np.sin(0.5 * np.pi * n)[:, None]
-    uv = np.sum(v_re * wt[None, :], axis=1)
-    vv = np.sum(v_re * v_re + v_im * v_im, axis=1)
-    vb = np.sum(v_re * b_re[None, :] + v_im * b_im[None, :], axis=1)
+    # columns u = [wt; 0] (R) and v = (jω)^-n wt (1/Q): the 2 × 2 normal equations per n, from
+    # four sums over |v| = ω^-n wt (v = |v| (cos, -sin)(nπ/2))
+    # (a row per point, a column per exponent: numba sums along the first axis fastest)
+    mag = np.exp(-np.outer(log_w, n)) * wt[:, None]
+    c = np.cos(0.5 * np.pi * n)
+    s = np.sin(0.5 * np.pi * n)
+    uv = c * np.sum(mag * wt[:, None], axis=0)
+    vv = np.sum(mag * mag, axis=0)
+    vb = c * np.sum(mag * b_re[:, None], axis=0) - s * np.sum(mag * b_im[:, None], axis=0)
     det = uu * vv - uv * uv
     singular = det <= 1e-12 * uu * vv
     det = np.where(singular, 1.0, det)
