@@ -350,6 +350,9 @@ def parse_columns(
         field count differs from the column names'.
     """
     idx = {n: i for i, n in reversed(list(enumerate(names)))}
+    quick = _plain_table(tf, first, stop, names, required, optional, idx, sep, decimal_comma)
+    if quick is not None:
+        return quick
     req = [(n, idx[n]) for n in required]
     opt = [(n, idx[n]) for n in optional if n in idx]
     need = max([i for _, i in req], default=-1)
@@ -412,6 +415,59 @@ def parse_columns(
         _check_last_row(tf, sep, names)
     cols = {n: np.asarray(v, dtype=float) for n, v in out.items()}
     return cols, np.asarray(line_numbers, dtype=int), i
+
+
+#: The characters of a table :func:`_plain_table` reads at once, besides the separator: in
+#: such text a cell is a number for ``float`` exactly when it matches ``NUMBER_RE``.
+_PLAIN = frozenset("0123456789.eE+- \t\r")
+
+
+def _plain_table(
+    tf: TextFile, first: int, stop: int | None, names: Sequence[str],
+    required: Sequence[str], optional: Sequence[str], idx: dict[str, int], sep: str,
+    decimal_comma: bool,
+) -> tuple[dict[str, np.ndarray], np.ndarray, int] | None:
+    """:func:`parse_columns`'s result, read at once, for the common plain table: every line up
+    to ``stop`` a row of exactly one number per column name (blank lines aside), written with
+    digits, signs, points and exponents only, required values finite (frequencies >= 0).
+    None for anything else, which the line-by-line reading then reads or reports."""
+    lines = tf.lines
+    end = len(lines) if stop is None else min(stop, len(lines))
+    if decimal_comma or end <= first:
+        return None
+    allowed = _PLAIN | {sep}
+    numbers: list[int] = []
+    rows: list[str] = []
+    width = len(names)
+    for k in range(first, end):
+        line = lines[k]
+        if not line.strip():
+            continue
+        n_cells = len(line.split()) if sep == " " else line.count(sep) + 1
+        if n_cells != width:
+            return None
+        rows.append(line)
+        numbers.append(k + 1)
+    if not rows:
+        return None
+    text = " ".join(rows) if sep == " " else sep.join(rows)
+    if not allowed.issuperset(text):
+        return None
+    try:
+        values = np.array(text.split() if sep == " " else text.split(sep), dtype=np.float64)
+    except ValueError:  # a cell that is not a number: the line-by-line reading names it
+        return None
+    table = values.reshape(len(rows), width)
+    cols = {n: table[:, idx[n]].copy() for n in (*required, *(o for o in optional if o in idx))}
+    for n in required:
+        v = cols[n]
+        if not np.all(np.isfinite(v)) or (
+            classify_column(n).quantity == "frequency" and np.any(v < 0)
+        ):
+            return None
+    if numbers[-1] == len(lines):
+        _check_last_row(tf, sep, names)
+    return cols, np.asarray(numbers, dtype=int), end
 
 
 def _header_cells(tf: TextFile, names_line: int | None, sep: str) -> int | None:
