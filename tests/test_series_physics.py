@@ -304,3 +304,26 @@ def test_series_warnings_are_findings_read_by_code(clean):
     bulk_block = s.report().split("bulk", 1)[1]
     assert bulk_block.count(labels[4]) >= 1
     assert str(left[0]) not in s.report()
+
+
+def test_a_series_is_judged_once_for_the_same_numbers(clean, monkeypatch):
+    """The physics checks of a whole series run once for the same numbers (the neighbour
+    refits' first look and the Arrhenius fits judge equal facts), again when a number
+    changes."""
+    import eisfit.series.checks as checks
+
+    t, spectra, fits, _, _ = clean
+    fits = list(fits)
+    fits[4] = _swapped(fits[4])
+    calls = []
+    real = checks._all
+    monkeypatch.setattr(checks, "_all", lambda facts: calls.append(1) or real(facts))
+    checks._LAST_VERDICT.clear()
+    a, b = checks.Facts(t), checks.Facts(t)
+    for i, r in enumerate(fits):
+        a.set(i, r)
+        b.set(i, r)
+    first = checks.violations(a)
+    assert first and checks.violations(b) == first and len(calls) == 1
+    b.set(4, fits[3])  # another number: judged again
+    assert checks.violations(b) != first and len(calls) == 2

@@ -29,6 +29,7 @@ points that still do (unless ``keep_all``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -597,6 +598,18 @@ class Facts:
         self.kk[i] = kk
         self.kk_excess[i] = excess
 
+    def fingerprint(self) -> bytes:
+        """A digest of every number and role held: facts with the same fingerprint break the
+        same rules."""
+        h = hashlib.blake2b(digest_size=16)
+        for column in (self.t, self.kk, self.kk_excess):
+            h.update(column.tobytes())
+        for name, table in (("r", self.r), ("se", self.se), ("c", self.c)):
+            for role, column in table.items():
+                h.update(f"{name}:{role}:".encode())
+                h.update(column.tobytes())
+        return h.digest()
+
     def subset(self, positions: np.ndarray) -> Facts:
         """The facts of some positions only (in that order)."""
         out = Facts.__new__(Facts)
@@ -606,6 +619,10 @@ class Facts:
         out.se = {k: v[positions] for k, v in self.se.items()}
         out.c = {k: v[positions] for k, v in self.c.items()}
         return out
+
+
+#: The verdict on the last whole series judged, by its facts' fingerprint (one entry).
+_LAST_VERDICT: dict[bytes, tuple[Violation, ...]] = {}
 
 
 def _all(facts: Facts) -> list[Violation]:
@@ -653,7 +670,13 @@ def violations(facts: Facts, index: int | None = None) -> list[Violation]:
         In no particular order; ``role="*"`` for a whole spectrum (Kramers–Kronig).
     """
     if index is None:
-        return _all(facts)
+        # a series is judged before its neighbour refits and again for its Arrhenius fits,
+        # the second time from other Facts with the same numbers when nothing was refitted
+        key = facts.fingerprint()
+        if key not in _LAST_VERDICT:
+            _LAST_VERDICT.clear()
+            _LAST_VERDICT[key] = tuple(_all(facts))
+        return list(_LAST_VERDICT[key])
     order = np.argsort(facts.t, kind="stable")
     k = int(np.flatnonzero(order == index)[0])
     window = order[max(0, k - WINDOW) : k + WINDOW + 1]
