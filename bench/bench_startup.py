@@ -38,8 +38,10 @@ def _env(tree: Path) -> dict[str, str]:
 
 
 def _wall(argv: list[str], env: dict[str, str]) -> float:
+    # run outside any checkout: ``python -c`` puts its working folder first on the path
     start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL,
+                   cwd=tempfile.gettempdir())
     return time.perf_counter() - start
 
 
