@@ -140,9 +140,11 @@ def decompose(
     reg[idx, 2 + idx] = -2.0
     reg[idx, 3 + idx] = 1.0
     reg *= np.sqrt(smoothing) * np.linalg.norm(b)
-    x, _ = nnls(
-        np.vstack([m / scale, reg]), np.concatenate([b, np.zeros(nt - 2)]), maxiter=50 * m.shape[1]
-    )
+    lhs, rhs = np.vstack([m / scale, reg]), np.concatenate([b, np.zeros(nt - 2)])
+    if compiled.enabled():  # the same unique solution (the penalty gives full rank), faster
+        x = compiled.nnls(lhs, rhs)
+    else:
+        x, _ = nnls(lhs, rhs, maxiter=50 * m.shape[1])
     x = x / scale
     gamma = x[1 : 1 + nt]
     tail_q = None
