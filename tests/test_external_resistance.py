@@ -289,20 +289,20 @@ def test_cli_batch_unfittable_file_rc1_one_document(tmp_path, capsys):
 def test_cli_batch_failure_mid_stream_closes_the_document(capsys, monkeypatch):
     """The second spectrum cannot be reported: the first stays, the rest are listed as
     failures, the Arrhenius summary is still written, and the exit code is 1."""
-    original = FitResult.to_dict
-    calls = []
+    # the report's step for each spectrum (its text from the fit, or from what the fit's
+    # worker sent with it) fails for the second one
+    original = Series._spectrum_texts
 
-    def second_fails(self, geometry=None):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ValueError("cannot report this one")
-        return original(self, geometry)
-
+    def second_fails(self, allow_nan):
+        for k, text in enumerate(original(self, allow_nan)):
+            if k == 1:
+                raise ValueError("cannot report this one")
+            yield text
     argv = ["batch", str(DATA), *CELL, "--json", "--workers", "1", "--no-kk"]
     rc, out, err = cli_run(argv, capsys)
     assert rc == 0
     whole = json.loads(out)
-    monkeypatch.setattr(FitResult, "to_dict", second_fails)
+    monkeypatch.setattr(Series, "_spectrum_texts", second_fails)
     rc, out, err = cli_run(argv, capsys)
     assert rc == 1
     d = json.loads(out)
@@ -330,16 +330,15 @@ def test_cli_batch_summary_failure_closes_the_document(capsys, monkeypatch):
 
 
 def test_cli_batch_interrupt_mid_stream_closes_the_document(capsys, monkeypatch):
-    original = FitResult.to_dict
-    calls = []
+    original = Series._spectrum_texts
 
-    def interrupted(self, geometry=None):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(self, geometry)
+    def interrupted(self, allow_nan):
+        for k, text in enumerate(original(self, allow_nan)):
+            if k == 2:
+                raise KeyboardInterrupt
+            yield text
 
-    monkeypatch.setattr(FitResult, "to_dict", interrupted)
+    monkeypatch.setattr(Series, "_spectrum_texts", interrupted)
     rc, out, err = cli_run(["batch", str(DATA), *CELL, "--json", "--workers", "1", "--no-kk"],
                            capsys)
     assert rc == 130
