@@ -39,14 +39,14 @@ import numpy as np
 
 from eisfit.exceptions import SpectrumError
 from eisfit.io.spectrum import Spectrum
-from eisfit.kernels import compiled, drt_parts
+from eisfit.kernels import drt_parts
 from eisfit.kernels.drt_parts import (
     SPIKE_ANGLE,
     TAIL_N_FINE,
     TAIL_N_GRID,
     grid_size,
 )
-from eisfit.kernels.nnls import nnls
+from eisfit.kernels.nnls import unique_nnls
 
 __all__ = [
     "DRTPeak",
@@ -359,10 +359,7 @@ def _solve(
     a[: b.size, nu:] = ag
     a[b.size :, nu:] = np.sqrt(lam_used) * g
     rhs = np.concatenate([b, np.zeros(nt)])
-    if compiled.enabled():  # the same unique solution (the penalty gives full rank), faster
-        x = compiled.nnls(a, rhs)
-    else:
-        x = nnls(a, rhs, maxiter=50 * a.shape[1])[0]
+    x = unique_nnls(a, rhs)  # the penalty gives full rank
     xu = x[:nu] / uscale
     gamma = x[nu:] * r_ref
     k = 1 + int(inductance)

@@ -102,6 +102,14 @@ def _fit_one(spectrum: Spectrum, kwargs: dict[str, Any]) -> FitResult | Failure:
         return Failure(label_of(spectrum), one_line(exc))
 
 
+def _engine(compiled_on: bool | None) -> contextlib.AbstractContextManager[None]:
+    """The engine a worker fits a stack with: the sending process's (``compiled_on``), or
+    this process's own (None)."""
+    from eisfit.kernels import compiled
+
+    return contextlib.nullcontext() if compiled_on is None else compiled.use(compiled_on)
+
+
 def _fit_chunk(
     spectra: list[Spectrum], spec: FitSpec, start_from: FitResult | None = None,
     compiled_on: bool | None = None,
@@ -114,11 +122,9 @@ def _fit_chunk(
     """
     from eisfit.blas import single_threaded_blas
     from eisfit.fitting.stack import fit_stack
-    from eisfit.kernels import compiled
 
     kwargs = _keywords(spec, start_from)
-    engine = contextlib.nullcontext() if compiled_on is None else compiled.use(compiled_on)
-    with single_threaded_blas(), engine:
+    with single_threaded_blas(), _engine(compiled_on):
         if len(spectra) == 1 or kwargs["circuit"] == "auto" or "constraints" in kwargs:
             return [_fit_one(s, kwargs) for s in spectra]
         try:
@@ -171,12 +177,11 @@ def _read_chunk(
     """Read a stack of inputs with ``read`` and fit all their spectra as one stack (each
     result as its pickle when ``pickled``, with its ``digest`` when one is given;
     ``compiled_on`` as for :func:`_fit_chunk`)."""
-    from eisfit.kernels import compiled
 
     infos: list[Any] = []
     spectra: list[Spectrum] = []
     counts: list[int] = []
-    with contextlib.nullcontext() if compiled_on is None else compiled.use(compiled_on):
+    with _engine(compiled_on):
         for job in jobs:
             info, got = read(job)
             infos.append(info)

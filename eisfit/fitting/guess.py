@@ -18,7 +18,7 @@ import numpy as np
 from eisfit.blas import single_threaded_blas
 from eisfit.fitting.user_elements import start_from_data
 from eisfit.kernels import compiled
-from eisfit.kernels.nnls import nnls
+from eisfit.kernels.nnls import unique_nnls
 from eisfit.model.circuit import ArcTerm, Circuit, ElementNode, Structure
 
 #: Exponent given to arcs' CPEs at the start.
@@ -141,10 +141,7 @@ def decompose(
     reg[idx, 3 + idx] = 1.0
     reg *= np.sqrt(smoothing) * np.linalg.norm(b)
     lhs, rhs = np.vstack([m / scale, reg]), np.concatenate([b, np.zeros(nt - 2)])
-    if compiled.enabled():  # the same unique solution (the penalty gives full rank), faster
-        x = compiled.nnls(lhs, rhs)
-    else:
-        x, _ = nnls(lhs, rhs, maxiter=50 * m.shape[1])
+    x = unique_nnls(lhs, rhs)  # the penalty gives full rank
     x = x / scale
     gamma = x[1 : 1 + nt]
     tail_q = None

@@ -120,20 +120,20 @@ def fit(
         engine,
     )
     _check_user_values(params, fixed)
-    if isinstance(circuit, str) and circuit == "auto":
-        if params is not None or fixed or start_from is not None or constraints:
-            raise FitError(
-                "circuit='auto' fits named circuits from their own starts: drop "
-                "params/fixed/start_from/constraints"
-            )
-        from eisfit.fitting.comparison import fit_auto
+    auto = isinstance(circuit, str) and circuit == "auto"
+    if auto and (params is not None or fixed or start_from is not None or constraints):
+        raise FitError(
+            "circuit='auto' fits named circuits from their own starts: drop "
+            "params/fixed/start_from/constraints"
+        )
+    with options.engine_context():
+        if auto:
+            from eisfit.fitting.comparison import fit_auto
 
-        with options.engine_context():
             return options.record(fit_auto(
                 spectrum, cell, weighting=weighting, external_resistance=external_resistance,
                 kk=kk, geometry=geometry,
             ))
-    with options.engine_context():
         return options.record(fit_circuit(
             spectrum, circuit, weighting, params, fixed, external_resistance, drop_inductive, kk,
             starts, start_from, constraints,

@@ -196,8 +196,8 @@ def _kernels(name: str = "_kernels") -> ModuleType | None:
     on, with one warning) when numba cannot load them, e.g. with no writable cache folder."""
     try:
         if f"{__package__}.{name}" not in sys.modules:
-            follow_sources("_kernels")  # the other kernel modules import it
-            follow_sources(name)
+            for module in dict.fromkeys(("_kernels", name)):  # the others import _kernels
+                follow_sources(module)
         return importlib.import_module(f"{__package__}.{name}")
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
         _unavailable(exc)
@@ -484,7 +484,7 @@ def multistart(
     return Converged(*arrays, int(n_before))
 
 
-def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """Non-negative least squares ``min |a x − b|`` subject to ``x ≥ 0``, compiled.
 
     The active-set method of Lawson and Hanson in the form of Bro and de Jong, which works
@@ -501,18 +501,15 @@ def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    ndarray
-        (K,) solution.
+    ndarray or None
+        (K,) solution; None when the compiled kernels cannot be loaded (the caller's numpy
+        solver answers, :func:`eisfit.kernels.nnls.unique_nnls`).
     """
-    a = _floats(a)
-    ata = a.T @ a
-    atb = a.T @ _floats(b)
     kernels = _kernels("_drt_kernels")
     if kernels is None:
-        from scipy.optimize import nnls as scipy_nnls
-
-        return scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
-    return kernels.fnnls(ata, atb, np.zeros(atb.size))
+        return None
+    a = _floats(a)
+    return kernels.fnnls(a.T @ a, a.T @ _floats(b), np.zeros(a.shape[1]))
 
 
 #: What :func:`drt_seed` returns: r_inf, τ, γ, tail exponent, tail coefficient, peaks.

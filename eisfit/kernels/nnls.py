@@ -23,7 +23,7 @@ import numpy as np
 from eisfit.blas import single_threaded_blas
 from eisfit.exceptions import FitError
 
-__all__ = ["nnls"]
+__all__ = ["nnls", "unique_nnls"]
 
 #: Relative size (of ``max|A| · |b|``, per row or column) below which a gradient component
 #: counts as zero: a variable whose gradient is that small would move the solution only by
@@ -68,6 +68,29 @@ def nnls(a: np.ndarray, b: np.ndarray, maxiter: int | None = None) -> tuple[np.n
     a, b = _checked(a, b)
     with single_threaded_blas():  # the products here are small: threads only cost time
         return _active_set(a, b, maxiter)
+
+
+def unique_nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`nnls` of a system whose solution is unique (full column rank: a penalised DRT),
+    solved by the compiled engine where it runs (the same solution to rounding, several times
+    faster, :func:`eisfit.kernels.compiled.nnls`), else by :func:`nnls`.
+
+    Parameters
+    ----------
+    a
+        (M, N) matrix of full column rank.
+    b
+        (M,) right-hand side, in the units of ``a x``.
+
+    Returns
+    -------
+    ndarray
+        (N,) solution, every entry ≥ 0.
+    """
+    from eisfit.kernels import compiled
+
+    x = compiled.nnls(a, b) if compiled.enabled() else None
+    return nnls(a, b, maxiter=50 * a.shape[1])[0] if x is None else x
 
 
 def _active_set(a: np.ndarray, b: np.ndarray, maxiter: int | None) -> tuple[np.ndarray, float]:
