@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls as scipy_nnls
 
-from eisfit.kernels.nnls import nnls
+from eisfit.kernels import compiled
+from eisfit.kernels.nnls import nnls, unique_nnls
 
 
 def _drt_system(n_points: int, per_decade: int, lam: float, seed: int) -> tuple:
@@ -117,3 +118,44 @@ def test_bad_input_is_refused():
         nnls(np.ones((3, 2)), np.ones(4))
     with pytest.raises(ValueError, match="finite"):
         nnls(np.array([[1.0, np.nan]]), np.ones(1))
+
+
+def _unique_agrees(a: np.ndarray, b: np.ndarray) -> None:
+    """:func:`unique_nnls` with the numpy engine (block principal pivoting, the active-set loop
+    where that does not settle) gives scipy's solution to rounding, as :func:`_agree` asks."""
+    with compiled.use(False):
+        x = unique_nnls(a, b)
+    x_ref = scipy_nnls(a, b, maxiter=50 * a.shape[1])[0]
+    assert np.all(x >= 0)
+    assert np.array_equal(x > 0, x_ref > 0)
+    x_tol = max(1e-13, 1e-14 * np.linalg.cond(a))
+    assert np.abs(x - x_ref).max() <= x_tol * np.abs(x_ref).max()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_unique_solutions_match_scipy(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(1, 60))
+    m = int(rng.integers(n, 150))
+    a = rng.normal(size=(m, n)) * 10.0 ** rng.uniform(-3, 3, n)
+    _unique_agrees(a, rng.normal(size=m))
+
+
+@pytest.mark.parametrize("lam", [1e-1, 1e-3, 1e-6, 1e-9])
+@pytest.mark.parametrize("per_decade", [5, 10, 20])
+def test_unique_drt_solutions_match_scipy(lam, per_decade):
+    # at λ = 1e-9 block pivoting cycles in rounding and the active-set loop answers
+    _unique_agrees(*_drt_system(61, per_decade, lam, seed=per_decade))
+
+
+def test_unique_solver_settles_dependent_columns_through_the_active_set_loop():
+    # an exact copy of a column: the least squares on both is not unique; the answer is the
+    # active-set loop's, an optimum with scipy's residual
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(40, 6))
+    a = np.column_stack([a, a[:, 2]])
+    b = a @ np.abs(rng.normal(size=7)) + 0.1 * rng.normal(size=40)
+    with compiled.use(False):
+        x = unique_nnls(a, b)
+    assert np.all(x >= 0)
+    assert np.linalg.norm(a @ x - b) == pytest.approx(scipy_nnls(a, b)[1], rel=1e-10)

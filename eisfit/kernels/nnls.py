@@ -4,7 +4,11 @@ The active-set method of Lawson and Hanson ("Solving Least Squares Problems", SI
 ch. 23), the algorithm of :func:`scipy.optimize.nnls`, written with numpy alone so that the
 DRT that seeds a fit and :func:`eisfit.analysis.drt.drt` do not import scipy's optimiser
 (a large part of the ``eisfit`` command's start-up). The compiled engine has its own solver
-(:func:`eisfit.kernels.compiled.nnls`).
+(:func:`eisfit.kernels.compiled.nnls`). :func:`unique_nnls`, for systems of full column rank
+(a penalised DRT), solves by block principal pivoting, which changes many variables' sets at
+once and so needs a handful of least-squares solves where the active-set loop needs one per
+variable (about a third of its time on the DRTs of a fit); the active-set loop answers where
+it does not settle.
 
 The rows are first reduced to the triangular factor of a QR decomposition of ``[A b]`` (one
 row per column: ``|A x - b|²`` equals ``|R x - c|²`` plus a constant for every ``x``), so each
@@ -73,7 +77,9 @@ def nnls(a: np.ndarray, b: np.ndarray, maxiter: int | None = None) -> tuple[np.n
 def unique_nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """:func:`nnls` of a system whose solution is unique (full column rank: a penalised DRT),
     solved by the compiled engine where it runs (the same solution to rounding, several times
-    faster, :func:`eisfit.kernels.compiled.nnls`), else by :func:`nnls`.
+    faster, :func:`eisfit.kernels.compiled.nnls`), else by block principal pivoting, and by
+    the active-set loop of :func:`nnls` where that does not settle (columns numerically
+    dependent, or a cycle in rounding).
 
     Parameters
     ----------
@@ -90,16 +96,20 @@ def unique_nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     from eisfit.kernels import compiled
 
     x = compiled.nnls(a, b) if compiled.enabled() else None
-    return nnls(a, b, maxiter=50 * a.shape[1])[0] if x is None else x
+    if x is not None:
+        return x
+    a, b = _checked(a, b)
+    with single_threaded_blas():
+        r, c = _reduced(a, b)
+        x = _block_pivoting(r, c, _gradient_tol(a, b))
+        return _active_set(a, b, 50 * a.shape[1])[0] if x is None else x
 
 
 def _active_set(a: np.ndarray, b: np.ndarray, maxiter: int | None) -> tuple[np.ndarray, float]:
     """The Lawson-Hanson loop of :func:`nnls` on checked input."""
     n = a.shape[1]
     r, c = _reduced(a, b)
-    tol = GRADIENT_TOL * max(a.shape) * float(np.abs(a).max(initial=0.0)) * float(
-        np.linalg.norm(b)
-    )
+    tol = _gradient_tol(a, b)
     x = np.zeros(n)
     fac = _Factor(r, c)
     blocked = np.zeros(n, dtype=bool)  # columns whose entry the last try showed useless
@@ -128,6 +138,58 @@ def _active_set(a: np.ndarray, b: np.ndarray, maxiter: int | None) -> tuple[np.n
         blocked[:] = False
         x, steps = _settle(fac, x, s, steps, limit)
     return x, float(np.linalg.norm(a @ x - b))
+
+
+def _gradient_tol(a: np.ndarray, b: np.ndarray) -> float:
+    """The size of a gradient component that counts as zero (see :data:`GRADIENT_TOL`)."""
+    scale = float(np.abs(a).max(initial=0.0)) * float(np.linalg.norm(b))
+    return GRADIENT_TOL * max(a.shape) * scale
+
+
+def _block_pivoting(r: np.ndarray, c: np.ndarray, tol: float) -> np.ndarray | None:
+    """The unique solution of ``min |r x - c|``, ``x ≥ 0`` by block principal pivoting; None
+    when it does not settle (columns numerically dependent, or cycling in rounding).
+
+    The method of Júdice and Pires (Comput. Oper. Res. 21, 1994), as Kim and Park use it for
+    non-negative matrix factorisation (SIAM J. Sci. Comput. 33, 2011): every variable whose
+    sign condition fails (a negative passive variable, a zero one whose gradient would lower
+    the residual) changes set at once, so a system of a hundred columns settles in a handful
+    of least-squares solves where the Lawson-Hanson loop takes one step per variable. Where
+    the count of such variables stops falling, three more exchanges of all of them are tried,
+    then one variable at a time (the last), which ends in finitely many steps when the
+    columns are independent. Each passive set's least squares is solved by a QR
+    factorisation of its columns, so the solution is as accurate as the active-set loop's.
+    """
+    n = r.shape[1]
+    passive = np.zeros(n, dtype=bool)
+    x = np.zeros(n)
+    dual = -(r.T @ c)  # the gradient of |r x - c|² / 2 at x
+    fewest, backup = n + 1, 3
+    for _ in range(5 * n + 10):
+        wrong = np.flatnonzero((passive & (x < 0.0)) | (~passive & (dual < -tol)))
+        if not wrong.size:
+            x[x < 0.0] = 0.0
+            return x
+        if wrong.size < fewest:
+            fewest, backup = wrong.size, 3
+            passive[wrong] = ~passive[wrong]
+        elif backup:
+            backup -= 1
+            passive[wrong] = ~passive[wrong]
+        else:
+            passive[wrong[-1]] = not passive[wrong[-1]]
+        cols = r[:, passive]
+        if cols.shape[1] > cols.shape[0]:
+            return None
+        q, tri = np.linalg.qr(cols)
+        diag = np.abs(np.diagonal(tri))
+        if diag.size and not diag.min() > 100 * np.finfo(float).eps * diag.max() * n:
+            return None  # numerically dependent columns: no unique least squares
+        x = np.zeros(n)
+        x[passive] = np.linalg.solve(tri, q.T @ c) if diag.size else 0.0
+        dual = r.T @ (r @ x - c)
+        dual[passive] = 0.0
+    return None
 
 
 def _checked(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
