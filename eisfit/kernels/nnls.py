@@ -100,8 +100,7 @@ def unique_nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return x
     a, b = _checked(a, b)
     with single_threaded_blas():
-        r, c = _reduced(a, b)
-        x = _block_pivoting(r, c, _gradient_tol(a, b))
+        x = _block_pivoting(a, b, _gradient_tol(a, b))
         return _active_set(a, b, 50 * a.shape[1])[0] if x is None else x
 
 
@@ -146,8 +145,8 @@ def _gradient_tol(a: np.ndarray, b: np.ndarray) -> float:
     return GRADIENT_TOL * max(a.shape) * scale
 
 
-def _block_pivoting(r: np.ndarray, c: np.ndarray, tol: float) -> np.ndarray | None:
-    """The unique solution of ``min |r x - c|``, ``x ≥ 0`` by block principal pivoting; None
+def _block_pivoting(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray | None:
+    """The unique solution of ``min |a x - b|``, ``x ≥ 0`` by block principal pivoting; None
     when it does not settle (columns numerically dependent, or cycling in rounding).
 
     The method of Júdice and Pires (Comput. Oper. Res. 21, 1994), as Kim and Park use it for
@@ -157,39 +156,82 @@ def _block_pivoting(r: np.ndarray, c: np.ndarray, tol: float) -> np.ndarray | No
     of least-squares solves where the Lawson-Hanson loop takes one step per variable. Where
     the count of such variables stops falling, three more exchanges of all of them are tried,
     then one variable at a time (the last), which ends in finitely many steps when the
-    columns are independent. Each passive set's least squares is solved by a QR
-    factorisation of its columns, so the solution is as accurate as the active-set loop's.
+    columns are independent.
+
+    The sets are searched with the normal equations (a solve of a few dozen unknowns, cheap
+    but with the condition number squared); the set they settle on is solved again by a QR
+    factorisation of its columns, as accurate as the active-set loop, and the search goes on
+    with QR solves unless that solution meets the conditions too. The answer is therefore
+    always a QR solution that meets them.
     """
-    n = r.shape[1]
+    n = a.shape[1]
+    gram, rc = a.T @ a, a.T @ b
     passive = np.zeros(n, dtype=bool)
     x = np.zeros(n)
-    dual = -(r.T @ c)  # the gradient of |r x - c|² / 2 at x
+    dual = -rc  # the gradient of |a x - b|² / 2 at x
+    quick = True
     fewest, backup = n + 1, 3
     for _ in range(5 * n + 10):
         wrong = np.flatnonzero((passive & (x < 0.0)) | (~passive & (dual < -tol)))
-        if not wrong.size:
+        if not wrong.size and not quick:
             x[x < 0.0] = 0.0
             return x
-        if wrong.size < fewest:
-            fewest, backup = wrong.size, 3
-            passive[wrong] = ~passive[wrong]
-        elif backup:
-            backup -= 1
-            passive[wrong] = ~passive[wrong]
-        else:
-            passive[wrong[-1]] = not passive[wrong[-1]]
-        cols = r[:, passive]
-        if cols.shape[1] > cols.shape[0]:
+        if wrong.size:
+            if wrong.size < fewest:
+                fewest, backup = wrong.size, 3
+                passive[wrong] = ~passive[wrong]
+            elif backup:
+                backup -= 1
+                passive[wrong] = ~passive[wrong]
+            else:
+                passive[wrong[-1]] = not passive[wrong[-1]]
+        else:  # the normal equations' set: check it with the accurate solution
+            quick = False
+        solved = _normal_solution(gram, rc, passive) if quick else None
+        if solved is None:
+            quick = False
+            solved = _qr_solution(a, b, passive)
+            if solved is None:
+                return None
+        x, dual = solved
+    return None
+
+
+def _normal_solution(
+    gram: np.ndarray, rc: np.ndarray, passive: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The least squares on the ``passive`` columns from the normal equations (``gram`` = aᵀa,
+    ``rc`` = aᵀb) and its gradient; None when they are singular."""
+    x = np.zeros(rc.size)
+    if passive.any():
+        try:
+            x[passive] = np.linalg.solve(gram[np.ix_(passive, passive)], rc[passive])
+        except np.linalg.LinAlgError:
             return None
+    dual = gram @ x - rc
+    dual[passive] = 0.0
+    return x, dual
+
+
+def _qr_solution(
+    a: np.ndarray, b: np.ndarray, passive: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The least squares on the ``passive`` columns by a QR factorisation of them, and its
+    gradient; None when they are numerically dependent (no unique least squares) or more
+    than the rows."""
+    x = np.zeros(a.shape[1])
+    cols = a[:, passive]
+    if cols.shape[1] > cols.shape[0]:
+        return None
+    if cols.shape[1]:
         q, tri = np.linalg.qr(cols)
         diag = np.abs(np.diagonal(tri))
-        if diag.size and not diag.min() > 100 * np.finfo(float).eps * diag.max() * n:
-            return None  # numerically dependent columns: no unique least squares
-        x = np.zeros(n)
-        x[passive] = np.linalg.solve(tri, q.T @ c) if diag.size else 0.0
-        dual = r.T @ (r @ x - c)
-        dual[passive] = 0.0
-    return None
+        if not diag.min() > 100 * np.finfo(float).eps * diag.max() * a.shape[1]:
+            return None
+        x[passive] = np.linalg.solve(tri, q.T @ b)
+    dual = a.T @ (a @ x - b)
+    dual[passive] = 0.0
+    return x, dual
 
 
 def _checked(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
