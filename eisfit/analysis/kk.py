@@ -359,13 +359,16 @@ def _solve(
     capacitance: bool,
     inductance: bool,
     quick: bool = False,
+    with_fit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray | None]:
     """One lin-KK solve. Returns (tau, R_k, R_series, L, 1/C, Z_fit).
 
-    ``quick``: solve the complex fit by QR with column pivoting instead of the SVD's
-    minimum-norm solution: twice as fast, the same μ to many digits, used while the number of
-    elements is chosen; the chosen M is solved again without it. A quick solve returns no
-    Z_fit (None): only its R_k are used.
+    ``quick``: solve the complex fit by back substitution on the triangular factor of a QR
+    decomposition instead of the SVD's minimum-norm solution (:func:`scaled_lstsq`): twice as
+    fast and the same solution where the scaled columns are independent (the SVD where they
+    are not); the chosen M is solved so too (its residuals within 1e-12 of |Z| of the SVD's
+    on the bundled, corpus and 300 synthetic spectra, the same verdicts and M).
+    ``with_fit``: compute Z_fit (None otherwise: only the R_k are used, while M is chosen).
     """
     w = 2 * np.pi * f
     tau = tau_grid(f, m)
@@ -398,7 +401,7 @@ def _solve(
     extra = list(x[n_vk:])
     ind = float(extra.pop(0)) if inductance else 0.0
     elast = float(extra.pop(0)) if capacitance else 0.0
-    if quick:
+    if not with_fit:
         return tau, rk, r0, ind, elast, None
     z_fit = r0 + (d @ rk - 1j * ((x_wt * d) @ rk)) + 1j * w * ind - 1j * elast / w
     return tau, rk, r0, ind, elast, z_fit
@@ -521,7 +524,7 @@ def kramers_kronig(
 
     with single_threaded_blas():  # threaded BLAS is far slower on matrices this small
         m = _choose(f, z, c, m_max, m_rule, fit_type, cap, inductance)
-        sol = _solve(f, z, m, fit_type, cap, inductance)
+        sol = _solve(f, z, m, fit_type, cap, inductance, quick=True)
     mu = _mu(sol[1])
     tau, rk, r0, ind, elast, z_fit = sol
     rel = (z - z_fit) / np.abs(z)
@@ -563,7 +566,7 @@ def _choose(
             mu = mu_normal(f, z, m, cap, inductance)
             if not np.isnan(mu):
                 return mu
-        return _mu(_solve(f, z, m, fit_type, cap, inductance, quick=True)[1])
+        return _mu(_solve(f, z, m, fit_type, cap, inductance, quick=True, with_fit=False)[1])
 
     if c is None:
         return m_max
