@@ -62,11 +62,11 @@ FINISH_ITER = 300
 CREEP_ITER = 5000
 
 
-#: ... of which this many run before the parameters on their way to a bound are moved onto it
-#: (:func:`onto_bounds`): a convergence still moving after them is, in nine cases of ten on
-#: synthetic blocking cells, a series resistance crawling towards zero for thousands of
-#: iterations; the few hundred more most creeping convergences need run untouched.
-CREEP_PROBE_AFTER = 1000
+#: Levenberg–Marquardt iterations more, at most, for a convergence still moving after those,
+#: from the parameters that the cost pushes onto a bound moved there (:func:`onto_bounds`):
+#: such a convergence is mostly a series resistance crawling towards zero (each of the 9 in
+#: 2,000 synthetic blocking cells), which the trust-region solve would otherwise take there.
+AFTER_MOVE_ITER = 1000
 
 
 #: An arc whose apex lies more than this factor above the highest measured frequency leaves no
@@ -297,35 +297,31 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
 
 def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
     """Go on from ``params``, where a compiled convergence was still moving at its iteration
-    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations (after the
-    first :data:`CREEP_PROBE_AFTER`, from the parameters that the cost pushes onto a bound
-    moved there, :func:`onto_bounds`), then, if it still moves, the trust-region solve
-    (``max_nfev`` evaluations), whose verdict on convergence the result reports. ``n_eval``:
-    the evaluations made so far."""
+    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations; if it still
+    moves, up to :data:`AFTER_MOVE_ITER` more from the parameters that the cost pushes onto a
+    bound moved there (:func:`onto_bounds`), where the convergence then ends with them held
+    there; else the trust-region solve (``max_nfev`` evaluations), whose verdict on
+    convergence the result reports. ``n_eval``: the evaluations made so far."""
     msg = "converged (compiled Levenberg-Marquardt)"
-    first = CREEP_PROBE_AFTER
-    p, _, n = lm_batch(problem, params[None, :], max_iter=first, tol=FINISH_TOL, xtol=FINISH_XTOL)
-    if n <= first:
-        return solutions_at(problem, p, None, n_eval + n, msg)[0]
+    p, _, n = lm_batch(
+        problem, params[None, :], max_iter=CREEP_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
+    )
+    n_eval += n
+    if n <= CREEP_ITER:
+        return solutions_at(problem, p, None, n_eval, msg)[0]
     at = p[0]
     moved, probes = onto_bounds(problem, at)
-    rest = CREEP_ITER - first
-    n_eval += n + probes
+    n_eval += probes
     if moved is not at:
-        p, _, m = lm_batch(
-            problem, moved[None, :], max_iter=rest, tol=FINISH_TOL, xtol=FINISH_XTOL
+        q, _, m = lm_batch(
+            problem, moved[None, :], max_iter=AFTER_MOVE_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
         )
         n_eval += m
-        sol = solutions_at(problem, p, None, n_eval, msg)[0] if m <= rest else None
-        if sol is None or _still_held(problem, sol, moved != at):
-            return sol or _trust_region(problem, p[0], n_eval, max_nfev)
-        # the convergence ends where the cost would fall as a moved parameter leaves its
-        # bound: go on from where the parameters were instead
-    p, _, m = lm_batch(problem, at[None, :], max_iter=rest, tol=FINISH_TOL, xtol=FINISH_XTOL)
-    n_eval += m
-    if m <= rest:
-        return solutions_at(problem, p, None, n_eval, msg)[0]
-    return _trust_region(problem, p[0], n_eval, max_nfev)
+        if m <= AFTER_MOVE_ITER:
+            sol = solutions_at(problem, q, None, n_eval, msg)[0]
+            if _still_held(problem, sol, moved != at):
+                return sol
+    return _trust_region(problem, at, n_eval, max_nfev)
 
 
 def _trust_region(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
