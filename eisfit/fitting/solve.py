@@ -69,6 +69,16 @@ CREEP_ITER = 5000
 AFTER_MOVE_ITER = 1000
 
 
+#: The creeping convergence looks at what still moves after this many iterations ...
+CRAWL_CHECK_AT = 1000
+#: ... over the last this many ...
+CRAWL_WATCH = 100
+#: ... where a parameter counts as moving when it changed by more than this (solver units,
+#: log units for positive parameters): a resistance crawling towards zero moves by about a
+#: tenth of a decade in that time, a settled parameter by less than 1e-6.
+CRAWL_STILL = 1e-4
+
+
 #: An arc whose apex lies more than this factor above the highest measured frequency leaves no
 #: visible curve in the window: a circuit none of whose arcs lies nearer is no better than its
 #: fallback without arcs.
@@ -297,31 +307,69 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
 
 def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
     """Go on from ``params``, where a compiled convergence was still moving at its iteration
-    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations; if it still
-    moves, up to :data:`AFTER_MOVE_ITER` more from the parameters that the cost pushes onto a
-    bound moved there (:func:`onto_bounds`), where the convergence then ends with them held
-    there; else the trust-region solve (``max_nfev`` evaluations), whose verdict on
-    convergence the result reports. ``n_eval``: the evaluations made so far."""
+    limit: up to :data:`CREEP_ITER` more compiled Levenberg–Marquardt iterations, then the
+    trust-region solve (``max_nfev`` evaluations), whose verdict on convergence the result
+    reports. ``n_eval``: the evaluations made so far.
+
+    Twice on the way, the parameters that the cost pushes onto a bound are moved there
+    (:func:`onto_bounds`) and the convergence settled from that point, kept where it ends with
+    them held there: after :data:`CRAWL_CHECK_AT` iterations when nothing else moved over the
+    last :data:`CRAWL_WATCH` (a parameter alone crawling towards its bound), and after the
+    whole budget in place of the trust-region solve.
+    """
     msg = "converged (compiled Levenberg-Marquardt)"
+    before, n = _iterate(problem, params, CRAWL_CHECK_AT - CRAWL_WATCH)
+    if n <= CRAWL_CHECK_AT - CRAWL_WATCH:
+        return solutions_at(problem, before[None, :], None, n_eval + n, msg)[0]
+    at, m = _iterate(problem, before, CRAWL_WATCH)
+    n_eval += n + m
+    if m <= CRAWL_WATCH:
+        return solutions_at(problem, at[None, :], None, n_eval, msg)[0]
+    moving = np.abs(problem.to_internal(at) - problem.to_internal(before)) > CRAWL_STILL
+    sol, n_eval = _settled_on_bounds(problem, at, n_eval, alone=moving)
+    if sol is not None:
+        return sol
+    rest = CREEP_ITER - CRAWL_CHECK_AT
+    at, m = _iterate(problem, at, rest)
+    n_eval += m
+    if m <= rest:
+        return solutions_at(problem, at[None, :], None, n_eval, msg)[0]
+    sol, n_eval = _settled_on_bounds(problem, at, n_eval)
+    return sol if sol is not None else _trust_region(problem, at, n_eval, max_nfev)
+
+
+def _iterate(problem: Problem, params: np.ndarray, max_iter: int) -> tuple[np.ndarray, int]:
+    """Up to ``max_iter`` compiled Levenberg–Marquardt iterations of the last convergence from
+    ``params``: where they end, and the count (above ``max_iter`` when still moving)."""
     p, _, n = lm_batch(
-        problem, params[None, :], max_iter=CREEP_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
+        problem, params[None, :], max_iter=max_iter, tol=FINISH_TOL, xtol=FINISH_XTOL
     )
-    n_eval += n
-    if n <= CREEP_ITER:
-        return solutions_at(problem, p, None, n_eval, msg)[0]
-    at = p[0]
+    return p[0], n
+
+
+def _settled_on_bounds(
+    problem: Problem, at: np.ndarray, n_eval: int, alone: np.ndarray | None = None
+) -> tuple[Solution | None, int]:
+    """The convergence settled from ``at`` with the parameters that the cost pushes onto a
+    bound moved there (:func:`onto_bounds`; up to :data:`AFTER_MOVE_ITER` iterations), and the
+    evaluations counted so far; None where nothing moved, the convergence did not settle, or
+    it ended with the cost falling as a moved parameter leaves its bound. ``alone``: the
+    free parameters still moving (a mask); given, the move is made only when every one of
+    them is one moved."""
     moved, probes = onto_bounds(problem, at)
     n_eval += probes
-    if moved is not at:
-        q, _, m = lm_batch(
-            problem, moved[None, :], max_iter=AFTER_MOVE_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
-        )
-        n_eval += m
-        if m <= AFTER_MOVE_ITER:
-            sol = solutions_at(problem, q, None, n_eval, msg)[0]
-            if _still_held(problem, sol, moved != at):
-                return sol
-    return _trust_region(problem, at, n_eval, max_nfev)
+    if moved is at:
+        return None, n_eval
+    changed = moved != at
+    if alone is not None and np.any(alone & ~changed[problem.free]):
+        return None, n_eval
+    q, m = _iterate(problem, moved, AFTER_MOVE_ITER)
+    n_eval += m
+    if m > AFTER_MOVE_ITER:
+        return None, n_eval
+    msg = "converged (compiled Levenberg-Marquardt)"
+    sol = solutions_at(problem, q[None, :], None, n_eval, msg)[0]
+    return (sol if _still_held(problem, sol, changed) else None), n_eval
 
 
 def _trust_region(problem: Problem, params: np.ndarray, n_eval: int, max_nfev: int) -> Solution:
