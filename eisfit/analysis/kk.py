@@ -597,7 +597,8 @@ def mu_normal(f: np.ndarray, z: np.ndarray, m: int, cap: bool, inductance: bool)
     factor checks that they are safely positive definite): a quarter of the work of the QR
     solve, and μ equal to it to ~1e-7 on the bundled spectra (μ only counts the signs and sizes
     of the R_k; the chosen M is solved again by QR). NaN when the factorisation breaks down (a
-    chain too dense for the points), where the caller falls back to QR. :mod:`eisfit.kernels._kk_kernels` runs the same steps compiled.
+    chain too dense for the points), where the caller falls back to QR.
+    :mod:`eisfit.kernels._kk_kernels` runs the same steps compiled.
     """
     w = 2 * np.pi * f
     inv = 1 / np.abs(z)
