@@ -69,6 +69,10 @@ CREEP_ITER = 5000
 AFTER_MOVE_ITER = 1000
 
 
+#: What a Solution of the Levenberg–Marquardt convergence says of itself.
+LM_CONVERGED = "converged (compiled Levenberg-Marquardt)"
+
+
 #: The creeping convergence looks at what still moves after this many iterations ...
 CRAWL_CHECK_AT = 1000
 #: ... over the last this many ...
@@ -271,9 +275,9 @@ def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
     n = done.n_before + int(done.n_finish[k])
     if done.n_finish[k] > FINISH_ITER:
         return converge_creeping(problem, params, n, FINISH_NFEV)
-    msg = "converged (compiled Levenberg-Marquardt)"
     return Solution(
-        params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True, msg
+        params, done.u[k], float(done.cost[k]), done.residual[k], done.jac_t[k].T, n, True,
+        LM_CONVERGED,
     )
 
 
@@ -299,8 +303,7 @@ def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
             problem, p0[None, :], max_iter=FINISH_ITER, tol=FINISH_TOL, xtol=FINISH_XTOL
         )
         if n <= FINISH_ITER:  # stopped by its tolerances, not by the iteration limit
-            msg = "converged (compiled Levenberg-Marquardt)"
-            return solutions_at(problem, params, None, n, msg)[0]
+            return solutions_at(problem, params, None, n, LM_CONVERGED)[0]
         return converge_creeping(problem, params[0], n, max_nfev)
     return solve(problem, p0, max_nfev=max_nfev)
 
@@ -317,7 +320,7 @@ def converge_creeping(problem: Problem, params: np.ndarray, n_eval: int, max_nfe
     last :data:`CRAWL_WATCH` (a parameter alone crawling towards its bound), and after the
     whole budget in place of the trust-region solve.
     """
-    msg = "converged (compiled Levenberg-Marquardt)"
+    msg = LM_CONVERGED
     before, n = _iterate(problem, params, CRAWL_CHECK_AT - CRAWL_WATCH)
     if n <= CRAWL_CHECK_AT - CRAWL_WATCH:
         return solutions_at(problem, before[None, :], None, n_eval + n, msg)[0]
@@ -367,8 +370,7 @@ def _settled_on_bounds(
     n_eval += m
     if m > AFTER_MOVE_ITER:
         return None, n_eval
-    msg = "converged (compiled Levenberg-Marquardt)"
-    sol = solutions_at(problem, q[None, :], None, n_eval, msg)[0]
+    sol = solutions_at(problem, q[None, :], None, n_eval, LM_CONVERGED)[0]
     return (sol if _still_held(problem, sol, changed) else None), n_eval
 
 
