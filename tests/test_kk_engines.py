@@ -28,7 +28,7 @@ def _qr_walk(s: eisfit.Spectrum) -> int:
     cap = kk._has_capacitive_tail(f, z)
     m_max = kk.default_max_elements(f)
     mus = (
-        kk._mu(kk._solve(f, z, m, "complex", cap, True, quick=True)[1])
+        kk._mu(kk._solve(f, z, m, "complex", cap, True)[1])
         for m in range(m_max, 0, -1)
     )
     m_bad = next((m_max - i for i, mu in enumerate(mus) if mu >= C), 0)
@@ -76,7 +76,7 @@ def test_normal_equations_match_qr_mu() -> None:
     s = POPULATION[0]
     f, z = np.asarray(s.frequency), np.asarray(s.z)
     for m in (1, 5, 20, 40):
-        qr = kk._mu(kk._solve(f, z, m, "complex", False, True, quick=True)[1])
+        qr = kk._mu(kk._solve(f, z, m, "complex", False, True)[1])
         assert kk.mu_normal(f, z, m, False, True) == pytest.approx(qr, abs=1e-6)
 
 

@@ -358,16 +358,15 @@ def _solve(
     fit_type: str,
     capacitance: bool,
     inductance: bool,
-    quick: bool = False,
     with_fit: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, float, float, float, np.ndarray | None]:
     """One lin-KK solve. Returns (tau, R_k, R_series, L, 1/C, Z_fit).
 
-    ``quick``: solve the complex fit by back substitution on the triangular factor of a QR
-    decomposition instead of the SVD's minimum-norm solution (:func:`scaled_lstsq`): twice as
-    fast and the same solution where the scaled columns are independent (the SVD where they
-    are not); the chosen M is solved so too (its residuals within 1e-12 of |Z| of the SVD's
-    on the bundled, corpus and 300 synthetic spectra, the same verdicts and M).
+    The complex fit is solved by back substitution on the triangular factor of a QR
+    decomposition, not by the SVD's minimum-norm solution (:func:`scaled_lstsq` with
+    ``quick``): twice as fast and the same solution where the scaled columns are independent
+    (the SVD where they are not; residuals within 1e-12 of |Z| of the SVD's on the bundled,
+    corpus and 300 synthetic spectra, the same verdicts and M).
     ``with_fit``: compute Z_fit (None otherwise: only the R_k are used, while M is chosen).
     """
     w = 2 * np.pi * f
@@ -383,7 +382,7 @@ def _solve(
     np.multiply(z.real, inv, out=b_re)
     np.multiply(z.imag, inv, out=b_im)
     if fit_type == "complex":
-        x = scaled_lstsq(a, b, quick)
+        x = scaled_lstsq(a, b, quick=True)
     elif fit_type == "real":
         # real part: R0 and R_k only (L and C are purely imaginary); then L, C from the rest
         x = np.zeros(n_col)
@@ -524,7 +523,7 @@ def kramers_kronig(
 
     with single_threaded_blas():  # threaded BLAS is far slower on matrices this small
         m = _choose(f, z, c, m_max, m_rule, fit_type, cap, inductance)
-        sol = _solve(f, z, m, fit_type, cap, inductance, quick=True)
+        sol = _solve(f, z, m, fit_type, cap, inductance)
     mu = _mu(sol[1])
     tau, rk, r0, ind, elast, z_fit = sol
     rel = (z - z_fit) / np.abs(z)
@@ -559,14 +558,14 @@ def _choose(
     cap: bool,
     inductance: bool,
 ) -> int:
-    """The number of elements M by ``m_rule`` (μ from the quick solves)."""
+    """The number of elements M by ``m_rule`` (μ from the normal equations, or QR)."""
 
     def mu_of(m: int) -> float:
         if fit_type == "complex":
             mu = mu_normal(f, z, m, cap, inductance)
             if not np.isnan(mu):
                 return mu
-        return _mu(_solve(f, z, m, fit_type, cap, inductance, quick=True, with_fit=False)[1])
+        return _mu(_solve(f, z, m, fit_type, cap, inductance, with_fit=False)[1])
 
     if c is None:
         return m_max

@@ -176,17 +176,15 @@ def _block_pivoting(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray | No
         if not wrong.size and not quick:
             x[x < 0.0] = 0.0
             return x
-        if wrong.size:
-            if wrong.size < fewest:
-                fewest, backup = wrong.size, 3
-                passive[wrong] = ~passive[wrong]
-            elif backup:
-                backup -= 1
-                passive[wrong] = ~passive[wrong]
-            else:
-                passive[wrong[-1]] = not passive[wrong[-1]]
-        else:  # the normal equations' set: check it with the accurate solution
+        if not wrong.size:  # the normal equations' set: check it with the accurate solution
             quick = False
+        elif wrong.size < fewest:
+            fewest, backup = wrong.size, 3
+        elif backup:
+            backup -= 1
+        else:
+            wrong = wrong[-1:]
+        passive[wrong] = ~passive[wrong]
         solved = _normal_solution(gram, rc, passive) if quick else None
         if solved is None:
             quick = False
