@@ -261,7 +261,7 @@ def test_compiled_multistart_is_the_staged_solve(kind):
     rng = np.random.default_rng(31)
     for _ in range(6):
         problem, p0 = _problem_of(gen(rng).spectrum, kind)
-        done = fitting.compiled_multistart(problem, p0)
+        done = fitting.multistart(problem, p0)
         params, cost, _ = lm_batch(problem, p0, max_iter=fitting.SCOUT_ITER, tol=0.0)
         order = np.argsort(cost, kind="stable")[: fitting.POLISH]
         params, cost, _ = lm_batch(
@@ -326,7 +326,7 @@ def test_creeping_convergence_ends_as_low_as_the_trust_region_solve():
     compared = 0
     for s in _creeping_spectra():
         problem, p0 = _problem_of(s, "blocking")
-        done = fitting.compiled_multistart(problem, p0)
+        done = fitting.multistart(problem, p0)
         if done.n_finish[0] <= fitting.FINISH_ITER:
             continue
         compared += 1

@@ -28,6 +28,7 @@ def test_each_kernel_module_ends_with_the_digest_of_what_it_compiles(name):
 
 def test_follow_sources_rewrites_only_a_stale_line(tmp_path):
     (tmp_path / "lm_rules.py").write_text("A = 1\n")
+    (tmp_path / "lm_loop.py").write_text("L = 1\n")
     (tmp_path / "_kernels.py").write_text("B = 2\n")
     assert compiled.follow_sources("_kernels", tmp_path)
     text = (tmp_path / "_kernels.py").read_text()
@@ -38,6 +39,24 @@ def test_follow_sources_rewrites_only_a_stale_line(tmp_path):
     text = (tmp_path / "_kernels.py").read_text()
     assert text.count(compiled.SOURCES_LINE) == 1  # the line replaced, not added
     assert text.splitlines()[-1].endswith(compiled.sources_digest("_kernels", tmp_path))
+
+
+def test_two_modules_that_follow_each_other_settle(tmp_path):
+    # the loop is compiled with the kernels and the kernels call the loop: each follows the
+    # other, read without its digest line, so one pass settles both and a second changes nothing
+    for name, text in (("lm_rules", "A = 1\n"), ("lm_loop", "L = 1\n"), ("_kernels", "B = 2\n")):
+        (tmp_path / f"{name}.py").write_text(text)
+    assert compiled.follow_sources("_kernels", tmp_path)
+    assert compiled.follow_sources("lm_loop", tmp_path)
+    assert not compiled.follow_sources("_kernels", tmp_path)
+    assert not compiled.follow_sources("lm_loop", tmp_path)
+    before = (tmp_path / "lm_loop.py").read_text().splitlines()[-1]
+    (tmp_path / "_kernels.py").write_text(
+        "B = 3\n" + (tmp_path / "_kernels.py").read_text().split("\n", 1)[1]
+    )
+    assert compiled.follow_sources("lm_loop", tmp_path)  # a changed kernel: the loop follows
+    assert (tmp_path / "lm_loop.py").read_text().splitlines()[-1] != before
+    assert not compiled.follow_sources("_kernels", tmp_path)  # the loop's code is as it was
 
 
 _RUN = """

@@ -184,8 +184,12 @@ def _function_body(path: Path, name: str) -> str:
     [
         ("eisfit/fitting/engine.py", "lm_batch"),
         ("eisfit/fitting/engine.py", "start_coordinates"),
-        ("eisfit/kernels/_kernels.py", "lm"),
-        ("eisfit/kernels/_kernels.py", "multistart"),
+        ("eisfit/kernels/lm_loop.py", "iterate"),
+        ("eisfit/kernels/lm_loop.py", "schedule"),
+        ("eisfit/kernels/lm_loop.py", "trial_points"),
+        ("eisfit/kernels/lm_loop.py", "take_steps"),
+        ("eisfit/kernels/_kernels.py", "_take_steps"),
+        ("eisfit/kernels/_kernels.py", "_trial_points"),
     ],
 )
 def test_drivers_hold_no_rule_of_their_own(path, name):
@@ -220,20 +224,34 @@ def test_best_of_each_keeps_the_lowest_of_every_spectrum():
             np.testing.assert_array_equal(fn(rows, cost, 5, keep), want)
 
 
-def test_both_schedules_run_the_stage_table(monkeypatch):
-    # the numpy engine's scout and polish take their iterations from fitting.stages: with a
-    # scout of one iteration, the scouted starts are the textbook's after one iteration
+@pytest.mark.parametrize("engine", ENGINES)
+def test_both_schedules_run_the_stage_table(monkeypatch, engine):
+    # the schedule takes its iterations from fitting.stages: with a scout of one iteration and
+    # no polish or convergence, the best start is the textbook's best after one iteration
     problem = _problem()
     u0, lo, hi = start_coordinates(problem, STARTS)
     table = fitting.stages(polish=1)
-    table[0, 0], table[1, 0] = 1, 0  # scout one iteration, polish none
+    table[0, 0], table[1, 0], table[2, 0] = 1, 0, 0  # scout one iteration, nothing more
     monkeypatch.setattr(fitting, "stages", lambda polish=fitting.POLISH: table)
-    with compiled.use(False):
-        params, n_eval = fitting.scout_and_polish(problem, STARTS, polish=1)
+    with compiled.use(engine == "compiled"):
+        done = fitting.multistart(problem, STARTS, polish=1)
     ref = [_textbook_lm(problem, u, lo, hi, 1) for u in u0]
     best = min(range(len(ref)), key=lambda k: ref[k][1])
-    np.testing.assert_allclose(problem.internal_batch(params)[0], ref[best][0], rtol=1e-9)
-    assert n_eval == 2 + 1  # the scout's evaluations, then the polish's first
+    np.testing.assert_allclose(done.u[0], ref[best][0], rtol=1e-9)
+    assert done.cost[0] == pytest.approx(ref[best][1], rel=1e-9)
+    assert done.n_before == 2 + 1  # the scout's evaluations, then the polish's first
+    assert done.n_finish[0] == 1
+
+
+def test_one_loop_serves_both_engines():
+    # the compiled engine's loop and schedule are lm_loop's own code, compiled with its kernels
+    if not compiled.available():
+        pytest.skip("numba is not installed")
+    from eisfit.kernels import _kernels, lm_loop
+
+    assert _kernels.iterate.py_func.__code__ is lm_loop.iterate.__code__
+    assert _kernels.schedule.py_func.__code__ is lm_loop.schedule.__code__
+    assert _kernels._RULES.step_outcome.py_func.__code__ is lm_rules.step_outcome.__code__
 
 
 NO_NUMBA = """

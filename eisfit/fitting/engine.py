@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from eisfit.kernels import lm_rules
+from eisfit.kernels import lm_loop, lm_rules
 from eisfit.model.circuit import Circuit
 
 
@@ -108,9 +108,14 @@ class Problem:
         return self.frequency[rows], self.z[rows], self.w_re[rows], self.w_im[rows]
 
     def residual_jac_batch(
-        self, u: np.ndarray, rows: np.ndarray | None = None
+        self,
+        u: np.ndarray,
+        rows: np.ndarray | None = None,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Residuals (K, 2N) and their Jacobians d r / d u (K, 2N, n_free) for K rows of u."""
+        """Residuals (K, 2N) and their Jacobians d r / d u (K, 2N, n_free) for K rows of u;
+        with ``out``, written into its arrays: residuals (K, 2N) and the Jacobians transposed
+        (K, n_free, 2N), C-contiguous."""
         f, z, w_re, w_im = self._data(rows)
         p = self.params_batch(u)
         with np.errstate(all="ignore"):
@@ -123,18 +128,20 @@ class Problem:
                 jf = -jf / (zm * zm)  # dY/dp = −(dZ/dp)/Z²
         else:
             d = zm - z
-        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1)
+        n = zm.shape[-1]
+        r, jt = out if out is not None else (None, None)
+        r = np.concatenate([w_re * d.real, w_im * d.imag], axis=1, out=r)
         # d/du = p d/dp for parameters fitted as u = ln p: folded into the weights
         scale = np.where(self.log[free][:, None], p[:, free].T, 1.0)[:, :, None]  # (F, K, 1)
-        n = zm.shape[-1]
-        jt = np.empty((p.shape[0], free.size, 2 * n))  # (K, F, 2N), the solver's layout
+        if jt is None:
+            jt = np.empty((p.shape[0], free.size, 2 * n))  # (K, F, 2N), the solver's layout
         np.multiply(jf.real, scale * w_re, out=np.swapaxes(jt[:, :, :n], 0, 1))
         np.multiply(jf.imag, scale * w_im, out=np.swapaxes(jt[:, :, n:], 0, 1))
         # one sum finds a NaN or inf anywhere (an overflow of the sum only costs the check)
         if not np.isfinite(jt.sum()):
-            jt = np.where(np.isfinite(jt), jt, 0.0)
+            np.copyto(jt, 0.0, where=~np.isfinite(jt))
         if not np.isfinite(r.sum()):
-            r = np.where(np.isfinite(r), r, 1e10)
+            np.copyto(r, 1e10, where=~np.isfinite(r))
         return r, np.swapaxes(jt, 1, 2)  # (K, 2N, F), a view
 
     def _evaluate(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -319,62 +326,6 @@ def lm_batch(
         done = compiled.lm(problem, u, lo, hi, rows, max_iter, tol, xtol)
         if done is not None:
             return done
-    r, j = problem.residual_jac_batch(u, rows)
-    jt_all = np.ascontiguousarray(np.swapaxes(j, 1, 2))
-    cost = 0.5 * np.einsum("km,km->k", r, r)
-    k_count, n_free = u.shape
-    lam = np.full(k_count, lm_rules.LAM_START)
-    active = np.ones(k_count, bool)
-    eye = np.eye(n_free)
     x_tol = lm_rules.NO_XTOL if xtol is None else xtol
-    n_eval = 1
-    for _ in range(max_iter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        # with every candidate still active (the scout), no copies of the Jacobians
-        full = idx.size == k_count
-        jt, ra, ua = (jt_all, r, u) if full else (jt_all[idx], r[idx], u[idx])  # (k, F, 2N)
-        jtj = jt @ np.swapaxes(jt, 1, 2)
-        g = (jt @ ra[:, :, None])[:, :, 0]
-        diag = np.einsum("kff->kf", jtj)
-        damp = lm_rules.damping(diag, diag.max(axis=1, keepdims=True))
-        a = jtj + (lam[idx, None] * damp)[:, :, None] * eye
-        frozen = lm_rules.held_at_bound(ua, lo, hi, g)
-        if frozen.any():
-            fr = frozen[:, :, None] | frozen[:, None, :]
-            a = np.where(fr, 0.0, a) + frozen[:, :, None] * eye
-            g = np.where(frozen, 0.0, g)
-        try:
-            step = -np.linalg.solve(a, g[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            step = -np.stack([np.linalg.lstsq(a[i], g[i], rcond=None)[0] for i in range(idx.size)])
-        u_new = lm_rules.within(ua + step, lo, hi)
-        # residuals and Jacobian together: most steps are accepted, and one evaluation of
-        # both costs less than two evaluations
-        r_new, j_new = problem.residual_jac_batch(u_new, rows[idx])
-        n_eval += 1
-        c_new = 0.5 * np.einsum("km,km->k", r_new, r_new)
-        better = c_new < cost[idx]
-        gain = lm_rules.gain(cost[idx], c_new)
-        acc = idx[better]
-        jt_new = np.swapaxes(j_new, 1, 2)  # the contiguous (k, F, 2N) array itself
-        if full and acc.size == k_count:
-            u, cost, r, jt_all = u_new, c_new, r_new, jt_new
-        elif acc.size:
-            u[acc] = u_new[better]
-            cost[acc] = c_new[better]
-            r[acc], jt_all[acc] = r_new[better], jt_new[better]
-        lam[acc] = lm_rules.damping_accepted(lam[acc])
-        rej = idx[~better]
-        lam[rej] = lm_rules.damping_rejected(lam[rej])
-        step_max = np.max(np.abs(step), axis=1)
-        done = np.zeros(k_count, bool)
-        done[acc] = lm_rules.converged_on_gain(
-            gain[better], lam[acc], tol, step_max[better], x_tol
-        )
-        done[rej] = lm_rules.given_up(lam[rej])
-        done[idx[lm_rules.still(step_max)]] = True
-        active &= ~done
-    params = problem.params_batch(u)
-    return params, cost, n_eval
+    u, cost, _, _, n_eval = lm_loop.iterate(problem, u, rows, lo, hi, max_iter, tol, x_tol)
+    return problem.params_batch(u), cost, int(n_eval.max())

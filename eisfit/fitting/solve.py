@@ -24,7 +24,7 @@ from eisfit.fitting.result import arc_tau
 from eisfit.fitting.search import Search, search_further
 from eisfit.fitting.weighting import ADMITTANCE, SIGMA, check_weighting, spectrum_weights
 from eisfit.io.spectrum import Spectrum
-from eisfit.kernels import compiled, lm_rules
+from eisfit.kernels import compiled, lm_loop, lm_rules
 from eisfit.model.circuit import Circuit
 from eisfit.model.named import NamedCircuit
 
@@ -104,9 +104,9 @@ def stages(polish: int = POLISH) -> np.ndarray:
     :func:`eisfit.fitting.engine.lm_batch`'s; :data:`eisfit.kernels.lm_rules.NO_XTOL`: none),
     and how many of each spectrum's best candidates go on to the next stage
     (:func:`eisfit.kernels.lm_rules.best_of_each`): every start is scouted, the ``polish`` best
-    of each spectrum polished, and the best of those converged. The compiled engine runs the
-    table in one call (:func:`eisfit.kernels.compiled.multistart`); the numpy engine runs its
-    stages before the last in :func:`scout_and_polish` and the last in :func:`converge`.
+    of each spectrum polished, and the best of those converged. Both engines run the table
+    with :func:`eisfit.kernels.lm_loop.schedule` (:func:`multistart`), the compiled one in one
+    call.
 
     Returns
     -------
@@ -208,71 +208,72 @@ def _multistart(problem: Problem, starts: list[np.ndarray], polish: int = POLISH
     p0 = np.array(starts, float)
     p0[:, ~problem.vary] = problem.fixed[~problem.vary]
     p0 = np.clip(p0, problem.lower, problem.upper)
-    done = compiled_multistart(problem, p0, polish=polish)
-    if done is not None:
-        return converged(problem, done, 0)
-    params, n_eval = scout_and_polish(problem, p0, polish=polish)
-    return converge(problem, params[0], n_eval)
+    return converged(problem, multistart(problem, p0, polish=polish), 0)
 
 
-def scout_and_polish(
-    problem: Problem,
-    p0: np.ndarray,
-    rows: np.ndarray | None = None,
-    n: int = 1,
-    polish: int = POLISH,
-) -> tuple[np.ndarray, int]:
-    """The numpy engine's schedule before convergence, for one spectrum or a stack of ``n``.
+@dataclasses.dataclass
+class Converged:
+    """What the schedule (:func:`multistart`) ends with for each of ``S`` spectra.
 
-    The stages of :func:`stages` before the last, each batched Levenberg–Marquardt from the
-    candidates the stage before kept: every start is scouted with a few steps, the ``polish``
-    best of each spectrum are polished, and the best polished parameters of each spectrum are
-    returned with the number of evaluations made. One spectrum is a stack of one: ``rows``
-    (which spectrum of a stacked ``problem`` each start belongs to) is None for a single
-    problem. The compiled engine runs the same table in one call (:func:`compiled_multistart`).
-
-    Returns
-    -------
-    params : ndarray
-        (n, n_params) best polished parameters of each spectrum.
-    n_eval : int
-        Residual evaluations made.
+    Attributes
+    ----------
+    u : (S, F) ndarray
+        Solver coordinates of the converged parameters.
+    cost : (S,) ndarray
+        Half the weighted sum of squares.
+    residual : (S, 2N) ndarray
+        Weighted residuals there.
+    jac_t : (S, F, 2N) ndarray
+        Their Jacobian d r / d u, transposed.
+    n_finish : (S,) ndarray
+        Evaluations of the last convergence (above its iteration limit: still moving).
+    n_before : int
+        Evaluations of the scout and the polish.
     """
-    which = np.zeros(len(p0), np.int64) if rows is None else np.asarray(rows, np.int64)
-    params, n_eval = p0, 0
-    for iterations, tol, xtol, keep in stages(polish)[:-1]:
-        params, cost, n_stage = lm_batch(
-            problem, params, max_iter=int(iterations), tol=tol,
-            rows=None if rows is None else which, xtol=None if xtol < 0 else xtol,
-        )
-        pick = lm_rules.best_of_each(which, cost, n, int(keep))
-        params, which, n_eval = params[pick], which[pick], n_eval + n_stage
-    return params, n_eval
+
+    u: np.ndarray
+    cost: np.ndarray
+    residual: np.ndarray
+    jac_t: np.ndarray
+    n_finish: np.ndarray
+    n_before: int
 
 
-def compiled_multistart(
+def multistart(
     problem: Problem,
     p0: np.ndarray,
     rows: np.ndarray | None = None,
     n_spectra: int = 1,
     polish: int = POLISH,
-) -> compiled.Converged | None:
+) -> Converged:
     """The scout, polish and convergence of :func:`fit` from the starts ``p0`` (K, n_params;
-    natural units, within the bounds) in one compiled call
-    (:func:`eisfit.kernels.compiled.multistart`;
-    ``rows``: each start's spectrum in a stack of ``n_spectra``); None where the compiled
-    engine is off or cannot run the circuit."""
-    if not (compiled.enabled() and problem.free.size):
-        return None
+    natural units, within the bounds): the stage table :func:`stages` run by
+    :func:`eisfit.kernels.lm_loop.schedule`, with the engine's kernels.
+
+    One spectrum is a stack of one: ``rows`` (K,) names each start's spectrum in a stacked
+    ``problem`` of ``n_spectra`` (None for a single problem). The compiled engine runs the
+    schedule in one call where it can (:func:`eisfit.kernels.compiled.multistart`); the numpy
+    engine runs the same code vectorised over the candidates.
+    """
     u0, lo, hi = start_coordinates(problem, p0)
-    return compiled.multistart(problem, u0, lo, hi, rows, n_spectra, stages(polish))
+    which = np.zeros(len(u0), np.int64) if rows is None else np.asarray(rows, np.int64)
+    table = stages(polish)
+    done = None
+    if compiled.enabled() and problem.free.size:
+        done = compiled.multistart(problem, u0, lo, hi, which, n_spectra, table)
+    if done is None:
+        done = lm_loop.schedule(
+            problem, u0, which, n_spectra, lo, hi, *compiled.table_columns(table)
+        )
+    u, cost, r, jt, n_finish, n_before = done
+    return Converged(u, cost, r, jt, n_finish, int(n_before))
 
 
-def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
-    """The Solution of spectrum ``k`` of a compiled multistart (``problem``: that spectrum's);
+def converged(problem: Problem, done: Converged, k: int) -> Solution:
+    """The Solution of spectrum ``k`` of a :func:`multistart` (``problem``: that spectrum's);
     a convergence still moving at its iteration limit goes on as :func:`converge_creeping`."""
     params = problem.params_batch(done.u[k : k + 1])[0]
-    n = done.n_before + int(done.n_finish[k])
+    n = int(done.n_before) + int(done.n_finish[k])
     if done.n_finish[k] > FINISH_ITER:
         return converge_creeping(problem, params, n, FINISH_NFEV)
     return Solution(
@@ -281,22 +282,12 @@ def converged(problem: Problem, done: compiled.Converged, k: int) -> Solution:
     )
 
 
-def converge(problem: Problem, p0: np.ndarray, n_eval: int = 0) -> Solution:
-    """The last step of a numpy-engine fit from the polished parameters ``p0``
-    (:func:`_converge` with its evaluation budget), counting ``n_eval`` evaluations made
-    before; :func:`fit` and :func:`eisfit.fit_stack` end each spectrum with it."""
-    sol = _converge(problem, p0, FINISH_NFEV)
-    sol.nfev += n_eval
-    return sol
-
-
 def _converge(problem: Problem, p0: np.ndarray, max_nfev: int) -> Solution:
-    """The last convergence from ``p0``: Levenberg–Marquardt to a tight tolerance (compiled
-    where numba is installed), the same steps as a stack's convergence, so that a spectrum fitted
-    alone or in a stack, with either engine, ends at the same point.
-
-    A compiled convergence still moving after :data:`FINISH_ITER` iterations (a parameter
-    creeping along a flat valley, about 2 % of fits) goes on as :func:`converge_creeping`.
+    """A convergence from ``p0``: Levenberg–Marquardt to a tight tolerance, the last stage of
+    :func:`stages`, so that it ends where a fit's schedule would. One still moving after
+    :data:`FINISH_ITER` iterations (a parameter creeping along a flat valley, about 2 % of
+    fits) goes on as :func:`converge_creeping`; with no free parameter, the trust-region solve
+    (``max_nfev`` evaluations) reports the fixed point.
     """
     if problem.free.size:
         params, _, n = lm_batch(

@@ -43,13 +43,11 @@ from eisfit.fitting.solve import (
     FINISH_TOL,
     FINISH_XTOL,
     best_minimum,
-    compiled_multistart,
-    converge,
     converged,
     in_arc_order,
     make_problem,
+    multistart,
     prepare,
-    scout_and_polish,
 )
 from eisfit.fitting.spec import FitSpec
 from eisfit.fitting.weighting import check_weighting
@@ -304,12 +302,8 @@ def _solve_group(
     p0 = np.clip(p0, stack.lower, stack.upper)
     rows = np.repeat(np.arange(n), [len(it.starts) for it in items])
     with single_threaded_blas():
-        done = compiled_multistart(stack, p0, rows, n)
-        if done is not None:
-            sols = [converged(it.problem, done, k) for k, it in enumerate(items)]
-        else:
-            params, n_eval = scout_and_polish(stack, p0, rows, n)
-            sols = [converge(it.problem, params[k], n_eval) for k, it in enumerate(items)]
+        done = multistart(stack, p0, rows, n)
+        sols = [converged(it.problem, done, k) for k, it in enumerate(items)]
         return [
             best_minimum(it.problem, named, in_arc_order(it.problem, named, sol))
             for it, sol in zip(items, sols, strict=True)

@@ -15,12 +15,14 @@ functions are compiled once whatever elements are registered.
 
 from __future__ import annotations
 
+import types
+
 import numba
 import numpy as np
 
-from eisfit.kernels import lm_rules
+from eisfit.kernels import lm_loop, lm_rules
 
-__all__ = ["lm", "multistart"]
+__all__ = ["iterate", "run_iterate", "run_schedule", "schedule"]
 
 
 def _jit(fn):
@@ -38,20 +40,42 @@ def _jit_sums(fn):
 
 _HALF_PI = 0.5 * np.pi
 
-# the rules of Levenberg–Marquardt and the schedule's choice of the best candidates, compiled
-# from the Python the numpy engine runs (eisfit/kernels/lm_rules.py; a change there has this
-# module compiled again: compiled.follow_sources)
-_damping = _jit(lm_rules.damping)
-_held_at_bound = _jit(lm_rules.held_at_bound)
-_within = _jit(lm_rules.within)
-_damping_accepted = _jit(lm_rules.damping_accepted)
-_damping_rejected = _jit(lm_rules.damping_rejected)
-_gain = _jit(lm_rules.gain)
-_converged_on_gain = _jit(lm_rules.converged_on_gain)
-_given_up = _jit(lm_rules.given_up)
-_still = _jit(lm_rules.still)
-_best_of_each = _jit(lm_rules.best_of_each)
-_LAM_START = lm_rules.LAM_START
+
+
+def _rules_module() -> types.ModuleType:
+    """:mod:`eisfit.kernels.lm_rules` with each function compiled (its numbers as they are;
+    a rule that calls another calls the compiled one): the rules of Levenberg–Marquardt and the
+    schedule's choice of the best candidates, compiled from the Python the numpy engine runs
+    (a change there has this module compiled again:
+    :func:`eisfit.kernels.compiled.follow_sources`)."""
+    module = types.ModuleType(f"{lm_rules.__name__}[compiled]")
+    scope = dict(vars(lm_rules))  # the rules' globals, each rule replaced by its compiled self
+    for name, value in vars(lm_rules).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, types.FunctionType) and value.__module__ == lm_rules.__name__:
+            value = _compiled_copy(value, scope)
+            scope[name] = value
+        setattr(module, name, value)
+    return module
+
+
+def _compiled_copy(fn, scope):
+    """``fn`` compiled with the globals ``scope`` in place of its own (numba reads them when
+    it first compiles ``fn``)."""
+    copy = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__)
+    copy.__qualname__ = fn.__qualname__
+    copy.__module__ = fn.__module__
+    copy.__doc__ = fn.__doc__
+    return _jit(copy)
+
+
+_RULES = _rules_module()
+_damping = _RULES.damping
+_held_at_bound = _RULES.held_at_bound
+_best_of_each = _RULES.best_of_each
+_within = _RULES.within
+_step_outcome = _RULES.step_outcome
 
 
 @_jit_sums
@@ -198,160 +222,175 @@ def _solve(a, g, step):  # pragma: no cover - compiled
 
 
 @_jit_sums
-def lm(
-    problem, rows, u_all, cost_out, n_out, max_iter, tol, xtol, element_values
-):  # pragma: no cover - compiled
-    """Levenberg–Marquardt for each row of ``u_all`` (updated in place), with its cost in
-    ``cost_out`` and its evaluations, the first counted, in ``n_out``; returns the most
-    evaluations any candidate made.
+def _evaluate_into(model, u, rows, idx, r, jt, cost):  # pragma: no cover - compiled
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.evaluate_into`: residuals, their
+    Jacobian transposed and half the sum of squares of the first k rows of ``u`` (K, F), the
+    candidates ``idx`` (k,) of the spectra ``rows[idx]``, one at a time, into the first k rows
+    of ``r`` (K, 2N), ``jt`` (K, F, 2N) and ``cost`` (K,).
 
-    The rules of each step are those of :mod:`eisfit.kernels.lm_rules`, compiled from the
-    Python the numpy engine (:func:`eisfit.fitting.engine.lm_batch`) runs on its batch; the
-    loops (over the candidates, then the iterations, the normal equations and the step's LU
-    solve) are this function's.
-
-    ``problem``: (circuit program, stack depth, number of parameters, ω, ln ω, Z', Z'', weights
-    of Z' and Z'' (one row per spectrum), parameter values, free indices, which are fitted in
-    log, lower and upper bounds in solver coordinates); ``rows``: each candidate's spectrum;
-    ``element_values``: the element dispatch of :mod:`eisfit.kernels._dispatch`.
+    ``model``: (program, spectra, parameters, work): the circuit program and its element
+    dispatch; ω, ln ω, Z', Z'' and the weights of Z' and Z'' (one row per spectrum); the
+    parameter values, free indices and which are fitted in log; the buffers to evaluate in.
     """
-    ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
-    fixed, free, log_free, lo, hi = problem[9:]
-    program = (ops, element_values)
-    k_count, n_free = u_all.shape
-    n = omega.shape[1]
-    zs = np.empty((depth, n), np.complex128)
-    gz = np.empty((n_params, n), np.complex128)
-    spans = np.empty((depth, 2), np.int64)
-    work = (fixed.copy(), zs, gz, spans)
-    r = np.empty(2 * n)
-    jt = np.empty((n_free, 2 * n))
-    r_new = np.empty(2 * n)
-    jt_new = np.empty((n_free, 2 * n))
-    jtj = np.empty((n_free, n_free))
-    a = np.empty((n_free, n_free))
-    g = np.empty(n_free)
-    grad = np.empty(n_free)
-    step = np.empty(n_free)
-    u_new = np.empty(n_free)
-    most = 1
-    for c in range(k_count):
-        row = rows[c]
+    program, spectra, parameters, work = model
+    omega, log_omega, z_re, z_im, w_re, w_im = spectra
+    fixed, free, log_free = parameters
+    for c in range(idx.size):
+        row = rows[idx[c]]
         data = (omega[row], log_omega[row], z_re[row], z_im[row], w_re[row], w_im[row])
-        u = u_all[c]  # inside the bounds already
-        cost = _residual_jacobian(program, data, work, free, log_free, u, r, jt)
-        lam = _LAM_START
-        n_eval = 1
-        fresh = True  # the normal equations need forming (after the first or an accepted step)
-        for _ in range(max_iter):
-            if fresh:
-                for i in range(n_free):
-                    s = 0.0
-                    for m in range(2 * n):
-                        s += jt[i, m] * r[m]
-                    grad[i] = s
-                    for k in range(i + 1):
-                        s = 0.0
-                        for m in range(2 * n):
-                            s += jt[i, m] * jt[k, m]
-                        jtj[i, k] = s
-                        jtj[k, i] = s
-                fresh = False
-            g[:] = grad  # the active set below zeroes entries of g
-            d_max = 0.0
-            for i in range(n_free):
-                d_max = max(d_max, jtj[i, i])
-            for i in range(n_free):
-                for k in range(n_free):
-                    a[i, k] = jtj[i, k]
-                a[i, i] += lam * _damping(jtj[i, i], d_max)
-            # parameters held at a bound by the gradient stay out of the step
-            for i in range(n_free):
-                if _held_at_bound(u[i], lo[i], hi[i], g[i]):
-                    for k in range(n_free):
-                        a[i, k] = 0.0
-                        a[k, i] = 0.0
-                    a[i, i] = 1.0
-                    g[i] = 0.0
-            step_max = 0.0
-            if _solve(a, g, step):
-                for k in range(n_free):
-                    u_new[k] = _within(u[k] + step[k], lo[k], hi[k])
-                    step_max = max(step_max, abs(step[k]))
-                c_new = _residual_jacobian(
-                    program, data, work, free, log_free, u_new, r_new, jt_new
-                )
-                n_eval += 1
-            else:  # a singular system: a rejected step
-                c_new = np.inf
-            better = c_new < cost
-            gain = _gain(cost, c_new)
-            done = False
-            if better:
-                u[:] = u_new
-                cost = c_new
-                r, r_new = r_new, r  # the new residuals and Jacobian: swap, not copy
-                jt, jt_new = jt_new, jt
-                fresh = True
-                lam = _damping_accepted(lam)
-                done = _converged_on_gain(gain, lam, tol, step_max, xtol)
-            else:
-                lam = _damping_rejected(lam)
-                done = _given_up(lam)
-            if _still(step_max) and c_new < np.inf:
-                done = True  # a singular system (no step) is no convergence
-            if done:
-                break
-        cost_out[c] = cost
-        n_out[c] = n_eval
-        most = max(most, n_eval)
-    return most
+        cost[c] = _residual_jacobian(program, data, work, free, log_free, u[c], r[c], jt[c])
+
+
+@_jit
+def _evaluate_batch(model, u, rows):  # pragma: no cover - compiled
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.evaluate`: :func:`_evaluate_into`
+    new arrays (k, 2N), (k, F, 2N), (k,)."""
+    n = model[1][0].shape[1]
+    k_count, n_free = u.shape
+    r = np.empty((k_count, 2 * n))
+    jt = np.empty((k_count, n_free, 2 * n))
+    cost = np.empty(k_count)
+    _evaluate_into(model, u, rows, np.arange(k_count), r, jt, cost)
+    return r, jt, cost
 
 
 @_jit_sums
-def multistart(
-    problem, rows, u_all, n_rows, iterations, keep, tolerances, u_out, cost_out, r_out, jt_out,
-    n_out, element_values,
-):  # pragma: no cover - compiled
-    """The solve of :func:`eisfit.fit` for ``n_rows`` spectra, stage by stage of the schedule
-    :func:`eisfit.fitting.solve.stages` defines: Levenberg–Marquardt (:func:`lm`) from every
-    candidate (row of ``u_all``, spectrum ``rows``), then from the ``keep[0]`` best of each
-    spectrum (:func:`eisfit.kernels.lm_rules.best_of_each`, the rule the numpy engine's
-    schedule runs), and so on; the stage before the last keeps one of each spectrum.
+def _normal_equations(jt, r, jtj, g, idx):  # pragma: no cover - compiled
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.normal_equations`: JᵀJ and Jᵀr of
+    the candidates ``idx`` into their rows of ``jtj`` (K, F, F) and ``g`` (K, F), one at a
+    time."""
+    n_free, m_rows = jt.shape[1], jt.shape[2]
+    for c in range(idx.size):
+        j = idx[c]
+        jc, rc = jt[j], r[j]
+        for i in range(n_free):
+            s = 0.0
+            for m in range(m_rows):
+                s += jc[i, m] * rc[m]
+            g[j, i] = s
+            for k in range(i + 1):
+                s = 0.0
+                for m in range(m_rows):
+                    s += jc[i, m] * jc[k, m]
+                jtj[j, i, k] = s
+                jtj[j, k, i] = s
 
-    ``iterations`` (S,), ``keep`` (S,): each stage's iterations and how many of each
-    spectrum's best go on; ``tolerances`` (S, 2): each stage's tol and xtol (negative: none).
-    Writes each spectrum's solver coordinates, cost, weighted residuals (2N,), Jacobian
-    transposed (F, 2N) and evaluations of the last stage; returns the evaluations before it.
-    ``element_values``: the element dispatch of :mod:`eisfit.kernels._dispatch`.
-    """
-    last = iterations.size - 1
-    u_stage = u_all
-    rows_stage = rows
-    n_before = 0
-    for s in range(last):
-        cost = np.empty(rows_stage.size)
-        n_eval = np.empty(rows_stage.size, np.int64)
-        n_before += lm(
-            problem, rows_stage, u_stage, cost, n_eval, iterations[s], tolerances[s, 0],
-            tolerances[s, 1], element_values,
+
+@_jit
+def _trial_points(jtj, g, idx, lam, u, lo, hi, u_new, step_max, solved):  # pragma: no cover
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.trial_points`: the damped system of
+    each candidate ``idx`` formed and solved (LU) one at a time, by the same rules."""
+    n_free = g.shape[1]
+    a = np.empty((n_free, n_free))
+    gc = np.empty(n_free)
+    step = np.empty(n_free)
+    for c in range(idx.size):
+        j = idx[c]
+        d_max = 0.0
+        for i in range(n_free):
+            d_max = max(d_max, jtj[j, i, i])
+        for i in range(n_free):
+            gc[i] = g[j, i]
+            for k in range(n_free):
+                a[i, k] = jtj[j, i, k]
+            a[i, i] += lam[j] * _damping(jtj[j, i, i], d_max)
+        # parameters held at a bound by the gradient stay out of the step
+        for i in range(n_free):
+            if _held_at_bound(u[j, i], lo[i], hi[i], gc[i]):
+                for k in range(n_free):
+                    a[i, k] = 0.0
+                    a[k, i] = 0.0
+                a[i, i] = 1.0
+                gc[i] = 0.0
+        solved[c] = _solve(a, gc, step)
+        if not solved[c]:
+            step[:] = 0.0
+        step_max[c] = 0.0
+        for k in range(n_free):
+            u_new[c, k] = _within(u[j, k] + step[k], lo[k], hi[k])
+            step_max[c] = max(step_max[c], abs(step[k]))
+
+
+@_jit
+def _take_steps(
+    idx, cost_new, step_max, solved, cost, lam, fresh, active, n_eval, tol, xtol
+):  # pragma: no cover - compiled
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.take_steps`, one candidate at a
+    time, by :func:`eisfit.kernels.lm_rules.step_outcome` compiled."""
+    took = np.empty(idx.size, np.int64)
+    n_took = 0
+    for c in range(idx.size):
+        j = idx[c]
+        c_step = cost_new[c] if solved[c] else np.inf
+        better, lam_next, done = _step_outcome(
+            cost[j], c_step, lam[j], step_max[c], solved[c], tol, xtol
         )
-        pick = _best_of_each(rows_stage, cost, n_rows, keep[s])
-        u_stage = u_stage[pick]
-        rows_stage = rows_stage[pick]
-    u_out[:, :] = u_stage
-    lm(
-        problem, rows_stage, u_out, cost_out, n_out, iterations[last], tolerances[last, 0],
-        tolerances[last, 1], element_values,
+        if better:
+            cost[j] = c_step
+            fresh[j] = True
+            took[n_took] = c
+            n_took += 1
+        lam[j] = lam_next
+        if done:
+            active[j] = False
+        if solved[c]:
+            n_eval[j] += 1
+    return took[:n_took]
+
+
+def bind(fn, **names):
+    """``fn`` of :mod:`eisfit.kernels.lm_loop` compiled with ``names`` in place of its globals
+    of the same names: the compiled engine's kernels and rules in place of numpy's."""
+    scope = dict(fn.__globals__)
+    scope.update(names)
+    return _compiled_copy(fn, scope)
+
+
+#: :func:`eisfit.kernels.lm_loop.iterate`, compiled with this module's kernels.
+iterate = bind(
+    lm_loop.iterate,
+    lm_rules=_RULES,
+    evaluate=_evaluate_batch,
+    evaluate_into=_evaluate_into,
+    normal_equations=_normal_equations,
+    trial_points=_trial_points,
+    take_steps=_take_steps,
+)
+#: :func:`eisfit.kernels.lm_loop.schedule`, compiled with :data:`iterate`.
+schedule = bind(lm_loop.schedule, lm_rules=_RULES, iterate=iterate)
+
+
+@_jit
+def _model(ops, dispatch, spectra, parameters, work):  # pragma: no cover - compiled
+    """The ``model`` :func:`_evaluate_into` reads, from the arrays the entry points take one
+    by one (numba types an array argument in C, a tuple of arrays in Python: ~0.5 ms a call)."""
+    return (ops, dispatch), spectra, parameters, work
+
+
+@_jit
+def run_iterate(
+    ops, dispatch, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free, p, zs, gz,
+    span, u, rows, lo, hi, max_iter, tol, xtol,
+):  # pragma: no cover - compiled
+    """:data:`iterate` of the problem given array by array (as
+    :func:`eisfit.kernels.compiled.lm` passes it)."""
+    model = _model(
+        ops, dispatch, (omega, log_omega, z_re, z_im, w_re, w_im), (fixed, free, log_free),
+        (p, zs, gz, span),
     )
-    ops, depth, n_params, omega, log_omega, z_re, z_im, w_re, w_im = problem[:9]
-    fixed, free, log_free = problem[9], problem[10], problem[11]
-    program = (ops, element_values)
-    n = omega.shape[1]
-    work = (fixed.copy(), np.empty((depth, n), np.complex128),
-            np.empty((n_params, n), np.complex128), np.empty((depth, 2), np.int64))
-    for s in range(n_rows):
-        data = (omega[s], log_omega[s], z_re[s], z_im[s], w_re[s], w_im[s])
-        _residual_jacobian(program, data, work, free, log_free, u_out[s], r_out[s], jt_out[s])
-    return n_before
-# compiled from (sha256): 108dff092a6fbef6b76337966543d2df01508b2ed9182fddf8874cab524a8bc3
+    return iterate(model, u, rows, lo, hi, max_iter, tol, xtol)
+
+
+@_jit
+def run_schedule(
+    ops, dispatch, omega, log_omega, z_re, z_im, w_re, w_im, fixed, free, log_free, p, zs, gz,
+    span, u, rows, n_rows, lo, hi, iterations, keep, tolerances,
+):  # pragma: no cover - compiled
+    """:data:`schedule` of the problem given array by array (as
+    :func:`eisfit.kernels.compiled.multistart` passes it)."""
+    model = _model(
+        ops, dispatch, (omega, log_omega, z_re, z_im, w_re, w_im), (fixed, free, log_free),
+        (p, zs, gz, span),
+    )
+    return schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances)
+# compiled from (sha256): b2c9892c1a85c2879497a32dced9986b6764bef8d2e24709d3fa8bbb9a532ea6

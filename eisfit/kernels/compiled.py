@@ -48,13 +48,13 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from eisfit.kernels import lm_rules
 from eisfit.model import elements
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,22 +137,31 @@ def available() -> bool:
     return _NUMBA
 
 
-#: The Python modules whose functions each kernel module compiles into its own (written once
-#: for both engines). numba's disk cache keys a cached function on the content of its own
-#: module's file only, so each kernel module ends with a line holding a digest of these
-#: (:data:`SOURCES_LINE`), which :func:`follow_sources` keeps current.
-COMPILED_FROM = {"_kernels": ("lm_rules",), "_drt_kernels": ("drt_parts",)}
+#: The Python modules whose functions each module of compiled code compiles into its own, or
+#: calls compiled. numba's disk cache keys a cached function on the content of its own
+#: module's file only, so each such module ends with a line holding a digest of these
+#: (:data:`SOURCES_LINE`), which :func:`follow_sources` keeps current. The loop of
+#: :mod:`eisfit.kernels.lm_loop` is compiled with the kernels of :mod:`eisfit.kernels._kernels`,
+#: which call it in turn: each follows the other, read without its digest line.
+COMPILED_FROM = {
+    "_kernels": ("lm_rules", "lm_loop"),
+    "lm_loop": ("lm_rules", "_kernels"),
+    "_drt_kernels": ("drt_parts",),
+}
 #: How that line begins.
 SOURCES_LINE = "# compiled from (sha256): "
 
 
 def sources_digest(name: str, folder: Path | None = None) -> str:
-    """The digest of the modules the kernel module ``name`` compiles functions of
-    (:data:`COMPILED_FROM`), in ``folder`` (the kernels' own by default)."""
+    """The digest of the modules the module ``name`` compiles functions of
+    (:data:`COMPILED_FROM`), in ``folder`` (the kernels' own by default), each read without
+    its own digest line (so two modules can follow each other)."""
     folder = Path(__file__).parent if folder is None else folder
     h = hashlib.sha256()
     for source in COMPILED_FROM.get(name, ()):
-        h.update((folder / f"{source}.py").read_bytes())
+        text = (folder / f"{source}.py").read_bytes()
+        lines = text.splitlines(keepends=True)
+        h.update(b"".join(ln for ln in lines if not ln.startswith(SOURCES_LINE.encode())))
     return h.hexdigest()
 
 
@@ -196,7 +205,8 @@ def _kernels(name: str = "_kernels") -> ModuleType | None:
     on, with one warning) when numba cannot load them, e.g. with no writable cache folder."""
     try:
         if f"{__package__}.{name}" not in sys.modules:
-            for module in dict.fromkeys(("_kernels", name)):  # the others import _kernels
+            # the others import _kernels, which holds the loop
+            for module in dict.fromkeys(("_kernels", "lm_loop", name)):
                 follow_sources(module)
         return importlib.import_module(f"{__package__}.{name}")
     except Exception as exc:  # numba's errors are not one class; any means "use numpy"
@@ -326,16 +336,20 @@ def _floats(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-def _arguments(
-    problem: Problem, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray | None, k_count: int
+def _model(
+    problem: Problem, rows: np.ndarray | None, k_count: int
 ) -> tuple[tuple, np.ndarray] | None:
-    """The kernels' description of ``problem`` (program, data, parameters and bounds, as
-    :func:`eisfit.kernels._kernels.lm` documents) and each candidate's spectrum, every array
-    C-contiguous and of one dtype so that one compiled version serves every call; None when
-    the circuit cannot be compiled, or the residual is in admittance (the numpy engine
-    forms it)."""
+    """What the compiled kernels read of ``problem``, array by array (the ``model`` of
+    :func:`eisfit.kernels._kernels._evaluate_into`: program and element dispatch, spectra,
+    parameters, buffers) and each candidate's spectrum, every array C-contiguous and of one
+    dtype so that one compiled version serves every call; None when the circuit cannot be
+    compiled, or the residual is in admittance (the numpy engine forms it)."""
     prog = program(problem.circuit)
     if prog is None or problem.admittance:
+        return None
+    kernels = _kernels()
+    dispatch = None if kernels is None else _element_dispatch(prog[0])
+    if dispatch is None:
         return None
     ops, depth = prog
     if problem.stacked:
@@ -349,22 +363,24 @@ def _arguments(
         )
     freq, z, w_re, w_im = data
     omega = 2 * np.pi * _floats(freq)
-    return (
-        ops,
-        depth,
-        problem.circuit.n_params,
-        omega,
-        np.log(omega),
-        _floats(np.real(z)),
-        _floats(np.imag(z)),
-        _floats(w_re),
+    n = omega.shape[1]
+    fixed = _floats(problem.fixed)
+    spectra = (
+        omega, np.log(omega), _floats(np.real(z)), _floats(np.imag(z)), _floats(w_re),
         _floats(w_im),
-        _floats(problem.fixed),
+    )
+    parameters = (
+        fixed,
         np.ascontiguousarray(problem.free, dtype=np.int64),
         np.ascontiguousarray(problem.log[problem.free], dtype=np.bool_),
-        _floats(lo),
-        _floats(hi),
-    ), np.ascontiguousarray(rows, dtype=np.int64)
+    )
+    work = (
+        fixed.copy(),
+        np.empty((depth, n), np.complex128),
+        np.empty((problem.circuit.n_params, n), np.complex128),
+        np.empty((depth, 2), np.int64),
+    )
+    return (ops, dispatch, *spectra, *parameters, *work), np.ascontiguousarray(rows, np.int64)
 
 
 def lm(
@@ -377,7 +393,8 @@ def lm(
     tol: float,
     xtol: float | None,
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """The iterations of :func:`eisfit.fitting.engine.lm_batch`, compiled; None when the circuit
+    """The iterations of :func:`eisfit.fitting.engine.lm_batch`, compiled
+    (:func:`eisfit.kernels.lm_loop.iterate` with the compiled kernels); None when the circuit
     cannot be compiled.
 
     ``u`` (K, n_free) are the starting vectors in solver coordinates, inside the bounds
@@ -385,52 +402,16 @@ def lm(
     :func:`eisfit.fitting.engine.lm_batch` returns.
     """
     u = _floats(u).copy()
-    k_count = u.shape[0]
-    args = _arguments(problem, lo, hi, rows, k_count)
-    kernels = None if args is None else _kernels()
-    dispatch = None if kernels is None else _element_dispatch(args[0][0])
-    if dispatch is None:
+    made = _model(problem, rows, u.shape[0])
+    if made is None:
         return None
-    cost = np.empty(k_count)
-    n_eval = kernels.lm(
-        *args,
-        u,
-        cost,
-        np.empty(k_count, np.int64),
-        int(max_iter),
-        float(tol),
-        -1.0 if xtol is None else float(xtol),
-        dispatch,
+    model, rows = made
+    done = _kernels().run_iterate(
+        *model, u, rows, _floats(lo), _floats(hi), int(max_iter), float(tol),
+        lm_rules.NO_XTOL if xtol is None else float(xtol),
     )
-    return problem.params_batch(u), cost, int(n_eval)
-
-
-@dataclass
-class Converged:
-    """What :func:`multistart` returns for each of ``S`` spectra.
-
-    Attributes
-    ----------
-    u : (S, F) ndarray
-        Solver coordinates of the converged parameters.
-    cost : (S,) ndarray
-        Half the weighted sum of squares.
-    residual : (S, 2N) ndarray
-        Weighted residuals there.
-    jac_t : (S, F, 2N) ndarray
-        Their Jacobian d r / d u, transposed.
-    n_finish : (S,) ndarray
-        Evaluations of the last convergence (above its iteration limit: still moving).
-    n_before : int
-        Evaluations of the scout and the polish.
-    """
-
-    u: np.ndarray
-    cost: np.ndarray
-    residual: np.ndarray
-    jac_t: np.ndarray
-    n_finish: np.ndarray
-    n_before: int
+    u, cost, _, _, n_eval = done
+    return problem.params_batch(u), cost, int(n_eval.max())
 
 
 def multistart(
@@ -441,47 +422,40 @@ def multistart(
     rows: np.ndarray | None,
     n_spectra: int,
     stages: np.ndarray,
-) -> Converged | None:
+) -> tuple | None:
     """Run the schedule ``stages`` (scout, polish, convergence) on the starting vectors of
-    each spectrum in one compiled call.
+    each spectrum in one compiled call (:func:`eisfit.kernels.lm_loop.schedule` with the
+    compiled kernels).
 
-    The steps of :func:`eisfit.fit`'s solve (and of :func:`eisfit.fit_stack`'s, a spectrum at a
-    time), from the stage table the numpy engine runs as well
-    (:func:`eisfit.fitting.solve.stages`): each row of ``stages`` (S, 4) is a stage's
-    Levenberg–Marquardt iterations, tol and xtol (as :func:`eisfit.fitting.engine.lm_batch`'s;
-    negative: none) and how many of each spectrum's best candidates go on to the next stage
-    (:func:`eisfit.kernels.lm_rules.best_of_each`); the stage before the last keeps one. The
-    first stage starts from every row of ``u`` (K, n_free; solver coordinates inside ``lo``,
-    ``hi``); ``rows`` (K,): each vector's spectrum in a stacked problem, every one of the
-    ``n_spectra`` having at least one. None when the circuit cannot be compiled.
+    Each row of ``stages`` (S, 4) is a stage's Levenberg–Marquardt iterations, tol and xtol
+    (as :func:`eisfit.fitting.engine.lm_batch`'s; negative: none) and how many of each
+    spectrum's best candidates go on to the next stage; the stage before the last keeps one.
+    The first stage starts from every row of ``u`` (K, n_free; solver coordinates inside
+    ``lo``, ``hi``); ``rows`` (K,): each vector's spectrum in a stacked problem, every one of
+    the ``n_spectra`` having at least one. None when the circuit cannot be compiled.
     """
     u = _floats(u).copy()
-    args = _arguments(problem, lo, hi, rows, u.shape[0])
-    kernels = None if args is None else _kernels()
-    dispatch = None if kernels is None else _element_dispatch(args[0][0])
-    if dispatch is None:
+    made = _model(problem, rows, u.shape[0])
+    if made is None:
         return None
-    n = np.shape(problem.z)[-1]
-    n_free = u.shape[1]
-    arrays = (
-        np.empty((n_spectra, n_free)),
-        np.empty(n_spectra),
-        np.empty((n_spectra, 2 * n)),
-        np.empty((n_spectra, n_free, 2 * n)),
-        np.empty(n_spectra, np.int64),
+    model, rows = made
+    iterations, keep, tolerances = table_columns(stages)
+    done = _kernels().run_schedule(
+        *model, u, rows, int(n_spectra), _floats(lo), _floats(hi), iterations, keep, tolerances
     )
+    return done
+
+
+def table_columns(stages: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of a stage table (:func:`eisfit.fitting.solve.stages`) as
+    :func:`eisfit.kernels.lm_loop.schedule` takes them: iterations and how many are kept
+    (int64), tol and xtol (S, 2)."""
     table = np.asarray(stages, float)
-    n_before = kernels.multistart(
-        *args,
-        u,
-        n_spectra,
+    return (
         np.ascontiguousarray(table[:, 0], dtype=np.int64),
         np.ascontiguousarray(table[:, 3], dtype=np.int64),
         _floats(table[:, 1:3]),
-        *arrays,
-        dispatch,
     )
-    return Converged(*arrays, int(n_before))
 
 
 def nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:

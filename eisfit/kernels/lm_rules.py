@@ -136,6 +136,45 @@ def still(step_max):
     return step_max < STILL_STEP
 
 
+def step_outcome(cost, cost_new, lam, step_max, solved, tol, xtol):
+    """The verdict on a step, every rule of steps 5 and 6 above in one place.
+
+    Parameters
+    ----------
+    cost, cost_new
+        Half the weighted sum of squares before and after the step (``cost_new`` infinite
+        where the damped system was singular).
+    lam
+        The damping the step was taken with.
+    step_max
+        The step's largest coordinate (solver units).
+    solved
+        False where the damped system was singular (no step).
+    tol, xtol
+        As :func:`converged_on_gain`.
+
+    Returns
+    -------
+    better
+        The step lowers the cost: it is accepted.
+    lam_next
+        The damping after it (:func:`damping_accepted` or :func:`damping_rejected`).
+    done
+        The candidate stops: an accepted step that converged (:func:`converged_on_gain`), a
+        rejected one that gives up (:func:`given_up`), or a step that no longer moves it
+        (:func:`still`; a singular system is no convergence).
+
+    Numbers, or arrays of one shape: element-wise, for numpy's batch and numba's scalars.
+    """
+    better = cost_new < cost
+    rejected = np.logical_not(better)
+    # one of the two terms is zero: the damping is either rule's exactly
+    lam_next = better * damping_accepted(lam) + rejected * damping_rejected(lam)
+    converged = converged_on_gain(gain(cost, cost_new), lam_next, tol, step_max, xtol)
+    done = (better & converged) | (rejected & given_up(lam_next)) | (still(step_max) & solved)
+    return better, lam_next, done
+
+
 def best_of_each(rows, cost, n_rows, keep):
     """Indices of the ``keep`` lowest costs of each of the ``n_rows`` spectra, spectrum by
     spectrum, each spectrum's from the lowest; ties go to the earlier candidate.
