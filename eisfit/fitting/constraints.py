@@ -468,13 +468,22 @@ class ConstrainedProblem(Problem):
         return g
 
     def residual_jac_batch(
-        self, u: np.ndarray, rows: np.ndarray | None = None
+        self,
+        u: np.ndarray,
+        rows: np.ndarray | None = None,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Residuals (K, 2N) and their Jacobian d r / d u (K, 2N, n_solver): the engine's
-        Jacobian of the moving parameters chained with :meth:`reported_jacobian`."""
+        Jacobian of the moving parameters chained with :meth:`reported_jacobian`; with
+        ``out``, also written into its arrays (residuals (K, 2N), Jacobians transposed
+        (K, n_solver, 2N)), as :meth:`eisfit.fitting.engine.Problem.residual_jac_batch`."""
         p = self.params_batch(u)
         r, j = self.inner.residual_jac_batch(self.inner.internal_batch(p), rows)
-        return r, j @ self.reported_jacobian(u)
+        j = j @ self.reported_jacobian(u)
+        if out is not None:
+            out[0][...] = r
+            out[1][...] = np.swapaxes(j, 1, 2)
+        return r, j
 
 
 # --------------------------------------------------------------------------- the fit

@@ -284,11 +284,9 @@ def lm_batch(
     """Levenberg–Marquardt from K starting vectors at once, projected onto the bounds.
 
     Every candidate advances in the same vectorised steps, so scouting eight starting points
-    costs little more than one. The rules of each step (damping, active set at the bounds,
-    acceptance, stopping) are those of :mod:`eisfit.kernels.lm_rules`, applied here to every
-    active candidate at once; the loop over the iterations is this function's. Where numba is
-    installed, the compiled engine runs the same rules candidate by candidate
-    (:func:`eisfit.kernels.compiled.lm`).
+    costs little more than one: the loop of :func:`eisfit.kernels.lm_loop.iterate`, by the rules
+    of :mod:`eisfit.kernels.lm_rules`. Where numba is installed, the compiled engine runs the
+    same loop compiled (:func:`eisfit.kernels.compiled.lm`).
 
     Parameters
     ----------
@@ -315,7 +313,7 @@ def lm_batch(
     cost : (K,) ndarray
         Half the weighted sum of squares.
     n_eval : int
-        Batched evaluations made.
+        Evaluations made: the most any candidate made (the batched evaluations).
     """
     from eisfit.kernels import compiled
 

@@ -1,4 +1,11 @@
-"""TODO docstring."""
+"""The solve of one circuit on one spectrum, or on a stack of spectra of one circuit.
+
+The problem (:func:`make_problem`: bounds, the user's parameters, weights), the multistart
+schedule (:func:`stages`, run by :func:`multistart` with either engine), the finish of a
+convergence still creeping at its iteration limit (:func:`converge_creeping`), arcs put in
+time-constant order, the search beyond the first minimum (:func:`best_minimum`) and the
+spectrum a fit sees (:func:`prepare`: lin-KK, inductive points).
+"""
 
 from __future__ import annotations
 

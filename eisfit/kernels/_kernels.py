@@ -1,5 +1,12 @@
-"""The compiled circuit evaluation and Levenberg–Marquardt behind :mod:`eisfit.kernels.compiled`
-(numba, the optional ``fast`` extra); the DRT's are in :mod:`eisfit.kernels._drt_kernels`.
+"""The compiled circuit evaluation and the compiled kernels of Levenberg–Marquardt behind
+:mod:`eisfit.kernels.compiled` (numba, the optional ``fast`` extra); the DRT's are in
+:mod:`eisfit.kernels._drt_kernels`.
+
+The loop and the schedule are not written here: :data:`iterate` and :data:`schedule` are the
+code of :mod:`eisfit.kernels.lm_loop`, the numpy engine's, compiled with this module's kernels
+in place of numpy's (:func:`bind`): the evaluation of the candidates, their normal equations,
+their trial points and the verdict on their steps, each candidate by candidate, by the rules of
+:mod:`eisfit.kernels.lm_rules` compiled (:data:`_RULES`).
 
 Imported only on the first compiled call, so ``import eisfit`` does not pay for numba. Every
 function is compiled once per Python environment and cached on disk (``cache=True``); the
@@ -9,8 +16,7 @@ compiled version serves every circuit and every call.
 No element is written here: the interpreter calls the element dispatch it is given (a compiled
 function of :data:`eisfit.kernels._dispatch.SIGNATURE`, generated from the element registry by
 :mod:`eisfit.kernels._dispatch`) through a function pointer, once per element and evaluation, so
-these
-functions are compiled once whatever elements are registered.
+these functions are compiled once whatever elements are registered.
 """
 
 from __future__ import annotations
@@ -393,4 +399,4 @@ def run_schedule(
         (p, zs, gz, span),
     )
     return schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances)
-# compiled from (sha256): b2c9892c1a85c2879497a32dced9986b6764bef8d2e24709d3fa8bbb9a532ea6
+# compiled from (sha256): c8c310b66df427c6392a5ac251170c0431f31fbc54a236a247f622e097e093a9

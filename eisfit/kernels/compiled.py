@@ -12,11 +12,10 @@ optional ``fast`` extra (numba), the same steps run compiled:
   element dispatch is generated from it and compiled (:mod:`eisfit.kernels._dispatch`), so a new
   element, built in or defined with ``eisfit.define_element(..., compiled=True)``, needs no
   edit here;
-* :func:`lm` runs the Levenberg–Marquardt iterations of
-  :func:`eisfit.fitting.engine.lm_batch`, candidate by candidate, with the same damping, bounds,
-  active set and stopping rules: those of :mod:`eisfit.kernels.lm_rules`, written once and
-  compiled from the numpy engine's source; :func:`multistart` runs a fit's schedule (the stage
-  table of :func:`eisfit.fitting.solve.stages`) in one call;
+* :func:`lm` runs the Levenberg–Marquardt loop of :mod:`eisfit.kernels.lm_loop` (the code the
+  numpy engine runs, with its rules from :mod:`eisfit.kernels.lm_rules`), compiled with kernels
+  that work candidate by candidate; :func:`multistart` runs a fit's schedule (the stage table
+  of :func:`eisfit.fitting.solve.stages`, :func:`eisfit.kernels.lm_loop.schedule`) in one call;
 * :func:`nnls` solves the regularised DRT by an active-set method on the normal equations;
 * :func:`drt_seed` computes the whole DRT that seeds the starting values of blocking cells
   (spike, tail exponent, solves, peaks) in one call.

@@ -252,4 +252,4 @@ def schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances):
         model, u, rows, lo, hi, iterations[last], tolerances[last, 0], tolerances[last, 1]
     )
     return u, cost, r, jt, n_eval, n_before
-# compiled from (sha256): b512b587b87a24bfb47084875ac1155c8202c11f2994f311642780b2c67dff85
+# compiled from (sha256): 6548a2e5d7c34acc82a52ccfc1867da4c81de41989dbb6e3055b1f260bebd6d9

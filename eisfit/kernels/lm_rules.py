@@ -1,14 +1,12 @@
 """The rules of eisfit's Levenberg–Marquardt and of its multistart schedule, written once.
 
-Both engines iterate with these: the numpy engine (:func:`eisfit.fitting.engine.lm_batch`)
-calls them on arrays holding every candidate at once, and the compiled engine
-(:func:`eisfit.kernels._kernels.lm`, numba, the optional ``fast`` extra) compiles these same
+Both engines iterate with these, in the one loop of :mod:`eisfit.kernels.lm_loop`: the numpy
+engine calls them on arrays holding every active candidate at once, and the compiled engine
+(:mod:`eisfit.kernels._kernels`, numba, the optional ``fast`` extra) compiles these same
 functions and calls them on one candidate's numbers. Every function is made of element-wise
 operations (``np.maximum``, ``np.sqrt``, comparisons, ``&``, ``|``) that numpy broadcasts over a
 batch and numba compiles for scalars, so the two engines take the same steps by construction.
-The loops stay with the engines: over the iterations with the batch vectorised in numpy, over
-the candidates and then the iterations compiled. No numba here: this module imports and works
-without it.
+No numba here: this module imports and works without it.
 
 The iteration, in solver coordinates u (log units for positive parameters), from the damping
 :data:`LAM_START`:
@@ -22,7 +20,7 @@ The iteration, in solver coordinates u (log units for positive parameters), from
    never stalls the others;
 4. the step solves (JᵀJ + λD) δ = −g and is clipped to the bounds (:func:`within`);
 5. a step that lowers the cost is accepted (:func:`damping_accepted`), one that does not is
-   rejected (:func:`damping_rejected`);
+   rejected (:func:`damping_rejected`); :func:`step_outcome` gives this verdict and the next;
 6. a candidate stops when an accepted step gained little near Gauss–Newton
    (:func:`converged_on_gain`), when a rejected step leaves the damping above
    :data:`LAM_GIVE_UP` (:func:`given_up`), or when its step no longer moves it (:func:`still`).
