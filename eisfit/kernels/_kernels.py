@@ -5,7 +5,8 @@
 The loop and the schedule are not written here: :data:`iterate` and :data:`schedule` are the
 code of :mod:`eisfit.kernels.lm_loop`, the numpy engine's, compiled with this module's kernels
 in place of numpy's (:func:`bind`): the evaluation of the candidates, their normal equations,
-their trial points and the verdict on their steps, each candidate by candidate, by the rules of
+their trial points, the verdict on their steps and the move of the accepted ones, candidate by
+candidate, by the rules of
 :mod:`eisfit.kernels.lm_rules` compiled (:data:`_RULES`).
 
 Imported only on the first compiled call, so ``import eisfit`` does not pay for numba. Every
@@ -344,6 +345,18 @@ def _take_steps(
     return took[:n_took]
 
 
+@_jit
+def _keep_moved(idx, took, u, u_new, r, r_new, jt, jt_new):  # pragma: no cover - compiled
+    """The compiled engine's :func:`eisfit.kernels.lm_loop.keep_moved`: row by row, with no
+    array made on the way (a stack's Jacobians are megabytes)."""
+    for c in range(took.size):
+        src = took[c]
+        dst = idx[src]
+        u[dst] = u_new[src]
+        r[dst] = r_new[src]
+        jt[dst] = jt_new[src]
+
+
 def bind(fn, **names):
     """``fn`` of :mod:`eisfit.kernels.lm_loop` compiled with ``names`` in place of its globals
     of the same names: the compiled engine's kernels and rules in place of numpy's."""
@@ -361,6 +374,7 @@ iterate = bind(
     normal_equations=_normal_equations,
     trial_points=_trial_points,
     take_steps=_take_steps,
+    keep_moved=_keep_moved,
 )
 #: :func:`eisfit.kernels.lm_loop.schedule`, compiled with :data:`iterate`.
 schedule = bind(lm_loop.schedule, lm_rules=_RULES, iterate=iterate)
@@ -399,4 +413,4 @@ def run_schedule(
         (p, zs, gz, span),
     )
     return schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances)
-# compiled from (sha256): c8c310b66df427c6392a5ac251170c0431f31fbc54a236a247f622e097e093a9
+# compiled from (sha256): 396ec114b4c451918c1940f7bfb0ce467656094e1b8d751ab384fba6ab2a9894

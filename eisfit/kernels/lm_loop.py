@@ -5,12 +5,15 @@ candidates advancing together, each stopping by its own rules (:mod:`eisfit.kern
 :func:`schedule` runs a fit's stage table (:func:`eisfit.fitting.solve.stages`: scout, polish,
 convergence) with it. A single spectrum is a stack of one.
 
-The loop leaves three things to the engine: evaluating the residuals and their Jacobian
-(:func:`evaluate`), forming the normal equations (:func:`normal_equations`) and solving the
-damped system (:func:`damped_steps`). The functions of this module are those of the numpy
+The loop leaves the work on each candidate's numbers to the engine: evaluating the residuals
+and their Jacobian (:func:`evaluate`, :func:`evaluate_into`), forming the normal equations
+(:func:`normal_equations`), solving the damped systems for the trial points
+(:func:`trial_points`), keeping the verdict on each step (:func:`take_steps`, by
+:func:`eisfit.kernels.lm_rules.step_outcome`) and moving accepted points into the state
+(:func:`keep_moved`). The functions of this module are those of the numpy
 engine, which runs this code as it is, vectorised over the candidates. The compiled engine
 (:mod:`eisfit.kernels._kernels`, numba, the optional ``fast`` extra) compiles this same code
-with its own three, which run candidate by candidate, and the rules compiled
+with its own, which run candidate by candidate, and the rules compiled
 (:func:`eisfit.kernels._kernels.bind`). Both engines therefore take the same steps, accept and
 stop by the same tests, and count evaluations alike.
 
@@ -26,8 +29,8 @@ import numpy as np
 from eisfit.kernels import lm_rules
 
 __all__ = [
-    "evaluate", "evaluate_into", "iterate", "normal_equations", "schedule", "take_steps",
-    "trial_points",
+    "evaluate", "evaluate_into", "iterate", "keep_moved", "normal_equations", "schedule",
+    "take_steps", "trial_points",
 ]
 
 
@@ -142,6 +145,16 @@ def take_steps(idx, cost_new, step_max, solved, cost, lam, fresh, active, n_eval
     return took
 
 
+def keep_moved(idx, took, u, u_new, r, r_new, jt, jt_new):
+    """The numpy engine's move of the accepted trial points (rows ``took`` of ``u_new``,
+    ``r_new``, ``jt_new``) into the state of their candidates (rows ``idx[took]`` of ``u``,
+    ``r``, ``jt``)."""
+    moved = idx[took]
+    u[moved] = u_new[took]
+    r[moved] = r_new[took]
+    jt[moved] = jt_new[took]
+
+
 def iterate(model, u, rows, lo, hi, max_iter, tol, xtol):
     """Levenberg–Marquardt from every row of ``u``, by the rules of
     :mod:`eisfit.kernels.lm_rules`.
@@ -209,10 +222,7 @@ def iterate(model, u, rows, lo, hi, max_iter, tol, xtol):
             r, r_new = r_new, r
             jt, jt_new = jt_new, jt
         elif took.size:
-            moved = idx[took]
-            u[moved] = u_new[took]
-            r[moved] = r_new[took]
-            jt[moved] = jt_new[took]
+            keep_moved(idx, took, u, u_new, r, r_new, jt, jt_new)
     return u, cost, r, jt, n_eval
 
 
@@ -252,4 +262,4 @@ def schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances):
         model, u, rows, lo, hi, iterations[last], tolerances[last, 0], tolerances[last, 1]
     )
     return u, cost, r, jt, n_eval, n_before
-# compiled from (sha256): 6548a2e5d7c34acc82a52ccfc1867da4c81de41989dbb6e3055b1f260bebd6d9
+# compiled from (sha256): 37899961aec13e1023352922b5bbe0a846a02162fdcec6895cbe24d297d32ad5
