@@ -272,8 +272,8 @@ def multistart(
         done = lm_loop.schedule(
             problem, u0, which, n_spectra, lo, hi, *compiled.table_columns(table)
         )
-    u, cost, r, jt, n_finish, n_before = done
-    return Converged(u, cost, r, jt, n_finish, int(n_before))
+    u, cost, r, jt, n_finish, n_stages = done
+    return Converged(u, cost, r, jt, n_finish, int(n_stages.sum()))
 
 
 def converged(problem: Problem, done: Converged, k: int) -> Solution:

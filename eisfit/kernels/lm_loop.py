@@ -245,15 +245,15 @@ def schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances):
     -------
     u, cost, r, jt, n_eval
         As :func:`iterate` returns them for the last stage, a row per spectrum.
-    n_before : int
-        Evaluations of the stages before the last (each stage's most).
+    n_stages : (S - 1,) int64 ndarray
+        Evaluations of each stage before the last (the most any candidate made).
     """
-    n_before = 0
+    n_stages = np.zeros(iterations.size - 1, np.int64)
     for s in range(iterations.size - 1):
         u, cost, _, _, n_eval = iterate(
             model, u, rows, lo, hi, iterations[s], tolerances[s, 0], tolerances[s, 1]
         )
-        n_before += n_eval.max()
+        n_stages[s] = n_eval.max()
         pick = lm_rules.best_of_each(rows, cost, n_rows, keep[s])
         u = u[pick]
         rows = rows[pick]
@@ -261,5 +261,5 @@ def schedule(model, u, rows, n_rows, lo, hi, iterations, keep, tolerances):
     u, cost, r, jt, n_eval = iterate(
         model, u, rows, lo, hi, iterations[last], tolerances[last, 0], tolerances[last, 1]
     )
-    return u, cost, r, jt, n_eval, n_before
-# compiled from (sha256): 37899961aec13e1023352922b5bbe0a846a02162fdcec6895cbe24d297d32ad5
+    return u, cost, r, jt, n_eval, n_stages
+# compiled from (sha256): 0e07dc1d0c33bdc88457d182efbc84a217c857e947ef09029c46c56f2ef8c548
