@@ -243,6 +243,22 @@ def test_both_schedules_run_the_stage_table(monkeypatch, engine):
     assert done.n_finish[0] == 1
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_fit_with_every_parameter_fixed_stays_where_it_is(engine):
+    # no free parameter: the schedule takes no step, and the cost is that of the given values
+    base = _problem()
+    problem = Problem(
+        base.circuit, base.frequency, base.z, base.w_re, base.w_im, base.lower, base.upper,
+        np.zeros(6, bool), TRUTH.copy(),
+    )
+    with compiled.use(engine == "compiled"):
+        done = fitting.multistart(problem, STARTS)
+        sol = fitting.converged(problem, done, 0)
+    r = base.residual_jac_batch(base.internal_batch(TRUTH[None, :]))[0][0]
+    assert sol.cost == pytest.approx(0.5 * r @ r, rel=1e-12)
+    np.testing.assert_array_equal(sol.params, TRUTH)
+
+
 def test_one_loop_serves_both_engines():
     # the compiled engine's loop and schedule are lm_loop's own code, compiled with its kernels
     if not compiled.available():

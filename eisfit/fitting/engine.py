@@ -320,10 +320,10 @@ def lm_batch(
     u, lo, hi = start_coordinates(problem, starts)
     if rows is None:
         rows = np.arange(u.shape[0])
+    x_tol = lm_rules.NO_XTOL if xtol is None else xtol
     if compiled.enabled():
-        done = compiled.lm(problem, u, lo, hi, rows, max_iter, tol, xtol)
+        done = compiled.lm(problem, u, lo, hi, rows, max_iter, tol, x_tol)
         if done is not None:
             return done
-    x_tol = lm_rules.NO_XTOL if xtol is None else xtol
     u, cost, _, _, n_eval = lm_loop.iterate(problem, u, rows, lo, hi, max_iter, tol, x_tol)
     return problem.params_batch(u), cost, int(n_eval.max())

@@ -264,16 +264,25 @@ def multistart(
     """
     u0, lo, hi = start_coordinates(problem, p0)
     which = np.zeros(len(u0), np.int64) if rows is None else np.asarray(rows, np.int64)
-    table = stages(polish)
+    table = _stage_columns(stages(polish))
     done = None
-    if compiled.enabled() and problem.free.size:
-        done = compiled.multistart(problem, u0, lo, hi, which, n_spectra, table)
+    if compiled.enabled():
+        done = compiled.multistart(problem, u0, lo, hi, which, n_spectra, *table)
     if done is None:
-        done = lm_loop.schedule(
-            problem, u0, which, n_spectra, lo, hi, *compiled.table_columns(table)
-        )
+        done = lm_loop.schedule(problem, u0, which, n_spectra, lo, hi, *table)
     u, cost, r, jt, n_finish, n_stages = done
     return Converged(u, cost, r, jt, n_finish, int(n_stages.sum()))
+
+
+def _stage_columns(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of a stage table (:func:`stages`) as
+    :func:`eisfit.kernels.lm_loop.schedule` takes them: iterations and how many are kept
+    (int64), tol and xtol (S, 2), each C-contiguous."""
+    return (
+        np.ascontiguousarray(table[:, 0], dtype=np.int64),
+        np.ascontiguousarray(table[:, 3], dtype=np.int64),
+        np.ascontiguousarray(table[:, 1:3], dtype=np.float64),
+    )
 
 
 def converged(problem: Problem, done: Converged, k: int) -> Solution:

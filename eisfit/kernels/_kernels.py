@@ -440,4 +440,4 @@ def run_schedule(
     return u_out, cost_out, r_out, jt_out, n_out, n_stages
 
 
-# compiled from (sha256): 4ed0abfe3d71e7f29ca2863410ba6d02f97314190177d8209a04fcf132b459b8
+# compiled from (sha256): f49e6ac354736cd0a79c5a0e9239eca903091203e8e3e5385080147ade3e2bd2

@@ -53,7 +53,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eisfit.kernels import lm_rules
 from eisfit.model import elements
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -390,7 +389,7 @@ def lm(
     rows: np.ndarray,
     max_iter: int,
     tol: float,
-    xtol: float | None,
+    xtol: float,
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
     """The iterations of :func:`eisfit.fitting.engine.lm_batch`, compiled
     (:func:`eisfit.kernels.lm_loop.iterate` with the compiled kernels); None when the circuit
@@ -406,8 +405,7 @@ def lm(
         return None
     model, rows = made
     done = _kernels().run_iterate(
-        *model, u, rows, _floats(lo), _floats(hi), int(max_iter), float(tol),
-        lm_rules.NO_XTOL if xtol is None else float(xtol),
+        *model, u, rows, _floats(lo), _floats(hi), int(max_iter), float(tol), float(xtol)
     )
     u, cost, _, _, n_eval = done
     return problem.params_batch(u), cost, int(n_eval.max())
@@ -420,15 +418,14 @@ def multistart(
     hi: np.ndarray,
     rows: np.ndarray | None,
     n_spectra: int,
-    stages: np.ndarray,
+    iterations: np.ndarray,
+    keep: np.ndarray,
+    tolerances: np.ndarray,
 ) -> tuple | None:
-    """Run the schedule ``stages`` (scout, polish, convergence) on the starting vectors of
-    each spectrum in one compiled call (:func:`eisfit.kernels.lm_loop.schedule` with the
-    compiled kernels).
+    """Run a fit's schedule (scout, polish, convergence) on the starting vectors of each
+    spectrum in one compiled call (:func:`eisfit.kernels.lm_loop.schedule` with the compiled
+    kernels; ``iterations``, ``keep``, ``tolerances`` are its stage table's columns).
 
-    Each row of ``stages`` (S, 4) is a stage's Levenberg–Marquardt iterations, tol and xtol
-    (as :func:`eisfit.fitting.engine.lm_batch`'s; negative: none) and how many of each
-    spectrum's best candidates go on to the next stage; the stage before the last keeps one.
     The first stage starts from every row of ``u`` (K, n_free; solver coordinates inside
     ``lo``, ``hi``); ``rows`` (K,): each vector's spectrum in a stacked problem, every one of
     the ``n_spectra`` having at least one. None when the circuit cannot be compiled.
@@ -438,22 +435,8 @@ def multistart(
     if made is None:
         return None
     model, rows = made
-    iterations, keep, tolerances = table_columns(stages)
-    done = _kernels().run_schedule(
+    return _kernels().run_schedule(
         *model, u, rows, int(n_spectra), _floats(lo), _floats(hi), iterations, keep, tolerances
-    )
-    return done
-
-
-def table_columns(stages: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The columns of a stage table (:func:`eisfit.fitting.solve.stages`) as
-    :func:`eisfit.kernels.lm_loop.schedule` takes them: iterations and how many are kept
-    (int64), tol and xtol (S, 2)."""
-    table = np.asarray(stages, float)
-    return (
-        np.ascontiguousarray(table[:, 0], dtype=np.int64),
-        np.ascontiguousarray(table[:, 3], dtype=np.int64),
-        _floats(table[:, 1:3]),
     )
 
 

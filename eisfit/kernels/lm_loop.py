@@ -96,7 +96,7 @@ def trial_points(jtj, g, idx, lam, u, lo, hi, u_new, step_max, solved):
     n_free = g.shape[1]
     eye = np.eye(n_free)
     diag = np.einsum("kff->kf", jtj)
-    damp = lm_rules.damping(diag, diag.max(axis=1, keepdims=True))
+    damp = lm_rules.damping(diag, diag.max(axis=1, keepdims=True, initial=0.0))
     a = jtj + (lam[:, None] * damp)[:, :, None] * eye
     frozen = lm_rules.held_at_bound(u, lo, hi, g)
     if frozen.any():
@@ -114,7 +114,7 @@ def trial_points(jtj, g, idx, lam, u, lo, hi, u_new, step_max, solved):
             except np.linalg.LinAlgError:
                 solved[i] = False
     u_new[:k] = lm_rules.within(u + step, lo, hi)
-    step_max[:k] = np.abs(step).max(axis=1)
+    step_max[:k] = np.abs(step).max(axis=1, initial=0.0)  # no free parameter: no step
 
 
 def take_steps(idx, cost_new, step_max, solved, cost, lam, fresh, active, n_eval, tol, xtol):
